@@ -1,0 +1,51 @@
+"""cancelkit: validate Amazon order cancellations, check their Cancellation Rate impact,
+and write Amazon's Order Cancellation flat file with a risk report.
+
+    import cancelkit
+    result = cancelkit.check("cancellations.xlsx", orders_in_window=4000, marketplace="US")
+    result.write_flat_file("upload.txt")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from collections.abc import Iterable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa: E402
+
+
+def check(
+    path_or_paths: str | Path | Sequence[str | Path] | None = None,
+    rows: Iterable | None = None,
+    **options,
+):
+    """Validate and assess cancellations from files and/or in-memory rows.
+
+    `path_or_paths`: a CSV/TSV/xlsx path or a list of them. `rows`: any iterable of
+    mappings (csv.DictReader, DataFrame.to_dict("records")) or of sequences whose first
+    item is the header row. Options: `sheet`, `marketplace`, `orders_in_window`,
+    `cancels_in_window`, `fail_on`, `keep_records`, `config` (a cancelkit.toml path).
+    Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
+    """
+    from .config import build_options
+    from .pipeline import run
+
+    if path_or_paths is None:
+        paths: list[str] = []
+    elif isinstance(path_or_paths, (str, Path)):
+        paths = [str(path_or_paths)]
+    else:
+        paths = [str(p) for p in path_or_paths]
+    return run(paths, rows, build_options(**options))
+
+
+__all__ = [
+    "CancelkitError",
+    "ConfigError",
+    "InputError",
+    "OutputError",
+    "__version__",
+    "check",
+]

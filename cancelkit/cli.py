@@ -1,0 +1,222 @@
+"""The command line: each command parses options and calls the library."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+
+import click
+
+from . import __version__, check, reasons
+from .codes import CODES
+from .errors import CancelkitError
+from .verdict import terminal_summary
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cancelkit: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _guarded(command):
+    """Turn the library's errors for unusable input into one line and exit 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CancelkitError as exc:
+            _fail(str(exc))
+        except ValueError as exc:  # e.g. a report path with an unknown suffix
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _metric_options(command):
+    options = [
+        click.option("--sheet", help="Worksheet to read from xlsx inputs (default: the first)."),
+        click.option(
+            "--marketplace", help="Marketplace code for the target and window (default US)."
+        ),
+        click.option(
+            "--orders-7d",
+            type=click.IntRange(min=0),
+            help="All seller-fulfilled orders in the 7-day window, including those cancelled.",
+        ),
+        click.option(
+            "--cancels-7d",
+            type=click.IntRange(min=0),
+            help="Seller cancellations already in the window, not counting this batch.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["none", "medium", "high"]),
+            help="Risk gate: exit 3 and write no upload file when a record reaches this level.",
+        ),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False),
+            help="TOML config file (default: ./cancelkit.toml when present).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _run_check(inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, keep):
+    if not inputs:
+        _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
+    return check(
+        list(inputs),
+        sheet=sheet,
+        marketplace=marketplace,
+        orders_in_window=orders_7d,
+        cancels_in_window=cancels_7d,
+        fail_on=fail_on,
+        config=config,
+        keep_records=keep,
+    )
+
+
+def _exit_code(result) -> int:
+    if result.gate_tripped():
+        return EXIT_GATE
+    return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
+def _color() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cancelkit")
+def cli() -> None:
+    """Validate Amazon order cancellations, check their Cancellation Rate impact, and write
+    Amazon's Order Cancellation flat file."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1)
+@_metric_options
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default="cancelkit-out",
+    show_default=True,
+    help="Folder for outputs not named explicitly.",
+)
+@click.option("--flat-file", type=click.Path(dir_okay=False), help="Upload file path.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Risk report (.html or .md).")
+@click.option("--json", "json_path", help="JSON report path, or - for stdout.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Rejected rows (CSV).")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@_guarded
+def generate(
+    inputs,
+    sheet,
+    marketplace,
+    orders_7d,
+    cancels_7d,
+    fail_on,
+    config,
+    out_dir,
+    flat_file,
+    report,
+    json_path,
+    rejects,
+    force,
+) -> None:
+    """Validate and assess INPUT files and write the upload file and reports.
+
+    \b
+    Example:
+      cancelkit generate cancellations.csv --orders-7d 4000 --cancels-7d 12
+    """
+    result = _run_check(
+        inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, bool(json_path)
+    )
+    with result:
+        result.write_outputs(
+            out_dir,
+            flat_file=flat_file,
+            report=report,
+            json_path=json_path,
+            rejects=rejects,
+            force=force,
+        )
+        if json_path == "-":
+            click.echo(result.to_json(), nl=False)
+        click.echo(terminal_summary(result, color=_color()), err=True)
+        sys.exit(_exit_code(result))
+
+
+@cli.command(name="check")
+@click.argument("inputs", nargs=-1)
+@_metric_options
+@click.option("--report", type=click.Path(dir_okay=False), help="Risk report (.html or .md).")
+@click.option("--json", "json_path", help="JSON report path, or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@_guarded
+def check_command(
+    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, report, json_path, force
+) -> None:
+    """Validate and assess INPUT files and print the summary; write only what is asked.
+
+    \b
+    Example:
+      cancelkit check cancellations.xlsx --orders-7d 4000 --json -
+    """
+    result = _run_check(
+        inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, bool(json_path)
+    )
+    with result:
+        if report:
+            result.write_report(report, force=force)
+        if json_path == "-":
+            click.echo(result.to_json(), nl=False)
+        elif json_path:
+            result.to_json(json_path, force=force)
+        click.echo(terminal_summary(result, color=_color()), err=True)
+        sys.exit(_exit_code(result))
+
+
+@cli.command(name="reasons")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def reasons_command(as_json: bool) -> None:
+    """List the cancellation reason codes and how each affects the Cancellation Rate.
+
+    \b
+    Example:
+      cancelkit reasons
+    """
+    if as_json:
+        rows = [
+            {
+                "code": r.code,
+                "label": r.label,
+                "accepted_in_flat_file": r.accepted_in_flat_file,
+                "metric_effect": r.metric_effect,
+                "effect": r.effect_text,
+                "aliases": list(r.aliases),
+            }
+            for r in reasons.CATALOGUE
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r.code) for r in reasons.CATALOGUE)
+    for r in reasons.CATALOGUE:
+        where = "" if r.accepted_in_flat_file else " [not in flat file]"
+        click.echo(f"{r.code:<{width}}  {r.effect_text}{where}")
+    click.echo("")
+    click.echo(CODES["counts_against_rate"].explanation)
+
+
+def main() -> None:
+    """Entry point of the `cancelkit` console script."""
+    cli(prog_name="cancelkit")

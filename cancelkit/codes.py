@@ -1,0 +1,184 @@
+"""Stable codes for row errors and record flags, with the words a seller reads.
+
+Callers filter and count by code; messages are for people. A code, once published, keeps
+its meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    kind: str  # "error" (row rejected), "flag" (risk or advice), "note" (what cancelkit changed)
+    title: str
+    explanation: str
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code(
+            "order_id_missing",
+            "error",
+            "Order id missing",
+            "Every row needs the Amazon order id (3-7-7 digits, e.g. 113-4728391-2038475).",
+        ),
+        Code(
+            "order_id_format",
+            "error",
+            "Order id malformed",
+            "Amazon order ids are 3-7-7 digits separated by hyphens, e.g. 113-4728391-2038475.",
+        ),
+        Code(
+            "item_code_format",
+            "error",
+            "Order item code malformed",
+            "The amazon-order-item-code is the 14-digit order-item-id from Amazon's order report.",
+        ),
+        Code(
+            "item_code_scientific",
+            "error",
+            "Order item code damaged by Excel",
+            "Excel showed the 14-digit item code in scientific notation (like 6.28452E+13) and "
+            "the digits were lost when the file was saved. Format the column as Text, paste "
+            "the codes again from Amazon's order report, and save again.",
+        ),
+        Code(
+            "reason_unknown",
+            "error",
+            "Unknown cancellation reason",
+            "The reason must be one of Amazon's cancellation reason codes.",
+        ),
+        Code(
+            "reason_not_in_flat_file",
+            "error",
+            "Reason not accepted in the flat file",
+            "This reason exists only in Amazon's XML feed; the Order Cancellation flat file "
+            "rejects it.",
+        ),
+        Code(
+            "reason_without_item",
+            "error",
+            "Reason given without an item code",
+            "A reason cancels one item and needs its amazon-order-item-code; leave both empty "
+            "to cancel the whole order.",
+        ),
+        Code(
+            "item_without_reason",
+            "error",
+            "Item code given without a reason",
+            "An item-level cancellation needs a reason code; leave both empty to cancel the "
+            "whole order.",
+        ),
+        Code(
+            "non_ascii",
+            "error",
+            "Non-ASCII character",
+            "Amazon's flat file accepts only ASCII; a look-alike character (such as a "
+            "non-Latin digit) was found.",
+        ),
+        Code(
+            "conflicting_reasons",
+            "error",
+            "Same item with different reasons",
+            "The same order item appears with different reasons; choose one and remove the "
+            "other rows.",
+        ),
+        Code(
+            "whole_order_conflict",
+            "error",
+            "Whole-order and item rows for one order",
+            "An order is cancelled as a whole and item by item in the same batch; Amazon "
+            "would see contradicting instructions. Keep either the whole-order row or the "
+            "item rows.",
+        ),
+        Code(
+            "duplicate",
+            "note",
+            "Duplicate row",
+            "The row repeats an earlier row (same order, item and reason); only the first is "
+            "uploaded.",
+        ),
+        Code(
+            "counts_against_rate",
+            "flag",
+            "Counts against your Cancellation Rate",
+            "Seller-initiated cancellations count against the Cancellation Rate (target under "
+            "2.5% of orders over 7 days in most marketplaces). Only a cancellation the buyer "
+            "requested through Amazon's Request cancellation option, cancelled as "
+            "BuyerCanceled, does not count.",
+        ),
+        Code(
+            "buyer_request_unverified",
+            "flag",
+            "BuyerCanceled without proof of an official request",
+            "Since May 2022 a buyer's request only keeps a cancellation off your rate when the "
+            "buyer used Your Orders > Request cancellation on Amazon. A request by message "
+            "counts. Ask the buyer to use Request cancellation, or mark the row with "
+            "is-buyer-requested-cancellation = true when the order report shows the request.",
+        ),
+        Code(
+            "use_buyer_canceled",
+            "flag",
+            "Buyer asked through Amazon: use BuyerCanceled",
+            "The buyer requested this cancellation through Amazon, but another reason is used. "
+            "With reason BuyerCanceled it would most likely not count against your rate.",
+        ),
+        Code(
+            "past_ship_by",
+            "flag",
+            "At or past the ship-by date",
+            "Amazon auto-cancels unshipped orders 7 days after the ship-by date, and that "
+            "cancellation counts too; cancelling now does not avoid the metric.",
+        ),
+        Code(
+            "verge_of_cancellation",
+            "flag",
+            "About to be auto-cancelled by Amazon",
+            "Amazon's order report marks this order as close to its automatic cancellation, "
+            "which counts against your rate.",
+        ),
+        Code(
+            "order_pending",
+            "error",
+            "Order is Pending",
+            "Pending orders (payment not yet verified) can be neither confirmed nor cancelled. "
+            "Wait until Amazon verifies the payment; contact seller support if it stays Pending "
+            "for more than an hour.",
+        ),
+        Code(
+            "order_shipped",
+            "error",
+            "Order already shipped",
+            "A shipped order cannot be cancelled; issue a refund or handle a return instead.",
+        ),
+        Code(
+            "order_already_cancelled",
+            "error",
+            "Order already cancelled",
+            "The order is already cancelled; nothing to do.",
+        ),
+        Code(
+            "order_fba",
+            "error",
+            "Fulfilled by Amazon",
+            "Orders fulfilled by Amazon (FBA/AFN) are not cancelled with this file; Amazon "
+            "handles them.",
+        ),
+        Code(
+            "reason_mapped",
+            "note",
+            "Reason spelling mapped",
+            "A reason written in another spelling was read as the Amazon code shown.",
+        ),
+    )
+}
+
+
+def code_title(code: str) -> str:
+    """The short title of a code (the code itself when it is unknown)."""
+    entry = CODES.get(code)
+    return entry.title if entry else code

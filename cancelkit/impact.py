@@ -1,0 +1,222 @@
+"""The metrics-impact checker: which cancellations count against the Cancellation Rate.
+
+Per record: counts_against_rate, a risk level and flags. Per batch: the projected 7-day
+rate against the marketplace target. Rules from DOMAIN.md sections 3 and 4; figures live
+in policy.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import policy
+from .model import Flag
+from .validate import Record
+
+RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
+
+
+def is_true(value: str | None) -> bool:
+    """A yes in a buyer-requested or verge-of-cancellation column."""
+    return bool(value) and value.strip().lower() in policy.TRUE_WORDS
+
+
+_STATE_ERRORS = {
+    "pending": (
+        "order_pending",
+        "the order is Pending (payment not verified); wait for Amazon to verify the payment, "
+        "it cannot be cancelled yet",
+    ),
+    "pendingavailability": (
+        "order_pending",
+        "the order is Pending; wait for Amazon to verify the payment, it cannot be cancelled yet",
+    ),
+    "shipped": (
+        "order_shipped",
+        "the order is already shipped; issue a refund or handle a return instead",
+    ),
+    "canceled": ("order_already_cancelled", "the order is already cancelled; nothing to do"),
+    "cancelled": ("order_already_cancelled", "the order is already cancelled; nothing to do"),
+}
+_AMAZON_CHANNELS = {"amazon", "afn"}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    counts_against_rate: bool
+    risk: str
+    flags: tuple[Flag, ...]
+
+
+def _assess_reason(reason: str | None, requested: bool) -> Assessment:
+    if reason == "BuyerCanceled":
+        if requested:
+            return Assessment(False, "none", ())
+        return Assessment(
+            True,
+            "medium",
+            (
+                Flag(
+                    "buyer_request_unverified",
+                    "BuyerCanceled without evidence that the buyer used Amazon's Request "
+                    "cancellation: it counts against your rate unless they did; ask the buyer "
+                    "to request it on Amazon, or mark is-buyer-requested-cancellation = true",
+                ),
+            ),
+        )
+    if requested:
+        return Assessment(
+            True,
+            "medium",
+            (
+                Flag(
+                    "use_buyer_canceled",
+                    f"the buyer requested this cancellation through Amazon, but the reason is "
+                    f"{reason or 'empty (whole order)'}; use BuyerCanceled so it does not count",
+                ),
+            ),
+        )
+    what = f"reason {reason}" if reason else "a whole-order cancellation without reason"
+    return Assessment(
+        True,
+        "high",
+        (Flag("counts_against_rate", f"{what} counts against your Cancellation Rate"),),
+    )
+
+
+_CACHE: dict[tuple[str | None, bool], Assessment] = {}
+
+#: context fields that need the per-record rules (order state, ship-by pressure)
+STATE_FIELDS = frozenset(
+    {
+        "order_status",
+        "fulfillment_channel",
+        "days_past_promise",
+        "promise_date",
+        "verge_of_cancellation",
+    }
+)
+
+
+def assessment_for(reason: str | None, requested: bool) -> Assessment:
+    """The metric effect of a reason, given whether the buyer asked through Amazon."""
+    key = (reason, requested)
+    result = _CACHE.get(key)
+    if result is None:
+        result = _CACHE[key] = _assess_reason(reason, requested)
+    return result
+
+
+def needs_record_rules(fields) -> bool:
+    """Whether a table carries columns that only the per-record rules read."""
+    return not STATE_FIELDS.isdisjoint(fields)
+
+
+def assess(record: Record, today: dt.date | None = None) -> None:
+    """Assess one accepted record in place: state rules, metric effect, ship-by pressure."""
+    context = record.context
+    if context:
+        status = context.get("order_status", "").strip().lower().replace(" ", "")
+        state = _STATE_ERRORS.get(status)
+        if state:
+            column = record.table.headers[record.table.fields["order_status"]]
+            record.reject(state[0], column, context["order_status"], state[1])
+            return
+        channel = context.get("fulfillment_channel", "").strip().lower()
+        if channel in _AMAZON_CHANNELS:
+            column = record.table.headers[record.table.fields["fulfillment_channel"]]
+            record.reject(
+                "order_fba",
+                column,
+                context["fulfillment_channel"],
+                "the order is fulfilled by Amazon (FBA); it is not cancelled with this file",
+            )
+            return
+        requested = is_true(context.get("buyer_requested"))
+    else:
+        requested = False
+    result = assessment_for(record.reason, requested)
+    record.counts_against_rate = result.counts_against_rate
+    record.risk = result.risk
+    if result.flags:
+        record.flags.extend(result.flags)
+    if context:
+        _ship_by(record, today or dt.date.today())
+
+
+def _ship_by(record: Record, today: dt.date) -> None:
+    context = record.context
+    pressure = None
+    days = context.get("days_past_promise", "").strip()
+    if days:
+        try:
+            late = int(float(days))
+        except ValueError:
+            late = None
+        if late is not None and late >= 0:
+            pressure = f"{late} day(s) past the ship-by date"
+    promise = context.get("promise_date", "").strip()
+    if pressure is None and promise:
+        try:
+            ship_by = dt.date.fromisoformat(promise[:10])
+        except ValueError:
+            ship_by = None
+        if ship_by is not None and ship_by <= today:
+            pressure = f"ship-by date {ship_by.isoformat()} has been reached"
+    if pressure:
+        record.flags.append(
+            Flag(
+                "past_ship_by",
+                f"{pressure}: Amazon auto-cancels {policy.AUTO_CANCEL_DAYS_AFTER_SHIP_BY} days "
+                "after it, which counts against your rate as well",
+            )
+        )
+    if is_true(context.get("verge_of_cancellation")):
+        record.flags.append(
+            Flag(
+                "verge_of_cancellation",
+                "Amazon marks this order as close to automatic cancellation",
+            )
+        )
+    if (pressure or is_true(context.get("verge_of_cancellation"))) and record.risk == "none":
+        record.risk = "low"
+
+
+def max_risk(levels) -> str:
+    """The highest of several risk levels ('none' for no levels)."""
+    return max(levels, key=RISK_ORDER.__getitem__, default="none")
+
+
+def project_rate(
+    counting_orders: int,
+    orders_in_window: int | None,
+    cancels_in_window: int | None,
+    market: policy.Marketplace,
+) -> dict:
+    """The batch metrics of the JSON report (rates are fractions; null where unknown)."""
+    metrics = {
+        "marketplace": market.code,
+        "window_days": market.window_days,
+        "threshold": market.threshold,
+        "orders_in_window": orders_in_window,
+        "seller_cancels_in_window": cancels_in_window,
+        "rate_before": None,
+        "rate_after": None,
+        "over_threshold": None,
+        "headroom_orders": None,
+    }
+    if not orders_in_window:
+        return metrics
+    before = cancels_in_window or 0
+    after = before + counting_orders
+    metrics["rate_before"] = before / orders_in_window
+    metrics["rate_after"] = after / orders_in_window
+    # Exact arithmetic: the target is a rate strictly under the threshold.
+    limit = Fraction(str(market.threshold)) * orders_in_window
+    most = math.ceil(limit) - 1  # the most counting orders that stay under the target
+    metrics["over_threshold"] = after > most
+    metrics["headroom_orders"] = max(0, most - after)
+    return metrics

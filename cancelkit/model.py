@@ -1,0 +1,203 @@
+"""The cancellation record: one pydantic model holds every row rule.
+
+The validator's fast path (validate.py) accepts rows that are already in canonical form
+using the patterns defined here; every other row goes through `CancellationRecord`, so the
+rules have one definition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from . import reasons
+
+# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); item codes are Amazon's 14-digit
+# order-item-id.
+ORDER_ID_PATTERN = r"[0-9]{3}-[0-9]{7}-[0-9]{7}"
+ITEM_CODE_PATTERN = r"[0-9]{14}"
+ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
+ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)
+_ITEM_CODE_DOT_ZERO = re.compile(r"([0-9]{14})\.0+")
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+")
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
+# str.strip() already removes Unicode spaces including the non-breaking space (U+00A0);
+# these invisible characters come along when ids are copied from web pages.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+FIELDS = ("order_id", "amazon_order_item_code", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A row error: why a row cannot be uploaded."""
+
+    code: str
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Advice or risk attached to a record (or a note of what cancelkit changed)."""
+
+    code: str
+    message: str
+
+
+def clean(value: str) -> str:
+    """Trim spaces (including non-breaking spaces) and invisible characters."""
+    return value.strip().strip(_INVISIBLE).strip()
+
+
+def _non_ascii(value: str) -> PydanticCustomError:
+    bad = next(ch for ch in value if not ch.isascii())
+    return PydanticCustomError(
+        "non_ascii",
+        "'{value}' contains the non-ASCII character '{char}' (U+{point}); Amazon accepts "
+        "only ASCII, so retype the value",
+        {"value": value, "char": bad, "point": f"{ord(bad):04X}"},
+    )
+
+
+def _notes(info) -> list[Flag] | None:
+    return info.context.get("notes") if info.context else None
+
+
+def pairing_problem(reason_given: bool, item_given: bool) -> str | None:
+    """The rule that a reason and an item code come together or not at all."""
+    if reason_given and not item_given:
+        return "reason_without_item"
+    if item_given and not reason_given:
+        return "item_without_reason"
+    return None
+
+
+class CancellationRecord(BaseModel):
+    """One cancellation: an order (whole) or one item of it with a reason."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    amazon_order_item_code: str | None = None
+    reason: str | None = None
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _order_id(cls, value: Any) -> str:
+        text = clean(str(value or "")).translate(_DASHES)
+        if not text:
+            raise PydanticCustomError("order_id_missing", "the order id is empty")
+        if not text.isascii():
+            raise _non_ascii(text)
+        if not ORDER_ID_RE.fullmatch(text):
+            raise PydanticCustomError(
+                "order_id_format",
+                "'{value}' is not an Amazon order id; expected 3-7-7 digits like "
+                "113-4728391-2038475",
+                {"value": text},
+            )
+        return text
+
+    @field_validator("amazon_order_item_code", mode="before")
+    @classmethod
+    def _item_code(cls, value: Any) -> str | None:
+        text = clean(str(value or ""))
+        if not text:
+            return None
+        if not text.isascii():
+            raise _non_ascii(text)
+        if ITEM_CODE_RE.fullmatch(text):
+            return text
+        exact = _ITEM_CODE_DOT_ZERO.fullmatch(text)
+        if exact:
+            return exact.group(1)
+        if _SCIENTIFIC.fullmatch(text):
+            raise PydanticCustomError(
+                "item_code_scientific",
+                "'{value}' is an item code in Excel's scientific notation: its digits were "
+                "lost. Format the column as Text in Excel and paste the 14-digit codes again",
+                {"value": text},
+            )
+        raise PydanticCustomError(
+            "item_code_format",
+            "'{value}' is not an order item code; expected the 14 digits of the order-item-id "
+            "in Amazon's order report",
+            {"value": text},
+        )
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any, info) -> str | None:
+        text = clean(str(value or ""))
+        if not text:
+            return None
+        code = reasons.lookup(text)
+        if code is None:
+            raise PydanticCustomError(
+                "reason_unknown",
+                "'{value}' is not a cancellation reason; use one of: {valid}",
+                {"value": text, "valid": ", ".join(reasons.FLAT_FILE_CODES)},
+            )
+        if not reasons.BY_CODE[code].accepted_in_flat_file:
+            raise PydanticCustomError(
+                "reason_not_in_flat_file",
+                "'{value}' is accepted only by Amazon's XML feed, not by the flat file; use "
+                "one of: {valid}",
+                {"value": text, "valid": ", ".join(reasons.FLAT_FILE_CODES)},
+            )
+        notes = _notes(info)
+        if code != text and notes is not None:
+            notes.append(Flag("reason_mapped", f"reason '{text}' was read as {code}"))
+        return code
+
+    @model_validator(mode="after")
+    def _pairing(self) -> CancellationRecord:
+        code = pairing_problem(self.reason is not None, self.amazon_order_item_code is not None)
+        if code:
+            raise PydanticCustomError(code, PAIRING_MESSAGES[code])
+        return self
+
+
+PAIRING_MESSAGES = {
+    "reason_without_item": "a reason is given but no amazon-order-item-code; give the item "
+    "code, or leave both empty to cancel the whole order",
+    "item_without_reason": "an amazon-order-item-code is given but no reason; give a reason "
+    "code, or leave both empty to cancel the whole order",
+}
+# The pairing rule's error names the column that is missing its partner.
+PAIRING_FIELD = {"reason_without_item": "amazon_order_item_code", "item_without_reason": "reason"}
+
+
+def validate_fields(
+    raw: dict[str, str],
+) -> tuple[CancellationRecord | None, list[tuple[str, str, str, str]], list[Flag]]:
+    """Validate one row's three fields with the model.
+
+    Returns the record (or None), the problems as (code, field, value, message) and notes.
+    All problems of the row are reported, not only the first.
+    """
+    notes: list[Flag] = []
+    try:
+        record = CancellationRecord.model_validate(raw, context={"notes": notes})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            field = error["loc"][0] if error["loc"] else None
+            if field is None:  # the pairing rule (model level)
+                field = PAIRING_FIELD[error["type"]]
+            problems.append((error["type"], str(field), raw.get(str(field), ""), error["msg"]))
+        if not any(p[0] in PAIRING_MESSAGES for p in problems):
+            reason_given = bool(clean(raw.get("reason", "")))
+            item_given = bool(clean(raw.get("amazon_order_item_code", "")))
+            code = pairing_problem(reason_given, item_given)
+            if code:
+                field = PAIRING_FIELD[code]
+                problems.append((code, field, raw.get(field, ""), PAIRING_MESSAGES[code]))
+        return None, problems, notes
+    return record, [], notes

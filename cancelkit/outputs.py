@@ -1,0 +1,73 @@
+"""Writing files safely: atomic replace, no overwrite without force, collision-free names."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def atomic_write(
+    path: str | Path,
+    write: Callable,
+    *,
+    force: bool = False,
+    mode: str = "w",
+    encoding: str | None = "utf-8",
+    newline: str | None = "",
+) -> Path:
+    """Write a file through a temporary file in the same folder, then rename it into place.
+
+    `write(stream)` produces the content. Without `force` an existing file is never
+    replaced (checked again at the rename, so a file that appeared meanwhile is kept).
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputError(f"{path}: already exists; use --force to replace it")
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+    try:
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+        with os.fdopen(handle, mode, **kwargs) as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if force:
+            os.replace(temp, path)
+        else:
+            try:
+                os.link(temp, path)  # fails if the name was taken meanwhile
+            except FileExistsError as exc:
+                raise OutputError(f"{path}: already exists; use --force to replace it") from exc
+            except OSError:
+                os.replace(temp, path)  # file systems without hard links
+            else:
+                os.remove(temp)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+        raise
+    return path
+
+
+def batch_stamp(when: dt.datetime) -> str:
+    """The batch time as it appears in output names."""
+    return when.strftime("%Y%m%d-%H%M%S")
+
+
+def free_name(folder: Path, stem: str, suffixes: list[str]) -> str:
+    """A stem such that no `stem + suffix` exists in the folder (adds -2, -3, ...)."""
+    candidate, number = stem, 1
+    while any((folder / f"{candidate}{suffix}").exists() for suffix in suffixes):
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate

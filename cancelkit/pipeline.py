@@ -1,0 +1,455 @@
+"""The pipeline: read, validate, assess and collect, producing one `Result`.
+
+Every entry point (CLI commands, the Python API) runs this one function. Rows stream: the
+accepted rows go straight into a spooled flat-file body, rejected rows into a rejects
+spool, and only compact per-row facts stay in memory for the batch rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import marshal
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+
+from . import flatfile, impact, policy
+from .errors import InputError
+from .impact import is_true
+from .result import Result, record_dict
+from .sources import Table, open_input, read_rows, remove_spool
+from .validate import (
+    _FLAT_CODES,
+    COUNTING,
+    RISKY,
+    SLOT_PRIME,
+    BatchIndex,
+    Patch,
+    RowValidator,
+    pack,
+    unpack,
+)
+from .validate import canonical_line_ok as _line_ok
+
+#: how many flagged and rejected records the risk report lists before it only counts
+REPORT_CAP = 500
+
+
+@dataclass
+class Options:
+    """Everything a run can be told; the CLI and the API fill it the same way."""
+
+    sheet: str | None = None
+    marketplace: str = "US"
+    orders_in_window: int | None = None
+    cancels_in_window: int | None = None
+    fail_on: str = "none"
+    keep_records: bool = True
+    today: dt.date | None = None
+    policy_overrides: dict = field(default_factory=dict)
+    orders_source: str | None = None
+    cancels_source: str | None = None
+
+
+def open_tables(paths: Sequence[str], rows: Iterable | None, sheet: str | None) -> list[Table]:
+    tables = []
+    try:
+        tables.extend(open_input(str(p), sheet) for p in paths)
+        if rows is not None:
+            tables.append(read_rows(rows))
+    except BaseException:
+        for table in tables:
+            remove_spool(table)
+        raise
+    if not tables:
+        raise InputError("no input given: name a CSV/TSV/xlsx file, '-' for stdin, or rows")
+    if len({t.source for t in tables}) < len(tables):
+        raise InputError("the same input is named twice")
+    return tables
+
+
+def _is_blank(cells: list[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Options | None = None):
+    """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
+    options = options or Options()
+    market = policy.marketplace(options.marketplace, options.policy_overrides)
+    tables = open_tables(paths, rows, options.sheet)
+    workdir = tempfile.mkdtemp(prefix="cancelkit-")
+    try:
+        return _run(tables, options, market, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    finally:
+        for table in tables:
+            table.close()
+            remove_spool(table)
+
+
+#: accepted lines buffered before one write
+_WRITE_BLOCK = 4096
+
+
+def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
+    body_path = os.path.join(workdir, "flat.txt")
+    rejects_path = os.path.join(workdir, "rejects.bin")
+    records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
+    keep = records_path is not None
+    index = BatchIndex()
+    today = options.today or dt.date.today()
+    rejected_by_code: Counter = Counter()
+    flagged: list[dict] = []
+    rejected_listed: list[dict] = []
+    inputs = []
+    dump = marshal.dump
+    # (reason, buyer requested) -> (facts byte, assessment); reasons are few, so it stays tiny
+    known_facts: dict[tuple[str, bool], tuple[int, impact.Assessment]] = {}
+
+    def facts_of(reason: str, requested: bool) -> tuple[int, impact.Assessment]:
+        found = known_facts.get((reason, requested))
+        if found is None:
+            assessment = impact.assessment_for(reason or None, requested)
+            facts = pack(reason or None, assessment.risk, assessment.counts_against_rate, requested)
+            found = known_facts[(reason, requested)] = (facts, assessment)
+        return found
+
+    def read_table(table: Table, source_index: int, body, rejects_spool, records_spool) -> int:
+        """Validate, assess and collect one table's rows; returns how many were read."""
+        validate = RowValidator(table)
+        fields = table.fields
+        i_order = validate.i_order
+        i_item, i_reason = validate.i_item, validate.i_reason
+        i_requested = fields.get("buyer_requested")
+        i_sku = fields.get("sku", fields.get("asin"))
+        width = validate.width
+        # Rows already in canonical form skip the model: one precompiled pattern (built from
+        # the model's own patterns) checks the whole output line. A table with order-state
+        # columns sends every row through the per-record rules.
+        fast = not impact.needs_record_rules(fields) and None not in (i_item, i_reason)
+        plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
+        orders, item_facts = index.orders, index.item_facts
+        row_numbers, sku_ids, sku_names = index.rows, index.skus, index.sku_names
+        bitmap, add_candidate = index.bitmap, index.candidates.add
+        lines: list[str] = []
+        flush = body.write
+        start = len(orders)
+        rejected = 0
+        number = 0
+        for number, cells in table.rows:
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            order_id = cells[i_order]
+            if not order_id and _is_blank(cells):
+                continue
+            if fast:
+                reason = cells[i_reason]
+                item = cells[i_item]
+                line = f"{order_id}\t{reason}\t{item}\r\n"
+                if _line_ok(line):
+                    if i_requested is None:
+                        known = plain[reason]
+                    else:
+                        known = facts_of(reason, is_true(cells[i_requested]))
+                    facts = known[0]
+                    # BatchIndex.add, inlined: this loop runs once per row of the batch
+                    order = int(order_id.replace("-", ""))
+                    slot = order % SLOT_PRIME
+                    bit = 1 << (slot & 7)
+                    slot >>= 3
+                    if bitmap[slot] & bit:
+                        add_candidate(order)
+                    else:
+                        bitmap[slot] |= bit
+                    seq = len(orders)
+                    orders.append(order)
+                    item_facts.append((int(item) << 8 if item else 0) | facts)
+                    row_numbers.append(number)
+                    if i_sku is not None:
+                        sku = cells[i_sku]
+                        sku_ids.append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+                    lines.append(line)
+                    if len(lines) >= _WRITE_BLOCK:
+                        flush("".join(lines))
+                        lines.clear()
+                    if keep or facts & RISKY and len(flagged) < REPORT_CAP:
+                        entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
+                        if facts & RISKY and len(flagged) < REPORT_CAP:
+                            flagged.append(entry)
+                        if keep:
+                            dump(entry, records_spool)
+                    continue
+            record = validate(number, cells)
+            if record.status == "accepted":
+                impact.assess(record, today)
+            if record.status == "accepted":
+                requested = impact.is_true(record.context.get("buyer_requested"))
+                facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
+                sku = record.context.get("sku") or record.context.get("asin")
+                seq = index.add(
+                    record.order_id,
+                    record.amazon_order_item_code,
+                    facts,
+                    number,
+                    index.sku_id(sku) if i_sku is not None else -1,
+                )
+                if i_sku is None:
+                    sku_ids.pop()  # filled for the whole table below
+                lines.append(
+                    flatfile.data_line(
+                        record.order_id, record.reason, record.amazon_order_item_code
+                    )
+                )
+                entry = record_dict(record, seq)
+                if record.risk != "none" and len(flagged) < REPORT_CAP:
+                    flagged.append(entry)
+            else:
+                rejected += 1
+                for problem in record.errors:
+                    rejected_by_code[problem.code] += 1
+                errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
+                dump((source_index, number, record.cells, errors), rejects_spool)
+                entry = record_dict(record, None, values=True)
+                if len(rejected_listed) < REPORT_CAP:
+                    rejected_listed.append(entry)
+            if keep:
+                dump(entry, records_spool)
+        flush("".join(lines))
+        index.last_row = number
+        accepted = len(orders) - start
+        if i_sku is None:
+            sku_ids.extend(repeat(-1, accepted))
+        return accepted + rejected
+
+    with (
+        open(body_path, "w", encoding="ascii", newline="") as body,
+        open(rejects_path, "wb") as rejects_spool,
+        open(records_path or os.devnull, "wb") as records_spool,
+    ):
+        body.write(flatfile.HEADER_LINES)
+        for source_index, table in enumerate(tables):
+            index.start_source()
+            try:
+                input_rows = read_table(table, source_index, body, rejects_spool, records_spool)
+            except table.read_errors as exc:
+                raise table.explain(exc, index.last_row + 1) from exc
+            finally:
+                table.close()
+            if input_rows == 0:
+                raise InputError(f"{table.source}: no data rows below the header row")
+            inputs.append({"path": table.source, "sha256": table.digest(), "rows": input_rows})
+    return _finish(
+        tables,
+        options,
+        market,
+        workdir,
+        index,
+        inputs,
+        rejected_by_code,
+        flagged,
+        rejected_listed,
+        records_path,
+    )
+
+
+def _finish(
+    tables,
+    options,
+    market,
+    workdir,
+    index,
+    inputs,
+    rejected_by_code,
+    flagged,
+    rejected_listed,
+    records_path,
+) -> Result:
+    """Apply the batch rules and count everything up."""
+    body_path = os.path.join(workdir, "flat.txt")
+    rejects_path = os.path.join(workdir, "rejects.bin")
+    input_rows = sum(i["rows"] for i in inputs)
+    rejected = input_rows - len(index)
+
+    def where(seq: int) -> str:
+        return f"{tables[index.source_of(seq)].source} row {index.rows[seq]}"
+
+    groups = index.groups()
+    patches = index.resolve(groups, where)
+    facts_of = index.facts
+    # facts byte -> rows (before the batch rules), counted at C speed
+    raw_facts = Counter(map((255).__and__, index.item_facts))
+    orders = len(index)
+    counting_orders = sum(n for f, n in raw_facts.items() if f & COUNTING)
+    for seqs in groups.values():  # orders that may repeat: count each once
+        kept = [s for s in seqs if s not in patches]
+        orders += (1 if kept else 0) - len(seqs)
+        counting_orders += (1 if any(facts_of(s) & COUNTING for s in kept) else 0) - sum(
+            1 for s in seqs if facts_of(s) & COUNTING
+        )
+    facts_count = raw_facts.copy()
+    duplicates = 0
+    for seq, patch in patches.items():
+        facts_count[facts_of(seq)] -= 1
+        if patch.status == "duplicate":
+            duplicates += 1
+        else:
+            rejected += 1
+            rejected_by_code[patch.code] += 1
+    accepted = len(index) - len(patches)
+    by_reason: Counter = Counter()
+    risk_counts: Counter = Counter()
+    flag_codes: set[str] = set()
+    counting_rows = 0
+    for facts, count in facts_count.items():
+        if count <= 0:
+            continue
+        reason, risk, counting, requested = unpack(facts)
+        by_reason[reason or "(whole order)"] += count
+        risk_counts[risk] += count
+        counting_rows += count if counting else 0
+        flag_codes.update(f.code for f in impact.assessment_for(reason, requested).flags)
+    for entry in flagged:
+        flag_codes.update(f["code"] for f in entry["flags"])
+    if patches:
+        _apply_patches(body_path, patches, tables, index, rejects_path, rejected_listed)
+        flagged = [r for r in flagged if r["seq"] not in patches]
+    metrics = impact.project_rate(
+        counting_orders, options.orders_in_window, options.cancels_in_window, market
+    )
+    metrics["orders_source"] = options.orders_source if options.orders_in_window else None
+    metrics["cancels_source"] = (
+        options.cancels_source if options.cancels_in_window is not None else None
+    )
+    flagged_total = sum(risk_counts[level] for level in ("high", "medium", "low"))
+    summary = {
+        "input_rows": input_rows,
+        "accepted": accepted,
+        "rejected": rejected,
+        "duplicates": duplicates,
+        "orders": orders,
+        "counts_against_rate": counting_rows,
+        "counting_orders": counting_orders,
+        "risk": {level: risk_counts.get(level, 0) for level in reversed(policy.RISK_LEVELS)},
+        "by_reason": dict(by_reason.most_common()),
+        "rejected_by_code": dict(rejected_by_code.most_common()),
+    }
+    if input_rows != accepted + rejected + duplicates:
+        raise AssertionError(f"row accounting is off: {summary}")
+    return Result(
+        workdir=workdir,
+        inputs=inputs,
+        summary=summary,
+        metrics=metrics,
+        listing_risks=_listing_risks(index, patches),
+        patches=patches,
+        flagged=flagged,
+        flagged_more=max(0, flagged_total - len(flagged)),
+        rejected_listed=rejected_listed,
+        flag_codes=sorted(flag_codes),
+        headers=[t.headers for t in tables],
+        sources=[t.source for t in tables],
+        options=options,
+        market=market,
+        records_path=records_path,
+    )
+
+
+#: order ids listed per listing at risk (the count is always complete)
+LISTED_ORDERS = 20
+
+
+def _listing_risks(index: BatchIndex, patches: dict) -> list[dict]:
+    """Listings (SKU, or ASIN) with enough counting cancellations to risk deactivation."""
+    if not index.sku_names:
+        return []
+    counting = map(COUNTING.__and__, index.item_facts)
+    counts = Counter(compress(index.skus, counting))
+    for seq in patches:
+        if index.facts(seq) & COUNTING:
+            counts[index.skus[seq]] -= 1
+    counts.pop(-1, None)
+    risky = {n for n, c in counts.items() if c >= policy.LISTING_RISK_CANCELLATIONS}
+    if not risky:
+        return []
+    orders: dict[int, dict[str, None]] = {n: {} for n in risky}
+    open_slots = len(risky)
+    for seq, number in enumerate(index.skus):
+        if number in risky and seq not in patches and index.facts(seq) & COUNTING:
+            listed = orders[number]
+            if len(listed) < LISTED_ORDERS:
+                listed[_order_text(index.orders[seq])] = None
+                if len(listed) == LISTED_ORDERS:
+                    open_slots -= 1
+                    if not open_slots:
+                        break
+    names = {n: sku for sku, n in index.sku_names.items()}
+    found = [
+        {"sku": names[n], "seller_cancellations_30d": counts[n], "order_ids": list(orders[n])}
+        for n in risky
+    ]
+    found.sort(key=lambda r: (-r["seller_cancellations_30d"], r["sku"]))
+    return found
+
+
+def _order_text(order: int) -> str:
+    digits = f"{order:017d}"
+    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
+
+
+def _apply_patches(
+    body_path: str,
+    patches: dict[int, Patch],
+    tables: list[Table],
+    index: BatchIndex,
+    rejects_path: str,
+    rejected_listed: list[dict],
+) -> None:
+    """Drop duplicate and conflicting rows from the flat-file body; add the conflicting ones
+    (with their original values, read again from the input) to the rejects spool."""
+    temp = body_path + ".new"
+    with (
+        open(body_path, encoding="ascii", newline="") as old,
+        open(temp, "w", encoding="ascii", newline="") as new,
+    ):
+        new.write(old.readline())
+        new.write(old.readline())
+        for seq, line in enumerate(old):
+            if seq not in patches:
+                new.write(line)
+    os.replace(temp, body_path)
+    wanted: dict[int, dict[int, list[int]]] = {}
+    for seq, patch in patches.items():
+        if patch.status == "rejected":
+            source = index.source_of(seq)
+            wanted.setdefault(source, {}).setdefault(index.rows[seq], []).append(seq)
+    with open(rejects_path, "ab") as spool:
+        for source, by_row in wanted.items():
+            table = tables[source].reopen()
+            try:
+                for number, cells in table.rows:
+                    for seq in by_row.get(number, ()):
+                        patch = patches[seq]
+                        cells = cells + [""] * (len(table.headers) - len(cells))
+                        order_value = cells[table.fields["order_id"]]
+                        column = table.headers[table.fields["order_id"]]
+                        problem = (patch.code, column, order_value, patch.message)
+                        marshal.dump((source, number, cells, [problem]), spool)
+                        if len(rejected_listed) < REPORT_CAP:
+                            rejected_listed.append(
+                                {
+                                    "source": table.source,
+                                    "row": number,
+                                    "values": dict(zip(table.headers, cells)),
+                                    "errors": [
+                                        dict(zip(("code", "column", "value", "message"), problem))
+                                    ],
+                                }
+                            )
+            finally:
+                table.close()

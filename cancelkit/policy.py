@@ -1,0 +1,75 @@
+"""Metric policy: marketplace targets, windows and risk rules, as data.
+
+Figures from Amazon's public seller help pages on the Cancellation Rate (DOMAIN.md
+section 3). They can change; `cancelkit.toml` may override any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    code: str
+    name: str
+    threshold: float  # the target is a rate *under* this fraction
+    window_days: int = 7
+
+
+_TWO_AND_HALF = 0.025
+MARKETPLACES: dict[str, Marketplace] = {
+    m.code: m
+    for m in (
+        Marketplace("US", "United States", _TWO_AND_HALF),
+        Marketplace("CA", "Canada", _TWO_AND_HALF),
+        Marketplace("MX", "Mexico", _TWO_AND_HALF),
+        Marketplace("BR", "Brazil", _TWO_AND_HALF),
+        Marketplace("UK", "United Kingdom", _TWO_AND_HALF),
+        Marketplace("DE", "Germany", _TWO_AND_HALF),
+        Marketplace("FR", "France", _TWO_AND_HALF),
+        Marketplace("IT", "Italy", _TWO_AND_HALF),
+        Marketplace("ES", "Spain", _TWO_AND_HALF),
+        Marketplace("NL", "Netherlands", _TWO_AND_HALF),
+        Marketplace("SE", "Sweden", _TWO_AND_HALF),
+        Marketplace("PL", "Poland", _TWO_AND_HALF),
+        Marketplace("BE", "Belgium", _TWO_AND_HALF),
+        Marketplace("IE", "Ireland", _TWO_AND_HALF),
+        Marketplace("AU", "Australia", _TWO_AND_HALF),
+        Marketplace("JP", "Japan", _TWO_AND_HALF),
+        Marketplace("SG", "Singapore", _TWO_AND_HALF),
+        Marketplace("AE", "United Arab Emirates", _TWO_AND_HALF),
+        Marketplace("SA", "Saudi Arabia", _TWO_AND_HALF),
+        # India recommends under 2% and also reports a 30-day rate.
+        Marketplace("IN", "India", 0.02),
+    )
+}
+#: GB is the ISO code of the UK marketplace; both are accepted.
+MARKETPLACE_ALIASES = {"GB": "UK"}
+
+#: Amazon may deactivate a listing after this many seller cancellations in LISTING_WINDOW_DAYS.
+LISTING_RISK_CANCELLATIONS = 2
+LISTING_WINDOW_DAYS = 30
+#: Amazon auto-cancels unshipped orders this many days after the ship-by date (counts too).
+AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
+
+RISK_LEVELS = ("none", "low", "medium", "high")
+#: values of a buyer-requested column that mean "yes"
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x", "t"})
+
+
+def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
+    """The policy of a marketplace, with overrides from the config file applied."""
+    key = MARKETPLACE_ALIASES.get(code.upper(), code.upper())
+    if key not in MARKETPLACES:
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown marketplace '{code}'; known: {', '.join(sorted(MARKETPLACES))}")
+    market = MARKETPLACES[key]
+    if overrides:
+        market = replace(
+            market,
+            threshold=float(overrides.get("threshold", market.threshold)),
+            window_days=int(overrides.get("window_days", market.window_days)),
+        )
+    return market

@@ -1,0 +1,290 @@
+"""The result of one pipeline run and the writers that hang off it.
+
+A `Result` owns a temporary folder with the spooled flat-file body, the rejected rows and
+(optionally) every record; the writers copy from there into place atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import marshal
+import shutil
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import __version__
+from .errors import OutputError
+from .outputs import atomic_write, batch_stamp, free_name
+from .report import render_report, report_format_for
+from .sources import GUARDED_STARTS
+
+REJECTS_EXTRA = ("cancelkit-source", "cancelkit-row", "cancelkit-error-codes", "cancelkit-errors")
+
+
+def guard(value: str) -> str:
+    """Prefix a quote to a value a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + value if value[:1] in GUARDED_STARTS and value else value
+
+
+def record_dict(record, seq: int | None, values: bool = False) -> dict:
+    """A record as the JSON report's `records` entry (plus `seq` for internal patching)."""
+    context = record.context
+    entry = {
+        "source": record.source,
+        "row": record.row,
+        "order_id": record.order_id,
+        "amazon_order_item_code": record.amazon_order_item_code,
+        "reason": record.reason,
+        "status": record.status,
+        "counts_against_rate": record.counts_against_rate,
+        "risk": record.risk,
+        "sku": context.get("sku") or None,
+        "note": context.get("note") or None,
+        "flags": [{"code": f.code, "message": f.message} for f in record.flags],
+        "errors": [
+            {"code": p.code, "column": p.column, "value": p.value, "message": p.message}
+            for p in record.errors
+        ],
+        "seq": seq,
+    }
+    if values:
+        entry["values"] = record.values
+    return entry
+
+
+class Result:
+    """What a run found: summary, metrics, listing risks, records; and the writers."""
+
+    def __init__(self, **state) -> None:
+        self._workdir: str = state["workdir"]
+        self.inputs: list[dict] = state["inputs"]
+        self.summary: dict = state["summary"]
+        self.metrics: dict = state["metrics"]
+        self.listing_risks: list[dict] = state["listing_risks"]
+        self._patches = state["patches"]
+        self._flagged = state["flagged"]
+        self._flagged_more = state["flagged_more"]
+        self._rejected_listed = state["rejected_listed"]
+        self._flag_codes = state["flag_codes"]
+        self._headers: list[list[str]] = state["headers"]
+        self._sources: list[str] = state["sources"]
+        self.options = state["options"]
+        self.market = state["market"]
+        self._records_path = state["records_path"]
+        self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.outputs: dict[str, str | None] = {
+            "flat_file": None,
+            "rejects": None,
+            "report": None,
+            "review": None,
+        }
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._workdir, True)
+
+    # -- lifetime -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Remove the temporary files (also done when the result is garbage-collected)."""
+        self._finalizer()
+
+    def __enter__(self) -> Result:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- figures --------------------------------------------------------------------------
+    @property
+    def accepted(self) -> int:
+        return self.summary["accepted"]
+
+    @property
+    def rejected(self) -> int:
+        return self.summary["rejected"]
+
+    @property
+    def highest_risk(self) -> str:
+        risk = self.summary["risk"]
+        return next((level for level in ("high", "medium", "low") if risk.get(level)), "none")
+
+    def gate_tripped(self, fail_on: str | None = None) -> bool:
+        """Whether the risk gate (`--fail-on`) stops the upload file."""
+        level = fail_on or self.options.fail_on
+        if level == "none":
+            return False
+        risk = self.summary["risk"]
+        levels = ("high",) if level == "high" else ("high", "medium")
+        return any(risk.get(lv) for lv in levels) or bool(self.metrics.get("over_threshold"))
+
+    # -- records --------------------------------------------------------------------------
+    def iter_records(self) -> Iterator[dict]:
+        """Every input row's record in input order, with its final status."""
+        if self._records_path is None:
+            raise RuntimeError("records were not kept for this run (keep_records=False)")
+        with open(self._records_path, "rb") as spool:
+            while True:
+                try:
+                    entry = marshal.load(spool)
+                except EOFError:
+                    return
+                yield self._finish(entry)
+
+    @property
+    def records(self) -> list[dict]:
+        """Every input row's record as a list (see `iter_records` for huge batches)."""
+        return list(self.iter_records())
+
+    def _finish(self, entry: dict) -> dict:
+        seq = entry.pop("seq")
+        entry.pop("values", None)
+        patch = self._patches.get(seq) if seq is not None else None
+        if patch is not None:
+            entry["status"] = patch.status
+            entry["counts_against_rate"] = None
+            entry["risk"] = None
+            if patch.status == "duplicate":
+                entry["flags"].append({"code": patch.code, "message": patch.message})
+            else:
+                entry["errors"].append(
+                    {
+                        "code": patch.code,
+                        "column": "order-id",
+                        "value": entry["order_id"],
+                        "message": patch.message,
+                    }
+                )
+        return entry
+
+    # -- writers --------------------------------------------------------------------------
+    def write_flat_file(self, path: str | Path, force: bool = False) -> Path:
+        """Write Amazon's Order Cancellation flat file of the accepted rows."""
+        with open(Path(self._workdir) / "flat.txt", "rb") as body:
+            written = atomic_write(
+                path, lambda out: shutil.copyfileobj(body, out, 1 << 20), force=force, mode="wb"
+            )
+        self.outputs["flat_file"] = str(path)
+        return written
+
+    def iter_rejects(self) -> Iterator[tuple[int, int, list[str], list[tuple]]]:
+        with open(Path(self._workdir) / "rejects.bin", "rb") as spool:
+            while True:
+                try:
+                    yield marshal.load(spool)
+                except EOFError:
+                    return
+
+    def rejects_header(self) -> list[str]:
+        header: list[str] = []
+        for headers in self._headers:
+            for name in headers:
+                if name not in header:
+                    header.append(name)
+        return header + list(REJECTS_EXTRA)
+
+    def write_rejects(self, path: str | Path, force: bool = False) -> Path:
+        """Write the rejected rows (original values, source, row, codes and messages) as a
+        CSV that Excel opens (UTF-8 with BOM); formula-like values are guarded."""
+        header = self.rejects_header()
+        position = {name: i for i, name in enumerate(header)}
+
+        def write(stream: io.TextIOBase) -> None:
+            writer = csv.writer(stream, lineterminator="\r\n")
+            writer.writerow(header)
+            for source, number, cells, problems in self.iter_rejects():
+                out = [""] * len(header)
+                for name, value in zip(self._headers[source], cells):
+                    out[position[name]] = guard(value)
+                out[-4] = guard(self._sources[source])
+                out[-3] = str(number)
+                out[-2] = " ".join(dict.fromkeys(p[0] for p in problems))
+                out[-1] = guard("; ".join(f"{p[1]}: {p[3]}" for p in problems))
+                writer.writerow(out)
+
+        written = atomic_write(path, write, force=force, encoding="utf-8-sig")
+        self.outputs["rejects"] = str(path)
+        return written
+
+    def json_document(self) -> dict:
+        """The JSON report (schema_version 1) as a dict."""
+        return {
+            "schema_version": 1,
+            "tool": {"name": "cancelkit", "version": __version__},
+            "generated_at": self.generated_at.isoformat().replace("+00:00", "Z"),
+            "inputs": self.inputs,
+            "summary": self.summary,
+            "metrics": self.metrics,
+            "listing_risks": self.listing_risks,
+            "records": self.records if self._records_path else [],
+            "outputs": dict(self.outputs),
+        }
+
+    def to_json(self, path: str | Path | None = None, force: bool = False) -> str:
+        """The JSON report as text; also written atomically to `path` when given."""
+        text = json.dumps(self.json_document(), indent=2, ensure_ascii=False) + "\n"
+        if path is not None:
+            atomic_write(path, lambda out: out.write(text), force=force, newline="\n")
+        return text
+
+    def report_context(self) -> dict:
+        """Everything the risk report templates show."""
+        from .verdict import report_context
+
+        return report_context(self)
+
+    def write_outputs(
+        self,
+        out_dir: str | Path = "cancelkit-out",
+        *,
+        flat_file: str | Path | None = None,
+        report: str | Path | None = None,
+        json_path: str | Path | None = None,
+        rejects: str | Path | None = None,
+        force: bool = False,
+        default_report: bool = True,
+    ) -> dict[str, str | None]:
+        """Write what `cancelkit generate` writes.
+
+        Files not named go into `out_dir` under names carrying the batch time. The upload
+        file is not written when the risk gate trips; the rejects file only when rows were
+        rejected (or it is named). Every target is checked before anything is written, so
+        a refused overwrite leaves nothing half done. `json_path` "-" means "return it".
+        """
+        folder = Path(out_dir)
+        stamp = batch_stamp(self.generated_at.astimezone())
+        stem = free_name(folder, f"cancellations-{stamp}", [".txt", "-report.html", "-rejects.csv"])
+        plan: dict[str, Path | None] = {
+            "flat_file": None if self.gate_tripped() else Path(flat_file or folder / f"{stem}.txt"),
+            "rejects": Path(rejects)
+            if rejects
+            else (folder / f"{stem}-rejects.csv" if self.rejected else None),
+            "report": Path(report)
+            if report
+            else (folder / f"{stem}-report.html" if default_report else None),
+        }
+        json_target = Path(json_path) if json_path and str(json_path) != "-" else None
+        if not force:
+            for target in [*plan.values(), json_target]:
+                if target is not None and target.exists():
+                    raise OutputError(f"{target}: already exists; use --force to replace it")
+        if plan["report"] is not None:
+            report_format_for(plan["report"])  # an unknown suffix fails before any write
+        if plan["flat_file"] is not None:
+            self.write_flat_file(plan["flat_file"], force=force)
+        if plan["rejects"] is not None:
+            self.write_rejects(plan["rejects"], force=force)
+        if plan["report"] is not None:
+            self.outputs["report"] = str(plan["report"])
+        if json_target is not None:
+            self.to_json(json_target, force=force)
+        if plan["report"] is not None:
+            self.write_report(plan["report"], force=force)
+        return dict(self.outputs)
+
+    def write_report(self, path: str | Path, force: bool = False) -> Path:
+        """Write the risk summary report; HTML or Markdown by the file suffix."""
+        fmt = report_format_for(path)
+        self.outputs["report"] = str(path)
+        text = render_report(self.report_context(), fmt)
+        return atomic_write(path, lambda out: out.write(text), force=force, newline="\n")

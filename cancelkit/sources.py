@@ -1,0 +1,366 @@
+"""Readers: turn CSV/TSV files, xlsx workbooks and in-memory rows into streamed tables.
+
+Every row comes with the number a person sees in that file (the header is row 1 of a CSV
+or a sheet, so the first data row is row 2). Cells are strings; blank rows are skipped by
+the pipeline but still counted for numbering.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import columns
+from .errors import InputError
+from .flatfile import TEMPLATE_TYPE
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+_SNIFF_BYTES = 1 << 16
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# The OWASP guard our own CSV outputs put before a value a spreadsheet would run as a formula.
+GUARD = "'"
+GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unguard(value: str) -> str:
+    """Strip the leading quote our CSV writer adds to formula-like values."""
+    if value[:1] == GUARD and value[1:2] in GUARDED_STARTS and value[1:2]:
+        return value[1:]
+    return value
+
+
+@dataclass
+class Table:
+    """One input's header and its stream of (row number, cells)."""
+
+    source: str
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    path: str | None = None
+    #: sha256 of the input's bytes; complete once `rows` is exhausted
+    digest: Callable[[], str | None] = lambda: None
+    #: opens the same rows again (used only to fetch the original values of a few rows)
+    reopen: Callable[[], Table] | None = None
+    #: exceptions the row iterator may raise for a damaged file, and how to word them
+    read_errors: tuple[type[BaseException], ...] = ()
+    explain: Callable[[BaseException, int], InputError] | None = None
+    close: Callable[[], None] = lambda: None
+    fields: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.headers = [unguard(h.strip().lstrip("\ufeff")) for h in self.headers]
+        self.fields = {}
+        for index, name in enumerate(self.headers):
+            key = columns.field_of(name)
+            if key is None:
+                continue
+            if key in self.fields:
+                first = self.headers[self.fields[key]]
+                raise InputError(
+                    f"{self.source}: columns '{first}' and '{name}' both give the "
+                    f"{columns.DISPLAY.get(key, key)}; keep one of them"
+                )
+            self.fields[key] = index
+        if columns.REQUIRED not in self.fields:
+            found = ", ".join(repr(h) for h in self.headers if h) or "none"
+            raise InputError(
+                f"{self.source}: no order-id column in the header row; columns found: {found}"
+            )
+
+
+def _is_blank(cells: list[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def _detect_encoding(head: bytes, source: str) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        sample = head[:4096]
+        even_nul = sample[0::2].count(0)
+        odd_nul = sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd_nul > 0.3 * half and even_nul < 0.05 * half:
+            return "utf-16-le"
+        if even_nul > 0.3 * half and odd_nul < 0.05 * half:
+            return "utf-16-be"
+        raise InputError(f"{source}: binary data (NUL bytes), not a CSV or text file")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the end of the sample is still UTF-8
+        if exc.start < len(head) - 3:
+            return "cp1252"
+    return "utf-8"
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    return controls > max(2, len(text) // 100)
+
+
+def _check_signature(head: bytes, source: str, suffix: str) -> None:
+    if not head:
+        raise InputError(f"{source}: the file is empty")
+    if head.startswith(_ZIP_MAGIC):
+        raise InputError(
+            f"{source}: this is a zip/Excel workbook, not a text file; name it .xlsx "
+            "or save it from Excel as CSV"
+        )
+    if head.startswith(_OLE_MAGIC):
+        raise InputError(
+            f"{source}: an old .xls or password-protected Excel file; save it as .xlsx "
+            "without a password, or as CSV"
+        )
+    if head.startswith(b"%PDF"):
+        raise InputError(f"{source}: a PDF document, not a CSV/TSV or xlsx file")
+
+
+def read_text(path: str, stdin=None) -> Table:
+    """A CSV/TSV table from a path, or from standard input when path is '-'."""
+    source = "<stdin>" if path == "-" else path
+    spool = None
+    if path == "-":
+        stream = sys.stdin if stdin is None else stdin
+        # stdin cannot be read twice; a copy lets a few rows be looked up again
+        with tempfile.NamedTemporaryFile(prefix="cancelkit-stdin-", delete=False) as copy:
+            shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
+        spool = path = copy.name
+    elif os.path.isdir(path):
+        raise InputError(f"{source}: is a folder, not a file")
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by Table.close
+        head = raw.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        _check_signature(head, source, Path(path).suffix.lower())
+        encoding = _detect_encoding(head, source)
+        sample = head.decode(encoding, errors="ignore")
+        if _looks_binary(sample):
+            raise InputError(f"{source}: binary data, not a CSV or text file")
+        raw.seek(0)
+    except (InputError, OSError):
+        raw.close()
+        raise
+    errors = "replace" if encoding == "cp1252" else "strict"
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+    lines = sample.lstrip("\ufeff").splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if first.startswith(TEMPLATE_TYPE) and len(lines) > 1:
+        first = next((line for line in lines[1:] if line.strip()), "")
+    reader = csv.reader(text, delimiter=_sniff_delimiter(first))
+    rows = enumerate(reader, start=1)
+
+    def explain(exc: BaseException, number: int) -> InputError:
+        if isinstance(exc, UnicodeDecodeError):
+            return InputError(
+                f"{source}: row {number}: bytes that are not {encoding} ({exc.reason}); the "
+                "file mixes encodings; save it again as CSV UTF-8"
+            )
+        return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})")
+
+    read_errors = (UnicodeDecodeError, csv.Error)
+    try:
+        headers = _first_header(rows, source)
+    except read_errors as exc:
+        raw.close()
+        raise explain(exc, 1) from exc
+    except InputError:
+        raw.close()
+        raise
+
+    def reopen() -> Table:
+        table = read_text(path)
+        table.source = source
+        return table
+
+    table = Table(
+        source,
+        headers,
+        rows,
+        path=None if path == "-" else path,
+        digest=lambda: _file_sha256(path),
+        reopen=reopen,
+        read_errors=read_errors,
+        explain=explain,
+        close=raw.close,
+    )
+    table.spool = spool  # type: ignore[attr-defined]
+    return table
+
+
+def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> list[str]:
+    for _, cells in rows:
+        if _is_blank(cells):
+            continue
+        if cells[0].lstrip("\ufeff").startswith(TEMPLATE_TYPE):
+            continue  # Amazon's template row above the real header
+        return cells
+    raise InputError(f"{source}: the file is empty (no header row)")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value:  # NaN, as pandas gives for empty cells
+            return ""
+        # 14-digit item codes are below 2**53, so a float from a numeric cell is exact
+        if value.is_integer() and abs(value) < 1e17:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def read_workbook(path: str, sheet: str | None = None) -> Table:
+    """A table from the first sheet (or the named one) of an xlsx workbook."""
+    from python_calamine import CalamineWorkbook
+
+    source = path
+    if os.path.isdir(path):
+        raise InputError(f"{source}: is a folder, not a file")
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(8)
+    except OSError as exc:
+        raise InputError(f"{source}: cannot open ({exc.strerror or exc})") from exc
+    if not head:
+        raise InputError(f"{source}: the file is empty")
+    if head.startswith(_OLE_MAGIC):
+        raise InputError(
+            f"{source}: an old .xls or password-protected workbook; save it as .xlsx "
+            "without a password, or as CSV"
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputError(
+            f"{source}: not an xlsx workbook (no zip signature); if it is a CSV file, name it .csv"
+        )
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+        names = workbook.sheet_names
+        if sheet is None:
+            chosen = workbook.get_sheet_by_index(0)
+        elif sheet in names:
+            chosen = workbook.get_sheet_by_name(sheet)
+        else:
+            raise InputError(
+                f"{source}: no sheet named '{sheet}'; sheets: {', '.join(names) or 'none'}"
+            )
+        raw_rows = chosen.to_python(skip_empty_area=False)
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise InputError(f"{source}: cannot read the workbook ({exc})") from exc
+
+    rows = enumerate(([_cell_text(v) for v in values] for values in raw_rows), start=1)
+    headers = _first_header(rows, source)
+    digest_value = _file_sha256(path)
+    return Table(
+        source,
+        headers,
+        rows,
+        path=path,
+        digest=lambda: digest_value,
+        reopen=lambda: read_workbook(path, sheet),
+    )
+
+
+def _file_sha256(path: str) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
+    """A table from in-memory rows: mappings (dicts, DictReader, DataFrame records) or
+    sequences whose first item is the header row (e.g. openpyxl `values_only` rows)."""
+    kept = list(rows)  # kept so a few rows can be looked up again for the rejects file
+    if not kept:
+        raise InputError(f"{source}: no rows given")
+    first = kept[0]
+    if isinstance(first, Mapping):
+        headers = [str(k) for k in first]
+        index = {k: i for i, k in enumerate(first)}
+
+        def generate() -> Iterator[tuple[int, list[str]]]:
+            for number, mapping in enumerate(kept, start=1):
+                cells = [""] * len(headers)
+                for key, value in mapping.items():
+                    position = index.get(key)
+                    if position is None:
+                        position = index[key] = len(headers)
+                        headers.append(str(key))
+                        cells.append("")
+                    if position >= len(cells):
+                        cells.extend([""] * (position + 1 - len(cells)))
+                    cells[position] = _cell_text(value)
+                yield number, cells
+
+        table_rows = generate()
+    else:
+        headers = [_cell_text(v) for v in first]
+
+        def generate() -> Iterator[tuple[int, list[str]]]:
+            for number, values in enumerate(kept[1:], start=2):
+                yield number, [_cell_text(v) for v in values]
+
+        table_rows = generate()
+    table = Table(source, headers, table_rows)
+    table.reopen = lambda: read_rows(kept, source)
+    return table
+
+
+def open_input(path: str, sheet: str | None = None, stdin=None) -> Table:
+    """Open one input by its kind: '-' is CSV on stdin, .xlsx/.xlsm a workbook, else text."""
+    if path == "-":
+        return read_text(path, stdin=stdin)
+    suffix = Path(path).suffix.lower()
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_workbook(path, sheet)
+    if suffix == ".xls":
+        raise InputError(f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV")
+    if suffix not in TEXT_SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type '{suffix}'; give a .csv, .tsv, .txt or .xlsx file"
+        )
+    return read_text(path)
+
+
+def remove_spool(table: Table) -> None:
+    """Delete the copy of standard input kept for a table, if any."""
+    spool = getattr(table, "spool", None)
+    if spool:
+        with contextlib.suppress(OSError):
+            os.remove(spool)

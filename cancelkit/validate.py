@@ -1,0 +1,309 @@
+"""Validation: row rules (through the record model) and batch rules (duplicates, conflicts).
+
+Rows already in canonical form take a fast path built from the model's own patterns; every
+other row is validated by `CancellationRecord`, which holds the rules. Batch rules run on a
+compact per-row index (a few bytes a row), so a million-row batch is checked without
+keeping the rows in memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from array import array
+from dataclasses import dataclass, field
+
+from . import reasons
+from .model import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem, validate_fields
+from .policy import RISK_LEVELS
+from .sources import Table, unguard
+
+
+@dataclass(slots=True)
+class Record:
+    """One input row after validation (and, later, assessment)."""
+
+    source: str
+    row: int
+    order_id: str
+    amazon_order_item_code: str | None
+    reason: str | None
+    status: str  # "accepted", "rejected" or "duplicate"
+    cells: list[str]
+    table: Table
+    context: dict[str, str] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    counts_against_rate: bool | None = None
+    risk: str | None = None
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The original cells by their header names."""
+        headers = self.table.headers
+        return {
+            (headers[i] if i < len(headers) else f"column {i + 1}"): value
+            for i, value in enumerate(self.cells)
+        }
+
+    def reject(self, code: str, column: str, value: str, message: str) -> None:
+        self.status = "rejected"
+        self.errors.append(Problem(code, column, value, message))
+
+
+_FLAT_CODES = frozenset(reasons.FLAT_FILE_CODES)
+# A flat-file data line whose values are already canonical: the model's order-id and item
+# patterns, a flat-file reason code with its item, or both empty (whole order). A cell that
+# held a tab or line break cannot match, as the pattern has exactly two tabs.
+canonical_line_ok = re.compile(
+    rf"{ORDER_ID_PATTERN}\t(?:(?:{'|'.join(reasons.FLAT_FILE_CODES)})\t{ITEM_CODE_PATTERN}|\t)\r\n"
+).fullmatch
+
+
+class RowValidator:
+    """Validates the rows of one table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        fields = table.fields
+        self.width = len(table.headers)
+        self.i_order = fields["order_id"]
+        self.i_item = fields.get("amazon_order_item_code")
+        self.i_reason = fields.get("reason")
+        self.context_columns = [
+            (name, index)
+            for name, index in fields.items()
+            if name not in ("order_id", "amazon_order_item_code", "reason")
+        ]
+        self.header_of = {name: table.headers[index] for name, index in fields.items()}
+
+    def fast_record(self, number: int, cells: list[str], assessment) -> Record:
+        """The record of a row the pipeline's fast path accepted (canonical values)."""
+        table = self.table
+        record = Record(
+            table.source,
+            number,
+            cells[self.i_order],
+            cells[self.i_item] or None,
+            cells[self.i_reason] or None,
+            "accepted",
+            cells,
+            table,
+            {name: unguard(cells[i]) for name, i in self.context_columns if cells[i]},
+        )
+        record.counts_against_rate = assessment.counts_against_rate
+        record.risk = assessment.risk
+        record.flags.extend(assessment.flags)
+        return record
+
+    def __call__(self, number: int, cells: list[str]) -> Record:
+        if len(cells) < self.width:
+            cells.extend([""] * (self.width - len(cells)))
+        order_id = cells[self.i_order]
+        item = cells[self.i_item] if self.i_item is not None else ""
+        reason = cells[self.i_reason] if self.i_reason is not None else ""
+        context = {name: unguard(cells[i]) for name, i in self.context_columns if cells[i]}
+        table = self.table
+        if canonical_line_ok(f"{order_id}\t{reason}\t{item}\r\n"):
+            return Record(
+                table.source,
+                number,
+                order_id,
+                item or None,
+                reason or None,
+                "accepted",
+                cells,
+                table,
+                context,
+            )
+        raw = {
+            "order_id": unguard(order_id),
+            "amazon_order_item_code": unguard(item),
+            "reason": unguard(reason),
+        }
+        model, problems, notes = validate_fields(raw)
+        if model is None:
+            record = Record(
+                table.source,
+                number,
+                raw["order_id"].strip(),
+                raw["amazon_order_item_code"].strip() or None,
+                raw["reason"].strip() or None,
+                "rejected",
+                cells,
+                table,
+                context,
+                notes,
+            )
+            for code, name, value, message in problems:
+                column = self.header_of.get(name) or _DISPLAY[name]
+                record.errors.append(Problem(code, column, value, message))
+            return record
+        return Record(
+            table.source,
+            number,
+            model.order_id,
+            model.amazon_order_item_code,
+            model.reason,
+            "accepted",
+            cells,
+            table,
+            context,
+            notes,
+        )
+
+
+_DISPLAY = {
+    "order_id": "order-id",
+    "amazon_order_item_code": "amazon-order-item-code",
+    "reason": "cancellation-reason-code",
+}
+
+# A bitmap of order-id hashes finds orders seen more than once with 16 MB for any batch
+# size; only those candidates are grouped exactly at the end.
+_BITMAP_BITS = 1 << 27
+SLOT_PRIME = 134217689
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A change of status decided by a batch rule for one accepted row."""
+
+    status: str  # "duplicate" or "rejected"
+    code: str
+    message: str
+    kept: int | None = None  # for a duplicate: the sequence number of the row kept
+
+
+def pack(reason: str | None, risk: str, counting: bool, requested: bool) -> int:
+    """One byte of facts about an accepted row: reason, risk, counts, buyer-requested."""
+    return (
+        reasons.CODE_INDEX[reason]
+        | RISK_INDEX[risk] << 4
+        | (64 if counting else 0)
+        | (128 if requested else 0)
+    )
+
+
+def unpack(facts: int) -> tuple[str | None, str, bool, bool]:
+    """The inverse of `pack`."""
+    return (
+        reasons.INDEX_CODE[facts & 15],
+        RISK_LEVELS[(facts >> 4) & 3],
+        bool(facts & 64),
+        bool(facts & 128),
+    )
+
+
+RISK_INDEX = {level: i for i, level in enumerate(RISK_LEVELS)}
+COUNTING = 64
+RISKY = 48  # the risk bits: any level above "none"
+
+
+class BatchIndex:
+    """Compact per-row facts of the accepted rows, in acceptance order: about 24 bytes a
+    row plus a fixed 16 MB bitmap, whatever the batch size."""
+
+    def __init__(self) -> None:
+        self.orders = array("q")  # order id digits as an integer
+        self.item_facts = array("q")  # item code digits << 8 | the facts byte (see pack)
+        self.rows = array("I")  # the row number a person sees
+        self.skus = array("i")  # index into sku_names, -1 for none
+        self.sku_names: dict[str, int] = {}
+        #: sequence number at which each source's rows begin
+        self.source_starts: list[int] = []
+        self.bitmap = bytearray(_BITMAP_BITS // 8)
+        self.candidates: set[int] = set()
+        #: the last row number read (for messages about a damaged file)
+        self.last_row = 0
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def start_source(self) -> None:
+        self.source_starts.append(len(self.orders))
+
+    def source_of(self, seq: int) -> int:
+        return bisect.bisect_right(self.source_starts, seq) - 1
+
+    def facts(self, seq: int) -> int:
+        return self.item_facts[seq] & 255
+
+    def item(self, seq: int) -> int:
+        return self.item_facts[seq] >> 8
+
+    def sku_id(self, sku: str | None) -> int:
+        if not sku:
+            return -1
+        return self.sku_names.setdefault(sku, len(self.sku_names))
+
+    def add(self, order_id: str, item: str | None, facts: int, row: int, sku: int) -> int:
+        """Remember one accepted row; returns its sequence number. (The pipeline's hot loop
+        inlines this body.)"""
+        order = int(order_id.replace("-", ""))
+        slot = order % SLOT_PRIME
+        bit = 1 << (slot & 7)
+        slot >>= 3
+        if self.bitmap[slot] & bit:
+            self.candidates.add(order)
+        else:
+            self.bitmap[slot] |= bit
+        self.orders.append(order)
+        self.item_facts.append((int(item) << 8 if item else 0) | facts)
+        self.rows.append(row)
+        self.skus.append(sku)
+        return len(self.orders) - 1
+
+    def groups(self) -> dict[int, list[int]]:
+        """Sequence numbers of the rows of every order that may appear more than once."""
+        groups: dict[int, list[int]] = {order: [] for order in self.candidates}
+        if groups:
+            for seq in [seq for seq, order in enumerate(self.orders) if order in groups]:
+                groups[self.orders[seq]].append(seq)
+        return groups
+
+    def resolve(self, groups: dict[int, list[int]], where) -> dict[int, Patch]:
+        """Apply the batch rules to the repeated orders.
+
+        `where(seq)` describes a row for messages ("in.csv row 5").
+        """
+        patches: dict[int, Patch] = {}
+        item, facts = self.item, self.facts
+        for seqs in groups.values():
+            if len(seqs) < 2:
+                continue
+            whole = [s for s in seqs if item(s) == 0]
+            if whole and len(whole) < len(seqs):
+                others = ", ".join(where(s) for s in seqs)
+                for s in seqs:
+                    patches[s] = Patch(
+                        "rejected",
+                        "whole_order_conflict",
+                        "the order is cancelled both as a whole and item by item in this "
+                        f"batch ({others}); keep either the whole-order row or the item rows",
+                    )
+                continue
+            by_item: dict[int, list[int]] = {}
+            for s in seqs:
+                by_item.setdefault(item(s), []).append(s)
+            for members in by_item.values():
+                if len(members) < 2:
+                    continue
+                codes = {facts(s) & 15 for s in members}
+                if len(codes) > 1:
+                    listing = ", ".join(
+                        f"{reasons.INDEX_CODE[facts(s) & 15]} ({where(s)})" for s in members
+                    )
+                    for s in members:
+                        patches[s] = Patch(
+                            "rejected",
+                            "conflicting_reasons",
+                            f"the same order item has different reasons: {listing}; choose one",
+                        )
+                else:
+                    first = members[0]
+                    for s in members[1:]:
+                        patches[s] = Patch(
+                            "duplicate", "duplicate", f"repeats {where(first)}", kept=first
+                        )
+        return patches

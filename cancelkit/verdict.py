@@ -1,0 +1,169 @@
+"""The verdict on a batch, in words: the report context and the terminal summary."""
+
+from __future__ import annotations
+
+from . import __version__, policy
+from .codes import CODES
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.2f}%"
+
+
+def verdict(result) -> dict:
+    """level ("ok", "warning", "danger"), a title and one or two sentences."""
+    summary, metrics = result.summary, result.metrics
+    counting = summary["counting_orders"]
+    target = _pct(metrics["threshold"])
+    if metrics.get("over_threshold"):
+        return {
+            "level": "danger",
+            "title": f"This batch puts your Cancellation Rate over the {target} target",
+            "text": (
+                f"After this batch the 7-day rate would be {_pct(metrics['rate_after'])} "
+                f"(before: {_pct(metrics['rate_before'])}). {counting} order(s) in it count "
+                "against the rate; remove or postpone some, or get buyers to request the "
+                "cancellation on Amazon."
+            ),
+        }
+    medium = summary["risk"].get("medium", 0)
+    if counting or medium or result.listing_risks or summary["rejected"]:
+        parts = []
+        if counting:
+            parts.append(f"{counting} order(s) will count against your Cancellation Rate")
+        if metrics.get("rate_after") is not None:
+            parts.append(
+                f"the rate would be {_pct(metrics['rate_after'])} against the {target} target "
+                f"({metrics['headroom_orders']} more counting order(s) fit under it)"
+            )
+        if result.listing_risks:
+            parts.append(f"{len(result.listing_risks)} listing(s) risk deactivation")
+        if summary["rejected"]:
+            parts.append(f"{summary['rejected']} row(s) were rejected and are not in the upload")
+        title = (
+            f"Review before upload: {counting} order(s) count against your rate"
+            if counting
+            else "Review before upload"
+        )
+        return {"level": "warning", "title": title, "text": "; ".join(parts) + "."}
+    return {
+        "level": "ok",
+        "title": "Safe to upload: nothing in this batch counts against your rate",
+        "text": "Every cancellation is a buyer-requested BuyerCanceled or otherwise standard.",
+    }
+
+
+def hints(result) -> list[str]:
+    """What the user can pass to get figures the report could not compute."""
+    metrics = result.metrics
+    found = []
+    if not metrics.get("orders_in_window"):
+        found.append(
+            "Pass --orders-7d N (all your seller-fulfilled orders of the last 7 days, including "
+            "the ones this batch cancels) to see the projected Cancellation Rate."
+        )
+    if metrics.get("seller_cancels_in_window") is None:
+        found.append(
+            "Pass --cancels-7d N (seller cancellations already in the last 7 days) for the rate "
+            "before this batch; without it 0 is assumed."
+        )
+    return found
+
+
+def gate(result) -> dict:
+    fail_on = result.options.fail_on
+    tripped = result.gate_tripped()
+    reason = None
+    if tripped:
+        if result.metrics.get("over_threshold"):
+            reason = "the batch puts the rate over the target; the upload file was not written"
+        else:
+            reason = f"records at risk level {fail_on} or higher; the upload file was not written"
+    return {"fail_on": fail_on, "tripped": tripped, "reason": reason}
+
+
+def explanations(codes) -> list[dict]:
+    return [
+        {"code": code, "title": CODES[code].title, "text": CODES[code].explanation}
+        for code in codes
+        if code in CODES
+    ]
+
+
+def report_context(result) -> dict:
+    """Everything the report templates show (see templates/report.html.j2)."""
+    summary = dict(result.summary)
+    rejected_codes = list(summary.get("rejected_by_code", {}))
+    flagged = [_public(r) for r in result._flagged]
+    rejected = [_public(r) for r in result._rejected_listed]
+    return {
+        "tool": {"name": "cancelkit", "version": __version__},
+        "generated_at": result.generated_at.isoformat().replace("+00:00", "Z"),
+        "inputs": result.inputs,
+        "summary": summary,
+        "metrics": result.metrics,
+        "verdict": verdict(result),
+        "gate": gate(result),
+        "hints": hints(result),
+        "listing_risks": result.listing_risks,
+        "listing_rule": (
+            f"Amazon may deactivate a listing after {policy.LISTING_RISK_CANCELLATIONS} "
+            f"seller cancellations within {policy.LISTING_WINDOW_DAYS} days."
+        ),
+        "flagged": flagged,
+        "flagged_more": result._flagged_more,
+        "rejected": rejected,
+        "rejected_more": max(0, summary["rejected"] - len(rejected)),
+        "explanations": explanations(
+            dict.fromkeys([*result._flag_codes, *rejected_codes, "counts_against_rate"])
+        ),
+        "outputs": dict(result.outputs),
+    }
+
+
+def _public(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k != "seq"}
+
+
+_COLORS = {"ok": "\x1b[32m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
+_RESET = "\x1b[0m"
+
+
+def terminal_summary(result, color: bool = False) -> str:
+    """The short human summary printed on stderr."""
+    summary, metrics = result.summary, result.metrics
+    found = verdict(result)
+    lines = []
+    head = found["title"]
+    lines.append(f"{_COLORS[found['level']]}{head}{_RESET}" if color else head)
+    lines.append(
+        f"rows read {summary['input_rows']}: accepted {summary['accepted']}, rejected "
+        f"{summary['rejected']}, duplicates {summary['duplicates']}"
+    )
+    for code, count in summary["rejected_by_code"].items():
+        lines.append(f"  rejected {code}: {count}")
+    lines.append(
+        f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
+    )
+    if metrics.get("rate_after") is not None:
+        rate = (
+            f"rate before {_pct(metrics['rate_before'])} -> after {_pct(metrics['rate_after'])}"
+            f" (target under {_pct(metrics['threshold'])}, headroom "
+            f"{metrics['headroom_orders']} orders)"
+        )
+        if color:
+            rate = f"{_COLORS['danger' if metrics['over_threshold'] else 'ok']}{rate}{_RESET}"
+        lines.append(rate)
+    else:
+        lines.append("rate: unknown (pass --orders-7d N to project it)")
+    for risk in result.listing_risks[:5]:
+        lines.append(
+            f"listing at risk: {risk['sku']} ({risk['seller_cancellations_30d']} cancellations)"
+        )
+    state = gate(result)
+    if state["tripped"]:
+        lines.append(f"risk gate --fail-on {state['fail_on']} tripped: {state['reason']}")
+    for name, path in result.outputs.items():
+        if path:
+            lines.append(f"{name.replace('_', ' ')}: {path}")
+    return "\n".join(lines)

@@ -26,7 +26,8 @@ def check(
     `path_or_paths`: a CSV/TSV/xlsx path or a list of them. `rows`: any iterable of
     mappings (csv.DictReader, DataFrame.to_dict("records")) or of sequences whose first
     item is the header row. Options: `sheet`, `marketplace`, `orders_in_window`,
-    `cancels_in_window`, `fail_on`, `keep_records`, `config` (a cancelkit.toml path).
+    `cancels_in_window`, `fail_on`, `keep_records`, `config` (a cancelkit.toml path),
+    `from_review` (a review workbook: only its approved rows are checked).
     Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
     """
     from .config import build_options

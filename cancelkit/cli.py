@@ -69,11 +69,14 @@ def _metric_options(command):
     return command
 
 
-def _run_check(inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, keep):
-    if not inputs:
+def _run_check(
+    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, keep, from_review=None
+):
+    if not inputs and not from_review:
         _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
     return check(
         list(inputs),
+        from_review=from_review,
         sheet=sheet,
         marketplace=marketplace,
         orders_in_window=orders_7d,
@@ -139,7 +142,15 @@ def generate(
       cancelkit generate cancellations.csv --orders-7d 4000 --cancels-7d 12
     """
     result = _run_check(
-        inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, bool(json_path)
+        inputs,
+        sheet,
+        marketplace,
+        orders_7d,
+        cancels_7d,
+        fail_on,
+        config,
+        bool(json_path),
+        from_review,
     )
     with result:
         result.write_outputs(

@@ -64,6 +64,7 @@ def build_options(
     keep_records: bool = True,
     config: str | Path | None = None,
     today=None,
+    from_review: str | Path | None = None,
 ) -> Options:
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
@@ -96,4 +97,5 @@ def build_options(
         policy_overrides=overrides,
         orders_source=orders_source,
         cancels_source=cancels_source,
+        from_review=str(from_review) if from_review else None,
     )

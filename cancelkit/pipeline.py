@@ -53,14 +53,22 @@ class Options:
     policy_overrides: dict = field(default_factory=dict)
     orders_source: str | None = None
     cancels_source: str | None = None
+    #: a review workbook whose approved rows are the input (see workbook.read_review)
+    from_review: str | None = None
 
 
-def open_tables(paths: Sequence[str], rows: Iterable | None, sheet: str | None) -> list[Table]:
+def open_tables(
+    paths: Sequence[str], rows: Iterable | None, sheet: str | None, review: str | None = None
+) -> list[Table]:
     tables = []
     try:
         tables.extend(open_input(str(p), sheet) for p in paths)
         if rows is not None:
             tables.append(read_rows(rows))
+        if review is not None:
+            from .workbook import read_review
+
+            tables.append(read_review(review))
     except BaseException:
         for table in tables:
             remove_spool(table)
@@ -80,7 +88,7 @@ def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Option
     """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
     options = options or Options()
     market = policy.marketplace(options.marketplace, options.policy_overrides)
-    tables = open_tables(paths, rows, options.sheet)
+    tables = open_tables(paths, rows, options.sheet, options.from_review)
     workdir = tempfile.mkdtemp(prefix="cancelkit-")
     try:
         return _run(tables, options, market, workdir)
@@ -338,6 +346,8 @@ def _finish(
         "risk": {level: risk_counts.get(level, 0) for level in reversed(policy.RISK_LEVELS)},
         "by_reason": dict(by_reason.most_common()),
         "rejected_by_code": dict(rejected_by_code.most_common()),
+        # rows of a review workbook that nobody approved: not input rows, not uploaded
+        "skipped_unapproved": sum(len(getattr(t, "skipped", ())) for t in tables),
     }
     if input_rows != accepted + rejected + duplicates:
         raise AssertionError(f"row accounting is off: {summary}")

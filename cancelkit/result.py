@@ -282,6 +282,14 @@ class Result:
             self.write_report(plan["report"], force=force)
         return dict(self.outputs)
 
+    def write_review(self, path: str | Path, force: bool = False) -> Path:
+        """Write the review workbook in which a person approves rows before upload."""
+        from .workbook import write_review
+
+        written = write_review(self, path, force=force)
+        self.outputs["review"] = str(path)
+        return written
+
     def write_report(self, path: str | Path, force: bool = False) -> Path:
         """Write the risk summary report; HTML or Markdown by the file suffix."""
         fmt = report_format_for(path)

@@ -119,6 +119,11 @@ def cli() -> None:
 @click.option("--json", "json_path", help="JSON report path, or - for stdout.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Rejected rows (CSV).")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--from-review",
+    type=click.Path(dir_okay=False),
+    help="Take only the approved rows of a review workbook (see `cancelkit review`).",
+)
 @_guarded
 def generate(
     inputs,
@@ -134,6 +139,7 @@ def generate(
     json_path,
     rejects,
     force,
+    from_review,
 ) -> None:
     """Validate and assess INPUT files and write the upload file and reports.
 

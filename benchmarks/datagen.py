@@ -1,0 +1,154 @@
+"""Deterministic benchmark inputs: cancellation batches as CSV and xlsx.
+
+Every file is made from a seeded `random.Random`, written under a temporary name and renamed
+into place, and reused when it already exists (the file name carries the generator version,
+the row count and the seed).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+#: Bump when the generated rows change, so old files in benchmarks/data/ are not reused.
+GENERATOR_VERSION = 1
+
+HEADER = ("order-id", "cancellation-reason-code", "amazon-order-item-code", "sku")
+
+# The seven codes of Amazon's Order Cancellation flat file, weighted roughly as sellers use them.
+REASONS = (
+    ("NoInventory", 55),
+    ("BuyerCanceled", 20),
+    ("ShippingAddressUndeliverable", 9),
+    ("GeneralAdjustment", 8),
+    ("CustomerExchange", 4),
+    ("CustomerReturn", 2),
+    ("MerchandiseNotReceived", 2),
+)
+
+SKU_COUNT = 3000
+#: Chance that an order in the batch is cancelled as a whole order (no reason, no item code).
+#: Item-level orders have 1.25 rows on average, so this gives about 2% whole-order rows.
+WHOLE_ORDER_CHANCE = 0.025
+#: Items cancelled per item-level order: 1 (80%), 2 (15%), 3 (5%).
+ITEMS_PER_ORDER = ((1, 80), (2, 15), (3, 5))
+
+_PREFIXES = ("BX", "CK", "DL", "FN", "GT", "HM", "KP", "LT", "MR", "PS", "RV", "TW")
+_VARIANTS = ("", "-BLK", "-WHT", "-RED", "-BLU", "-S", "-M", "-L", "-XL", "-2PK")
+
+
+def _skus(rng: random.Random) -> list[str]:
+    skus: set[str] = set()
+    while len(skus) < SKU_COUNT:
+        skus.add(f"{rng.choice(_PREFIXES)}-{rng.randrange(1000, 99999)}{rng.choice(_VARIANTS)}")
+    return sorted(skus)
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total = 0.0
+    out = []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
+
+
+def rows(count: int, seed: int) -> Iterator[tuple[str, str, str, str]]:
+    """`count` valid rows: unique orders, unique 14-digit item codes, no contradictions.
+
+    Order ids and item codes are made unique by construction (a counter run through a
+    permutation modulo a power of ten) rather than by remembering what was issued.
+    """
+    rng = random.Random(seed)
+    skus = _skus(rng)
+    # A few SKUs sell (and run out) much more than the rest: Zipf-like weights.
+    sku_cum = _cumulative([1.0 / (rank + 1) ** 0.8 for rank in range(len(skus))])
+    reason_codes = [code for code, _ in REASONS]
+    reason_cum = _cumulative([weight for _, weight in REASONS])
+    item_counts = [n for n, _ in ITEMS_PER_ORDER]
+    item_cum = _cumulative([weight for _, weight in ITEMS_PER_ORDER])
+    choices = rng.choices
+    randrange = rng.randrange
+    rand = rng.random
+
+    order_no = 0
+    item_no = 0
+    emitted = 0
+    while emitted < count:
+        order_no += 1
+        # Last seven digits: order_no through a permutation of 0..10^7-1 (7919 is coprime to 10).
+        order_id = (
+            f"{randrange(100, 1000)}-{randrange(0, 10_000_000):07d}-"
+            f"{(order_no * 7919 + 1_234_567) % 10_000_000:07d}"
+        )
+        if rand() < WHOLE_ORDER_CHANCE:
+            yield (order_id, "", "", "")
+            emitted += 1
+            continue
+        reason = choices(reason_codes, cum_weights=reason_cum)[0]
+        items = choices(item_counts, cum_weights=item_cum)[0]
+        for _ in range(min(items, count - emitted)):
+            item_no += 1
+            # 14 digits: two leading digits 10-99, then item_no permuted modulo 10^12.
+            item_code = (
+                f"{randrange(10, 100)}{(item_no * 982_451_653 + 31_415_926_535) % 10**12:012d}"
+            )
+            sku = choices(skus, cum_weights=sku_cum)[0]
+            yield (order_id, reason, item_code, sku)
+            emitted += 1
+
+
+def _name(kind: str, count: int, seed: int, suffix: str) -> str:
+    if count % 1_000_000 == 0:
+        size = f"{count // 1_000_000}m"
+    elif count % 1000 == 0:
+        size = f"{count // 1000}k"
+    else:
+        size = str(count)
+    return f"{kind}-{size}-seed{seed}-v{GENERATOR_VERSION}.{suffix}"
+
+
+def csv_file(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
+    """The CSV input of `count` rows; returns (path, reused)."""
+    path = data_dir / _name("cancellations", count, seed, "csv")
+    if path.exists():
+        return path, True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)  # Excel-style CSV: comma, CRLF
+        writer.writerow(HEADER)
+        writer.writerows(rows(count, seed))
+    os.replace(partial, path)
+    return path, False
+
+
+def xlsx_file(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
+    """The xlsx input of `count` rows (first sheet); item codes are numbers in every other row
+    and text in the rest, as a spreadsheet a seller typed or pasted into would hold them."""
+    import xlsxwriter
+
+    path = data_dir / _name("cancellations", count, seed, "xlsx")
+    if path.exists():
+        return path, True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial.xlsx")
+    workbook = xlsxwriter.Workbook(str(partial), {"constant_memory": True})
+    sheet = workbook.add_worksheet("Cancellations")
+    sheet.write_row(0, 0, HEADER)
+    for number, (order_id, reason, item_code, sku) in enumerate(rows(count, seed), start=1):
+        sheet.write_string(number, 0, order_id)
+        if reason:
+            sheet.write_string(number, 1, reason)
+            if number % 2:
+                sheet.write_number(number, 2, int(item_code))
+            else:
+                sheet.write_string(number, 2, item_code)
+        if sku:
+            sheet.write_string(number, 3, sku)
+    workbook.close()
+    os.replace(partial, path)
+    return path, False

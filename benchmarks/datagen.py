@@ -44,7 +44,9 @@ def _skus(rng: random.Random) -> list[str]:
     skus: set[str] = set()
     while len(skus) < SKU_COUNT:
         skus.add(f"{rng.choice(_PREFIXES)}-{rng.randrange(1000, 99999)}{rng.choice(_VARIANTS)}")
-    return sorted(skus)
+    ordered = sorted(skus)
+    rng.shuffle(ordered)  # popularity (below) must not follow the alphabet
+    return ordered
 
 
 def _cumulative(weights: list[float]) -> list[float]:

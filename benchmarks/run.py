@@ -654,10 +654,10 @@ def render_text(info: list[tuple[str, str]], results: list[Result], repeat: int)
     lines.append("")
     header, body = table_rows(results)
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
     for row in body:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     notes = [(r.name, n) for r in results for n in r.notes]
     if notes:
         lines.append("")

@@ -35,6 +35,15 @@ GUARD = "'"
 GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Bytes that are not UTF-8 in a file whose sniffed sample was plain ASCII: the file is
+# Windows-1252 with its first accented character further on.
+_CP1252_FALLBACK = "cancelkit-cp1252-fallback"
+codecs.register_error(
+    _CP1252_FALLBACK,
+    lambda exc: (exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end),
+)
+
+
 def unguard(value: str) -> str:
     """Strip the leading quote our CSV writer adds to formula-like values."""
     if value[:1] == GUARD and value[1:2] in GUARDED_STARTS and value[1:2]:
@@ -164,7 +173,12 @@ def read_text(path: str, stdin=None) -> Table:
     except (InputError, OSError):
         raw.close()
         raise
-    errors = "replace" if encoding == "cp1252" else "strict"
+    if encoding == "cp1252":
+        errors = "replace"
+    elif encoding == "utf-8" and head.isascii():
+        errors = _CP1252_FALLBACK
+    else:
+        errors = "strict"
     text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
     lines = sample.lstrip("\ufeff").splitlines()
     first = next((line for line in lines if line.strip()), "")
@@ -309,21 +323,17 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
         raise InputError(f"{source}: no rows given")
     first = kept[0]
     if isinstance(first, Mapping):
-        headers = [str(k) for k in first]
-        index = {k: i for i, k in enumerate(first)}
+        # the union of every row's keys, in order of first appearance
+        keys = list(dict.fromkeys(key for mapping in kept for key in mapping))
+        headers = [str(k) for k in keys]
+        index = {k: i for i, k in enumerate(keys)}
 
         def generate() -> Iterator[tuple[int, list[str]]]:
-            for number, mapping in enumerate(kept, start=1):
+            # the keys are the header (row 1), as in the CSV a DictReader reads
+            for number, mapping in enumerate(kept, start=2):
                 cells = [""] * len(headers)
                 for key, value in mapping.items():
-                    position = index.get(key)
-                    if position is None:
-                        position = index[key] = len(headers)
-                        headers.append(str(key))
-                        cells.append("")
-                    if position >= len(cells):
-                        cells.extend([""] * (position + 1 - len(cells)))
-                    cells[position] = _cell_text(value)
+                    cells[index[key]] = _cell_text(value)
                 yield number, cells
 
         table_rows = generate()

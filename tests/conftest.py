@@ -1,0 +1,219 @@
+"""Shared helpers of the core pipeline tests: fixture paths, the two ways of running the CLI,
+and the expected outcomes read from fixtures/EXPECTED.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cancelkit
+from cancelkit.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CLEAN = FIXTURES / "clean-batch.csv"
+MESSY = FIXTURES / "messy-batch.csv"
+NUMERIC = FIXTURES / "numeric-items.xlsx"
+STATE = FIXTURES / "state-batch.csv"
+
+# Amazon's Order Cancellation template rows (DOMAIN.md section 2), as bytes on disk.
+TEMPLATE_ROW = (
+    b"TemplateType=OrderCancellation\tVersion=1.0/1.0.3\t"
+    b"This row for Amazon.com use only.  Do not modify or delete.\r\n"
+)
+HEADER_ROW = b"order-id\tcancellation-reason-code\tamazon-order-item-code\r\n"
+
+OUTPUT_NAME = re.compile(r"cancellations-\d{8}-\d{6}(?:-\d+)?(?:\.txt|-report\.html|-rejects\.csv)")
+
+
+@dataclass
+class Run:
+    """What one CLI run left behind: exit code and the two streams."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args, cwd: Path, input: bytes | None = None) -> Run:
+    """Run `python -m cancelkit` in a real subprocess."""
+    env = dict(os.environ)
+    env.pop("CANCELKIT_LEDGER", None)
+    env["NO_COLOR"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cancelkit", *map(str, args)],
+        cwd=cwd,
+        input=input if input is not None else b"",
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    return Run(
+        proc.returncode,
+        proc.stdout.decode("utf-8", errors="replace"),
+        proc.stderr.decode("utf-8", errors="replace"),
+    )
+
+
+def invoke(*args, input: bytes | str | None = None) -> Run:
+    """Run the CLI in-process with click's CliRunner; any exception other than the exit is
+    re-raised, as it would reach the user as a traceback."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def assert_one_line_error(run: Run, *fragments: str) -> str:
+    """Exit 2, nothing on stdout, one line on stderr holding every fragment, no traceback."""
+    assert run.exit_code == 2, run.output
+    assert "Traceback" not in run.output
+    assert run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    line = lines[0]
+    assert line.startswith("cancelkit: error: "), line
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+    return line
+
+
+def files_under(folder: Path) -> set[str]:
+    """Every file below a folder, as paths relative to it."""
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder that is also the current directory (the default out-dir
+    ./cancelkit-out lands here)."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+# -- fixtures/EXPECTED.md ---------------------------------------------------------------
+
+
+def _section(title: str) -> str:
+    text = (FIXTURES / "EXPECTED.md").read_text(encoding="utf-8")
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def expected_table(title: str) -> list[dict[str, str]]:
+    """The first table of an EXPECTED.md section, as dicts keyed by its header cells."""
+    lines = _section(title).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        block.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    header, rows = block[0], block[2:]
+    return [dict(zip(header, row)) for row in rows]
+
+
+def expected_totals(title: str) -> list[dict[str, int]]:
+    """Every `input_rows N = accepted A + rejected R [+ duplicates D]` line of a section."""
+    found = re.findall(
+        r"input_rows (\d+) = accepted (\d+) \+ rejected (\d+)(?: [^+*]*\+ duplicates (\d+))?",
+        _section(title),
+    )
+    return [
+        {
+            "input_rows": int(rows),
+            "accepted": int(accepted),
+            "rejected": int(rejected),
+            "duplicates": int(duplicates or 0),
+        }
+        for rows, accepted, rejected, duplicates in found
+    ]
+
+
+def codes_in(cell: str) -> list[str]:
+    """The `code` spans of a table cell, in order."""
+    return re.findall(r"`([a-z_]+)`", cell)
+
+
+def normalised(cell: str) -> str | None:
+    """A normalised value of EXPECTED.md; '-' (with or without a remark) means none."""
+    if cell == "" or cell.startswith("-") or cell == "(whole order)":
+        return None
+    return cell
+
+
+# -- the JSON report (DESIGN.md, schema_version 1) ----------------------------------------
+
+SUMMARY_KEYS = {"input_rows", "accepted", "rejected", "duplicates", "orders", "counts_against_rate"}
+METRICS_KEYS = {
+    "marketplace",
+    "window_days",
+    "threshold",
+    "orders_in_window",
+    "seller_cancels_in_window",
+    "rate_before",
+    "rate_after",
+    "over_threshold",
+    "headroom_orders",
+}
+RECORD_KEYS = {
+    "source",
+    "row",
+    "order_id",
+    "amazon_order_item_code",
+    "reason",
+    "status",
+    "counts_against_rate",
+    "risk",
+    "flags",
+    "errors",
+}
+
+
+def assert_schema_v1(document: dict) -> None:
+    """The keys and value types of DESIGN.md's JSON report; keys may only be added."""
+    assert document["schema_version"] == 1
+    assert document["tool"]["name"] == "cancelkit"
+    assert document["tool"]["version"] == cancelkit.__version__
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["generated_at"])
+    assert {
+        "inputs",
+        "summary",
+        "metrics",
+        "listing_risks",
+        "records",
+        "outputs",
+    } <= set(document)
+    for entry in document["inputs"]:
+        assert {"path", "sha256", "rows"} <= set(entry)
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+        assert isinstance(entry["rows"], int)
+    summary = document["summary"]
+    assert set(summary) >= SUMMARY_KEYS
+    assert all(isinstance(summary[key], int) for key in SUMMARY_KEYS)
+    assert set(summary["risk"]) == {"high", "medium", "low", "none"}
+    assert set(document["metrics"]) >= METRICS_KEYS
+    for risk in document["listing_risks"]:
+        assert {"sku", "seller_cancellations_30d", "order_ids"} <= set(risk)
+    for record in document["records"]:
+        assert set(record) >= RECORD_KEYS
+        assert "seq" not in record and "values" not in record
+        assert record["status"] in {"accepted", "rejected", "duplicate"}
+        assert isinstance(record["row"], int)
+        for flag in record["flags"]:
+            assert set(flag) == {"code", "message"}
+        for error in record["errors"]:
+            assert set(error) == {"code", "column", "value", "message"}
+    assert set(document["outputs"]) >= {"flat_file", "rejects", "report", "review"}

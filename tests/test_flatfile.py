@@ -1,0 +1,192 @@
+"""Amazon's Order Cancellation flat file: exact bytes (template row, header, CRLF, ASCII),
+data rows in input order, and the round trip write -> flatfile.parse."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, expected_table, normalised
+
+import cancelkit
+from cancelkit import flatfile
+from cancelkit.errors import InputError
+from cancelkit.outputs import atomic_write
+
+
+def test_format_constants():
+    # DOMAIN.md section 2: two spaces after "only."
+    assert flatfile.TEMPLATE_NOTICE == "This row for Amazon.com use only.  Do not modify or delete."
+    assert flatfile.HEADER_LINES.encode("ascii") == TEMPLATE_ROW + HEADER_ROW
+    assert flatfile.COLUMNS == ("order-id", "cancellation-reason-code", "amazon-order-item-code")
+    assert flatfile.FIRST_DATA_LINE == 3
+
+
+def test_data_lines():
+    assert flatfile.data_line("113-4728391-2038475", "NoInventory", "62845173920562") == (
+        "113-4728391-2038475\tNoInventory\t62845173920562\r\n"
+    )
+    assert flatfile.data_line("112-3348201-5569047", None, None) == "112-3348201-5569047\t\t\r\n"
+
+
+def test_write_lines_counts_rows():
+    stream = io.StringIO(newline="")
+    count = flatfile.write_lines(
+        stream,
+        [
+            ("113-4728391-2038475", "NoInventory", "62845173920562"),
+            ("112-3348201-5569047", None, None),
+        ],
+    )
+    assert count == 2
+    assert stream.getvalue() == (
+        flatfile.HEADER_LINES
+        + "113-4728391-2038475\tNoInventory\t62845173920562\r\n"
+        + "112-3348201-5569047\t\t\r\n"
+    )
+
+
+def test_clean_batch_flat_file_bytes(tmp_path):
+    rows = expected_table("clean-batch.csv (for reference)")
+    with cancelkit.check(CLEAN) as result:
+        path = result.write_flat_file(tmp_path / "upload.txt")
+    body = b"".join(
+        f"{r['order-id']}\t{normalised(r['reason']) or ''}\t{r['item code']}\r\n".encode()
+        for r in rows
+    )
+    assert path.read_bytes() == TEMPLATE_ROW + HEADER_ROW + body
+    assert body.startswith(b"113-4728391-2038475\tNoInventory\t62845173920562\r\n")
+    assert b"114-4471820-2265913\t\t\r\n" in body
+
+
+@pytest.mark.parametrize("source", [CLEAN, MESSY, NUMERIC], ids=["clean", "messy", "xlsx"])
+def test_flat_file_is_ascii_crlf_three_columns(tmp_path, source):
+    with cancelkit.check(source) as result:
+        path = result.write_flat_file(tmp_path / "upload.txt")
+        accepted = result.summary["accepted"]
+    data = path.read_bytes()
+    assert data.isascii()
+    assert data.startswith(TEMPLATE_ROW + HEADER_ROW)
+    assert data.endswith(b"\r\n")
+    lines = data.split(b"\r\n")[:-1]
+    assert b"\n" not in b"".join(lines) and b"\r" not in b"".join(lines)
+    assert len(lines) == 2 + accepted
+    assert all(line.count(b"\t") == 2 for line in lines)
+    assert b'"' not in data  # the format carries no quoting
+
+
+@pytest.mark.parametrize("source", [CLEAN, MESSY, NUMERIC], ids=["clean", "messy", "xlsx"])
+def test_round_trip_gives_the_same_records(tmp_path, source):
+    with cancelkit.check(source) as result:
+        accepted = [
+            (r["order_id"], r["reason"], r["amazon_order_item_code"])
+            for r in result.records
+            if r["status"] == "accepted"
+        ]
+        path = result.write_flat_file(tmp_path / "upload.txt")
+    parsed = list(flatfile.parse(path))
+    assert [p.record_number for p in parsed] == list(range(1, len(accepted) + 1))
+    assert [(p.order_id, p.reason, p.amazon_order_item_code) for p in parsed] == accepted
+    # the flat file is itself a valid input giving the same records again
+    with cancelkit.check(path) as again:
+        assert again.summary["accepted"] == len(accepted)
+        assert again.summary["rejected"] == again.summary["duplicates"] == 0
+        assert [
+            (r["order_id"], r["reason"], r["amazon_order_item_code"]) for r in again.records
+        ] == accepted
+
+
+def test_messy_batch_upload_is_the_accepted_rows_in_input_order(tmp_path):
+    table = expected_table("messy-batch.csv")
+    expected = [
+        (
+            row["normalised order-id"],
+            normalised(row["reason"]),
+            normalised(row["amazon-order-item-code"]),
+        )
+        for row in table
+        if row["outcome"] == "accepted"
+    ]
+    with cancelkit.check(MESSY) as result:
+        path = result.write_flat_file(tmp_path / "upload.txt")
+    assert [(p.order_id, p.reason, p.amazon_order_item_code) for p in flatfile.parse(path)] == (
+        expected
+    )
+    assert len(expected) == 11
+
+
+def test_nothing_accepted_gives_the_two_header_rows(tmp_path):
+    with cancelkit.check(
+        rows=[("order-id", "reason"), ("113-4728391-2038475", "NoInventory")]
+    ) as r:
+        path = r.write_flat_file(tmp_path / "upload.txt")
+    assert path.read_bytes() == TEMPLATE_ROW + HEADER_ROW
+    assert list(flatfile.parse(path)) == []
+
+
+def test_parse_legacy_version_with_merchant_order_id(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes(
+        b"TemplateType=OrderCancellation\tVersion=1.0/1.0.1\tThis row for Amazon.com use only.  "
+        b"Do not modify or delete.\r\n"
+        b"order-id\tmerchant-order-id\tcancellation-reason-code\tamazon-order-item-code\r\n"
+        b"113-4728391-2038475\tMY-1001\tNoInventory\t62845173920562\r\n"
+        b"112-3348201-5569047\t\t\t\r\n"
+    )
+    assert list(flatfile.parse(path)) == [
+        flatfile.FlatFileRow(1, "113-4728391-2038475", "NoInventory", "62845173920562"),
+        flatfile.FlatFileRow(2, "112-3348201-5569047", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"order-id\tcancellation-reason-code\tamazon-order-item-code\r\n\r\n", "template row"),
+        (TEMPLATE_ROW + b"order-id\treason\titem\r\n", "unexpected template version or header"),
+        (TEMPLATE_ROW.replace(b"1.0.3", b"9.9.9") + HEADER_ROW, "unexpected template version"),
+        (b"TemplateType=OrderCancellation", "too short"),
+        (
+            TEMPLATE_ROW + HEADER_ROW + "113-4728391-2038475\tNoInventory\t\u0665\r\n".encode(),
+            "cannot read",
+        ),
+    ],
+    ids=["no-template-row", "wrong-header", "unknown-version", "too-short", "not-ascii"],
+)
+def test_parse_refuses_other_files(tmp_path, content, message):
+    path = tmp_path / "other.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        list(flatfile.parse(path))
+
+
+def test_parse_missing_file(tmp_path):
+    with pytest.raises(InputError, match="cannot read the flat file"):
+        list(flatfile.parse(tmp_path / "nope.txt"))
+
+
+def test_write_flat_file_refuses_to_overwrite_without_force(tmp_path):
+    target = tmp_path / "upload.txt"
+    target.write_text("keep me")
+    with cancelkit.check(CLEAN) as result:
+        with pytest.raises(cancelkit.OutputError, match="already exists; use --force"):
+            result.write_flat_file(target)
+        assert target.read_text() == "keep me"
+        result.write_flat_file(target, force=True)
+    assert target.read_bytes().startswith(TEMPLATE_ROW)
+    assert [p.name for p in tmp_path.iterdir()] == ["upload.txt"]  # no temporary file left
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path):
+    def fail_half_way(stream):
+        stream.write(flatfile.HEADER_LINES)
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        atomic_write(tmp_path / "upload.txt", fail_half_way)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "upload.txt").write_text("yesterday's upload")
+    with pytest.raises(OSError):
+        atomic_write(tmp_path / "upload.txt", fail_half_way, force=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["upload.txt"]
+    assert (tmp_path / "upload.txt").read_text() == "yesterday's upload"

@@ -234,6 +234,59 @@ def reasons_command(as_json: bool) -> None:
     click.echo(CODES["counts_against_rate"].explanation)
 
 
+@cli.command(name="template")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Path of the blank input workbook (.xlsx).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@_guarded
+def template_command(output, force) -> None:
+    """Write a blank input workbook for spreadsheet users (Text-formatted id columns,
+    reason drop-down, instructions and the reason catalogue).
+
+    \b
+    Example:
+      cancelkit template -o cancellations.xlsx
+    """
+    from .workbook import write_template
+
+    write_template(output, force=force)
+    click.echo(f"template: {output}", err=True)
+
+
+@cli.command(name="review")
+@click.argument("inputs", nargs=-1)
+@_metric_options
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Path of the review workbook (.xlsx).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@_guarded
+def review_command(
+    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, output, force
+) -> None:
+    """Validate and assess INPUT files and write a review workbook in which a person
+    approves rows; then `cancelkit generate --from-review` uploads only the approved ones.
+
+    \b
+    Example:
+      cancelkit review cancellations.csv --orders-7d 4000 -o review.xlsx
+    """
+    result = _run_check(inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, True)
+    with result:
+        result.write_review(output, force=force)
+        click.echo(terminal_summary(result, color=_color()), err=True)
+        sys.exit(_exit_code(result))
+
+
 def main() -> None:
     """Entry point of the `cancelkit` console script."""
     cli(prog_name="cancelkit")

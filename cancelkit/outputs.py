@@ -41,6 +41,7 @@ def atomic_write(
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp's 0600 would make every output private
         if force:
             os.replace(temp, path)
         else:
@@ -57,6 +58,12 @@ def atomic_write(
             os.remove(temp)
         raise
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def batch_stamp(when: dt.datetime) -> str:

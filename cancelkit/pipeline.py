@@ -149,87 +149,91 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
         flush = body.write
         start = len(orders)
         rejected = 0
-        number = 0
-        for number, cells in table.rows:
-            if len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-            order_id = cells[i_order]
-            if not order_id and _is_blank(cells):
-                continue
-            if fast:
-                reason = cells[i_reason]
-                item = cells[i_item]
-                line = f"{order_id}\t{reason}\t{item}\r\n"
-                if _line_ok(line):
-                    if i_requested is None:
-                        known = plain[reason]
-                    else:
-                        known = facts_of(reason, is_true(cells[i_requested]))
-                    facts = known[0]
-                    # BatchIndex.add, inlined: this loop runs once per row of the batch
-                    order = int(order_id.replace("-", ""))
-                    slot = order % SLOT_PRIME
-                    bit = 1 << (slot & 7)
-                    slot >>= 3
-                    if bitmap[slot] & bit:
-                        add_candidate(order)
-                    else:
-                        bitmap[slot] |= bit
-                    seq = len(orders)
-                    orders.append(order)
-                    item_facts.append((int(item) << 8 if item else 0) | facts)
-                    row_numbers.append(number)
-                    if i_sku is not None:
-                        sku = cells[i_sku]
-                        sku_ids.append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
-                    lines.append(line)
-                    if len(lines) >= _WRITE_BLOCK:
-                        flush("".join(lines))
-                        lines.clear()
-                    if keep or facts & RISKY and len(flagged) < REPORT_CAP:
-                        entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
-                        if facts & RISKY and len(flagged) < REPORT_CAP:
-                            flagged.append(entry)
-                        if keep:
-                            dump(entry, records_spool)
+        number = table.header_row
+        try:
+            for number, cells in table.rows:
+                if len(cells) < width:
+                    cells.extend([""] * (width - len(cells)))
+                order_id = cells[i_order]
+                if not order_id and _is_blank(cells):
+                    continue  # the usual blank row; one of spaces is caught below
+                if fast:
+                    reason = cells[i_reason]
+                    item = cells[i_item]
+                    line = f"{order_id}\t{reason}\t{item}\r\n"
+                    if _line_ok(line):
+                        if i_requested is None:
+                            known = plain[reason]
+                        else:
+                            known = facts_of(reason, is_true(cells[i_requested]))
+                        facts = known[0]
+                        # BatchIndex.add, inlined: this loop runs once per row of the batch
+                        order = int(order_id.replace("-", ""))
+                        slot = order % SLOT_PRIME
+                        bit = 1 << (slot & 7)
+                        slot >>= 3
+                        if bitmap[slot] & bit:
+                            add_candidate(order)
+                        else:
+                            bitmap[slot] |= bit
+                        seq = len(orders)
+                        orders.append(order)
+                        item_facts.append((int(item) << 8 if item else 0) | facts)
+                        row_numbers.append(number)
+                        if i_sku is not None:
+                            sku = cells[i_sku].strip()
+                            sku_ids.append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+                        lines.append(line)
+                        if len(lines) >= _WRITE_BLOCK:
+                            flush("".join(lines))
+                            lines.clear()
+                        if keep or facts & RISKY and len(flagged) < REPORT_CAP:
+                            entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
+                            if facts & RISKY and len(flagged) < REPORT_CAP:
+                                flagged.append(entry)
+                            if keep:
+                                dump(entry, records_spool)
+                        continue
+                if _is_blank(cells):
                     continue
-            record = validate(number, cells)
-            if record.status == "accepted":
-                impact.assess(record, today)
-            if record.status == "accepted":
-                requested = impact.is_true(record.context.get("buyer_requested"))
-                facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
-                sku = record.context.get("sku") or record.context.get("asin")
-                seq = index.add(
-                    record.order_id,
-                    record.amazon_order_item_code,
-                    facts,
-                    number,
-                    index.sku_id(sku) if i_sku is not None else -1,
-                )
-                if i_sku is None:
-                    sku_ids.pop()  # filled for the whole table below
-                lines.append(
-                    flatfile.data_line(
-                        record.order_id, record.reason, record.amazon_order_item_code
+                record = validate(number, cells)
+                if record.status == "accepted":
+                    impact.assess(record, today)
+                if record.status == "accepted":
+                    requested = impact.is_true(record.context.get("buyer_requested"))
+                    facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
+                    sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
+                    seq = index.add(
+                        record.order_id,
+                        record.amazon_order_item_code,
+                        facts,
+                        number,
+                        index.sku_id(sku) if i_sku is not None else -1,
                     )
-                )
-                entry = record_dict(record, seq)
-                if record.risk != "none" and len(flagged) < REPORT_CAP:
-                    flagged.append(entry)
-            else:
-                rejected += 1
-                for problem in record.errors:
-                    rejected_by_code[problem.code] += 1
-                errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
-                dump((source_index, number, record.cells, errors), rejects_spool)
-                entry = record_dict(record, None, values=True)
-                if len(rejected_listed) < REPORT_CAP:
-                    rejected_listed.append(entry)
-            if keep:
-                dump(entry, records_spool)
+                    if i_sku is None:
+                        sku_ids.pop()  # filled for the whole table below
+                    lines.append(
+                        flatfile.data_line(
+                            record.order_id, record.reason, record.amazon_order_item_code
+                        )
+                    )
+                    entry = record_dict(record, seq)
+                    if record.risk != "none" and len(flagged) < REPORT_CAP:
+                        flagged.append(entry)
+                else:
+                    rejected += 1
+                    for problem in record.errors:
+                        rejected_by_code[problem.code] += 1
+                    errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
+                    dump((source_index, number, record.cells, errors), rejects_spool)
+                    entry = record_dict(record, None, values=True)
+                    if len(rejected_listed) < REPORT_CAP:
+                        rejected_listed.append(entry)
+                if keep:
+                    dump(entry, records_spool)
+        except table.read_errors as exc:
+            raise table.explain(exc, number + 1) from exc
         flush("".join(lines))
-        index.last_row = number
         accepted = len(orders) - start
         if i_sku is None:
             sku_ids.extend(repeat(-1, accepted))
@@ -245,8 +249,6 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
             index.start_source()
             try:
                 input_rows = read_table(table, source_index, body, rejects_spool, records_spool)
-            except table.read_errors as exc:
-                raise table.explain(exc, index.last_row + 1) from exc
             finally:
                 table.close()
             if input_rows == 0:

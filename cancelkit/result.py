@@ -175,18 +175,36 @@ class Result:
                 except EOFError:
                     return
 
-    def rejects_header(self) -> list[str]:
-        header: list[str] = []
-        for headers in self._headers:
-            for name in headers:
-                if name not in header:
-                    header.append(name)
-        return header + list(REJECTS_EXTRA)
+    def _reject_columns(self) -> list[list[str]]:
+        """Each source's column names for the rejects file: its headers (a repeated name
+        gets its position), then `column N` for cells beyond the header."""
+        widths = [len(h) for h in self._headers]
+        for source, _, cells, _ in self.iter_rejects():
+            widths[source] = max(widths[source], len(cells))
+        names = []
+        for headers, width in zip(self._headers, widths):
+            seen: set[str] = set()
+            columns = []
+            for i in range(width):
+                name = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
+                if name in seen:
+                    name = f"{name} (column {i + 1})"
+                seen.add(name)
+                columns.append(name)
+            names.append(columns)
+        return names
 
     def write_rejects(self, path: str | Path, force: bool = False) -> Path:
         """Write the rejected rows (original values, source, row, codes and messages) as a
-        CSV that Excel opens (UTF-8 with BOM); formula-like values are guarded."""
-        header = self.rejects_header()
+        CSV that Excel opens (UTF-8 with BOM); formula-like values are guarded. A rejects
+        file fed back in does not repeat its own cancelkit-* columns."""
+        columns = self._reject_columns()
+        header = [
+            name
+            for name in dict.fromkeys(n for names in columns for n in names)
+            if name not in REJECTS_EXTRA
+        ]
+        header += REJECTS_EXTRA  # a tuple: extends the new list
         position = {name: i for i, name in enumerate(header)}
 
         def write(stream: io.TextIOBase) -> None:
@@ -194,8 +212,9 @@ class Result:
             writer.writerow(header)
             for source, number, cells, problems in self.iter_rejects():
                 out = [""] * len(header)
-                for name, value in zip(self._headers[source], cells):
-                    out[position[name]] = guard(value)
+                for name, value in zip(columns[source], cells):
+                    if name not in REJECTS_EXTRA:
+                        out[position[name]] = guard(value)
                 out[-4] = guard(self._sources[source])
                 out[-3] = str(number)
                 out[-2] = " ".join(dict.fromkeys(p[0] for p in problems))

@@ -67,6 +67,8 @@ class Table:
     read_errors: tuple[type[BaseException], ...] = ()
     explain: Callable[[BaseException, int], InputError] | None = None
     close: Callable[[], None] = lambda: None
+    #: the row number of the header row (data rows follow it)
+    header_row: int = 1
     fields: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -197,7 +199,7 @@ def read_text(path: str, stdin=None) -> Table:
 
     read_errors = (UnicodeDecodeError, csv.Error)
     try:
-        headers = _first_header(rows, source)
+        header_row, headers = _first_header(rows, source)
     except read_errors as exc:
         raw.close()
         raise explain(exc, 1) from exc
@@ -220,18 +222,19 @@ def read_text(path: str, stdin=None) -> Table:
         read_errors=read_errors,
         explain=explain,
         close=raw.close,
+        header_row=header_row,
     )
     table.spool = spool  # type: ignore[attr-defined]
     return table
 
 
-def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> list[str]:
-    for _, cells in rows:
+def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tuple[int, list[str]]:
+    for number, cells in rows:
         if _is_blank(cells):
             continue
         if cells[0].lstrip("\ufeff").startswith(TEMPLATE_TYPE):
             continue  # Amazon's template row above the real header
-        return cells
+        return number, cells
     raise InputError(f"{source}: the file is empty (no header row)")
 
 
@@ -295,7 +298,7 @@ def read_workbook(path: str, sheet: str | None = None) -> Table:
         raise InputError(f"{source}: cannot read the workbook ({exc})") from exc
 
     rows = enumerate(([_cell_text(v) for v in values] for values in raw_rows), start=1)
-    headers = _first_header(rows, source)
+    header_row, headers = _first_header(rows, source)
     digest_value = _file_sha256(path)
     return Table(
         source,
@@ -304,6 +307,7 @@ def read_workbook(path: str, sheet: str | None = None) -> Table:
         path=path,
         digest=lambda: digest_value,
         reopen=lambda: read_workbook(path, sheet),
+        header_row=header_row,
     )
 
 

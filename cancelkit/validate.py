@@ -214,8 +214,6 @@ class BatchIndex:
         self.source_starts: list[int] = []
         self.bitmap = bytearray(_BITMAP_BITS // 8)
         self.candidates: set[int] = set()
-        #: the last row number read (for messages about a damaged file)
-        self.last_row = 0
 
     def __len__(self) -> int:
         return len(self.orders)

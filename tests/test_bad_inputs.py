@@ -221,20 +221,11 @@ def test_mixed_encodings_is_one_line(workdir):
     assert files_under(workdir) == {"mixed.csv"}
 
 
-@pytest.mark.xfail(
-    reason="bug: pipeline.run reports a read error at row index.last_row + 1, but last_row is "
-    "only set after a table has been read completely, so the message always says 'row 1'",
-    strict=True,
-)
 def test_read_error_names_the_row_it_happened_in(workdir):
     path = _make(workdir, "huge-field.csv")
     assert_one_line_error(invoke("check", path), "huge-field.csv: row 2: cannot parse the CSV")
 
 
-@pytest.mark.xfail(
-    reason="bug: pipeline.run reports a read error at row index.last_row + 1 (always row 1)",
-    strict=True,
-)
 def test_mixed_encodings_message_points_near_the_bad_row(workdir):
     lines = [f"{GOOD_HEADER},note", f"{GOOD_ROW},café"]
     lines += [f"114-2093847-{n:07d},NoInventory,6284517392{n:04d},ok" for n in range(2000)]

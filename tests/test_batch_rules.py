@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
 from conftest import MESSY
 
 import cancelkit
@@ -279,12 +278,6 @@ def test_rejected_rows_take_no_part_in_the_batch_rules():
 # -- columns kept with the record feed the batch-level listing check ----------------------------
 
 
-@pytest.mark.xfail(
-    reason="bug: pipeline.read_table indexes the SKU cell untrimmed (record.context['sku'] and "
-    "cells[i_sku]), so 'MUG-BLUE-12OZ  ' (messy row 2) and 'MUG-BLUE-12OZ' (row 5) are two "
-    "listings and the listing at risk is missed",
-    strict=True,
-)
 def test_messy_batch_listing_at_risk_despite_stray_spaces():
     with cancelkit.check(MESSY) as result:
         assert result.listing_risks == [
@@ -296,10 +289,6 @@ def test_messy_batch_listing_at_risk_despite_stray_spaces():
         ]
 
 
-@pytest.mark.xfail(
-    reason="bug: pipeline.read_table's fast path indexes cells[i_sku] untrimmed",
-    strict=True,
-)
 def test_listing_at_risk_with_stray_spaces_on_canonical_rows():
     result, _ = _run((A, "NoInventory", ITEM_A1, "MUG "), (B, "NoInventory", ITEM_B1, "MUG"))
     with result:

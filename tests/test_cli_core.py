@@ -387,11 +387,6 @@ def test_subprocess_usage_error_and_version(tmp_path):
     assert cancelkit.__version__ in version.stdout
 
 
-@pytest.mark.xfail(
-    reason="bug: outputs.atomic_write creates the file with tempfile.mkstemp (mode 0600) and "
-    "renames it, so every output is private to the owner instead of following the umask",
-    strict=True,
-)
 def test_outputs_get_ordinary_file_permissions(workdir):
     umask = os.umask(0o022)
     os.umask(umask)

@@ -173,11 +173,6 @@ def test_blank_rows_are_skipped_and_not_counted(tmp_path):
         assert [r["row"] for r in result.records] == [3, 6]
 
 
-@pytest.mark.xfail(
-    reason="bug: pipeline.read_table skips a blank row only when its order-id cell is empty "
-    "(`not order_id and ...`), so a row of spaces is counted as order_id_missing",
-    strict=True,
-)
 def test_rows_of_spaces_are_blank(tmp_path):
     path = tmp_path / "spaces.csv"
     path.write_text(

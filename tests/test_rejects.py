@@ -190,12 +190,6 @@ def test_guarded_order_id_is_unguarded_before_validation(tmp_path):
     assert record["errors"][0]["value"] == "-113-4728391-2038475"
 
 
-@pytest.mark.xfail(
-    reason="bug: Result.rejects_header/write_rejects keep only as many cells as the header has "
-    "names; a cell beyond the last header (an unquoted comma in a note) is lost from the "
-    "rejects file",
-    strict=True,
-)
 def test_cells_beyond_the_header_are_not_lost(tmp_path):
     path = tmp_path / "extra.csv"
     path.write_text(
@@ -207,11 +201,6 @@ def test_cells_beyond_the_header_are_not_lost(tmp_path):
     assert " 3 short" in rejects.read_text(encoding="utf-8-sig")
 
 
-@pytest.mark.xfail(
-    reason="bug: Result.rejects_header adds the cancelkit-* columns again when the input is a "
-    "rejects file, so a second-round rejects file has each of them twice (the first copy empty)",
-    strict=True,
-)
 def test_second_round_rejects_file_has_each_cancelkit_column_once(tmp_path):
     with cancelkit.check(MESSY) as first:
         round_one = first.write_rejects(tmp_path / "round1.csv")

@@ -1,0 +1,663 @@
+"""Spreadsheet workflow: the blank input template, the review workbook in which a person
+approves rows before upload, and reading the approved rows of a review back as an input.
+
+Workbooks are written with xlsxwriter in constant-memory mode: a 100,000-row review costs
+little more than a bare write of its cells. Every text cell that came from a user or a
+report is written with `write_string`, so `=HYPERLINK(...)`, `+cmd|...`, `-1+1` or `@SUM(1)`
+stay text and never become a formula or a DDE link (DESIGN.md, "Row problems").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from . import __version__, reasons
+from .errors import InputError, OutputError
+from .impact import project_rate
+from .outputs import atomic_write
+from .sources import Table, _cell_text, _file_sha256
+
+#: identifies the layout of the review workbook; bump it when the Review columns change
+FORMAT_ID = "cancelkit-review/1"
+REVIEW_SHEET = "Review"
+SUMMARY_SHEET = "Summary"
+META_SHEET = "_cancelkit"
+TEMPLATE_SHEET = "Cancellations"
+
+#: what a person may type in the approve column to approve a row (trimmed, any case)
+APPROVE_WORDS = frozenset({"yes", "y", "x", "true", "1"})
+#: what the approve column says on rows that cannot be approved (rejected, duplicate)
+NOT_APPROVABLE = "n/a"
+
+# Input column names as Amazon's order reports and flat file spell them (DOMAIN.md 2 and 5);
+# columns.py maps each of them to its field.
+ORDER_ID = "order-id"
+REASON = "cancellation-reason-code"
+ITEM_CODE = "amazon-order-item-code"
+SKU = "sku"
+BUYER_REQUESTED = "is-buyer-requested-cancellation"
+NOTE = "note"
+
+#: the template's columns: (header, width, text-formatted)
+TEMPLATE_COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    (ORDER_ID, 22, True),
+    (REASON, 30, True),
+    (ITEM_CODE, 24, True),
+    (SKU, 22, True),
+    (BUYER_REQUESTED, 18, False),
+    (NOTE, 48, True),
+)
+#: the Review sheet's columns: (header, width); read_review checks this header exactly
+REVIEW_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("approve", 9),
+    ("result", 10),
+    ("risk", 8),
+    ("counts against rate", 9),
+    (ORDER_ID, 21),
+    (ITEM_CODE, 17),
+    (REASON, 27),
+    (SKU, 20),
+    (BUYER_REQUESTED, 11),
+    ("problems", 80),
+    (NOTE, 34),
+    ("source", 22),
+    ("row", 6),
+)
+REVIEW_HEADER: tuple[str, ...] = tuple(name for name, _ in REVIEW_COLUMNS)
+_POS = {name: i for i, name in enumerate(REVIEW_HEADER)}
+#: Review columns that become the input table of `generate --from-review`, and the names
+#: the table gives them (the original source and row are kept for the rejects file)
+_INPUT_COLUMNS: tuple[tuple[str, str], ...] = (
+    (ORDER_ID, ORDER_ID),
+    (REASON, REASON),
+    (ITEM_CODE, ITEM_CODE),
+    (SKU, SKU),
+    (BUYER_REQUESTED, BUYER_REQUESTED),
+    (NOTE, NOTE),
+    ("source", "review-source"),
+    ("row", "review-row"),
+)
+_TEXT_FORMAT = "@"
+#: rows an xlsx sheet holds, the header included
+_MAX_SHEET_ROWS = 1_048_576
+# Fill colours by risk, light enough to read black text on (and to print).
+_RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#FFF2CC"), ("none", "#E2EFDA"))
+_OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
+_HEADER_FILL = "#1F4E78"
+_WORKBOOK_OPTIONS = {
+    # text is text: no write() guessing turns a string into a formula, number or link
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+# -- template ---------------------------------------------------------------------------------
+def write_template(path: str | Path, force: bool = False) -> Path:
+    """Write the blank input workbook for spreadsheet users: a `Cancellations` sheet with
+    Text-formatted id columns and drop-down lists, an `Instructions` and a `Reasons` sheet."""
+    return atomic_write(path, _build_template, force=force, mode="wb")
+
+
+def _build_template(stream) -> None:
+    workbook = xlsxwriter.Workbook(stream, _WORKBOOK_OPTIONS)
+    styles = _Styles(workbook)
+    sheet = workbook.add_worksheet(TEMPLATE_SHEET)
+    last = _MAX_SHEET_ROWS - 1
+    for col, (name, width, text) in enumerate(TEMPLATE_COLUMNS):
+        sheet.set_column(col, col, width, styles.text if text else None)
+        sheet.write_string(0, col, name, styles.header)
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 0)
+    reason_col = _template_col(REASON)
+    sheet.data_validation(
+        1,
+        reason_col,
+        last,
+        reason_col,
+        {
+            "validate": "list",
+            "source": list(reasons.FLAT_FILE_CODES),
+            # other spellings ("out of stock") are mapped when cancelkit reads the file
+            "error_type": "warning",
+            "error_title": "Not a reason code",
+            "error_message": "Pick a code from the list (see the Reasons sheet). Other "
+            "spellings are mapped to a code when cancelkit reads the file.",
+        },
+    )
+    evidence_col = _template_col(BUYER_REQUESTED)
+    sheet.data_validation(
+        1,
+        evidence_col,
+        last,
+        evidence_col,
+        {
+            "validate": "list",
+            "source": ["TRUE", "FALSE"],
+            "input_title": "Buyer asked on Amazon?",
+            "input_message": "TRUE only when the buyer used Request cancellation on Amazon.",
+        },
+    )
+    sheet.ignore_errors({"number_stored_as_text": f"A1:F{_MAX_SHEET_ROWS}"})
+    sheet.activate()
+
+    instructions = workbook.add_worksheet("Instructions")
+    instructions.set_column(0, 0, 110, styles.wrap)
+    instructions.write_string(0, 0, "How to fill in the Cancellations sheet", styles.title)
+    for row, line in enumerate(_INSTRUCTIONS, start=2):
+        instructions.write_string(row, 0, line)
+
+    _write_reasons(workbook.add_worksheet("Reasons"), styles)
+    workbook.close()
+
+
+def _template_col(name: str) -> int:
+    return next(i for i, (header, _, _) in enumerate(TEMPLATE_COLUMNS) if header == name)
+
+
+_INSTRUCTIONS = (
+    "One row per cancellation. Keep the header row as it is.",
+    f"{ORDER_ID}: the Amazon order id, 3-7-7 digits like 113-4728391-2038475 (required).",
+    f"{REASON}: a reason code from the drop-down list; the Reasons sheet says how each one "
+    "affects your Cancellation Rate.",
+    f"{ITEM_CODE}: the 14-digit order-item-id from Amazon's order report. The column is "
+    "formatted as Text so Excel keeps every digit; paste with 'Paste Special > Values' so the "
+    "Text format stays.",
+    f"To cancel a whole order, leave both {REASON} and {ITEM_CODE} empty (this counts against "
+    "your rate). Give both to cancel one item.",
+    f"{SKU}: optional; cancelkit warns when cancellations put a listing at risk.",
+    f"{BUYER_REQUESTED}: TRUE only when the buyer used Amazon's Request cancellation (Your "
+    "Orders); a BuyerCanceled cancellation then does not count against your rate.",
+    f"{NOTE}: anything for your own records; it is never uploaded.",
+    "Then: cancelkit review cancellations.xlsx -o review.xlsx --orders-7d N  (approve rows), "
+    "and cancelkit generate --from-review review.xlsx  (the upload file).",
+)
+
+
+def _write_reasons(sheet: Worksheet, styles: _Styles) -> None:
+    """The reason catalogue with each reason's metric effect, from reasons.CATALOGUE."""
+    columns = (
+        ("code", 34),
+        ("meaning", 34),
+        ("in the flat file", 12),
+        ("counts against your Cancellation Rate", 22),
+        ("effect", 70),
+        ("other spellings cancelkit maps to this code", 60),
+    )
+    for col, (name, width) in enumerate(columns):
+        sheet.set_column(col, col, width, styles.wrap)
+        sheet.write_string(0, col, name, styles.header)
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 0)
+    for row, reason in enumerate(reasons.CATALOGUE, start=1):
+        counts = "unless the buyer asked on Amazon" if reason.metric_effect == "standard" else "yes"
+        cells = (
+            reason.code,
+            reason.label,
+            "yes" if reason.accepted_in_flat_file else "no (XML feed only)",
+            counts,
+            reason.effect_text,
+            ", ".join(reason.aliases),
+        )
+        for col, value in enumerate(cells):
+            sheet.write_string(row, col, value)
+
+
+# -- review -----------------------------------------------------------------------------------
+def write_review(result, path: str | Path, force: bool = False) -> Path:
+    """Write the review workbook of a run (kept records required): a `Review` sheet with
+    one row per input row and an approve column, a `Summary` sheet with the rate projection
+    and the gate verdict, and a hidden `_cancelkit` sheet that identifies the format."""
+    rows = result.summary["input_rows"]
+    if rows >= _MAX_SHEET_ROWS:
+        raise OutputError(
+            f"{path}: a review workbook holds at most {_MAX_SHEET_ROWS - 1:,} rows and this "
+            f"batch has {rows:,}; split the batch"
+        )
+    return atomic_write(path, lambda stream: _build_review(result, stream), force=force, mode="wb")
+
+
+class _Styles:
+    """The few cell formats the workbooks use."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        add = workbook.add_format
+        self.header = add(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": _HEADER_FILL,
+                "text_wrap": True,
+                "valign": "top",
+                "border": 1,
+                "border_color": "#BFBFBF",
+            }
+        )
+        self.text = add({"num_format": _TEXT_FORMAT})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.title = add({"bold": True, "font_size": 14})
+        self.section = add({"bold": True, "font_size": 12, "bottom": 1})
+        self.label = add({"valign": "top"})
+        self.percent = add({"num_format": "0.00%", "align": "left"})
+        self.number = add({"num_format": "#,##0", "align": "left"})
+        self.verdict = {
+            level: add({"bold": True, "font_size": 12, "font_color": color, "text_wrap": True})
+            for level, color in (("ok", "#375623"), ("warning", "#9C5700"), ("danger", "#C00000"))
+        }
+        self.risk = {level: add({"bg_color": fill}) for level, fill in _RISK_FILLS}
+        self.off = add({"bg_color": _OFF_FILL, "font_color": _OFF_FONT})
+        self.approved = add({"bold": True})
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _buyer_requested(record: dict) -> str:
+    """The evidence of an official buyer request, as far as the record shows it.
+
+    Records do not carry the evidence column itself; its effect shows: a BuyerCanceled
+    cancellation that does not count had it, and `use_buyer_canceled` flags a request made
+    with another reason. Unknown stays empty (which reads back as "no request")."""
+    if record["reason"] == "BuyerCanceled" and record["counts_against_rate"] is False:
+        return "TRUE"
+    if any(flag["code"] == "use_buyer_canceled" for flag in record["flags"]):
+        return "TRUE"
+    return ""
+
+
+def _problems(record: dict) -> str:
+    """Flags and errors in words: what is wrong (rejected), repeated (duplicate), or risky."""
+    status = record["status"]
+    if status == "rejected":
+        return "; ".join(error["message"] for error in record["errors"])
+    if status == "duplicate":
+        return "; ".join(f["message"] for f in record["flags"] if f["code"] == "duplicate")
+    return "; ".join(flag["message"] for flag in record["flags"])
+
+
+def _approve_cell(record: dict) -> str:
+    if record["status"] != "accepted":
+        return NOT_APPROVABLE
+    return "yes" if record["risk"] == "none" else ""
+
+
+def _build_review(result, stream) -> None:
+    workbook = xlsxwriter.Workbook(stream, {**_WORKBOOK_OPTIONS, "constant_memory": True})
+    workbook.set_properties({"title": "cancelkit review", "comments": FORMAT_ID})
+    styles = _Styles(workbook)
+    review = workbook.add_worksheet(REVIEW_SHEET)
+    summary = workbook.add_worksheet(SUMMARY_SHEET)
+    meta = workbook.add_worksheet(META_SHEET)
+
+    for col, (name, width) in enumerate(REVIEW_COLUMNS):
+        fmt = None if name == "row" else styles.text
+        review.set_column(col, col, width, fmt)
+    review.set_row(0, 45)
+    for col, name in enumerate(REVIEW_HEADER):
+        review.write_string(0, col, name, styles.header)
+
+    write = review.write_string
+    write_number = review.write_number
+    approvable = pre_approved = 0
+    pre_counting: set[str] = set()
+    last = 0
+    for last, record in enumerate(result.iter_records(), start=1):
+        approve = _approve_cell(record)
+        if approve != NOT_APPROVABLE:
+            approvable += 1
+            if approve:
+                pre_approved += 1
+                if record["counts_against_rate"]:
+                    pre_counting.add(record["order_id"])
+        cells = (
+            approve,
+            record["status"],
+            record["risk"] or "",
+            _yes_no(record["counts_against_rate"]),
+            record["order_id"] or "",
+            record["amazon_order_item_code"] or "",
+            record["reason"] or "",
+            record["sku"] or "",
+            _buyer_requested(record),
+            _problems(record),
+            record["note"] or "",
+            record["source"],
+        )
+        # empty cells are left out: the column format still applies when a person types
+        for col, value in enumerate(cells):
+            if value:
+                write(last, col, value)
+        write_number(last, _POS["row"], record["row"])
+    _finish_review_sheet(review, styles, last)
+    _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting))
+    _write_meta(meta, result)
+    review.activate()
+    workbook.close()
+
+
+def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
+    """Drop-down, colours, filter, frozen header and print setup of the Review sheet."""
+    last_col = len(REVIEW_COLUMNS) - 1
+    bottom = max(last, 1)
+    approve, result, risk = _POS["approve"], _POS["result"], _POS["risk"]
+    sheet.data_validation(
+        1,
+        approve,
+        bottom,
+        approve,
+        {
+            "validate": "list",
+            "source": ["yes", "no"],
+            "error_type": "warning",
+            "error_title": "yes or no",
+            "error_message": "Choose yes or no (y, x, true and 1 also mean yes). Rows that say "
+            f"'{NOT_APPROVABLE}' were rejected or repeat another row and are never uploaded.",
+        },
+    )
+    # Conditional formats colour the rows: no per-cell format, and an edited row recolours.
+    result_ref, risk_ref = f"${_column_letter(result)}2", f"${_column_letter(risk)}2"
+    sheet.conditional_format(
+        1,
+        0,
+        bottom,
+        last_col,
+        {
+            "type": "formula",
+            "criteria": f'=OR({result_ref}="rejected",{result_ref}="duplicate")',
+            "format": styles.off,
+            "stop_if_true": True,
+        },
+    )
+    for level, _ in _RISK_FILLS:
+        sheet.conditional_format(
+            1,
+            0,
+            bottom,
+            last_col,
+            {
+                "type": "formula",
+                "criteria": f'={risk_ref}="{level}"',
+                "format": styles.risk[level],
+            },
+        )
+    sheet.conditional_format(
+        1,
+        approve,
+        bottom,
+        approve,
+        {"type": "text", "criteria": "begins with", "value": "yes", "format": styles.approved},
+    )
+    sheet.autofilter(0, 0, bottom, last_col)
+    sheet.freeze_panes(1, 0)
+    sheet.ignore_errors({"number_stored_as_text": f"A1:M{bottom + 1}"})
+    sheet.repeat_rows(0)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer("&LPage &P of &N&R&A")
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.2f}%"
+
+
+def _write_summary(
+    sheet: Worksheet,
+    styles: _Styles,
+    result,
+    approvable: int,
+    pre_approved: int,
+    pre_counting_orders: int,
+) -> None:
+    """The rate projection, the verdict, the gate, and what approving the flagged rows does."""
+    from .verdict import gate, hints, verdict
+
+    sheet.set_column(0, 0, 48, styles.label)
+    sheet.set_column(1, 1, 90, styles.wrap)
+    summary, metrics, options = result.summary, result.metrics, result.options
+    found = verdict(result)
+    state = gate(result)
+    row = 0
+
+    def line(label: str, value=None, fmt=None, height: int | None = None) -> None:
+        nonlocal row
+        if height:
+            sheet.set_row(row, height)
+        sheet.write_string(row, 0, label, fmt)
+        if isinstance(value, str):
+            sheet.write_string(row, 1, value)
+        elif isinstance(value, float):
+            sheet.write_number(row, 1, value, styles.percent)
+        elif isinstance(value, int):
+            sheet.write_number(row, 1, value, styles.number)
+        row += 1
+
+    def text_line(label: str, text: str) -> None:
+        line(label, text, height=15 * max(1, math.ceil(len(text) / 95)))
+
+    def rate(value: float | None) -> float | str:
+        return "n/a (pass --orders-7d N)" if value is None else value
+
+    line("cancelkit review", fmt=styles.title, height=22)
+    sheet.write_string(row, 1, found["title"], styles.verdict[found["level"]])
+    line("Verdict", height=18)
+    text_line("", found["text"])
+    row += 1
+
+    line("Batch", fmt=styles.section)
+    line("rows read", summary["input_rows"])
+    line("accepted (can be approved)", summary["accepted"])
+    line("rejected (cannot be approved; see the problems column)", summary["rejected"])
+    line("duplicates (cannot be approved)", summary["duplicates"])
+    line("pre-approved (risk none: nothing counts against the rate)", pre_approved)
+    line("waiting for your decision (flagged: approve column empty)", approvable - pre_approved)
+    line("orders", summary["orders"])
+    line("orders counting against the rate", summary["counting_orders"])
+    row += 1
+
+    window = metrics["window_days"]
+    line(
+        f"Cancellation Rate ({window}-day window, marketplace {metrics['marketplace']})",
+        fmt=styles.section,
+    )
+    line("target: a rate under", metrics["threshold"])
+    line("orders in the window", metrics["orders_in_window"] or "unknown")
+    cancels = metrics["seller_cancels_in_window"]
+    line(
+        "seller cancellations already in the window",
+        "unknown (0 assumed)" if cancels is None else cancels,
+    )
+    line("rate before this batch", rate(metrics["rate_before"]))
+    market = result.market
+    only = project_rate(
+        pre_counting_orders, options.orders_in_window, options.cancels_in_window, market
+    )
+    line("rate if you approve only the pre-approved rows", rate(only["rate_after"]))
+    line(
+        "rate if you approve every accepted row (all flagged ones too)", rate(metrics["rate_after"])
+    )
+    if metrics["over_threshold"] is not None:
+        over = "yes: over the target" if metrics["over_threshold"] else "no"
+        line("over the target when every accepted row is approved", over)
+        line("further counting orders that fit under the target", metrics["headroom_orders"])
+    for hint in hints(result):
+        text_line("", hint)
+    row += 1
+
+    line("Risk gate", fmt=styles.section)
+    line("--fail-on", state["fail_on"])
+    text_line("verdict", "tripped: " + state["reason"] if state["tripped"] else "passes")
+    row += 1
+
+    line("How to use this workbook", fmt=styles.section)
+    for step, text in enumerate(_HOW_TO, start=1):
+        text_line(f"{step}.", text)
+    row += 1
+
+    line("Inputs", fmt=styles.section)
+    for source in result.inputs:
+        line(source["path"], f"{source['rows']} rows, sha256 {source['sha256'] or 'n/a'}")
+    line("written by", f"cancelkit {__version__}, {result.generated_at.isoformat()}")
+
+
+_HOW_TO = (
+    "On the Review sheet, decide each row with an empty approve cell: yes to upload it, no (or "
+    "leave it empty) to leave it out. Rows of risk none are pre-approved with yes.",
+    f"Rows that say {NOT_APPROVABLE} were rejected or repeat another row: they are never "
+    "uploaded, even when marked yes. Fix them in your source file and run cancelkit again.",
+    "You may correct a value in an approved row; cancelkit checks every approved row again.",
+    "Keep the header row and the hidden _cancelkit sheet as they are, then run: "
+    "cancelkit generate --from-review review.xlsx --orders-7d N",
+)
+
+
+def _write_meta(sheet: Worksheet, result) -> None:
+    rows = (
+        ("format", FORMAT_ID),
+        ("cancelkit-version", __version__),
+        ("generated-at", result.generated_at.isoformat()),
+        ("review-header", "\t".join(REVIEW_HEADER)),
+    )
+    for row, (key, value) in enumerate(rows):
+        sheet.write_string(row, 0, key)
+        sheet.write_string(row, 1, value)
+    sheet.hide()
+
+
+# -- reading a review back ----------------------------------------------------------------------
+def read_review(path: str | Path) -> Table:
+    """The approved rows of a review workbook as an input table.
+
+    Rows whose approve cell says yes, y, x, true or 1 (trimmed, any case) and whose result
+    is `accepted` are read, with their sheet row numbers; every other row is listed in
+    `table.skipped`. A workbook of another cancelkit version or with a changed Review header
+    is refused with `InputError`. No row approved at all is refused too (nothing to upload).
+    """
+    source = str(path)
+    sheet_rows = _open_review(source)
+    skipped: list[dict] = []
+    headers = [name for _, name in _INPUT_COLUMNS]
+    picks = [_POS[column] for column, _ in _INPUT_COLUMNS]
+    width = len(REVIEW_HEADER)
+    approve, result = _POS["approve"], _POS["result"]
+    order = _POS[ORDER_ID]
+
+    def generate() -> Iterator[tuple[int, list[str]]]:
+        taken = 0
+        for number, values in enumerate(sheet_rows, start=2):
+            cells = [_cell_text(v) for v in values]
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            if not any(c.strip() for c in cells):
+                continue
+            decision = cells[approve].strip().lower()
+            status = cells[result].strip().lower()
+            if decision in APPROVE_WORDS and status == "accepted":
+                taken += 1
+                yield number, [cells[i] for i in picks]
+                continue
+            skipped.append(
+                {
+                    "row": number,
+                    "order_id": cells[order],
+                    "result": status,
+                    "approve": cells[approve],
+                    "why": _skip_reason(decision, status),
+                }
+            )
+        if not taken:
+            raise InputError(
+                f"{source}: no row of the Review sheet is approved (approve = yes); nothing "
+                "to upload"
+            )
+
+    digest = _file_sha256(source)
+    table = Table(
+        source,
+        headers,
+        generate(),
+        path=source,
+        digest=lambda: digest,
+        reopen=lambda: read_review(source),
+    )
+    table.skipped = skipped  # type: ignore[attr-defined]
+    return table
+
+
+def _skip_reason(decision: str, status: str) -> str:
+    if status in ("rejected", "duplicate"):
+        if decision in APPROVE_WORDS:
+            return f"{status} in the review: cannot be approved, ignored"
+        return f"{status} in the review"
+    if status != "accepted":
+        return "not a row of the review (no result): ignored"
+    return "not approved"
+
+
+def _open_review(source: str) -> Iterator[list]:
+    """Check that a file is a review workbook of this cancelkit version with the Review
+    header unchanged; returns the rows below the header."""
+    from python_calamine import CalamineWorkbook
+
+    if os.path.isdir(source):
+        raise InputError(f"{source}: is a folder, not a review workbook")
+    if not os.path.exists(source):
+        raise InputError(f"{source}: no such file")
+    try:
+        workbook = CalamineWorkbook.from_path(source)
+        names = workbook.sheet_names
+        meta = workbook.get_sheet_by_name(META_SHEET).to_python() if META_SHEET in names else None
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise InputError(f"{source}: cannot read the review workbook ({exc})") from exc
+    if meta is None or REVIEW_SHEET not in names:
+        raise InputError(
+            f"{source}: not a cancelkit review workbook (no {META_SHEET} and {REVIEW_SHEET} "
+            "sheets); write one with `cancelkit review INPUT -o review.xlsx`"
+        )
+    facts = {_cell_text(r[0]).strip(): _cell_text(r[1]).strip() for r in meta if len(r) >= 2}
+    if facts.get("format") != FORMAT_ID:
+        raise InputError(
+            f"{source}: unknown review workbook format '{facts.get('format', '')}' (this "
+            f"cancelkit reads {FORMAT_ID}); write the review again with `cancelkit review`"
+        )
+    written_by = facts.get("cancelkit-version", "")
+    if written_by != __version__:
+        raise InputError(
+            f"{source}: written by cancelkit {written_by or '(unknown)'}, this is cancelkit "
+            f"{__version__}; write the review again with this version (`cancelkit review`)"
+        )
+    try:
+        rows = iter(workbook.get_sheet_by_name(REVIEW_SHEET).iter_rows())
+        header = next(rows, [])
+    except Exception as exc:
+        raise InputError(f"{source}: cannot read the {REVIEW_SHEET} sheet ({exc})") from exc
+    found = [_cell_text(v).strip() for v in header]
+    while found and not found[-1]:
+        found.pop()
+    if tuple(found) != REVIEW_HEADER:
+        change = _difference(found)
+        raise InputError(
+            f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({change}); "
+            "restore it or write the review again, as cancelkit reads the columns by position"
+        )
+    return rows
+
+
+def _difference(found: list[str]) -> str:
+    for col, expected in enumerate(REVIEW_HEADER):
+        got = found[col] if col < len(found) else ""
+        if got != expected:
+            return f"column {_column_letter(col)} should be '{expected}', is '{got}'"
+    extra = found[len(REVIEW_HEADER)]
+    return f"column {_column_letter(len(REVIEW_HEADER))} '{extra}' was added"
+
+
+def _column_letter(col: int) -> str:
+    return xlsxwriter.utility.xl_col_to_name(col)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 
-from . import flatfile, impact, policy
+from . import flatfile, impact, parallel, policy
 from .errors import InputError
 from .impact import is_true
 from .result import Result, record_dict
@@ -105,31 +105,51 @@ def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Option
 _WRITE_BLOCK = 4096
 
 
-def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
-    body_path = os.path.join(workdir, "flat.txt")
-    rejects_path = os.path.join(workdir, "rejects.bin")
-    records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
-    keep = records_path is not None
-    index = BatchIndex()
-    today = options.today or dt.date.today()
-    rejected_by_code: Counter = Counter()
-    flagged: list[dict] = []
-    rejected_listed: list[dict] = []
-    inputs = []
-    dump = marshal.dump
-    # (reason, buyer requested) -> (facts byte, assessment); reasons are few, so it stays tiny
-    known_facts: dict[tuple[str, bool], tuple[int, impact.Assessment]] = {}
+class _Collector:
+    """Per-run state of the read-validate-assess loop: the batch index, the spooled flat
+    body, rejects and records, and the counters. A parallel worker fills its own and the
+    main process merges it (see `_parallel`)."""
 
-    def facts_of(reason: str, requested: bool) -> tuple[int, impact.Assessment]:
-        found = known_facts.get((reason, requested))
+    def __init__(self, options: Options, workdir: str) -> None:
+        self.options = options
+        self.workdir = workdir
+        self.body_path = os.path.join(workdir, "flat.txt")
+        self.rejects_path = os.path.join(workdir, "rejects.bin")
+        self.records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
+        self.today = options.today or dt.date.today()
+        self.index = BatchIndex()
+        self.rejected_by_code: Counter = Counter()
+        self.flagged: list[dict] = []
+        self.rejected_listed: list[dict] = []
+        # (reason, buyer requested) -> (facts byte, assessment): reasons are few
+        self.known_facts: dict[tuple[str, bool], tuple[int, impact.Assessment]] = {}
+        self.body = open(self.body_path, "w", encoding="ascii", newline="")  # noqa: SIM115
+        self.rejects_spool = open(self.rejects_path, "wb")  # noqa: SIM115
+        self.records_spool = open(self.records_path or os.devnull, "wb")  # noqa: SIM115
+
+    def close(self) -> None:
+        for stream in (self.body, self.rejects_spool, self.records_spool):
+            stream.close()
+
+    def facts_of(self, reason: str, requested: bool) -> tuple[int, impact.Assessment]:
+        found = self.known_facts.get((reason, requested))
         if found is None:
             assessment = impact.assessment_for(reason or None, requested)
             facts = pack(reason or None, assessment.risk, assessment.counts_against_rate, requested)
-            found = known_facts[(reason, requested)] = (facts, assessment)
+            found = self.known_facts[(reason, requested)] = (facts, assessment)
         return found
 
-    def read_table(table: Table, source_index: int, body, rejects_spool, records_spool) -> int:
-        """Validate, assess and collect one table's rows; returns how many were read."""
+    def read(self, table: Table, source_index: int, rows=None, number: int | None = None) -> int:
+        """Validate, assess and collect a table's rows (or the given slice of them); returns
+        how many rows were read."""
+        rows = table.rows if rows is None else rows
+        keep = self.records_path is not None
+        dump = marshal.dump
+        flagged, rejected_listed = self.flagged, self.rejected_listed
+        rejected_by_code = self.rejected_by_code
+        facts_of, today = self.facts_of, self.today
+        rejects_spool, records_spool = self.rejects_spool, self.records_spool
+        index = self.index
         validate = RowValidator(table)
         fields = table.fields
         i_order = validate.i_order
@@ -140,18 +160,18 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
         # Rows already in canonical form skip the model: one precompiled pattern (built from
         # the model's own patterns) checks the whole output line. A table with order-state
         # columns sends every row through the per-record rules.
-        fast = not impact.needs_record_rules(fields) and None not in (i_item, i_reason)
+        fast = is_fast(table)
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
         orders, item_facts = index.orders, index.item_facts
         row_numbers, sku_ids, sku_names = index.rows, index.skus, index.sku_names
         bitmap, add_candidate = index.bitmap, index.candidates.add
         lines: list[str] = []
-        flush = body.write
+        flush = self.body.write
         start = len(orders)
         rejected = 0
-        number = table.header_row
+        number = table.header_row if number is None else number
         try:
-            for number, cells in table.rows:
+            for number, cells in rows:
                 if len(cells) < width:
                     cells.extend([""] * (width - len(cells)))
                 order_id = cells[i_order]
@@ -212,11 +232,8 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
                     )
                     if i_sku is None:
                         sku_ids.pop()  # filled for the whole table below
-                    lines.append(
-                        flatfile.data_line(
-                            record.order_id, record.reason, record.amazon_order_item_code
-                        )
-                    )
+                    item = record.amazon_order_item_code
+                    lines.append(flatfile.data_line(record.order_id, record.reason, item))
                     entry = record_dict(record, seq)
                     if record.risk != "none" and len(flagged) < REPORT_CAP:
                         flagged.append(entry)
@@ -239,50 +256,45 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
             sku_ids.extend(repeat(-1, accepted))
         return accepted + rejected
 
-    with (
-        open(body_path, "w", encoding="ascii", newline="") as body,
-        open(rejects_path, "wb") as rejects_spool,
-        open(records_path or os.devnull, "wb") as records_spool,
-    ):
-        body.write(flatfile.HEADER_LINES)
+
+def is_fast(table: Table) -> bool:
+    """Whether a table's canonical rows may take the fast path."""
+    fields = table.fields
+    return not impact.needs_record_rules(fields) and None not in (
+        fields.get("amazon_order_item_code"),
+        fields.get("reason"),
+    )
+
+
+def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
+    collector = _Collector(options, workdir)
+    inputs = []
+    try:
+        collector.body.write(flatfile.HEADER_LINES)
         for source_index, table in enumerate(tables):
-            index.start_source()
+            collector.index.start_source()
             try:
-                input_rows = read_table(table, source_index, body, rejects_spool, records_spool)
+                split = parallel.plan(table, options)
+                if split is not None:
+                    input_rows = parallel.read(collector, table, source_index, split)
+                else:
+                    input_rows = collector.read(table, source_index)
             finally:
                 table.close()
             if input_rows == 0:
                 raise InputError(f"{table.source}: no data rows below the header row")
             inputs.append({"path": table.source, "sha256": table.digest(), "rows": input_rows})
-    return _finish(
-        tables,
-        options,
-        market,
-        workdir,
-        index,
-        inputs,
-        rejected_by_code,
-        flagged,
-        rejected_listed,
-        records_path,
-    )
+    finally:
+        collector.close()
+    return _finish(tables, options, market, collector, inputs)
 
 
-def _finish(
-    tables,
-    options,
-    market,
-    workdir,
-    index,
-    inputs,
-    rejected_by_code,
-    flagged,
-    rejected_listed,
-    records_path,
-) -> Result:
+def _finish(tables, options, market, collector: _Collector, inputs) -> Result:
     """Apply the batch rules and count everything up."""
-    body_path = os.path.join(workdir, "flat.txt")
-    rejects_path = os.path.join(workdir, "rejects.bin")
+    index, workdir = collector.index, collector.workdir
+    body_path, rejects_path = collector.body_path, collector.rejects_path
+    rejected_by_code, flagged = collector.rejected_by_code, collector.flagged
+    rejected_listed, records_path = collector.rejected_listed, collector.records_path
     input_rows = sum(i["rows"] for i in inputs)
     rejected = input_rows - len(index)
 

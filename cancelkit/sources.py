@@ -69,6 +69,9 @@ class Table:
     close: Callable[[], None] = lambda: None
     #: the row number of the header row (data rows follow it)
     header_row: int = 1
+    #: for text files: how they are decoded and split
+    encoding: str | None = None
+    delimiter: str | None = None
     fields: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -186,7 +189,8 @@ def read_text(path: str, stdin=None) -> Table:
     first = next((line for line in lines if line.strip()), "")
     if first.startswith(TEMPLATE_TYPE) and len(lines) > 1:
         first = next((line for line in lines[1:] if line.strip()), "")
-    reader = csv.reader(text, delimiter=_sniff_delimiter(first))
+    delimiter = _sniff_delimiter(first)
+    reader = csv.reader(text, delimiter=delimiter)
     rows = enumerate(reader, start=1)
 
     def explain(exc: BaseException, number: int) -> InputError:
@@ -223,6 +227,8 @@ def read_text(path: str, stdin=None) -> Table:
         explain=explain,
         close=raw.close,
         header_row=header_row,
+        encoding=encoding,
+        delimiter=delimiter,
     )
     table.spool = spool  # type: ignore[attr-defined]
     return table

@@ -252,6 +252,34 @@ class BatchIndex:
         self.skus.append(sku)
         return len(self.orders) - 1
 
+    def extend(
+        self,
+        orders: array,
+        item_facts: array,
+        rows: array,
+        skus: array,
+        sku_names: list[str],
+        candidates: set[int],
+    ) -> None:
+        """Append another index's rows (read from a later part of the same source)."""
+        remap = [self.sku_id(name) for name in sku_names]
+        remap.append(-1)  # so that remap[-1], "no SKU", stays -1
+        bitmap = self.bitmap
+        add_candidate = self.candidates.add
+        for order in orders:  # orders seen in both parts are candidates too
+            slot = order % SLOT_PRIME
+            bit = 1 << (slot & 7)
+            slot >>= 3
+            if bitmap[slot] & bit:
+                add_candidate(order)
+            else:
+                bitmap[slot] |= bit
+        self.candidates |= candidates
+        self.orders.extend(orders)
+        self.item_facts.extend(item_facts)
+        self.rows.extend(rows)
+        self.skus.extend(map(remap.__getitem__, skus))
+
     def groups(self) -> dict[int, list[int]]:
         """Sequence numbers of the rows of every order that may appear more than once."""
         groups: dict[int, list[int]] = {order: [] for order in self.candidates}

@@ -1,0 +1,169 @@
+"""Reading one large CSV file on two cores.
+
+The main process reads the first half of the file while a forked worker reads the second;
+the worker's flat-file lines, rejects and per-row index are then appended in file order, so
+the result is the same as reading the file in one pass. Only used where splitting is
+certainly safe: a plain file of a byte-oriented encoding with no quote characters (so every
+line is one record) and rows that may take the fast path.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import shutil
+import traceback
+from dataclasses import dataclass
+from itertools import islice
+
+#: files smaller than this are read in one pass (forking costs more than it saves)
+MIN_BYTES = 16 << 20
+_SCAN_CHUNK = 4 << 20
+_SPLITTABLE_ENCODINGS = {"utf-8", "utf-8-sig", "cp1252"}
+
+
+@dataclass(frozen=True)
+class Split:
+    mid: int  # byte offset where the second half starts (just after a line feed)
+    lines_before: int  # physical lines before `mid`: the last row number of the first half
+
+
+def plan(table, options) -> Split | None:
+    """Where to split a table's file, or None to read it in one pass."""
+    from .pipeline import is_fast
+
+    path = table.path
+    if (
+        path is None
+        or getattr(table, "encoding", None) not in _SPLITTABLE_ENCODINGS
+        or options.keep_records
+        or (os.cpu_count() or 1) < 2
+        or not is_fast(table)
+    ):
+        return None
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    if size < MIN_BYTES:
+        return None
+    middle = size // 2
+    line_feeds = carriage_returns = 0
+    mid = lines_before = None
+    offset = 0
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(_SCAN_CHUNK), b""):
+            if b'"' in chunk:
+                return None  # a quoted field may hold a line break: lines are not records
+            if mid is None and offset + len(chunk) > middle:
+                found = chunk.find(b"\n", max(0, middle - offset))
+                if found != -1:
+                    mid = offset + found + 1
+                    lines_before = line_feeds + chunk.count(b"\n", 0, found + 1)
+            line_feeds += chunk.count(b"\n")
+            carriage_returns += chunk.count(b"\r")
+            offset += len(chunk)
+    if mid is None or mid >= size or carriage_returns not in (0, line_feeds):
+        return None  # no line feed after the middle, or bare CR line ends
+    return Split(mid, lines_before)
+
+
+def read(collector, table, source_index: int, split: Split) -> int:
+    """Read the table's first half here and its second half in a worker; merge in order."""
+    from .pipeline import _Collector
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    workdir = os.path.join(collector.workdir, "second-half")
+    os.mkdir(workdir)
+    worker = context.Process(
+        target=_second_half,
+        args=(sender, table, source_index, split, collector.options, workdir),
+        daemon=True,
+    )
+    worker.start()
+    sender.close()
+    try:
+        first = table.header_row
+        rows = collector.read(
+            table, source_index, rows=islice(table.rows, split.lines_before - first)
+        )
+        outcome = receiver.recv()
+    except BaseException:
+        worker.kill()
+        raise
+    finally:
+        receiver.close()
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    other = _Collector.__new__(_Collector)  # only its files are needed for the merge
+    other.body_path = os.path.join(workdir, "flat.txt")
+    other.rejects_path = os.path.join(workdir, "rejects.bin")
+    collector.body.flush()
+    with open(other.body_path, encoding="ascii", newline="") as body:
+        shutil.copyfileobj(body, collector.body, 1 << 20)
+    with open(other.rejects_path, "rb") as spool:
+        shutil.copyfileobj(spool, collector.rejects_spool, 1 << 20)
+    offset = len(collector.index)
+    collector.index.extend(**outcome["index"])
+    collector.rejected_by_code.update(outcome["rejected_by_code"])
+    from .pipeline import REPORT_CAP
+
+    for entry in outcome["flagged"]:
+        if len(collector.flagged) < REPORT_CAP:
+            entry["seq"] += offset
+            collector.flagged.append(entry)
+    room = REPORT_CAP - len(collector.rejected_listed)
+    collector.rejected_listed.extend(outcome["rejected_listed"][: max(0, room)])
+    shutil.rmtree(workdir, ignore_errors=True)
+    return rows + outcome["rows"]
+
+
+def _second_half(sender, table, source_index: int, split: Split, options, workdir: str) -> None:
+    """The worker: read from `split.mid` to the end with a collector of its own."""
+    import csv
+
+    from .pipeline import _Collector
+
+    try:
+        collector = _Collector(options, workdir)
+        raw = open(table.path, "rb")  # noqa: SIM115 - closed below
+        try:
+            raw.seek(split.mid)
+            # a UTF-8 byte-order mark can only be at the start of the file
+            encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
+            errors = "replace" if encoding == "cp1252" else "strict"
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+            rows = enumerate(csv.reader(text, delimiter=table.delimiter), split.lines_before + 1)
+            count = collector.read(table, source_index, rows=rows, number=split.lines_before)
+        finally:
+            raw.close()
+            collector.close()
+        index = collector.index
+        names = sorted(index.sku_names, key=index.sku_names.__getitem__)
+        sender.send(
+            {
+                "rows": count,
+                "index": {
+                    "orders": index.orders,
+                    "item_facts": index.item_facts,
+                    "rows": index.rows,
+                    "skus": index.skus,
+                    "sku_names": names,
+                    "candidates": index.candidates,
+                },
+                "rejected_by_code": collector.rejected_by_code,
+                "flagged": collector.flagged,
+                "rejected_listed": collector.rejected_listed,
+            }
+        )
+    except BaseException as exc:  # sent back and raised in the main process
+        from .errors import CancelkitError
+
+        if not isinstance(exc, CancelkitError):
+            exc = RuntimeError(f"second-half reader failed: {''.join(traceback.format_exc())}")
+        sender.send({"error": exc})
+    finally:
+        sender.close()

@@ -1,0 +1,109 @@
+"""Reading a large CSV on two cores gives exactly what one pass gives."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import cancelkit
+from cancelkit import parallel
+
+REASONS = ["NoInventory", "BuyerCanceled", "GeneralAdjustment", "ShippingAddressUndeliverable"]
+
+
+def make_batch(path, rows: int = 6000, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    lines = ["order-id,cancellation-reason-code,amazon-order-item-code,sku,note"]
+    orders = []
+    for i in range(rows):
+        order = (
+            f"{rng.randint(100, 999)}-{rng.randint(0, 9999999):07d}-{rng.randint(0, 9999999):07d}"
+        )
+        orders.append(order)
+        item = f"{rng.randint(10**13, 10**14 - 1)}"
+        kind = i % 50
+        if kind == 7:
+            lines.append(f"{order},,,SKU-{i % 40},whole order")
+        elif kind == 11:
+            lines.append(f"{order[:-1]},NoInventory,{item},SKU-{i % 40},bad id")
+        elif kind == 13:
+            lines.append("")  # a blank line
+        elif kind == 17:
+            lines.append(f" {order} ,out of stock,{item}.0,SKU-{i % 40}, needs the model")
+        else:
+            lines.append(f"{order},{rng.choice(REASONS)},{item},SKU-{i % 40},")
+    # duplicates and conflicts whose partners sit in the other half of the file
+    lines.append(lines[5])
+    first = lines[6].split(",")
+    lines.append(
+        ",".join(
+            [
+                first[0],
+                "GeneralAdjustment" if first[1] != "GeneralAdjustment" else "NoInventory",
+                *first[2:],
+            ]
+        )
+    )
+    lines.append(f"{orders[8]},,,SKU-1,whole order against item rows")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def outcome(path, tmp_path, name):
+    with cancelkit.check(str(path), keep_records=False, orders_in_window=100000) as result:
+        flat = tmp_path / f"{name}.txt"
+        rejects = tmp_path / f"{name}.csv"
+        result.write_flat_file(flat)
+        result.write_rejects(rejects)
+        return (
+            result.summary,
+            result.metrics,
+            result.listing_risks,
+            flat.read_bytes(),
+            rejects.read_text(encoding="utf-8-sig"),
+            [(r["row"], r["order_id"]) for r in result.report_context()["flagged"]],
+        )
+
+
+def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
+    batch = tmp_path / "batch.csv"
+    make_batch(batch)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
+    one_pass = outcome(batch, tmp_path, "one")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    from cancelkit.pipeline import Options
+    from cancelkit.sources import open_input
+
+    assert parallel.plan(open_input(str(batch)), Options(keep_records=False)) is not None
+    two_halves = outcome(batch, tmp_path, "two")
+    assert two_halves[0] == one_pass[0]
+    assert one_pass[0]["duplicates"] == 1
+    assert one_pass[0]["rejected_by_code"]["conflicting_reasons"] == 2
+    assert two_halves[1:] == one_pass[1:]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        'order-id,reason\n"113-4728391-2038475",NoInventory\n',  # quotes: lines may not be rows
+        "order-id,reason\r113-4728391-2038475,NoInventory\r",  # bare CR line ends
+    ],
+)
+def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkeypatch, content):
+    from cancelkit.pipeline import Options
+    from cancelkit.sources import open_input
+
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    path = tmp_path / "batch.csv"
+    path.write_bytes(content.encode() * 3)
+    assert parallel.plan(open_input(str(path)), Options(keep_records=False)) is None
+
+
+def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
+    from cancelkit.pipeline import Options
+    from cancelkit.sources import open_input
+
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    batch = tmp_path / "batch.csv"
+    make_batch(batch, rows=200)
+    assert parallel.plan(open_input(str(batch)), Options(keep_records=True)) is None

@@ -169,6 +169,62 @@ CODES: dict[str, Code] = {
             "handles them.",
         ),
         Code(
+            "item_not_in_order",
+            "error",
+            "Item not in that order",
+            "The order report lists this order's items and the item code is not one of them; "
+            "check the order id and the item code.",
+        ),
+        Code(
+            "sku_not_in_order",
+            "error",
+            "SKU not found in the order",
+            "The row gives a SKU instead of an item code, and the order report has no item "
+            "with that SKU in that order (or does not list the order); give the "
+            "amazon-order-item-code.",
+        ),
+        Code(
+            "sku_ambiguous",
+            "error",
+            "SKU matches several items",
+            "The order has several items with that SKU; give the amazon-order-item-code of "
+            "the one to cancel.",
+        ),
+        Code(
+            "item_code_not_in_report",
+            "error",
+            "Order report without item ids",
+            "The order report lists the SKU but not its order-item-id; use the Unshipped "
+            "Orders report or give the amazon-order-item-code.",
+        ),
+        Code(
+            "order_not_in_report",
+            "flag",
+            "Order not in the order report",
+            "An order report was given but does not list this order: it may already be "
+            "shipped or cancelled, or belong to another marketplace.",
+        ),
+        Code(
+            "already_confirmed",
+            "error",
+            "Already cancelled in a confirmed batch",
+            "The ledger shows this order (or item) in a batch Amazon already processed; "
+            "uploading it again would fail or cancel twice.",
+        ),
+        Code(
+            "in_unconfirmed_batch",
+            "flag",
+            "Also in a batch not yet confirmed",
+            "An earlier generated batch holds the same order or item and is not confirmed; "
+            "upload only one of the two files. This batch replaces the earlier one.",
+        ),
+        Code(
+            "item_code_from_report",
+            "note",
+            "Item code looked up",
+            "The row gave a SKU; the item code was taken from the order report.",
+        ),
+        Code(
             "reason_mapped",
             "note",
             "Reason spelling mapped",

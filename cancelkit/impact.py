@@ -122,12 +122,12 @@ def assess(record: Record, today: dt.date | None = None) -> None:
         status = context.get("order_status", "").strip().lower().replace(" ", "")
         state = _STATE_ERRORS.get(status)
         if state:
-            column = record.table.headers[record.table.fields["order_status"]]
+            column = _column(record, "order_status", "order-status")
             record.reject(state[0], column, context["order_status"], state[1])
             return
         channel = context.get("fulfillment_channel", "").strip().lower()
         if channel in _AMAZON_CHANNELS:
-            column = record.table.headers[record.table.fields["fulfillment_channel"]]
+            column = _column(record, "fulfillment_channel", "fulfillment-channel")
             record.reject(
                 "order_fba",
                 column,
@@ -145,6 +145,12 @@ def assess(record: Record, today: dt.date | None = None) -> None:
         record.flags.extend(result.flags)
     if context:
         _ship_by(record, today or dt.date.today())
+
+
+def _column(record: Record, field: str, report_name: str) -> str:
+    """The input's header for a field, or the order report's column when it came from there."""
+    index = record.table.fields.get(field)
+    return record.table.headers[index] if index is not None else f"{report_name} (order report)"
 
 
 def _ship_by(record: Record, today: dt.date) -> None:

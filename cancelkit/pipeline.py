@@ -15,9 +15,10 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress
 
 from . import flatfile, impact, parallel, policy
+from .enrich import Enricher
 from .errors import InputError
 from .impact import is_true
 from .result import Result, record_dict
@@ -110,13 +111,14 @@ class _Collector:
     body, rejects and records, and the counters. A parallel worker fills its own and the
     main process merges it (see `_parallel`)."""
 
-    def __init__(self, options: Options, workdir: str) -> None:
+    def __init__(self, options: Options, workdir: str, enricher: Enricher | None = None) -> None:
         self.options = options
         self.workdir = workdir
         self.body_path = os.path.join(workdir, "flat.txt")
         self.rejects_path = os.path.join(workdir, "rejects.bin")
         self.records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
         self.today = options.today or dt.date.today()
+        self.enricher = enricher or Enricher()
         self.index = BatchIndex()
         self.rejected_by_code: Counter = Counter()
         self.flagged: list[dict] = []
@@ -160,7 +162,11 @@ class _Collector:
         # Rows already in canonical form skip the model: one precompiled pattern (built from
         # the model's own patterns) checks the whole output line. A table with order-state
         # columns sends every row through the per-record rules.
-        fast = is_fast(table)
+        enricher = self.enricher
+        fast = is_fast(table) and enricher.report is None
+        ledger_orders = enricher.ledger_orders  # rows of these orders take the record path
+        if enricher.report is not None:
+            validate.resolver = enricher.resolve_item
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
         orders, item_facts = index.orders, index.item_facts
         row_numbers, sku_ids, sku_names = index.rows, index.skus, index.sku_names
@@ -181,7 +187,7 @@ class _Collector:
                     reason = cells[i_reason]
                     item = cells[i_item]
                     line = f"{order_id}\t{reason}\t{item}\r\n"
-                    if _line_ok(line):
+                    if _line_ok(line) and not (ledger_orders and order_id in ledger_orders):
                         if i_requested is None:
                             known = plain[reason]
                         else:
@@ -203,6 +209,8 @@ class _Collector:
                         if i_sku is not None:
                             sku = cells[i_sku].strip()
                             sku_ids.append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+                        else:
+                            sku_ids.append(-1)
                         lines.append(line)
                         if len(lines) >= _WRITE_BLOCK:
                             flush("".join(lines))
@@ -217,6 +225,8 @@ class _Collector:
                 if _is_blank(cells):
                     continue
                 record = validate(number, cells)
+                if record.status == "accepted" and enricher:
+                    enricher.apply(record)
                 if record.status == "accepted":
                     impact.assess(record, today)
                 if record.status == "accepted":
@@ -228,10 +238,8 @@ class _Collector:
                         record.amazon_order_item_code,
                         facts,
                         number,
-                        index.sku_id(sku) if i_sku is not None else -1,
+                        index.sku_id(sku),
                     )
-                    if i_sku is None:
-                        sku_ids.pop()  # filled for the whole table below
                     item = record.amazon_order_item_code
                     lines.append(flatfile.data_line(record.order_id, record.reason, item))
                     entry = record_dict(record, seq)
@@ -251,10 +259,7 @@ class _Collector:
         except table.read_errors as exc:
             raise table.explain(exc, number + 1) from exc
         flush("".join(lines))
-        accepted = len(orders) - start
-        if i_sku is None:
-            sku_ids.extend(repeat(-1, accepted))
-        return accepted + rejected
+        return len(orders) - start + rejected
 
 
 def is_fast(table: Table) -> bool:

@@ -76,6 +76,9 @@ class RowValidator:
             if name not in ("order_id", "amazon_order_item_code", "reason")
         ]
         self.header_of = {name: table.headers[index] for name, index in fields.items()}
+        #: (order_id, sku) -> (item code, None) or (None, (code, message)); set when an order
+        #: report can turn a SKU into the item code
+        self.resolver = None
 
     def fast_record(self, number: int, cells: list[str], assessment) -> Record:
         """The record of a row the pipeline's fast path accepted (canonical values)."""
@@ -121,7 +124,26 @@ class RowValidator:
             "amazon_order_item_code": unguard(item),
             "reason": unguard(reason),
         }
+        lookup = None
+        if self.resolver is not None and not raw["amazon_order_item_code"].strip():
+            sku = context.get("sku", "").strip()
+            if sku and raw["reason"].strip():
+                lookup = self.resolver(raw["order_id"].strip(), sku)
+                if lookup[0] is not None:
+                    raw["amazon_order_item_code"] = lookup[0]
         model, problems, notes = validate_fields(raw)
+        if lookup is not None:
+            if lookup[0] is not None:
+                notes.append(
+                    Flag(
+                        "item_code_from_report",
+                        f"item code {lookup[0]} of SKU {sku} taken from the order report",
+                    )
+                )
+            else:  # the lookup's error says more than "reason without item code"
+                problems = [p for p in problems if p[0] != "reason_without_item"]
+                problems.append((lookup[1][0], "sku", sku, lookup[1][1]))
+                model = None
         if model is None:
             record = Record(
                 table.source,
@@ -136,7 +158,7 @@ class RowValidator:
                 notes,
             )
             for code, name, value, message in problems:
-                column = self.header_of.get(name) or _DISPLAY[name]
+                column = self.header_of.get(name) or _DISPLAY.get(name, name)
                 record.errors.append(Problem(code, column, value, message))
             return record
         return Record(

@@ -27,7 +27,10 @@ def check(
     mappings (csv.DictReader, DataFrame.to_dict("records")) or of sequences whose first
     item is the header row. Options: `sheet`, `marketplace`, `orders_in_window`,
     `cancels_in_window`, `fail_on`, `keep_records`, `config` (a cancelkit.toml path),
-    `from_review` (a review workbook: only its approved rows are checked).
+    `from_review` (a review workbook: only its approved rows are checked),
+    `orders_reports` (Amazon order report paths), `ledger` (a ledger path; default
+    `CANCELKIT_LEDGER` or the user data folder) and `no_ledger`. `check` only reads the
+    ledger; `Result.record_in_ledger()` records a written upload file.
     Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
     """
     from .config import build_options

@@ -63,26 +63,49 @@ def _metric_options(command):
             type=click.Path(dir_okay=False),
             help="TOML config file (default: ./cancelkit.toml when present).",
         ),
+        click.option(
+            "--orders-report",
+            "orders_reports",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="Amazon order report (Unshipped Orders or all orders) to join; repeatable.",
+        ),
+        click.option(
+            "--ledger",
+            type=click.Path(dir_okay=False),
+            help="Ledger file (default: $CANCELKIT_LEDGER or the user data folder).",
+        ),
+        click.option("--no-ledger", is_flag=True, help="Neither read nor write the ledger."),
     ]
+    names = ("sheet", "marketplace", "orders_7d", "cancels_7d", "fail_on", "config")
+    names += ("orders_reports", "ledger", "no_ledger")
+
+    @functools.wraps(command)
+    def gathered(*args, **kwargs):
+        kwargs["metric"] = {name: kwargs.pop(name) for name in names}
+        return command(*args, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        gathered = option(gathered)
+    return gathered
 
 
-def _run_check(
-    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, keep, from_review=None
-):
+def _run_check(inputs, metric: dict, keep: bool, from_review=None):
+    """Run the library's check with the shared options of generate, check and review."""
     if not inputs and not from_review:
         _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
     return check(
         list(inputs),
         from_review=from_review,
-        sheet=sheet,
-        marketplace=marketplace,
-        orders_in_window=orders_7d,
-        cancels_in_window=cancels_7d,
-        fail_on=fail_on,
-        config=config,
+        sheet=metric["sheet"],
+        marketplace=metric["marketplace"],
+        orders_in_window=metric["orders_7d"],
+        cancels_in_window=metric["cancels_7d"],
+        fail_on=metric["fail_on"],
+        config=metric["config"],
+        orders_reports=list(metric["orders_reports"]),
+        ledger=metric["ledger"],
+        no_ledger=metric["no_ledger"],
         keep_records=keep,
     )
 
@@ -127,12 +150,7 @@ def cli() -> None:
 @_guarded
 def generate(
     inputs,
-    sheet,
-    marketplace,
-    orders_7d,
-    cancels_7d,
-    fail_on,
-    config,
+    metric,
     out_dir,
     flat_file,
     report,
@@ -147,17 +165,7 @@ def generate(
     Example:
       cancelkit generate cancellations.csv --orders-7d 4000 --cancels-7d 12
     """
-    result = _run_check(
-        inputs,
-        sheet,
-        marketplace,
-        orders_7d,
-        cancels_7d,
-        fail_on,
-        config,
-        bool(json_path),
-        from_review,
-    )
+    result = _run_check(inputs, metric, bool(json_path), from_review)
     with result:
         result.write_outputs(
             out_dir,
@@ -167,6 +175,7 @@ def generate(
             rejects=rejects,
             force=force,
         )
+        result.record_in_ledger()
         if json_path == "-":
             click.echo(result.to_json(), nl=False)
         click.echo(terminal_summary(result, color=_color()), err=True)
@@ -180,18 +189,14 @@ def generate(
 @click.option("--json", "json_path", help="JSON report path, or - for stdout.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @_guarded
-def check_command(
-    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, report, json_path, force
-) -> None:
+def check_command(inputs, metric, report, json_path, force) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
     \b
     Example:
       cancelkit check cancellations.xlsx --orders-7d 4000 --json -
     """
-    result = _run_check(
-        inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, bool(json_path)
-    )
+    result = _run_check(inputs, metric, bool(json_path))
     with result:
         if report:
             result.write_report(report, force=force)
@@ -270,9 +275,7 @@ def template_command(output, force) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @_guarded
-def review_command(
-    inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, output, force
-) -> None:
+def review_command(inputs, metric, output, force) -> None:
     """Validate and assess INPUT files and write a review workbook in which a person
     approves rows; then `cancelkit generate --from-review` uploads only the approved ones.
 
@@ -280,7 +283,7 @@ def review_command(
     Example:
       cancelkit review cancellations.csv --orders-7d 4000 -o review.xlsx
     """
-    result = _run_check(inputs, sheet, marketplace, orders_7d, cancels_7d, fail_on, config, True)
+    result = _run_check(inputs, metric, True)
     with result:
         result.write_review(output, force=force)
         click.echo(terminal_summary(result, color=_color()), err=True)

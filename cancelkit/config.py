@@ -24,6 +24,7 @@ CONFIG_KEYS = {
     "cancels_7d": int,
     "fail_on": str,
     "sheet": str,
+    "ledger": str,
 }
 FAIL_ON = ("none", "medium", "high")
 
@@ -65,6 +66,9 @@ def build_options(
     config: str | Path | None = None,
     today=None,
     from_review: str | Path | None = None,
+    orders_reports: str | Path | list | None = None,
+    ledger: str | Path | None = None,
+    no_ledger: bool = False,
 ) -> Options:
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
@@ -86,6 +90,11 @@ def build_options(
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
     market = marketplace or settings.get("marketplace") or "US"
     overrides = settings.get("policy", {}).get(market.upper(), {})
+    from .ledger import resolve_path
+
+    ledger_path = resolve_path(ledger or settings.get("ledger"), no_ledger)
+    if isinstance(orders_reports, (str, Path)):
+        orders_reports = [orders_reports]
     return Options(
         sheet=sheet or settings.get("sheet"),
         marketplace=market,
@@ -98,4 +107,6 @@ def build_options(
         orders_source=orders_source,
         cancels_source=cancels_source,
         from_review=str(from_review) if from_review else None,
+        orders_reports=[str(p) for p in orders_reports or []],
+        ledger=str(ledger_path) if ledger_path else None,
     )

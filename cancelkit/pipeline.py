@@ -56,6 +56,52 @@ class Options:
     cancels_source: str | None = None
     #: a review workbook whose approved rows are the input (see workbook.read_review)
     from_review: str | None = None
+    #: Amazon order reports joined by order id
+    orders_reports: list[str] = field(default_factory=list)
+    #: the ledger file (None: no ledger); read here, written by `generate` only
+    ledger: str | None = None
+
+
+@dataclass
+class History:
+    """What the order reports and the ledger add to the batch metrics."""
+
+    orders_in_window: int | None = None
+    orders_source: str | None = None
+    cancels_in_window: int | None = None
+    cancels_source: str | None = None
+    listings: dict = field(default_factory=dict)  # sku -> (count, [order ids]) of 30 days
+
+
+def load_context(options: Options, market) -> tuple[Enricher, History]:
+    """Load the order reports and the ledger history a run joins onto its records."""
+    history = History()
+    report = None
+    if options.orders_reports:
+        from . import orders_report
+
+        report = orders_report.load(options.orders_reports)
+        window = report.orders_in_window(market.window_days)
+        if window is not None:
+            count, start, end = window
+            history.orders_in_window = count
+            history.orders_source = (
+                f"order report: {count} orders purchased {start:%Y-%m-%d %H:%M} to "
+                f"{end:%Y-%m-%d %H:%M} UTC"
+            )
+    known = None
+    if options.ledger and os.path.exists(options.ledger):
+        from .ledger import Ledger
+
+        now = dt.datetime.now(dt.timezone.utc)
+        with Ledger.open(options.ledger, create=False) as ledger:
+            known = ledger.known()
+            history.cancels_in_window = ledger.seller_cancels_in_window(now, market.window_days)
+            history.cancels_source = "ledger (confirmed batches)"
+            history.listings = ledger.listing_cancellations(now, policy.LISTING_WINDOW_DAYS)
+    elif options.ledger:
+        history.cancels_in_window, history.cancels_source = 0, "ledger (no batches yet)"
+    return Enricher(report, known), history
 
 
 def open_tables(
@@ -89,10 +135,11 @@ def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Option
     """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
     options = options or Options()
     market = policy.marketplace(options.marketplace, options.policy_overrides)
+    enricher, history = load_context(options, market)
     tables = open_tables(paths, rows, options.sheet, options.from_review)
     workdir = tempfile.mkdtemp(prefix="cancelkit-")
     try:
-        return _run(tables, options, market, workdir)
+        return _run(tables, options, market, workdir, enricher, history)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
@@ -271,8 +318,8 @@ def is_fast(table: Table) -> bool:
     )
 
 
-def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
-    collector = _Collector(options, workdir)
+def _run(tables: list[Table], options: Options, market, workdir: str, enricher, history) -> Result:
+    collector = _Collector(options, workdir, enricher)
     inputs = []
     try:
         collector.body.write(flatfile.HEADER_LINES)
@@ -291,10 +338,10 @@ def _run(tables: list[Table], options: Options, market, workdir: str) -> Result:
             inputs.append({"path": table.source, "sha256": table.digest(), "rows": input_rows})
     finally:
         collector.close()
-    return _finish(tables, options, market, collector, inputs)
+    return _finish(tables, options, market, collector, inputs, history)
 
 
-def _finish(tables, options, market, collector: _Collector, inputs) -> Result:
+def _finish(tables, options, market, collector: _Collector, inputs, history: History) -> Result:
     """Apply the batch rules and count everything up."""
     index, workdir = collector.index, collector.workdir
     body_path, rejects_path = collector.body_path, collector.rejects_path
@@ -346,13 +393,16 @@ def _finish(tables, options, market, collector: _Collector, inputs) -> Result:
     if patches:
         _apply_patches(body_path, patches, tables, index, rejects_path, rejected_listed)
         flagged = [r for r in flagged if r["seq"] not in patches]
-    metrics = impact.project_rate(
-        counting_orders, options.orders_in_window, options.cancels_in_window, market
-    )
-    metrics["orders_source"] = options.orders_source if options.orders_in_window else None
-    metrics["cancels_source"] = (
-        options.cancels_source if options.cancels_in_window is not None else None
-    )
+    # an explicit figure (option or config) wins over the order report and the ledger
+    orders_in_window, orders_source = options.orders_in_window, options.orders_source
+    if orders_in_window is None:
+        orders_in_window, orders_source = history.orders_in_window, history.orders_source
+    cancels_in_window, cancels_source = options.cancels_in_window, options.cancels_source
+    if cancels_in_window is None:
+        cancels_in_window, cancels_source = history.cancels_in_window, history.cancels_source
+    metrics = impact.project_rate(counting_orders, orders_in_window, cancels_in_window, market)
+    metrics["orders_source"] = orders_source if orders_in_window else None
+    metrics["cancels_source"] = cancels_source if cancels_in_window is not None else None
     flagged_total = sum(risk_counts[level] for level in ("high", "medium", "low"))
     summary = {
         "input_rows": input_rows,
@@ -375,7 +425,8 @@ def _finish(tables, options, market, collector: _Collector, inputs) -> Result:
         inputs=inputs,
         summary=summary,
         metrics=metrics,
-        listing_risks=_listing_risks(index, patches),
+        listing_risks=_listing_risks(index, patches, history.listings),
+        ledger_rows=lambda: _ledger_rows(body_path, index, patches),
         patches=patches,
         flagged=flagged,
         flagged_more=max(0, flagged_total - len(flagged)),
@@ -393,37 +444,65 @@ def _finish(tables, options, market, collector: _Collector, inputs) -> Result:
 LISTED_ORDERS = 20
 
 
-def _listing_risks(index: BatchIndex, patches: dict) -> list[dict]:
-    """Listings (SKU, or ASIN) with enough counting cancellations to risk deactivation."""
-    if not index.sku_names:
-        return []
-    counting = map(COUNTING.__and__, index.item_facts)
-    counts = Counter(compress(index.skus, counting))
-    for seq in patches:
-        if index.facts(seq) & COUNTING:
-            counts[index.skus[seq]] -= 1
-    counts.pop(-1, None)
-    risky = {n for n, c in counts.items() if c >= policy.LISTING_RISK_CANCELLATIONS}
+def _listing_risks(index: BatchIndex, patches: dict, earlier: dict) -> list[dict]:
+    """Listings (SKU, or ASIN) with enough counting cancellations, in this batch and in the
+    ledger's confirmed batches of the last 30 days, to risk deactivation."""
+    counts: Counter = Counter()
+    if index.sku_names:
+        counting = map(COUNTING.__and__, index.item_facts)
+        counts.update(compress(index.skus, counting))
+        for seq in patches:
+            if index.facts(seq) & COUNTING:
+                counts[index.skus[seq]] -= 1
+        counts.pop(-1, None)
+    names = {n: sku for sku, n in index.sku_names.items()}
+    totals = {names[n]: c for n, c in counts.items() if c > 0}
+    for sku, (count, _) in earlier.items():
+        totals[sku] = totals.get(sku, 0) + count
+    risky = {sku for sku, c in totals.items() if c >= policy.LISTING_RISK_CANCELLATIONS}
     if not risky:
         return []
-    orders: dict[int, dict[str, None]] = {n: {} for n in risky}
-    open_slots = len(risky)
+    orders: dict[str, dict[str, None]] = {
+        sku: dict.fromkeys(earlier.get(sku, (0, []))[1][:LISTED_ORDERS]) for sku in risky
+    }
+    wanted = {index.sku_names[sku]: sku for sku in risky if sku in index.sku_names}
+    open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < LISTED_ORDERS)
     for seq, number in enumerate(index.skus):
-        if number in risky and seq not in patches and index.facts(seq) & COUNTING:
-            listed = orders[number]
+        if not open_slots:
+            break
+        sku = wanted.get(number)
+        if sku is not None and seq not in patches and index.facts(seq) & COUNTING:
+            listed = orders[sku]
             if len(listed) < LISTED_ORDERS:
                 listed[_order_text(index.orders[seq])] = None
                 if len(listed) == LISTED_ORDERS:
                     open_slots -= 1
-                    if not open_slots:
-                        break
-    names = {n: sku for sku, n in index.sku_names.items()}
     found = [
-        {"sku": names[n], "seller_cancellations_30d": counts[n], "order_ids": list(orders[n])}
-        for n in risky
+        {"sku": sku, "seller_cancellations_30d": totals[sku], "order_ids": list(orders[sku])}
+        for sku in risky
     ]
     found.sort(key=lambda r: (-r["seller_cancellations_30d"], r["sku"]))
     return found
+
+
+def _ledger_rows(body_path: str, index: BatchIndex, patches: dict):
+    """The uploaded rows in file order, as the ledger records them."""
+    names = sorted(index.sku_names, key=index.sku_names.__getitem__)
+    kept = (seq for seq in range(len(index)) if seq not in patches)
+    with open(body_path, encoding="ascii", newline="") as body:
+        body.readline()
+        body.readline()
+        for seq, line in zip(kept, body):
+            order_id, reason, item = line[:-2].split("\t")
+            sku = index.skus[seq]
+            yield (
+                order_id,
+                item or None,
+                reason or None,
+                names[sku] if sku >= 0 else None,
+                None,
+                bool(index.item_facts[seq] & COUNTING),
+            )
 
 
 def _order_text(order: int) -> str:

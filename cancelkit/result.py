@@ -75,6 +75,9 @@ class Result:
         self.options = state["options"]
         self.market = state["market"]
         self._records_path = state["records_path"]
+        self._ledger_rows = state["ledger_rows"]
+        #: the ledger batch id once `record_in_ledger` has run
+        self.batch_id: str | None = None
         self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self.outputs: dict[str, str | None] = {
             "flat_file": None,
@@ -300,6 +303,30 @@ class Result:
         if plan["report"] is not None:
             self.write_report(plan["report"], force=force)
         return dict(self.outputs)
+
+    def record_in_ledger(self) -> str | None:
+        """Record the written upload file and its rows as a new batch in the ledger (one
+        transaction); returns the batch id, or None without a ledger or upload file."""
+        path, flat_file = self.options.ledger, self.outputs["flat_file"]
+        if path is None or flat_file is None:
+            return None
+        from .ledger import Ledger
+
+        meta = {
+            "created_at": self.generated_at,
+            "marketplace": self.market.code,
+            "options": {
+                "orders_in_window": self.metrics["orders_in_window"],
+                "cancels_in_window": self.metrics["seller_cancels_in_window"],
+                "fail_on": self.options.fail_on,
+                "orders_reports": self.options.orders_reports,
+            },
+            "inputs": self.inputs,
+            "flat_file": flat_file,
+        }
+        with Ledger.open(path) as ledger:
+            self.batch_id = ledger.record_batch(meta, self._ledger_rows())
+        return self.batch_id
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:
         """Write the review workbook in which a person approves rows before upload."""

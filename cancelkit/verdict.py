@@ -166,4 +166,6 @@ def terminal_summary(result, color: bool = False) -> str:
     for name, path in result.outputs.items():
         if path:
             lines.append(f"{name.replace('_', ' ')}: {path}")
+    if result.batch_id:
+        lines.append(f"ledger batch: {result.batch_id} ({result.options.ledger})")
     return "\n".join(lines)

@@ -46,10 +46,17 @@ class Run:
         return self.stdout + self.stderr
 
 
+@pytest.fixture(autouse=True)
+def private_ledger(tmp_path_factory, monkeypatch):
+    """Every test gets its own ledger file, never the user's real one."""
+    folder = tmp_path_factory.mktemp("ledger")
+    monkeypatch.setenv("CANCELKIT_LEDGER", str(folder / "ledger.sqlite3"))
+    return folder / "ledger.sqlite3"
+
+
 def run_cli(*args, cwd: Path, input: bytes | None = None) -> Run:
-    """Run `python -m cancelkit` in a real subprocess."""
+    """Run `python -m cancelkit` in a real subprocess (with the test's private ledger)."""
     env = dict(os.environ)
-    env.pop("CANCELKIT_LEDGER", None)
     env["NO_COLOR"] = "1"
     proc = subprocess.run(
         [sys.executable, "-m", "cancelkit", *map(str, args)],

@@ -1,0 +1,774 @@
+"""The cancellation ledger: every generated batch and each of its rows, in SQLite.
+
+A seller cancels in many batches over weeks; the ledger answers what one batch cannot:
+which orders were already cancelled (never cancel twice), how many counting cancellations
+fall in the metric window, and which listings were cancelled in the last 30 days.
+
+Every change is one transaction (`BEGIN IMMEDIATE` ... `COMMIT`), so a batch is either
+recorded completely or not at all, whatever kills the process; WAL and a busy timeout let
+several cancelkit runs share one ledger.
+
+Row states: `generated` (in an upload file) -> `confirmed` (Amazon processed it) or
+`failed` (Amazon reported an error for it); a `generated` row becomes `superseded` when a
+later batch cancels the same order item again (regenerating after a fix is never blocked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from itertools import chain, count, islice
+from pathlib import Path
+
+from .errors import CancelkitError
+from .outputs import batch_stamp
+
+ENV_VAR = "CANCELKIT_LEDGER"
+FILE_NAME = "ledger.sqlite3"
+SCHEMA_VERSION = 1
+STATES = ("generated", "confirmed", "failed", "superseded")
+#: how long a run waits for another run's write transaction before giving up
+BUSY_TIMEOUT_S = 30.0
+#: order ids listed per listing by `listing_cancellations` (the count is always complete)
+LISTED_ORDERS = 20
+
+Row = tuple[str, "str | None", "str | None", "str | None", "str | None", bool]
+Key = tuple[str, "str | None"]
+
+
+class LedgerError(CancelkitError):
+    """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch)."""
+
+
+def default_path() -> Path:
+    """The ledger in the user's data folder (e.g. ~/.local/share/cancelkit on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("cancelkit", appauthor=False)) / FILE_NAME
+
+
+def resolve_path(option: str | os.PathLike | None, no_ledger: bool = False) -> Path | None:
+    """The ledger a run uses: None with `--no-ledger`, else `--ledger PATH`, else the
+    `CANCELKIT_LEDGER` environment variable, else `default_path()`."""
+    if no_ledger:
+        return None
+    if option:
+        return Path(option).expanduser()
+    from_env = os.environ.get(ENV_VAR, "").strip()
+    if from_env:
+        return Path(from_env).expanduser()
+    return default_path()
+
+
+# -- schema -------------------------------------------------------------------------------
+
+
+def _migrate_to_1(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version (version) VALUES (0)")
+    db.execute(
+        """CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,           -- UTC, 2026-11-26T08:00:00Z
+            marketplace TEXT,
+            tool_version TEXT,
+            options TEXT NOT NULL DEFAULT '{}', -- JSON
+            inputs TEXT NOT NULL DEFAULT '[]',  -- JSON: [{path, sha256, rows}]
+            flat_file TEXT,
+            flat_file_sha256 TEXT,
+            rows INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE INDEX batches_created_at ON batches (created_at)")
+    db.execute(
+        """CREATE TABLE batch_rows (
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            record_number INTEGER NOT NULL,     -- 1 = first data row of the flat file
+            order_id TEXT NOT NULL,
+            item_code TEXT,                     -- NULL: the whole order
+            reason TEXT,
+            sku TEXT,
+            asin TEXT,
+            counts_against_rate INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'generated'
+                CHECK (state IN ('generated', 'confirmed', 'failed', 'superseded')),
+            error_code TEXT,
+            error_message TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (batch_id, record_number)
+        ) WITHOUT ROWID"""
+    )
+    # Only confirmed rows are looked up by order; rows enter this index when confirmed,
+    # so recording a big batch does not pay for a random-order index.
+    db.execute(
+        "CREATE INDEX batch_rows_confirmed ON batch_rows (order_id, item_code) "
+        "WHERE state = 'confirmed'"
+    )
+
+
+#: MIGRATIONS[n] takes a ledger from schema version n to n + 1
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_to_1,)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+# -- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """One batch as `history` lists it: its facts and how many rows are in each state."""
+
+    id: str
+    created_at: str
+    marketplace: str | None
+    tool_version: str | None
+    options: dict
+    inputs: list
+    flat_file: str | None
+    flat_file_sha256: str | None
+    rows: int
+    states: dict[str, int]
+    counts_against_rate: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    record_number: int
+    order_id: str
+    item_code: str | None
+    reason: str | None
+    sku: str | None
+    asin: str | None
+    counts_against_rate: bool
+    state: str
+    error_code: str | None
+    error_message: str | None
+    updated_at: str
+
+
+class KnownRows(dict):
+    """`(order_id, item_code or None) -> (state, batch_id, created_at)` of the rows that
+    are `confirmed` or `generated` (confirmed wins when both exist)."""
+
+    _by_order: dict[str, list[Key]] | None = None
+
+    def keys_of_order(self, order_id: str) -> list[Key]:
+        if self._by_order is None:
+            self._by_order = {}
+            for key in self:
+                self._by_order.setdefault(key[0], []).append(key)
+        return self._by_order.get(order_id, [])
+
+
+def _keys_of_order(known: Mapping, order_id: str) -> list[Key]:
+    if isinstance(known, KnownRows):
+        return known.keys_of_order(order_id)
+    return [key for key in known if key[0] == order_id]
+
+
+def _what(key: Key) -> str:
+    order_id, item_code = key
+    return (
+        f"order {order_id} (whole order)"
+        if item_code is None
+        else f"item {item_code} of {order_id}"
+    )
+
+
+def _shown_time(created_at: str) -> str:
+    return created_at.replace("T", " ").replace("Z", " UTC")
+
+
+def check_row(
+    known: Mapping[Key, tuple[str, str, str]], order_id: str, item_code: str | None
+) -> tuple[str, str, str] | None:
+    """What the ledger says about a new row: `("error", "already_confirmed", message)`
+    when the order item (or the whole order) is already cancelled in a confirmed batch,
+    `("flag", "in_unconfirmed_batch", message)` when it is in a batch not yet confirmed,
+    else None. A whole-order row meets every row of its order, an item row the same item
+    and whole-order rows of its order."""
+    if item_code is None:
+        keys = _keys_of_order(known, order_id)
+    else:
+        keys = [k for k in ((order_id, item_code), (order_id, None)) if k in known]
+    found = [(key, known[key]) for key in keys]
+    confirmed = [(key, value) for key, value in found if value[0] == "confirmed"]
+    if confirmed:
+        key, (_, batch_id, created_at) = min(confirmed, key=lambda entry: entry[1][2])
+        return (
+            "error",
+            "already_confirmed",
+            f"{_what(key)} is already cancelled: batch {batch_id} of "
+            f"{_shown_time(created_at)} is confirmed; remove this row",
+        )
+    generated = [(key, value) for key, value in found if value[0] == "generated"]
+    if generated:
+        key, (_, batch_id, created_at) = max(generated, key=lambda entry: entry[1][2])
+        return (
+            "flag",
+            "in_unconfirmed_batch",
+            f"{_what(key)} is also in batch {batch_id} of {_shown_time(created_at)}, not yet "
+            "confirmed; upload only one of the two files (this batch replaces that one), "
+            "then run `cancelkit reconcile` or `cancelkit confirm`",
+        )
+    return None
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+def _utc(moment: dt.datetime | str | None) -> dt.datetime:
+    if moment is None:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means local time, as in the datetime module
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window(now: dt.datetime | str | None, days: float) -> tuple[str, str]:
+    end = _utc(now)
+    return _iso(end - dt.timedelta(days=days)), _iso(end)
+
+
+def _file_sha256(path: str) -> str | None:
+    sha = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                sha.update(block)
+    except OSError:
+        return None
+    return sha.hexdigest()
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+_META_KEYS = frozenset(
+    {
+        "id",
+        "created_at",
+        "marketplace",
+        "tool_version",
+        "options",
+        "inputs",
+        "flat_file",
+        "flat_file_sha256",
+    }
+)
+_ROW_COLUMNS = "record_number, order_id, item_code, reason, sku, asin, counts_against_rate"
+_ROW_WIDTH = 7
+# Several rows per INSERT statement: binding through executemany costs more per row than
+# SQLite's own work. SQLite before 3.32 allows at most 999 parameters per statement.
+_ROWS_PER_INSERT = 500 if sqlite3.sqlite_version_info >= (3, 32) else 140
+_BATCH_COLUMNS = (
+    "b.id, b.created_at, b.marketplace, b.tool_version, b.options, b.inputs, b.flat_file, "
+    "b.flat_file_sha256, b.rows"
+)
+
+
+def _insert_sql(rows: int) -> str:
+    groups = []
+    for row in range(rows):
+        first = 3 + row * _ROW_WIDTH
+        numbers = ", ".join(f"?{n}" for n in range(first, first + _ROW_WIDTH))
+        groups.append(f"(?1, ?2, {numbers})")
+    return f"INSERT INTO batch_rows (batch_id, updated_at, {_ROW_COLUMNS}) VALUES " + ", ".join(
+        groups
+    )
+
+
+class Ledger:
+    """An open ledger. Use `Ledger.open(path)`, ideally as a context manager."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._insert_many = _insert_sql(_ROWS_PER_INSERT)
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, create: bool = True) -> Ledger:
+        """Open (and create or migrate) the ledger at `path`."""
+        path = Path(path)
+        if path.is_dir():
+            raise LedgerError(f"{path}: is a folder; the ledger is a file (--ledger PATH)")
+        if not path.exists():
+            if not create:
+                raise LedgerError(
+                    f"{path}: no ledger yet; `cancelkit generate` creates it with the first batch"
+                )
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LedgerError(
+                    f"{path}: cannot create the ledger folder ({exc.strerror or exc})"
+                ) from exc
+        try:
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{path}: cannot open the ledger ({exc})") from exc
+        ledger = cls(db, path)
+        try:
+            with ledger._errors():
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")  # durable against crashes in WAL mode
+                db.execute("PRAGMA foreign_keys = ON")
+                db.execute("PRAGMA journal_size_limit = 67108864")
+                db.execute("PRAGMA cache_size = -16384")  # KiB
+                ledger._migrate()
+        except BaseException:
+            db.close()
+            raise
+        return ledger
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise LedgerError(
+                    f"{self.path}: the ledger is busy (another cancelkit run is writing it); "
+                    "try again in a moment"
+                ) from exc
+            raise LedgerError(f"{self.path}: ledger error ({text})") from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming errors
+                raise LedgerError(f"{self.path}: ledger error ({exc})") from exc
+            raise LedgerError(
+                f"{self.path}: not a cancelkit ledger, or damaged ({exc}); name another "
+                "file with --ledger or CANCELKIT_LEDGER"
+            ) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back on any error, so nothing is left half done."""
+        with self._errors():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _version(self) -> int:
+        db = self._db
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if "schema_version" not in names:
+            if names - {"sqlite_sequence"}:
+                raise LedgerError(
+                    f"{self.path}: a SQLite database of something else, not a cancelkit "
+                    "ledger; name another file with --ledger or CANCELKIT_LEDGER"
+                )
+            return 0
+        return db.execute("SELECT version FROM schema_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        if self._version() == SCHEMA_VERSION:
+            return
+        with self._write() as db:
+            version = self._version()  # again: another run may have migrated meanwhile
+            if version > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"{self.path}: the ledger has schema version {version}, newer than this "
+                    f"cancelkit understands ({SCHEMA_VERSION}); upgrade cancelkit"
+                )
+            for step in MIGRATIONS[version:]:
+                step(db)
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+    # -- recording --------------------------------------------------------------------------
+    def record_batch(self, meta: Mapping, rows: Iterable[Row]) -> str:
+        """Record a generated batch and its rows in file order; returns the batch id.
+
+        `meta`: `created_at` (datetime or ISO text; default now), `marketplace`, `options`
+        (dict), `inputs` (list of {path, sha256, rows}), `flat_file` and `flat_file_sha256`
+        (computed from the file when not given), `tool_version`, `id` (default: the batch
+        time and four random hex digits). `rows`: `(order_id, item_code or None, reason or
+        None, sku or None, asin or None, counts_against_rate)`, record 1 first.
+
+        One transaction: earlier `generated` rows of the same order item, or of the same
+        order where either row is a whole-order row, become `superseded`.
+        """
+        unknown = set(meta) - _META_KEYS
+        if unknown:
+            raise ValueError(f"unknown batch fields: {', '.join(sorted(unknown))}")
+        created = _utc(meta.get("created_at"))
+        created_at = _iso(created)
+        flat_file = meta.get("flat_file")
+        flat_sha = meta.get("flat_file_sha256")
+        if flat_file and not flat_sha:
+            flat_sha = _file_sha256(str(flat_file))
+        if "tool_version" in meta:
+            tool_version = meta["tool_version"]
+        else:
+            from . import __version__ as tool_version
+        with self._write() as db:
+            had_open = self._has_generated()
+            batch_id = meta.get("id") or self._new_id(created)
+            db.execute(
+                "INSERT INTO batches (id, created_at, marketplace, tool_version, options, "
+                "inputs, flat_file, flat_file_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    batch_id,
+                    created_at,
+                    meta.get("marketplace"),
+                    tool_version,
+                    json.dumps(meta.get("options") or {}, sort_keys=True, default=str),
+                    json.dumps(meta.get("inputs") or [], default=str),
+                    None if flat_file is None else str(flat_file),
+                    flat_sha,
+                ),
+            )
+            recorded = self._insert_rows(db, batch_id, created_at, rows)
+            db.execute("UPDATE batches SET rows = ? WHERE id = ?", (recorded, batch_id))
+            if had_open:
+                self._supersede(db, batch_id, ("generated",), created_at)
+        return batch_id
+
+    def _new_id(self, created: dt.datetime) -> str:
+        stamp = batch_stamp(created.astimezone())
+        while True:
+            candidate = f"{stamp}-{secrets.token_hex(2)}"
+            taken = self._db.execute("SELECT 1 FROM batches WHERE id = ?", (candidate,))
+            if taken.fetchone() is None:
+                return candidate
+
+    def _insert_rows(
+        self, db: sqlite3.Connection, batch_id: str, created_at: str, rows: Iterable[Row]
+    ) -> int:
+        numbered = map(tuple.__add__, zip(count(1)), map(tuple, rows))
+        head = [batch_id, created_at]
+        recorded = 0
+        while True:
+            chunk = list(islice(numbered, _ROWS_PER_INSERT))
+            if len(chunk) < _ROWS_PER_INSERT:
+                break
+            db.execute(self._insert_many, head + list(chain.from_iterable(chunk)))
+            recorded += len(chunk)
+        if chunk:
+            db.execute(_insert_sql(len(chunk)), head + list(chain.from_iterable(chunk)))
+            recorded += len(chunk)
+        return recorded
+
+    def _has_generated(self) -> bool:
+        found = self._db.execute("SELECT 1 FROM batch_rows WHERE state = 'generated' LIMIT 1")
+        return found.fetchone() is not None
+
+    def _supersede(
+        self, db: sqlite3.Connection, batch_id: str, source_states: tuple[str, ...], now: str
+    ) -> int:
+        """Mark `generated` rows of other batches `superseded` where this batch's rows in
+        `source_states` cancel the same order item, or the same order as a whole."""
+        states = ", ".join(f"'{s}'" for s in source_states)  # constants of this module
+        mine = f"FROM batch_rows WHERE batch_id = :batch AND state IN ({states})"
+        cursor = db.execute(
+            f"""UPDATE batch_rows SET state = 'superseded', updated_at = :now
+            WHERE state = 'generated' AND batch_id != :batch AND (
+                order_id IN (SELECT order_id {mine} AND item_code IS NULL)
+                OR (item_code IS NULL AND order_id IN (SELECT order_id {mine}))
+                OR (order_id, item_code) IN
+                    (SELECT order_id, item_code {mine} AND item_code IS NOT NULL))""",
+            {"batch": batch_id, "now": now},
+        )
+        return cursor.rowcount
+
+    # -- state changes ------------------------------------------------------------------------
+    def confirm(self, batch_id: str) -> int:
+        """Mark the batch's `generated` rows `confirmed` (the seller uploaded the file and
+        Amazon processed it); returns how many rows changed. Failed and superseded rows
+        stay as they are."""
+        now = _iso(_utc(None))
+        with self._write() as db:
+            self._require(batch_id)
+            cursor = db.execute(
+                "UPDATE batch_rows SET state = 'confirmed', updated_at = ? "
+                "WHERE batch_id = ? AND state = 'generated'",
+                (now, batch_id),
+            )
+            changed = cursor.rowcount
+            if changed:
+                self._supersede(db, batch_id, ("confirmed",), now)
+        return changed
+
+    def apply_reconcile(
+        self,
+        batch_id: str,
+        failed: Mapping[int, tuple[str, str]],
+        file_failed: bool,
+        file_error: tuple[str, str] | None = None,
+        warnings: Mapping[int, tuple[str, str]] | None = None,
+    ) -> dict[str, int]:
+        """Apply Amazon's processing report to every row of the batch, whatever its state
+        (the report is the authority): rows in `failed` (record number -> code, message)
+        become `failed`, the rest `confirmed`; with `file_failed` every row fails with
+        `file_error`. `warnings` are kept on confirmed rows. Returns the row counts."""
+        now = _iso(_utc(None))
+        with self._write() as db:
+            total = self._require(batch_id).rows
+            outside = [n for n in (*failed, *(warnings or ())) if not 1 <= n <= total]
+            if outside:
+                raise LedgerError(
+                    f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one"
+                )
+            if file_failed:
+                code, message = file_error or ("file_rejected", "Amazon rejected the whole file")
+                db.execute(
+                    "UPDATE batch_rows SET state = 'failed', error_code = ?, error_message = ?, "
+                    "updated_at = ? WHERE batch_id = ?",
+                    (code, message, now, batch_id),
+                )
+                return {"confirmed": 0, "failed": total}
+            db.execute(
+                "UPDATE batch_rows SET state = 'confirmed', error_code = NULL, "
+                "error_message = NULL, updated_at = ? WHERE batch_id = ?",
+                (now, batch_id),
+            )
+            update = (
+                "UPDATE batch_rows SET state = ?, error_code = ?, error_message = ? "
+                "WHERE batch_id = ? AND record_number = ?"
+            )
+            db.executemany(
+                update,
+                (("confirmed", c, m, batch_id, n) for n, (c, m) in (warnings or {}).items()),
+            )
+            db.executemany(update, (("failed", c, m, batch_id, n) for n, (c, m) in failed.items()))
+            self._supersede(db, batch_id, ("confirmed",), now)
+        return {"confirmed": total - len(failed), "failed": len(failed)}
+
+    # -- reading ----------------------------------------------------------------------------
+    def known(self, order_ids: Collection[str] | None = None) -> KnownRows:
+        """The `confirmed` and `generated` rows of these orders (all orders when None), for
+        `check_row`: `(order_id, item_code or None) -> (state, batch_id, created_at)`."""
+        wanted = order_ids
+        if wanted is not None and not isinstance(wanted, (set, frozenset, dict)):
+            wanted = set(wanted)
+        found = KnownRows()
+        if wanted is not None and not wanted:
+            return found
+        with self._errors():
+            created = dict(self._db.execute("SELECT id, created_at FROM batches"))
+            if not created:
+                return found
+            self._collect_generated(found, wanted, created)
+            self._collect_confirmed(found, wanted, created)
+        return found
+
+    def _collect_generated(self, found: KnownRows, wanted, created: dict[str, str]) -> None:
+        # newest batch last, so it wins
+        rows = self._db.execute(
+            "SELECT r.order_id, r.item_code, r.batch_id FROM batch_rows r "
+            "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'generated' "
+            "ORDER BY b.created_at, b.rowid"
+        )
+        for order_id, item_code, batch_id in rows:
+            if wanted is None or order_id in wanted:
+                found[(order_id, item_code)] = ("generated", batch_id, created[batch_id])
+
+    def _collect_confirmed(self, found: KnownRows, wanted, created: dict[str, str]) -> None:
+        query = (
+            "SELECT r.order_id, r.item_code, r.batch_id FROM batch_rows r "
+            "WHERE r.state = 'confirmed' {} ORDER BY r.order_id"
+        )
+        if wanted is None or len(wanted) > 50_000:
+            chunks = [self._db.execute(query.format(""))]
+        else:
+            ordered = list(wanted)
+            chunks = (
+                self._db.execute(
+                    query.format(f"AND r.order_id IN ({', '.join('?' * len(part))})"), part
+                )
+                for part in (ordered[i : i + 500] for i in range(0, len(ordered), 500))
+            )
+        for order_id, item_code, batch_id in chain.from_iterable(chunks):
+            if wanted is not None and order_id not in wanted:
+                continue
+            key = (order_id, item_code)
+            entry = ("confirmed", batch_id, created[batch_id])
+            prior = found.get(key)
+            if prior is None or prior[0] != "confirmed" or entry[2] < prior[2]:
+                found[key] = entry
+
+    def seller_cancels_in_window(self, now: dt.datetime | str | None, days: float) -> int:
+        """Distinct orders with a confirmed cancellation that counts against the rate, in
+        batches created in the `days` days up to `now`."""
+        start, end = _window(now, days)
+        with self._errors():
+            row = self._db.execute(
+                "SELECT count(DISTINCT r.order_id) FROM batches b "
+                "JOIN batch_rows r ON r.batch_id = b.id "
+                "WHERE b.created_at > ? AND b.created_at <= ? "
+                "AND r.state = 'confirmed' AND r.counts_against_rate",
+                (start, end),
+            ).fetchone()
+        return row[0]
+
+    def listing_cancellations(
+        self, now: dt.datetime | str | None, days: float = 30, listed: int = LISTED_ORDERS
+    ) -> dict[str, tuple[int, list[str]]]:
+        """Per listing (SKU, or ASIN without SKU): how many distinct orders had a confirmed
+        counting cancellation in batches of the last `days` days, and the first `listed`
+        of their order ids (oldest first)."""
+        start, end = _window(now, days)
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT coalesce(r.sku, r.asin) AS listing, r.order_id, min(b.created_at) "
+                "FROM batches b JOIN batch_rows r ON r.batch_id = b.id "
+                "WHERE b.created_at > ? AND b.created_at <= ? AND r.state = 'confirmed' "
+                "AND r.counts_against_rate AND listing IS NOT NULL "
+                "GROUP BY listing, r.order_id ORDER BY listing, 3, r.order_id",
+                (start, end),
+            )
+            found: dict[str, tuple[int, list[str]]] = {}
+            for listing, order_id, _ in rows:
+                number, orders = found.get(listing, (0, []))
+                if len(orders) < listed:
+                    orders.append(order_id)
+                found[listing] = (number + 1, orders)
+        return found
+
+    def batches(
+        self, days: float | None = None, now: dt.datetime | str | None = None
+    ) -> list[BatchSummary]:
+        """The batches, newest first; only those of the last `days` days when given."""
+        where, params = "", ()
+        if days is not None:
+            start, end = _window(now, days)
+            where, params = "WHERE b.created_at > ? AND b.created_at <= ?", (start, end)
+        return self._summaries(where, params)
+
+    def newest_batch(self) -> BatchSummary | None:
+        """The most recently created batch, or None in an empty ledger."""
+        found = self._summaries("", (), limit=1)
+        return found[0] if found else None
+
+    def batch(self, batch_id: str) -> BatchSummary:
+        """One batch by its id, or by a prefix of its id that only it has."""
+        return self._require(batch_id)
+
+    def _require(self, batch_id: str) -> BatchSummary:
+        with self._errors():
+            found = self._summaries("WHERE b.id = ?", (batch_id,))
+            if not found:
+                pattern = batch_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                found = self._summaries("WHERE b.id LIKE ? ESCAPE '\\'", (pattern + "%",), 2)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise LedgerError(f"batch '{batch_id}' is ambiguous; give more of its id")
+        raise LedgerError(
+            f"no batch '{batch_id}' in the ledger {self.path}; `cancelkit history` lists them"
+        )
+
+    def _summaries(self, where: str, params: tuple, limit: int | None = None) -> list:
+        with self._errors():
+            batches = self._db.execute(
+                f"SELECT {_BATCH_COLUMNS} FROM batches b {where} "
+                f"ORDER BY b.created_at DESC, b.rowid DESC"
+                + (f" LIMIT {int(limit)}" if limit else ""),
+                params,
+            ).fetchall()
+            summaries = []
+            for row in batches:
+                states = dict.fromkeys(STATES, 0)
+                counting = 0
+                tally = self._db.execute(
+                    "SELECT state, count(*), total(counts_against_rate) FROM batch_rows "
+                    "WHERE batch_id = ? GROUP BY state",
+                    (row[0],),
+                )
+                for state, number, counted in tally:
+                    states[state] = number
+                    counting += int(counted)
+                summaries.append(
+                    BatchSummary(
+                        id=row[0],
+                        created_at=row[1],
+                        marketplace=row[2],
+                        tool_version=row[3],
+                        options=json.loads(row[4]),
+                        inputs=json.loads(row[5]),
+                        flat_file=row[6],
+                        flat_file_sha256=row[7],
+                        rows=row[8],
+                        states=states,
+                        counts_against_rate=counting,
+                    )
+                )
+        return summaries
+
+    def batch_rows(self, batch_id: str) -> list[BatchRow]:
+        """The batch's rows in file order (record 1 first)."""
+        return list(self._rows(batch_id, "", ()))
+
+    def rows_at(self, batch_id: str, record_numbers: Iterable[int]) -> dict[int, BatchRow]:
+        """The batch's rows with these record numbers (absent numbers are left out)."""
+        numbers = sorted(set(record_numbers))
+        found: dict[int, BatchRow] = {}
+        for start in range(0, len(numbers), 500):
+            part = numbers[start : start + 500]
+            where = f"AND record_number IN ({', '.join('?' * len(part))})"
+            found.update((row.record_number, row) for row in self._rows(batch_id, where, part))
+        return found
+
+    def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:
+        with self._errors():
+            cursor = self._db.execute(
+                "SELECT record_number, order_id, item_code, reason, sku, asin, "
+                "counts_against_rate, state, error_code, error_message, updated_at "
+                f"FROM batch_rows WHERE batch_id = ? {where} ORDER BY record_number",
+                (batch_id, *params),
+            )
+            for row in cursor:
+                yield BatchRow(*row[:6], bool(row[6]), *row[7:])
+
+    def integrity_check(self) -> str:
+        """SQLite's own check of the file: 'ok' when it is sound."""
+        with self._errors():
+            return "\n".join(row[0] for row in self._db.execute("PRAGMA integrity_check"))
+
+
+def history_text(batches: list[BatchSummary]) -> str:
+    """The batches as `cancelkit history` prints them, one line each."""
+    if not batches:
+        return "no batches in the ledger"
+    lines = []
+    for batch in batches:
+        states = ", ".join(f"{n} {state}" for state, n in batch.states.items() if n)
+        lines.append(
+            f"{batch.id}  {_shown_time(batch.created_at)}  {batch.rows} rows "
+            f"({states or 'none'}); {batch.counts_against_rate} count against the rate"
+            + (f"; {batch.flat_file}" if batch.flat_file else "")
+        )
+    return "\n".join(lines)

@@ -153,6 +153,8 @@ def _second_half(sender, table, source_index: int, split: Split, options, workdi
                     "skus": index.skus,
                     "sku_names": names,
                     "candidates": index.candidates,
+                    "adjacent": index.adjacent,
+                    "adjacent_counting": index.adjacent_counting,
                 },
                 "rejected_by_code": collector.rejected_by_code,
                 "flagged": collector.flagged,

@@ -218,6 +218,9 @@ class _Collector:
         orders, item_facts = index.orders, index.item_facts
         row_numbers, sku_ids, sku_names = index.rows, index.skus, index.sku_names
         bitmap, add_candidate = index.bitmap, index.candidates.add
+        adjacent_append = index.adjacent.append
+        adjacent_counting_append = index.adjacent_counting.append
+        run_order, run_items, run_counting = None, set(), False
         lines: list[str] = []
         flush = self.body.write
         start = len(orders)
@@ -242,16 +245,32 @@ class _Collector:
                         facts = known[0]
                         # BatchIndex.add, inlined: this loop runs once per row of the batch
                         order = int(order_id.replace("-", ""))
-                        slot = order % SLOT_PRIME
-                        bit = 1 << (slot & 7)
-                        slot >>= 3
-                        if bitmap[slot] & bit:
-                            add_candidate(order)
-                        else:
-                            bitmap[slot] |= bit
+                        item_code = int(item) if item else 0
                         seq = len(orders)
+                        if order == run_order:
+                            # another item of the order on the row before: a multi-item
+                            # order needs no grouping at the end unless it repeats an item
+                            if item_code and item_code not in run_items and 0 not in run_items:
+                                run_items.add(item_code)
+                                adjacent_append(seq)
+                                if facts & COUNTING:
+                                    if run_counting:
+                                        adjacent_counting_append(seq)
+                                    run_counting = True
+                            else:
+                                add_candidate(order)
+                        else:
+                            run_order, run_items = order, {item_code}
+                            run_counting = bool(facts & COUNTING)
+                            slot = order % SLOT_PRIME
+                            bit = 1 << (slot & 7)
+                            slot >>= 3
+                            if bitmap[slot] & bit:
+                                add_candidate(order)
+                            else:
+                                bitmap[slot] |= bit
                         orders.append(order)
-                        item_facts.append((int(item) << 8 if item else 0) | facts)
+                        item_facts.append(item_code << 8 | facts)
                         row_numbers.append(number)
                         if i_sku is not None:
                             sku = cells[i_sku].strip()
@@ -353,19 +372,11 @@ def _finish(tables, options, market, collector: _Collector, inputs, history: His
     def where(seq: int) -> str:
         return f"{tables[index.source_of(seq)].source} row {index.rows[seq]}"
 
-    groups = index.groups()
-    patches = index.resolve(groups, where)
     facts_of = index.facts
     # facts byte -> rows (before the batch rules), counted at C speed
     raw_facts = Counter(map((255).__and__, index.item_facts))
-    orders = len(index)
-    counting_orders = sum(n for f, n in raw_facts.items() if f & COUNTING)
-    for seqs in groups.values():  # orders that may repeat: count each once
-        kept = [s for s in seqs if s not in patches]
-        orders += (1 if kept else 0) - len(seqs)
-        counting_orders += (1 if any(facts_of(s) & COUNTING for s in kept) else 0) - sum(
-            1 for s in seqs if facts_of(s) & COUNTING
-        )
+    counting_rows = sum(n for f, n in raw_facts.items() if f & COUNTING)
+    patches, orders, counting_orders = index.resolve(where, counting_rows)
     facts_count = raw_facts.copy()
     duplicates = 0
     for seq, patch in patches.items():

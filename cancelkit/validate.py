@@ -12,6 +12,7 @@ import bisect
 import re
 from array import array
 from dataclasses import dataclass, field
+from itertools import compress, count
 
 from . import reasons
 from .model import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem, validate_fields
@@ -236,6 +237,11 @@ class BatchIndex:
         self.source_starts: list[int] = []
         self.bitmap = bytearray(_BITMAP_BITS // 8)
         self.candidates: set[int] = set()
+        #: rows that are a further item of the order on the row before (other items, no
+        #: whole-order row): each is not an order of its own for the counts...
+        self.adjacent = array("I")
+        #: ...and of those, the rows that add a counting row to an order already counting
+        self.adjacent_counting = array("I")
 
     def __len__(self) -> int:
         return len(self.orders)
@@ -282,13 +288,22 @@ class BatchIndex:
         skus: array,
         sku_names: list[str],
         candidates: set[int],
+        adjacent: array,
+        adjacent_counting: array,
     ) -> None:
         """Append another index's rows (read from a later part of the same source)."""
         remap = [self.sku_id(name) for name in sku_names]
         remap.append(-1)  # so that remap[-1], "no SKU", stays -1
+        offset = len(self.orders)
+        self.adjacent.extend(seq + offset for seq in adjacent)
+        self.adjacent_counting.extend(seq + offset for seq in adjacent_counting)
         bitmap = self.bitmap
         add_candidate = self.candidates.add
+        previous = None
         for order in orders:  # orders seen in both parts are candidates too
+            if order == previous:
+                continue  # a further row of the same order: the other part judged it
+            previous = order
             slot = order % SLOT_PRIME
             bit = 1 << (slot & 7)
             slot >>= 3
@@ -304,54 +319,83 @@ class BatchIndex:
 
     def groups(self) -> dict[int, list[int]]:
         """Sequence numbers of the rows of every order that may appear more than once."""
-        groups: dict[int, list[int]] = {order: [] for order in self.candidates}
-        if groups:
-            for seq in [seq for seq, order in enumerate(self.orders) if order in groups]:
-                groups[self.orders[seq]].append(seq)
+        candidates, orders = self.candidates, self.orders
+        groups: dict[int, list[int]] = {}
+        for seq in compress(count(), map(candidates.__contains__, orders)):
+            members = groups.get(orders[seq])
+            if members is None:
+                groups[orders[seq]] = [seq]
+            else:
+                members.append(seq)
         return groups
 
-    def resolve(self, groups: dict[int, list[int]], where) -> dict[int, Patch]:
-        """Apply the batch rules to the repeated orders.
+    def resolve(self, where, counting_rows: int) -> tuple[dict[int, Patch], int, int]:
+        """Apply the batch rules to the orders that appear more than once.
 
+        Returns the patches, the number of distinct orders kept and how many of them count
+        against the rate (`counting_rows`: rows with the counting bit, before the rules).
         `where(seq)` describes a row for messages ("in.csv row 5").
         """
         patches: dict[int, Patch] = {}
-        item, facts = self.item, self.facts
-        for seqs in groups.values():
-            if len(seqs) < 2:
+        item_facts, candidates = self.item_facts, self.candidates
+        order_of = self.orders.__getitem__
+        # further items of an order on the rows before it are not orders of their own,
+        # unless the order is a candidate: its rows are all counted afresh below
+        orders = len(self.orders) - len(self.adjacent)
+        orders += sum(map(candidates.__contains__, map(order_of, self.adjacent)))
+        counting_orders = counting_rows - len(self.adjacent_counting)
+        counting_orders += sum(map(candidates.__contains__, map(order_of, self.adjacent_counting)))
+        for seqs in self.groups().values():
+            size = len(seqs)
+            if size == 1:
                 continue
-            whole = [s for s in seqs if item(s) == 0]
-            if whole and len(whole) < len(seqs):
-                others = ", ".join(where(s) for s in seqs)
-                for s in seqs:
+            values = [item_facts[s] for s in seqs]
+            items = [v >> 8 for v in values]
+            counting = [v & COUNTING for v in values]
+            if 0 not in items and len(set(items)) == size:
+                # several different items of one order: all kept, one order for the rate
+                kept = range(size)
+            else:
+                self._conflicts(seqs, items, values, where, patches)
+                kept = [i for i, s in enumerate(seqs) if s not in patches]
+            # each row was counted as an order of its own; the group is one order (or none)
+            orders += (1 if kept else 0) - size
+            kept_counting = any(counting[i] for i in kept)
+            counting_orders += (1 if kept_counting else 0) - sum(1 for c in counting if c)
+        return patches, orders, counting_orders
+
+    @staticmethod
+    def _conflicts(seqs, items, values, where, patches: dict[int, Patch]) -> None:
+        whole = [s for s, item in zip(seqs, items) if item == 0]
+        if whole and len(whole) < len(seqs):
+            others = ", ".join(where(s) for s in seqs)
+            for s in seqs:
+                patches[s] = Patch(
+                    "rejected",
+                    "whole_order_conflict",
+                    "the order is cancelled both as a whole and item by item in this "
+                    f"batch ({others}); keep either the whole-order row or the item rows",
+                )
+            return
+        by_item: dict[int, list[tuple[int, int]]] = {}
+        for s, item, value in zip(seqs, items, values):
+            by_item.setdefault(item, []).append((s, value & 15))
+        for members in by_item.values():
+            if len(members) < 2:
+                continue
+            if len({code for _, code in members}) > 1:
+                listing = ", ".join(
+                    f"{reasons.INDEX_CODE[code]} ({where(s)})" for s, code in members
+                )
+                for s, _ in members:
                     patches[s] = Patch(
                         "rejected",
-                        "whole_order_conflict",
-                        "the order is cancelled both as a whole and item by item in this "
-                        f"batch ({others}); keep either the whole-order row or the item rows",
+                        "conflicting_reasons",
+                        f"the same order item has different reasons: {listing}; choose one",
                     )
-                continue
-            by_item: dict[int, list[int]] = {}
-            for s in seqs:
-                by_item.setdefault(item(s), []).append(s)
-            for members in by_item.values():
-                if len(members) < 2:
-                    continue
-                codes = {facts(s) & 15 for s in members}
-                if len(codes) > 1:
-                    listing = ", ".join(
-                        f"{reasons.INDEX_CODE[facts(s) & 15]} ({where(s)})" for s in members
+            else:
+                first = members[0][0]
+                for s, _ in members[1:]:
+                    patches[s] = Patch(
+                        "duplicate", "duplicate", f"repeats {where(first)}", kept=first
                     )
-                    for s in members:
-                        patches[s] = Patch(
-                            "rejected",
-                            "conflicting_reasons",
-                            f"the same order item has different reasons: {listing}; choose one",
-                        )
-                else:
-                    first = members[0]
-                    for s in members[1:]:
-                        patches[s] = Patch(
-                            "duplicate", "duplicate", f"repeats {where(first)}", kept=first
-                        )
-        return patches

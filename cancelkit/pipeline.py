@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
+from itertools import count as numbers
 
 from . import flatfile, impact, parallel, policy
 from .enrich import Enricher
@@ -478,12 +479,12 @@ def _listing_risks(index: BatchIndex, patches: dict, earlier: dict) -> list[dict
     }
     wanted = {index.sku_names[sku]: sku for sku in risky if sku in index.sku_names}
     open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < LISTED_ORDERS)
-    for seq, number in enumerate(index.skus):
+    skus = index.skus
+    for seq in compress(numbers(), map(wanted.__contains__, skus)):
         if not open_slots:
             break
-        sku = wanted.get(number)
-        if sku is not None and seq not in patches and index.facts(seq) & COUNTING:
-            listed = orders[sku]
+        if seq not in patches and index.item_facts[seq] & COUNTING:
+            listed = orders[wanted[skus[seq]]]
             if len(listed) < LISTED_ORDERS:
                 listed[_order_text(index.orders[seq])] = None
                 if len(listed) == LISTED_ORDERS:

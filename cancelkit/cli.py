@@ -290,6 +290,99 @@ def review_command(inputs, metric, output, force) -> None:
         sys.exit(_exit_code(result))
 
 
+def _ledger_path_option(command):
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        type=click.Path(dir_okay=False),
+        help="Ledger file (default: $CANCELKIT_LEDGER, else cancelkit's user data folder).",
+    )(command)
+
+
+@cli.command(name="reconcile")
+@click.argument("processing_report", type=click.Path(dir_okay=False))
+@click.option("--batch", "batch_id", help="Batch id (default: the newest; see `history`).")
+@_ledger_path_option
+@click.option(
+    "--retry",
+    "retry_path",
+    type=click.Path(dir_okay=False),
+    help="Retry file for the failed rows (default: REPORT-retry.csv next to the report).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --retry file.")
+@_guarded
+def reconcile_command(processing_report, batch_id, ledger_path, retry_path, force) -> None:
+    """Apply Amazon's PROCESSING_REPORT to a batch: rows Amazon reports as errors become
+    failed, the rest confirmed. Exit 1 when any row failed (the retry file holds them).
+
+    \b
+    Example:
+      cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
+    """
+    from . import ledger, reconcile
+
+    if retry_path and os.path.exists(retry_path) and not force:
+        _fail(f"{retry_path}: already exists; use --force to replace it")
+    report = reconcile.parse_processing_report(processing_report)
+    with ledger.Ledger.open(ledger.resolve_path(ledger_path), create=False) as book:
+        outcome = reconcile.reconcile(book, report, batch_id)
+    written = None
+    if outcome.failed:
+        if retry_path:
+            written = reconcile.write_retry(outcome, retry_path, force=force)
+        else:
+            written = reconcile.write_retry_near(outcome)
+    click.echo(reconcile.outcome_text(outcome, written))
+    sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
+
+
+@cli.command(name="confirm")
+@click.option("--batch", "batch_id", help="Batch id (default: the newest; see `history`).")
+@_ledger_path_option
+@_guarded
+def confirm_command(batch_id, ledger_path) -> None:
+    """Mark a batch confirmed after uploading it, when you do not fetch Amazon's
+    processing report (with one, use `cancelkit reconcile`).
+
+    \b
+    Example:
+      cancelkit confirm
+    """
+    from . import ledger
+
+    with ledger.Ledger.open(ledger.resolve_path(ledger_path), create=False) as book:
+        batch = book.resolve_batch(batch_id)
+        changed = book.confirm(batch.id)
+    click.echo(ledger.confirm_text(batch, changed))
+
+
+@cli.command(name="history")
+@click.option("--days", type=click.IntRange(min=1), help="Only batches of the last N days.")
+@_ledger_path_option
+@click.option("--json", "as_json", is_flag=True, help="Print the batches as JSON.")
+@_guarded
+def history_command(days, ledger_path, as_json) -> None:
+    """List the batches in the ledger, newest first, with their rows' states.
+
+    \b
+    Example:
+      cancelkit history --days 30
+    """
+    from . import ledger
+
+    path = ledger.resolve_path(ledger_path)
+    batches = []
+    if path.exists():
+        with ledger.Ledger.open(path) as book:
+            batches = book.batches(days)
+    if as_json:
+        document = {"ledger": str(path), "batches": [b.as_dict() for b in batches]}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(f"Ledger: {path}")
+        click.echo(ledger.history_text(batches))
+
+
 def main() -> None:
     """Entry point of the `cancelkit` console script."""
     cli(prog_name="cancelkit")

@@ -9,8 +9,9 @@ recorded completely or not at all, whatever kills the process; WAL and a busy ti
 several cancelkit runs share one ledger.
 
 Row states: `generated` (in an upload file) -> `confirmed` (Amazon processed it) or
-`failed` (Amazon reported an error for it); a `generated` row becomes `superseded` when a
-later batch cancels the same order item again (regenerating after a fix is never blocked).
+`failed` (Amazon reported an error for it). A `generated` row becomes `superseded` when
+another batch that cancels the same order item (or the same order as a whole) is recorded
+later or confirmed, so regenerating after a fix is never blocked.
 """
 
 from __future__ import annotations
@@ -97,19 +98,19 @@ def _migrate_to_1(db: sqlite3.Connection) -> None:
             sku TEXT,
             asin TEXT,
             counts_against_rate INTEGER NOT NULL,
-            state TEXT NOT NULL DEFAULT 'generated'
-                CHECK (state IN ('generated', 'confirmed', 'failed', 'superseded')),
+            state TEXT NOT NULL DEFAULT 'generated', -- one of STATES (a CHECK costs 25%)
             error_code TEXT,
             error_message TEXT,
-            updated_at TEXT NOT NULL,
+            updated_at TEXT,                    -- NULL until the state first changes
             PRIMARY KEY (batch_id, record_number)
         ) WITHOUT ROWID"""
     )
-    # Only confirmed rows are looked up by order; rows enter this index when confirmed,
-    # so recording a big batch does not pay for a random-order index.
+    # Confirmed rows are looked up by order and counted per order; rows enter this index
+    # when confirmed, so recording a big batch does not pay for a random-order index. It
+    # covers those queries (the primary key columns are part of every index entry).
     db.execute(
-        "CREATE INDEX batch_rows_confirmed ON batch_rows (order_id, item_code) "
-        "WHERE state = 'confirmed'"
+        "CREATE INDEX batch_rows_confirmed ON batch_rows "
+        "(order_id, item_code, counts_against_rate) WHERE state = 'confirmed'"
     )
 
 
@@ -153,7 +154,7 @@ class BatchRow:
     state: str
     error_code: str | None
     error_message: str | None
-    updated_at: str
+    updated_at: str | None  # None until the state first changed
 
 
 class KnownRows(dict):
@@ -283,14 +284,13 @@ _BATCH_COLUMNS = (
 
 
 def _insert_sql(rows: int) -> str:
+    """INSERT of `rows` rows: ?1 is the batch id, then each row's values."""
     groups = []
     for row in range(rows):
-        first = 3 + row * _ROW_WIDTH
+        first = 2 + row * _ROW_WIDTH
         numbers = ", ".join(f"?{n}" for n in range(first, first + _ROW_WIDTH))
-        groups.append(f"(?1, ?2, {numbers})")
-    return f"INSERT INTO batch_rows (batch_id, updated_at, {_ROW_COLUMNS}) VALUES " + ", ".join(
-        groups
-    )
+        groups.append(f"(?1, {numbers})")
+    return f"INSERT INTO batch_rows (batch_id, {_ROW_COLUMNS}) VALUES " + ", ".join(groups)
 
 
 class Ledger:
@@ -447,11 +447,11 @@ class Ledger:
                     tool_version,
                     json.dumps(meta.get("options") or {}, sort_keys=True, default=str),
                     json.dumps(meta.get("inputs") or [], default=str),
-                    None if flat_file is None else str(flat_file),
+                    None if flat_file is None else os.path.abspath(flat_file),
                     flat_sha,
                 ),
             )
-            recorded = self._insert_rows(db, batch_id, created_at, rows)
+            recorded = self._insert_rows(db, batch_id, rows)
             db.execute("UPDATE batches SET rows = ? WHERE id = ?", (recorded, batch_id))
             if had_open:
                 self._supersede(db, batch_id, ("generated",), created_at)
@@ -465,11 +465,9 @@ class Ledger:
             if taken.fetchone() is None:
                 return candidate
 
-    def _insert_rows(
-        self, db: sqlite3.Connection, batch_id: str, created_at: str, rows: Iterable[Row]
-    ) -> int:
+    def _insert_rows(self, db: sqlite3.Connection, batch_id: str, rows: Iterable[Row]) -> int:
         numbered = map(tuple.__add__, zip(count(1)), map(tuple, rows))
-        head = [batch_id, created_at]
+        head = [batch_id]
         recorded = 0
         while True:
             chunk = list(islice(numbered, _ROWS_PER_INSERT))
@@ -492,17 +490,45 @@ class Ledger:
         """Mark `generated` rows of other batches `superseded` where this batch's rows in
         `source_states` cancel the same order item, or the same order as a whole."""
         states = ", ".join(f"'{s}'" for s in source_states)  # constants of this module
-        mine = f"FROM batch_rows WHERE batch_id = :batch AND state IN ({states})"
-        cursor = db.execute(
-            f"""UPDATE batch_rows SET state = 'superseded', updated_at = :now
-            WHERE state = 'generated' AND batch_id != :batch AND (
-                order_id IN (SELECT order_id {mine} AND item_code IS NULL)
-                OR (item_code IS NULL AND order_id IN (SELECT order_id {mine}))
-                OR (order_id, item_code) IN
-                    (SELECT order_id, item_code {mine} AND item_code IS NOT NULL))""",
-            {"batch": batch_id, "now": now},
+        params = {"batch": batch_id}
+        mine = (
+            "SELECT order_id, item_code FROM batch_rows "
+            f"WHERE batch_id = :batch AND state IN ({states})"
         )
-        return cursor.rowcount
+        theirs = (
+            "SELECT order_id, item_code, batch_id, record_number FROM batch_rows "
+            "WHERE state = 'generated' AND batch_id != :batch"
+        )
+        sizes = [
+            db.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0]
+            for query in (mine, theirs)
+        ]
+        if not all(sizes):
+            return 0
+        # No index on order_id (it would slow down every recorded row): hold the smaller
+        # side in memory and stream the bigger one past it.
+        items: dict[str, set[str | None]] = {}
+        if sizes[0] <= sizes[1]:
+            for order_id, item_code in db.execute(mine, params):
+                items.setdefault(order_id, set()).add(item_code)
+            candidates = db.execute(theirs, params)
+        else:
+            candidates = db.execute(theirs, params).fetchall()
+            wanted = {row[0] for row in candidates}
+            for order_id, item_code in db.execute(mine, params):
+                if order_id in wanted:
+                    items.setdefault(order_id, set()).add(item_code)
+        replaced = []
+        for order_id, item_code, other, number in candidates:
+            found = items.get(order_id)
+            if found and (item_code is None or None in found or item_code in found):
+                replaced.append((now, other, number))
+        db.executemany(
+            "UPDATE batch_rows SET state = 'superseded', updated_at = ? "
+            "WHERE batch_id = ? AND record_number = ?",
+            replaced,
+        )
+        return len(replaced)
 
     # -- state changes ------------------------------------------------------------------------
     def confirm(self, batch_id: str) -> int:
@@ -586,20 +612,39 @@ class Ledger:
         return found
 
     def _collect_generated(self, found: KnownRows, wanted, created: dict[str, str]) -> None:
-        # newest batch last, so it wins
-        rows = self._db.execute(
+        db = self._db
+        (generated,) = db.execute(
+            "SELECT count(*) FROM batch_rows WHERE state = 'generated'"
+        ).fetchone()
+        if not generated:
+            return
+        # newest batch last, so that it wins
+        query = (
             "SELECT r.order_id, r.item_code, r.batch_id FROM batch_rows r "
-            "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'generated' "
-            "ORDER BY b.created_at, b.rowid"
+            "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'generated' {} "
+            "ORDER BY b.created_at, b.rowid, r.record_number"
         )
+        if wanted is None or generated <= max(100_000, 4 * len(wanted)):
+            rows = db.execute(query.format(""))
+        else:  # many rows in open batches, few wanted: let SQLite pick them
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS wanted_orders (order_id TEXT PRIMARY KEY) "
+                "WITHOUT ROWID"
+            )
+            db.execute("DELETE FROM temp.wanted_orders")
+            db.executemany("INSERT OR IGNORE INTO temp.wanted_orders VALUES (?)", zip(wanted))
+            rows = db.execute(
+                query.format("AND r.order_id IN (SELECT order_id FROM temp.wanted_orders)")
+            ).fetchall()
+            db.execute("DELETE FROM temp.wanted_orders")
         for order_id, item_code, batch_id in rows:
             if wanted is None or order_id in wanted:
                 found[(order_id, item_code)] = ("generated", batch_id, created[batch_id])
 
     def _collect_confirmed(self, found: KnownRows, wanted, created: dict[str, str]) -> None:
         query = (
-            "SELECT r.order_id, r.item_code, r.batch_id FROM batch_rows r "
-            "WHERE r.state = 'confirmed' {} ORDER BY r.order_id"
+            "SELECT order_id, item_code, batch_id FROM batch_rows "
+            "WHERE state = 'confirmed' {} ORDER BY order_id"
         )
         if wanted is None or len(wanted) > 50_000:
             chunks = [self._db.execute(query.format(""))]
@@ -607,7 +652,7 @@ class Ledger:
             ordered = list(wanted)
             chunks = (
                 self._db.execute(
-                    query.format(f"AND r.order_id IN ({', '.join('?' * len(part))})"), part
+                    query.format(f"AND order_id IN ({', '.join('?' * len(part))})"), part
                 )
                 for part in (ordered[i : i + 500] for i in range(0, len(ordered), 500))
             )
@@ -625,11 +670,13 @@ class Ledger:
         batches created in the `days` days up to `now`."""
         start, end = _window(now, days)
         with self._errors():
+            # grouped in the order of the confirmed-rows index: no sort, no temporary table
             row = self._db.execute(
-                "SELECT count(DISTINCT r.order_id) FROM batches b "
-                "JOIN batch_rows r ON r.batch_id = b.id "
-                "WHERE b.created_at > ? AND b.created_at <= ? "
-                "AND r.state = 'confirmed' AND r.counts_against_rate",
+                "SELECT count(*) FROM (SELECT order_id "
+                "FROM batch_rows INDEXED BY batch_rows_confirmed "
+                "WHERE state = 'confirmed' AND counts_against_rate AND batch_id IN "
+                "(SELECT id FROM batches WHERE created_at > ? AND created_at <= ?) "
+                "GROUP BY order_id)",
                 (start, end),
             ).fetchone()
         return row[0]
@@ -639,24 +686,21 @@ class Ledger:
     ) -> dict[str, tuple[int, list[str]]]:
         """Per listing (SKU, or ASIN without SKU): how many distinct orders had a confirmed
         counting cancellation in batches of the last `days` days, and the first `listed`
-        of their order ids (oldest first)."""
+        of their order ids (oldest batch first)."""
         start, end = _window(now, days)
+        orders: dict[str, dict[str, None]] = {}
         with self._errors():
             rows = self._db.execute(
-                "SELECT coalesce(r.sku, r.asin) AS listing, r.order_id, min(b.created_at) "
-                "FROM batches b JOIN batch_rows r ON r.batch_id = b.id "
+                "SELECT coalesce(r.sku, r.asin), r.order_id "
+                "FROM batches b CROSS JOIN batch_rows r ON r.batch_id = b.id "
                 "WHERE b.created_at > ? AND b.created_at <= ? AND r.state = 'confirmed' "
-                "AND r.counts_against_rate AND listing IS NOT NULL "
-                "GROUP BY listing, r.order_id ORDER BY listing, 3, r.order_id",
+                "AND r.counts_against_rate AND coalesce(r.sku, r.asin) IS NOT NULL "
+                "ORDER BY b.created_at, b.rowid, r.record_number",
                 (start, end),
             )
-            found: dict[str, tuple[int, list[str]]] = {}
-            for listing, order_id, _ in rows:
-                number, orders = found.get(listing, (0, []))
-                if len(orders) < listed:
-                    orders.append(order_id)
-                found[listing] = (number + 1, orders)
-        return found
+            for listing, order_id in rows:
+                orders.setdefault(listing, {})[order_id] = None
+        return {listing: (len(found), list(found)[:listed]) for listing, found in orders.items()}
 
     def batches(
         self, days: float | None = None, now: dt.datetime | str | None = None
@@ -676,6 +720,17 @@ class Ledger:
     def batch(self, batch_id: str) -> BatchSummary:
         """One batch by its id, or by a prefix of its id that only it has."""
         return self._require(batch_id)
+
+    def resolve_batch(self, batch_id: str | None) -> BatchSummary:
+        """The named batch (see `batch`), or the newest one when None."""
+        if batch_id:
+            return self._require(batch_id)
+        newest = self.newest_batch()
+        if newest is None:
+            raise LedgerError(
+                f"the ledger {self.path} has no batches yet; `cancelkit generate` records them"
+            )
+        return newest
 
     def _require(self, batch_id: str) -> BatchSummary:
         with self._errors():
@@ -772,3 +827,11 @@ def history_text(batches: list[BatchSummary]) -> str:
             + (f"; {batch.flat_file}" if batch.flat_file else "")
         )
     return "\n".join(lines)
+
+
+def confirm_text(batch: BatchSummary, changed: int) -> str:
+    """What `cancelkit confirm` prints."""
+    if changed:
+        return f"Batch {batch.id}: {changed} rows confirmed."
+    states = ", ".join(f"{n} {state}" for state, n in batch.states.items() if n) or "no rows"
+    return f"Batch {batch.id}: nothing to confirm ({states})."

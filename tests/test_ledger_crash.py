@@ -1,0 +1,200 @@
+"""The ledger under SIGKILL and under two writers at once.
+
+Processes that record big batches (directly, and through `cancelkit generate`) are killed at
+points spread over their whole run; afterwards the ledger must open, pass SQLite's integrity
+check and hold only complete batches: every batch has all its rows or is absent, and a
+supersede happened together with the batch that caused it or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cancelkit.ledger import Ledger
+
+pytestmark = pytest.mark.slow
+
+ROWS = 150_000
+ROUNDS = 2
+KILLS = 10
+SEED = int(os.environ.get("CANCELKIT_CRASH_SEED", "20261126"))
+
+# Records ROUNDS batches of the same orders, so each batch supersedes the one before it.
+RECORDER = """
+import sys
+from cancelkit.ledger import Ledger
+
+path, rows, rounds, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+start_at = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+
+
+def batch():
+    for n in range(rows):
+        yield (f"{tag}-{n:07d}-0000001", f"{n:014d}", "NoInventory", f"SKU-{n % 97}", None, True)
+
+
+import time
+time.sleep(max(0.0, start_at - time.time()))
+with Ledger.open(path) as book:
+    for _ in range(rounds):
+        book.record_batch({"marketplace": "US"}, batch())
+"""
+
+
+def start(*args: object, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def kill_after(process: subprocess.Popen, delay: float) -> bool:
+    """SIGKILL the process after `delay` seconds; False when it had finished already."""
+    try:
+        process.wait(timeout=delay)
+        return False
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        return True
+
+
+def assert_sound(path: Path, rows_per_batch: int | None = None) -> list[tuple[str, int]]:
+    """The ledger opens, passes the integrity check and holds only whole batches whose
+    supersedes are in place; returns (batch id, rows) oldest first."""
+    with Ledger.open(path) as book:
+        assert book.integrity_check() == "ok"
+        db = book._db
+        batches = db.execute("SELECT id, rows FROM batches ORDER BY created_at, rowid").fetchall()
+        for batch_id, rows in batches:
+            found = db.execute(
+                "SELECT count(*), min(record_number), max(record_number) FROM batch_rows "
+                "WHERE batch_id = ?",
+                (batch_id,),
+            ).fetchone()
+            expected = (rows, 1, rows) if rows else (0, None, None)
+            assert found == expected, (batch_id, found, expected)
+            if rows_per_batch is not None:
+                assert rows == rows_per_batch
+        orphans = db.execute(
+            "SELECT count(*) FROM batch_rows WHERE batch_id NOT IN (SELECT id FROM batches)"
+        ).fetchone()[0]
+        assert orphans == 0
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    return batches
+
+
+def states_of(path: Path) -> list[dict[str, int]]:
+    with Ledger.open(path) as book:
+        return [b.states for b in reversed(book.batches())]  # oldest first
+
+
+def test_killed_recorders_leave_whole_batches_or_none(tmp_path):
+    # one uninterrupted run sets the time scale of the kills
+    baseline = tmp_path / "baseline.sqlite3"
+    began = time.perf_counter()
+    full = start("-c", RECORDER, baseline, ROWS, ROUNDS, "111")
+    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    duration = time.perf_counter() - began
+    assert len(assert_sound(baseline, ROWS)) == ROUNDS
+
+    rng = random.Random(SEED)
+    killed = 0
+    for attempt in range(KILLS):
+        # every ledger is used by two runs in a row: the second starts from a killed one
+        path = tmp_path / f"ledger-{attempt // 2}.sqlite3"
+        delay = duration * (attempt + rng.random()) / KILLS
+        process = start("-c", RECORDER, path, ROWS, ROUNDS, "111")
+        killed += kill_after(process, delay)
+        if not path.exists():
+            continue  # killed before SQLite created the file
+        batches = assert_sound(path, ROWS)
+        # the same orders every time: all but the newest batch are superseded, atomically
+        for position, tally in enumerate(states_of(path)):
+            newest = position == len(batches) - 1
+            state = "generated" if newest else "superseded"
+            assert tally[state] == ROWS, (attempt, delay, position, tally)
+    assert killed >= KILLS // 2, "most runs must be killed, not finish first"
+
+
+def big_input(path: Path, rows: int, prefix: str) -> Path:
+    with open(path, "w", encoding="ascii", newline="") as out:
+        out.write("order-id,cancellation-reason-code,amazon-order-item-code,sku\r\n")
+        for n in range(rows):
+            out.write(
+                f"{prefix}-{n:07d}-{n * 7 % 9999991:07d},NoInventory,{n:014d},SKU-{n % 97}\r\n"
+            )
+    return path
+
+
+def generate(source: Path, out_dir: Path, ledger: Path) -> subprocess.Popen:
+    env = dict(os.environ, NO_COLOR="1", CANCELKIT_LEDGER=str(ledger))
+    return start(
+        "-m", "cancelkit", "generate", source, "--out-dir", out_dir, "--ledger", ledger, env=env
+    )
+
+
+def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
+    source = big_input(tmp_path / "batch.csv", 100_000, "112")
+    ledger = tmp_path / "ledger.sqlite3"
+    began = time.perf_counter()
+    full = generate(source, tmp_path / "out-full", ledger)
+    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    duration = time.perf_counter() - began
+    assert len(assert_sound(ledger, 100_000)) == 1
+
+    rng = random.Random(SEED)
+    for attempt in range(6):
+        delay = duration * (attempt + rng.random()) / 6
+        kill_after(generate(source, tmp_path / f"out-{attempt}", ledger), delay)
+        assert_sound(ledger, 100_000)
+        # a recorded batch names its upload file, which is in place and unchanged
+        with Ledger.open(ledger) as book:
+            for batch in book.batches():
+                flat = Path(batch.flat_file)
+                assert flat.exists(), batch.id
+                assert hashlib.sha256(flat.read_bytes()).hexdigest() == batch.flat_file_sha256
+                with open(flat, "rb") as stream:
+                    assert sum(1 for _ in stream) == batch.rows + 2
+
+
+def test_two_recorders_at_once_both_succeed(tmp_path):
+    path = tmp_path / "shared.sqlite3"  # created by the two of them at the same moment
+    start_at = time.time() + 1.0
+    runs = [start("-c", RECORDER, path, 40_000, 4, prefix, start_at) for prefix in ("113", "114")]
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+    batches = assert_sound(path, 40_000)
+    assert len(batches) == 8
+    with sqlite3.connect(path) as db:
+        per_prefix = dict(
+            db.execute(
+                "SELECT substr(order_id, 1, 3), count(*) FROM batch_rows "
+                "WHERE state = 'generated' GROUP BY 1"
+            ).fetchall()
+        )
+    # each recorder's newest batch is generated, its older ones superseded by it
+    assert per_prefix == {"113": 40_000, "114": 40_000}
+
+
+def test_two_generate_runs_at_once_both_succeed(tmp_path):
+    ledger = tmp_path / "ledger.sqlite3"
+    sources = [big_input(tmp_path / f"in-{p}.csv", 30_000, p) for p in ("113", "114")]
+    runs = [generate(s, tmp_path / f"out-{i}", ledger) for i, s in enumerate(sources)]
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+    batches = assert_sound(ledger, 30_000)
+    assert len(batches) == 2
+    assert [sum(t.values()) for t in states_of(ledger)] == [30_000, 30_000]

@@ -9,7 +9,6 @@ stay text and never become a formula or a DDE link (DESIGN.md, "Row problems").
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,21 +53,23 @@ TEMPLATE_COLUMNS: tuple[tuple[str, int, bool], ...] = (
     (NOTE, 48, True),
 )
 #: the Review sheet's columns: (header, width); read_review checks this header exactly
-REVIEW_COLUMNS: tuple[tuple[str, int], ...] = (
+REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     ("approve", 9),
-    ("result", 10),
+    ("result", 9.5),
     ("risk", 8),
-    ("counts against rate", 9),
-    (ORDER_ID, 21),
-    (ITEM_CODE, 17),
-    (REASON, 27),
-    (SKU, 20),
+    ("counts against rate", 8.5),
+    (ORDER_ID, 20.5),
+    (ITEM_CODE, 16.5),
+    (REASON, 26),
+    (SKU, 22),
     (BUYER_REQUESTED, 11),
-    ("problems", 80),
-    (NOTE, 34),
-    ("source", 22),
-    ("row", 6),
+    ("problems", 60),
+    (NOTE, 26),
+    ("source", 16),
+    ("row", 5),
 )
+#: Review columns whose long text wraps: their line count sets a row's height
+_WRAPPED = frozenset({"problems", NOTE})
 REVIEW_HEADER: tuple[str, ...] = tuple(name for name, _ in REVIEW_COLUMNS)
 _POS = {name: i for i, name in enumerate(REVIEW_HEADER)}
 #: Review columns that become the input table of `generate --from-review`, and the names
@@ -83,19 +84,44 @@ _INPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source", "review-source"),
     ("row", "review-row"),
 )
-_TEXT_FORMAT = "@"
+# Excel's built-in number format 49, "@" (Text); the index, not the string, because xlsxwriter
+# would store "@" as a custom format that openpyxl cannot resolve
+_TEXT_FORMAT = 49
 #: rows an xlsx sheet holds, the header included
 _MAX_SHEET_ROWS = 1_048_576
 # Fill colours by risk, light enough to read black text on (and to print).
 _RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#FFF2CC"), ("none", "#E2EFDA"))
 _OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
 _HEADER_FILL = "#1F4E78"
-_WORKBOOK_OPTIONS = {
-    # text is text: no write() guessing turns a string into a formula, number or link
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
+# Every cell without a format of its own gets this one (xlsxwriter's default format, style 0),
+# so most cells of a big review carry no per-cell style: Arial, which has metric twins
+# everywhere (Liberation Sans on Linux), so wrapped text and the row heights estimated for it
+# come out alike in Excel, LibreOffice and Google Sheets; Text, so what a person types stays
+# as typed (an item code never turns into 6.28452E+13); aligned to the top.
+_DEFAULT_FORMAT = {
+    "font_name": "Arial",
+    "font_size": 10,
+    "font_scheme": "none",  # not the theme's font (Calibri): Arial, as named
+    "num_format": _TEXT_FORMAT,
+    "valign": "top",
 }
+#: points per line of wrapped Arial 10 text, and characters per line per unit of width
+_LINE_HEIGHT = 13
+_CHARS_PER_WIDTH = 1.2
+
+
+def _workbook(stream, constant_memory: bool = False) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(
+        stream,
+        {
+            "constant_memory": constant_memory,
+            "default_format_properties": _DEFAULT_FORMAT,
+            # text is text: no write() guessing turns a string into a formula, number or link
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
 
 
 # -- template ---------------------------------------------------------------------------------
@@ -106,12 +132,12 @@ def write_template(path: str | Path, force: bool = False) -> Path:
 
 
 def _build_template(stream) -> None:
-    workbook = xlsxwriter.Workbook(stream, _WORKBOOK_OPTIONS)
+    workbook = _workbook(stream)
     styles = _Styles(workbook)
     sheet = workbook.add_worksheet(TEMPLATE_SHEET)
     last = _MAX_SHEET_ROWS - 1
     for col, (name, width, text) in enumerate(TEMPLATE_COLUMNS):
-        sheet.set_column(col, col, width, styles.text if text else None)
+        sheet.set_column(col, col, width, styles.text if text else styles.general)
         sheet.write_string(0, col, name, styles.header)
     sheet.set_row(0, 30)
     sheet.freeze_panes(1, 0)
@@ -227,32 +253,37 @@ class _Styles:
     """The few cell formats the workbooks use."""
 
     def __init__(self, workbook: xlsxwriter.Workbook) -> None:
-        add = workbook.add_format
+        add = workbook.add_format  # on top of _DEFAULT_FORMAT
+
         self.header = add(
             {
                 "bold": True,
                 "font_color": "#FFFFFF",
                 "bg_color": _HEADER_FILL,
                 "text_wrap": True,
-                "valign": "top",
                 "border": 1,
                 "border_color": "#BFBFBF",
             }
         )
+        # explicit column formats of the template, so Excel applies them to typed cells
         self.text = add({"num_format": _TEXT_FORMAT})
-        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.general = add({"num_format": "General"})
+        self.wrap = add({"text_wrap": True})
         self.title = add({"bold": True, "font_size": 14})
-        self.section = add({"bold": True, "font_size": 12, "bottom": 1})
-        self.label = add({"valign": "top"})
+        self.section = add({"bold": True, "font_size": 11, "bottom": 1})
         self.percent = add({"num_format": "0.00%", "align": "left"})
         self.number = add({"num_format": "#,##0", "align": "left"})
         self.verdict = {
-            level: add({"bold": True, "font_size": 12, "font_color": color, "text_wrap": True})
+            level: add({"bold": True, "font_size": 11, "font_color": color, "text_wrap": True})
             for level, color in (("ok", "#375623"), ("warning", "#9C5700"), ("danger", "#C00000"))
         }
-        self.risk = {level: add({"bg_color": fill}) for level, fill in _RISK_FILLS}
-        self.off = add({"bg_color": _OFF_FILL, "font_color": _OFF_FONT})
-        self.approved = add({"bold": True})
+        # conditional formats (they change only fill, font colour, weight and border)
+        cond = workbook.add_format
+        self.risk = {level: cond({"bg_color": fill}) for level, fill in _RISK_FILLS}
+        self.off = cond({"bg_color": _OFF_FILL, "font_color": _OFF_FONT})
+        self.approved = cond({"bold": True})
+        # an accepted row nobody decided yet: a white box that asks for yes or no
+        self.undecided = cond({"bg_color": "#FFFFFF", "border": 1, "border_color": "#C65911"})
 
 
 def _yes_no(value: bool | None) -> str:
@@ -289,7 +320,7 @@ def _approve_cell(record: dict) -> str:
 
 
 def _build_review(result, stream) -> None:
-    workbook = xlsxwriter.Workbook(stream, {**_WORKBOOK_OPTIONS, "constant_memory": True})
+    workbook = _workbook(stream, constant_memory=True)
     workbook.set_properties({"title": "cancelkit review", "comments": FORMAT_ID})
     styles = _Styles(workbook)
     review = workbook.add_worksheet(REVIEW_SHEET)
@@ -297,14 +328,19 @@ def _build_review(result, stream) -> None:
     meta = workbook.add_worksheet(META_SHEET)
 
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
-        fmt = None if name == "row" else styles.text
-        review.set_column(col, col, width, fmt)
+        review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None)
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
         review.write_string(0, col, name, styles.header)
 
-    write = review.write_string
+    # write_string without its A1-notation wrapper (the same call, ~10% faster on 100,000
+    # rows); the public method where an xlsxwriter version lacks the undecorated one
+    write = getattr(review, "_write_string", review.write_string)
     write_number = review.write_number
+    set_row = review.set_row
+    widths = dict(REVIEW_COLUMNS)
+    problems_width = int(widths["problems"] * _CHARS_PER_WIDTH)
+    note_width = int(widths[NOTE] * _CHARS_PER_WIDTH)
     approvable = pre_approved = 0
     pre_counting: set[str] = set()
     last = 0
@@ -316,6 +352,11 @@ def _build_review(result, stream) -> None:
                 pre_approved += 1
                 if record["counts_against_rate"]:
                     pre_counting.add(record["order_id"])
+        problems, note = _problems(record), record["note"] or ""
+        long_problems = len(problems) > problems_width or "\n" in problems
+        if long_problems or note and (len(note) > note_width or "\n" in note):
+            lines = max(_lines(problems, problems_width), _lines(note, note_width))
+            set_row(last, _LINE_HEIGHT * lines + 2)
         cells = (
             approve,
             record["status"],
@@ -326,11 +367,11 @@ def _build_review(result, stream) -> None:
             record["reason"] or "",
             record["sku"] or "",
             _buyer_requested(record),
-            _problems(record),
-            record["note"] or "",
+            problems,
+            note,
             record["source"],
         )
-        # empty cells are left out: the column format still applies when a person types
+        # empty cells are left out; what a person types there gets the default (Text) format
         for col, value in enumerate(cells):
             if value:
                 write(last, col, value)
@@ -340,6 +381,14 @@ def _build_review(result, stream) -> None:
     _write_meta(meta, result)
     review.activate()
     workbook.close()
+
+
+def _lines(text: str, per_line: int) -> int:
+    """Lines a wrapped text takes in a column (estimated; rows get explicit heights because
+    neither Excel nor LibreOffice reliably fits them when opening a file)."""
+    if len(text) <= per_line and "\n" not in text:
+        return 1
+    return sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
 
 
 def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
@@ -363,6 +412,19 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
     )
     # Conditional formats colour the rows: no per-cell format, and an edited row recolours.
     result_ref, risk_ref = f"${_column_letter(result)}2", f"${_column_letter(risk)}2"
+    approve_ref = f"${_column_letter(approve)}2"
+    sheet.conditional_format(
+        1,
+        approve,
+        bottom,
+        approve,
+        {
+            "type": "formula",
+            "criteria": f'=AND({result_ref}="accepted",LEN(TRIM({approve_ref}))=0)',
+            "format": styles.undecided,
+            "stop_if_true": True,
+        },
+    )
     sheet.conditional_format(
         1,
         0,
@@ -396,16 +458,12 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
     )
     sheet.autofilter(0, 0, bottom, last_col)
     sheet.freeze_panes(1, 0)
-    sheet.ignore_errors({"number_stored_as_text": f"A1:M{bottom + 1}"})
+    sheet.ignore_errors({"number_stored_as_text": f"A1:{_column_letter(last_col)}{bottom + 1}"})
     sheet.repeat_rows(0)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     sheet.set_footer("&LPage &P of &N&R&A")
-
-
-def _pct(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate * 100:.2f}%"
 
 
 def _write_summary(
@@ -419,89 +477,97 @@ def _write_summary(
     """The rate projection, the verdict, the gate, and what approving the flagged rows does."""
     from .verdict import gate, hints, verdict
 
-    sheet.set_column(0, 0, 48, styles.label)
-    sheet.set_column(1, 1, 90, styles.wrap)
+    label_width, value_width = 52, 84
+    sheet.set_column(0, 0, label_width)
+    sheet.set_column(1, 1, value_width, styles.wrap)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5)
+    per_line = int(value_width * _CHARS_PER_WIDTH)
     summary, metrics, options = result.summary, result.metrics, result.options
     found = verdict(result)
     state = gate(result)
     row = 0
 
-    def line(label: str, value=None, fmt=None, height: int | None = None) -> None:
+    def line(label: str, value=None, fmt=None, value_fmt=None) -> None:
         nonlocal row
-        if height:
-            sheet.set_row(row, height)
         sheet.write_string(row, 0, label, fmt)
         if isinstance(value, str):
-            sheet.write_string(row, 1, value)
+            lines = _lines(value, per_line)
+            if lines > 1:
+                sheet.set_row(row, _LINE_HEIGHT * lines + 2)
+            sheet.write_string(row, 1, value, value_fmt)
         elif isinstance(value, float):
             sheet.write_number(row, 1, value, styles.percent)
         elif isinstance(value, int):
             sheet.write_number(row, 1, value, styles.number)
+        elif fmt is styles.section:
+            sheet.write_blank(row, 1, None, fmt)
         row += 1
 
-    def text_line(label: str, text: str) -> None:
-        line(label, text, height=15 * max(1, math.ceil(len(text) / 95)))
+    def section(title: str) -> None:
+        nonlocal row
+        row += 1
+        line(title, fmt=styles.section)
 
     def rate(value: float | None) -> float | str:
-        return "n/a (pass --orders-7d N)" if value is None else value
+        return "unknown: pass --orders-7d N" if value is None else value
 
-    line("cancelkit review", fmt=styles.title, height=22)
-    sheet.write_string(row, 1, found["title"], styles.verdict[found["level"]])
-    line("Verdict", height=18)
-    text_line("", found["text"])
-    row += 1
+    sheet.set_row(0, 22)
+    line("cancelkit review", fmt=styles.title)
+    line("verdict", found["title"], value_fmt=styles.verdict[found["level"]])
+    line("", found["text"])
 
-    line("Batch", fmt=styles.section)
+    section("Batch")
     line("rows read", summary["input_rows"])
     line("accepted (can be approved)", summary["accepted"])
     line("rejected (cannot be approved; see the problems column)", summary["rejected"])
     line("duplicates (cannot be approved)", summary["duplicates"])
-    line("pre-approved (risk none: nothing counts against the rate)", pre_approved)
-    line("waiting for your decision (flagged: approve column empty)", approvable - pre_approved)
+    line("pre-approved: risk none, nothing counts against the rate", pre_approved)
+    line("flagged: waiting for your yes or no", approvable - pre_approved)
     line("orders", summary["orders"])
     line("orders counting against the rate", summary["counting_orders"])
-    row += 1
 
-    window = metrics["window_days"]
-    line(
-        f"Cancellation Rate ({window}-day window, marketplace {metrics['marketplace']})",
-        fmt=styles.section,
+    section(
+        f"Cancellation Rate ({metrics['window_days']}-day window, marketplace "
+        f"{metrics['marketplace']})"
     )
     line("target: a rate under", metrics["threshold"])
     line("orders in the window", metrics["orders_in_window"] or "unknown")
     cancels = metrics["seller_cancels_in_window"]
     line(
         "seller cancellations already in the window",
-        "unknown (0 assumed)" if cancels is None else cancels,
+        "unknown, 0 assumed" if cancels is None else cancels,
     )
     line("rate before this batch", rate(metrics["rate_before"]))
-    market = result.market
     only = project_rate(
-        pre_counting_orders, options.orders_in_window, options.cancels_in_window, market
+        pre_counting_orders, options.orders_in_window, options.cancels_in_window, result.market
     )
     line("rate if you approve only the pre-approved rows", rate(only["rate_after"]))
-    line(
-        "rate if you approve every accepted row (all flagged ones too)", rate(metrics["rate_after"])
-    )
+    line("rate if you approve every flagged row too", rate(metrics["rate_after"]))
     if metrics["over_threshold"] is not None:
-        over = "yes: over the target" if metrics["over_threshold"] else "no"
-        line("over the target when every accepted row is approved", over)
+        line(
+            "over the target when every flagged row is approved",
+            "yes: leave some flagged rows out" if metrics["over_threshold"] else "no",
+        )
         line("further counting orders that fit under the target", metrics["headroom_orders"])
     for hint in hints(result):
-        text_line("", hint)
-    row += 1
+        line("", hint)
 
-    line("Risk gate", fmt=styles.section)
+    if result.listing_risks:
+        section("Listings at risk of deactivation")
+        for risk in result.listing_risks:
+            orders = ", ".join(risk["order_ids"])
+            line(risk["sku"], f"{risk['seller_cancellations_30d']} cancellations: {orders}")
+
+    section("Risk gate")
     line("--fail-on", state["fail_on"])
-    text_line("verdict", "tripped: " + state["reason"] if state["tripped"] else "passes")
-    row += 1
+    line("gate", "tripped: " + state["reason"] if state["tripped"] else "passes")
 
-    line("How to use this workbook", fmt=styles.section)
+    section("How to use this workbook")
     for step, text in enumerate(_HOW_TO, start=1):
-        text_line(f"{step}.", text)
-    row += 1
+        line(f"{step}.", text)
 
-    line("Inputs", fmt=styles.section)
+    section("Inputs")
     for source in result.inputs:
         line(source["path"], f"{source['rows']} rows, sha256 {source['sha256'] or 'n/a'}")
     line("written by", f"cancelkit {__version__}, {result.generated_at.isoformat()}")
@@ -523,7 +589,6 @@ def _write_meta(sheet: Worksheet, result) -> None:
         ("format", FORMAT_ID),
         ("cancelkit-version", __version__),
         ("generated-at", result.generated_at.isoformat()),
-        ("review-header", "\t".join(REVIEW_HEADER)),
     )
     for row, (key, value) in enumerate(rows):
         sheet.write_string(row, 0, key)

@@ -1,0 +1,255 @@
+"""Review before upload, end to end: `cancelkit review`, a person approving (and editing) rows
+in the workbook, then `cancelkit generate --from-review` taking only the approved rows, each
+validated and assessed again."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import CLEAN, MESSY, ROOT, assert_one_line_error, invoke
+
+import cancelkit
+from cancelkit.workbook import REVIEW_HEADER, read_review
+
+COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}  # openpyxl columns count from 1
+
+
+def review(tmp_path: Path, source: Path, *options) -> Path:
+    path = tmp_path / "review.xlsx"
+    run = invoke("review", source, "-o", path, *options)
+    assert run.exit_code in (0, 1), run.output
+    assert f"review: {path}" in run.stderr
+    return path
+
+
+def decide(path: Path, approve: dict[int, object], edit: dict[tuple[int, str], object] = ()):
+    """What a person does in the Review sheet: approve and edit the rows that show the given
+    input-file rows (the sheet has no row for a blank input row, so the numbers can differ)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Review"]
+    at = sheet_rows(sheet)
+    for row, value in approve.items():
+        sheet.cell(at[row], COL["approve"]).value = value
+    for (row, column), value in dict(edit).items():
+        sheet.cell(at[row], COL[column]).value = value
+    book.save(path)
+
+
+def sheet_rows(sheet) -> dict[int, int]:
+    """Input-file row -> Review sheet row."""
+    return {
+        sheet.cell(n, COL["row"]).value: n
+        for n in range(2, sheet.max_row + 1)
+        if sheet.cell(n, COL["row"]).value is not None
+    }
+
+
+def generate(tmp_path: Path, path: Path, *options):
+    out = tmp_path / "out"
+    run = invoke(
+        "generate",
+        "--from-review",
+        path,
+        "--out-dir",
+        out,
+        "--flat-file",
+        out / "upload.txt",
+        "--rejects",
+        out / "rejects.csv",
+        "--json",
+        "-",
+        *options,
+    )
+    document = json.loads(run.stdout) if run.stdout.strip() else None
+    return run, document, out
+
+
+def data_lines(flat_file: Path) -> list[str]:
+    return flat_file.read_text(encoding="ascii").splitlines()[2:]
+
+
+def test_review_exit_codes_follow_check(tmp_path):
+    clean = invoke("review", CLEAN, "-o", tmp_path / "clean.xlsx")
+    assert clean.exit_code == 0, clean.output
+    messy = invoke("review", MESSY, "-o", tmp_path / "messy.xlsx")
+    assert messy.exit_code == 1  # rows were rejected; the workbook is written all the same
+    assert (tmp_path / "messy.xlsx").exists()
+    gate = invoke("review", CLEAN, "-o", tmp_path / "gate.xlsx", "--fail-on", "high")
+    assert gate.exit_code == 3
+    assert (tmp_path / "gate.xlsx").exists()
+
+
+def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_path):
+    path = review(tmp_path, MESSY, "--orders-7d", "4000")
+    decide(
+        path,
+        # rows 2, 3, 5 accepted and approved; row 4 was rejected and row 20 is a duplicate:
+        # their approval is ignored; row 25 is declined; every other row stays undecided
+        approve={2: "yes", 3: " Y ", 5: "x", 4: "yes", 20: "x", 25: "no"},
+        edit={(5, "order-id"): "garbage"},
+    )
+    run, document, out = generate(tmp_path, path, "--orders-7d", "4000")
+    assert run.exit_code == 1, run.output
+    assert data_lines(out / "upload.txt") == [
+        "111-5820394-7716203\tNoInventory\t52019384756302",
+        "113-6620418-9934057\tNoInventory\t21098374650198",
+    ]
+    summary = document["summary"]
+    assert (summary["input_rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
+    assert summary["rejected_by_code"] == {"order_id_format": 1}
+    assert summary["skipped_unapproved"] == 23 - 3
+    # row numbers are those of the Review sheet (the same as messy-batch.csv's up to row 9)
+    assert [(r["row"], r["status"]) for r in document["records"]] == [
+        (2, "accepted"),
+        (3, "accepted"),
+        (5, "rejected"),
+    ]
+    with open(out / "rejects.csv", encoding="utf-8-sig", newline="") as stream:
+        (rejected,) = list(csv.DictReader(stream))
+    assert rejected["order-id"] == "garbage"
+    assert rejected["cancelkit-row"] == "5"
+    assert rejected["cancelkit-source"] == str(path)
+    # where the row came from before the review
+    assert rejected["review-source"] == str(MESSY)
+    assert rejected["review-row"] == "5"
+    # the rate is projected for what is approved: two counting orders, not ten
+    assert document["metrics"]["rate_after"] == pytest.approx(2 / 4000)
+
+
+@pytest.mark.parametrize("value", ["yes", "YES", " y ", "x", "X", "true", "TRUE", "1", True, 1])
+def test_approve_words(tmp_path, value):
+    path = review(tmp_path, CLEAN)
+    decide(path, approve={2: value})
+    table = read_review(path)
+    assert [number for number, _ in table.rows] == [2, 6, 10]  # 6 and 10 were pre-approved
+    assert len(table.skipped) == 12 - 3
+
+
+@pytest.mark.parametrize("value", ["no", "n", "maybe", "", None, 0, False, "yes please"])
+def test_anything_else_is_not_an_approval(tmp_path, value):
+    path = review(tmp_path, CLEAN)
+    decide(path, approve={2: value})
+    table = read_review(path)
+    assert [number for number, _ in table.rows] == [6, 10]
+    skipped = {entry["row"]: entry for entry in table.skipped}
+    assert skipped[2]["why"] == "not approved"
+
+
+def test_skipped_rows_say_why(tmp_path):
+    path = review(tmp_path, MESSY)
+    decide(path, approve={2: "yes", 4: "yes", 20: "yes"})
+    book = openpyxl.load_workbook(path)
+    book["Review"].append(["yes", None, None, None, "114-9012736-3385120", "44019283756610"])
+    book.save(path)
+    table = read_review(path)
+    assert [number for number, _ in table.rows] == [2]
+    skipped = {entry["row"]: entry for entry in table.skipped}
+    assert skipped[3]["why"] == "not approved"
+    assert skipped[4]["why"] == "rejected in the review: cannot be approved, ignored"
+    # messy-batch.csv row 20 (a duplicate) is sheet row 19: blank row 10 has no sheet row
+    assert skipped[19]["why"] == "duplicate in the review: cannot be approved, ignored"
+    assert skipped[25]["why"] == "not a row of the review (no result): ignored"
+    assert skipped[25]["order_id"] == "114-9012736-3385120"
+    assert len(skipped) == 23 + 1 - 1
+
+
+def test_the_evidence_column_survives_the_round_trip(tmp_path):
+    path = review(tmp_path, CLEAN, "--orders-7d", "1000")
+    # approve every accepted row; the person also records that the buyer of row 8 did use
+    # Amazon's Request cancellation after all
+    decide(
+        path,
+        approve={row: "yes" for row in range(2, 14)},
+        edit={(8, "is-buyer-requested-cancellation"): "TRUE"},
+    )
+    run, document, _ = generate(tmp_path, path)
+    assert run.exit_code == 0, run.output
+    counting = {r["row"]: r["counts_against_rate"] for r in document["records"]}
+    assert counting[6] is counting[10] is counting[8] is False
+    assert sum(counting.values()) == 9
+    assert document["summary"]["skipped_unapproved"] == 0
+
+
+def test_an_item_code_typed_as_a_number_is_read_exactly(tmp_path):
+    path = review(tmp_path, CLEAN)
+    decide(path, approve={2: "yes"}, edit={(2, "amazon-order-item-code"): 62845173920999})
+    run, _, out = generate(tmp_path, path)
+    assert run.exit_code == 0, run.output
+    assert "113-4728391-2038475\tNoInventory\t62845173920999" in data_lines(out / "upload.txt")
+
+
+def test_nothing_approved_is_an_unusable_input(tmp_path):
+    path = review(tmp_path, MESSY)
+    run, _, out = generate(tmp_path, path)
+    assert_one_line_error(run, str(path), "no row of the Review sheet is approved")
+    assert not out.exists()
+
+
+def test_a_review_from_another_version_is_refused_by_generate(tmp_path):
+    path = review(tmp_path, CLEAN)
+    book = openpyxl.load_workbook(path)
+    book["_cancelkit"]["B2"] = "0.0.1"
+    book.save(path)
+    run, _, out = generate(tmp_path, path)
+    assert_one_line_error(run, "written by cancelkit 0.0.1", "write the review again")
+    assert not out.exists()
+
+
+def test_a_changed_header_is_refused_by_generate(tmp_path):
+    path = review(tmp_path, CLEAN)
+    book = openpyxl.load_workbook(path)
+    book["Review"]["G1"] = "reason"
+    book.save(path)
+    run, _, _ = generate(tmp_path, path)
+    assert_one_line_error(run, "header row of the Review sheet was changed", "column G")
+
+
+def test_python_api_round_trip(tmp_path):
+    path = tmp_path / "review.xlsx"
+    with cancelkit.check(CLEAN, orders_in_window=1000) as result:
+        assert result.write_review(path) == path
+        assert result.outputs["review"] == str(path)
+    with cancelkit.check(from_review=path, orders_in_window=1000) as approved:
+        assert approved.summary["input_rows"] == 2  # the two pre-approved rows
+        assert approved.summary["skipped_unapproved"] == 10
+        assert approved.metrics["rate_after"] == 0.0
+
+
+def _docs_example() -> str:
+    text = (ROOT / "docs" / "review-section.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    return block
+
+
+def test_docs_python_example_runs(tmp_path, monkeypatch):
+    """The Python example of docs/review-section.md, run as written (pandas is optional)."""
+    pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cancellations.csv").write_bytes(CLEAN.read_bytes())
+    namespace: dict = {}
+    exec(compile(_docs_example(), "review-section.md", "exec"), namespace)
+    assert (tmp_path / "review.xlsx").exists()
+    assert namespace["result"].summary["input_rows"] == 12
+
+
+def test_rows_like_a_dataframes_records(tmp_path):
+    """`DataFrame.to_dict("records")` without pandas: mappings with NaN for empty cells and
+    item codes as numbers, as pandas reads clean-batch.csv."""
+    with open(CLEAN, encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    for row in rows:
+        item = row["amazon-order-item-code"]
+        row["amazon-order-item-code"] = float(item) if item else float("nan")
+        row["cancellation-reason-code"] = row["cancellation-reason-code"] or float("nan")
+        row["is-buyer-requested-cancellation"] = row["is-buyer-requested-cancellation"] == "true"
+    path = tmp_path / "review.xlsx"
+    with cancelkit.check(rows=rows) as result:
+        assert result.summary["accepted"] == 12
+        result.write_review(path)
+    table = read_review(path)
+    assert [number for number, _ in table.rows] == [6, 10]

@@ -8,7 +8,6 @@ spool, and only compact per-row facts stay in memory for the batch rules.
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 import os
 import shutil
 import tempfile
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from itertools import count as numbers
 
-from . import flatfile, impact, parallel, policy
+from . import flatfile, impact, parallel, policy, spool
 from .enrich import Enricher
 from .errors import InputError
 from .impact import is_true
@@ -194,7 +193,7 @@ class _Collector:
         how many rows were read."""
         rows = table.rows if rows is None else rows
         keep = self.records_path is not None
-        dump = marshal.dump
+        dump = spool.append
         flagged, rejected_listed = self.flagged, self.rejected_listed
         rejected_by_code = self.rejected_by_code
         facts_of, today = self.facts_of, self.today
@@ -287,7 +286,7 @@ class _Collector:
                             if facts & RISKY and len(flagged) < REPORT_CAP:
                                 flagged.append(entry)
                             if keep:
-                                dump(entry, records_spool)
+                                dump(records_spool, entry)
                         continue
                 if _is_blank(cells):
                     continue
@@ -317,12 +316,12 @@ class _Collector:
                     for problem in record.errors:
                         rejected_by_code[problem.code] += 1
                     errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
-                    dump((source_index, number, record.cells, errors), rejects_spool)
+                    dump(rejects_spool, (source_index, number, record.cells, errors))
                     entry = record_dict(record, None, values=True)
                     if len(rejected_listed) < REPORT_CAP:
                         rejected_listed.append(entry)
                 if keep:
-                    dump(entry, records_spool)
+                    dump(records_spool, entry)
         except table.read_errors as exc:
             raise table.explain(exc, number + 1) from exc
         flush("".join(lines))
@@ -548,7 +547,7 @@ def _apply_patches(
         if patch.status == "rejected":
             source = index.source_of(seq)
             wanted.setdefault(source, {}).setdefault(index.rows[seq], []).append(seq)
-    with open(rejects_path, "ab") as spool:
+    with open(rejects_path, "ab") as rejects:
         for source, by_row in wanted.items():
             table = tables[source].reopen()
             try:
@@ -559,7 +558,7 @@ def _apply_patches(
                         order_value = cells[table.fields["order_id"]]
                         column = table.headers[table.fields["order_id"]]
                         problem = (patch.code, column, order_value, patch.message)
-                        marshal.dump((source, number, cells, [problem]), spool)
+                        spool.append(rejects, (source, number, cells, [problem]))
                         if len(rejected_listed) < REPORT_CAP:
                             rejected_listed.append(
                                 {

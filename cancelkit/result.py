@@ -10,13 +10,12 @@ import csv
 import datetime as dt
 import io
 import json
-import marshal
 import shutil
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import __version__
+from . import __version__, spool
 from .errors import OutputError
 from .outputs import atomic_write, batch_stamp, free_name
 from .report import render_report, report_format_for
@@ -44,6 +43,7 @@ def record_dict(record, seq: int | None, values: bool = False) -> dict:
         "risk": record.risk,
         "sku": context.get("sku") or None,
         "note": context.get("note") or None,
+        "buyer_requested": context.get("buyer_requested") or None,
         "flags": [{"code": f.code, "message": f.message} for f in record.flags],
         "errors": [
             {"code": p.code, "column": p.column, "value": p.value, "message": p.message}
@@ -126,13 +126,8 @@ class Result:
         """Every input row's record in input order, with its final status."""
         if self._records_path is None:
             raise RuntimeError("records were not kept for this run (keep_records=False)")
-        with open(self._records_path, "rb") as spool:
-            while True:
-                try:
-                    entry = marshal.load(spool)
-                except EOFError:
-                    return
-                yield self._finish(entry)
+        for entry in spool.read(self._records_path):
+            yield self._finish(entry)
 
     @property
     def records(self) -> list[dict]:
@@ -171,12 +166,8 @@ class Result:
         return written
 
     def iter_rejects(self) -> Iterator[tuple[int, int, list[str], list[tuple]]]:
-        with open(Path(self._workdir) / "rejects.bin", "rb") as spool:
-            while True:
-                try:
-                    yield marshal.load(spool)
-                except EOFError:
-                    return
+        """The rejected rows: (source index, row, original cells, problems)."""
+        return spool.read(str(Path(self._workdir) / "rejects.bin"))
 
     def _reject_columns(self) -> list[list[str]]:
         """Each source's column names for the rejects file: its headers (a repeated name

@@ -142,6 +142,10 @@ def terminal_summary(result, color: bool = False) -> str:
     )
     for code, count in summary["rejected_by_code"].items():
         lines.append(f"  rejected {code}: {count}")
+    if summary.get("skipped_unapproved"):
+        lines.append(
+            f"skipped (not approved in the review): {summary['skipped_unapproved']} row(s)"
+        )
     lines.append(
         f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
     )

@@ -291,11 +291,11 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _buyer_requested(record: dict) -> str:
-    """The evidence of an official buyer request, as far as the record shows it.
-
-    Records do not carry the evidence column itself; its effect shows: a BuyerCanceled
-    cancellation that does not count had it, and `use_buyer_canceled` flags a request made
-    with another reason. Unknown stays empty (which reads back as "no request")."""
+    """The evidence of an official buyer request: the record's own value (from the input or
+    an order report), else what its effect shows (a BuyerCanceled cancellation that does not
+    count, or a `use_buyer_canceled` flag). Unknown stays empty: "no request"."""
+    if record.get("buyer_requested"):
+        return record["buyer_requested"]
     if record["reason"] == "BuyerCanceled" and record["counts_against_rate"] is False:
         return "TRUE"
     if any(flag["code"] == "use_buyer_canceled" for flag in record["flags"]):

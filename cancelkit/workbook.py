@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, reasons
 from .errors import InputError, OutputError
-from .impact import project_rate
+from .impact import is_true, project_rate
 from .outputs import atomic_write
 from .sources import Table, _cell_text, _file_sha256
 
@@ -295,7 +295,7 @@ def _buyer_requested(record: dict) -> str:
     an order report), else what its effect shows (a BuyerCanceled cancellation that does not
     count, or a `use_buyer_canceled` flag). Unknown stays empty: "no request"."""
     if record.get("buyer_requested"):
-        return record["buyer_requested"]
+        return "TRUE" if is_true(record["buyer_requested"]) else "FALSE"
     if record["reason"] == "BuyerCanceled" and record["counts_against_rate"] is False:
         return "TRUE"
     if any(flag["code"] == "use_buyer_canceled" for flag in record["flags"]):

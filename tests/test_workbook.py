@@ -211,7 +211,7 @@ def test_evidence_column_shows_an_official_buyer_request(tmp_path):
     rows = _review_rows(_review(tmp_path, CLEAN))
     evidence = {row[COL["row"]]: row[COL["is-buyer-requested-cancellation"]] for row in rows}
     assert evidence[6] == evidence[10] == "TRUE"
-    assert evidence[8] is None  # BuyerCanceled asked by message only
+    assert evidence[8] == "FALSE"  # BuyerCanceled asked by message only: the input says false
 
 
 def test_review_sheet_layout(tmp_path):

@@ -134,18 +134,24 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 100)
 
 
-def _check_signature(head: bytes, source: str, suffix: str) -> None:
+def _refuse_empty_or_ole(head: bytes, source: str) -> None:
+    """Refuse what no reader can use: an empty file, or an OLE container (an old .xls or a
+    password-protected workbook)."""
     if not head:
         raise InputError(f"{source}: the file is empty")
-    if head.startswith(_ZIP_MAGIC):
-        raise InputError(
-            f"{source}: this is a zip/Excel workbook, not a text file; name it .xlsx "
-            "or save it from Excel as CSV"
-        )
     if head.startswith(_OLE_MAGIC):
         raise InputError(
             f"{source}: an old .xls or password-protected Excel file; save it as .xlsx "
             "without a password, or as CSV"
+        )
+
+
+def _check_signature(head: bytes, source: str, suffix: str) -> None:
+    _refuse_empty_or_ole(head, source)
+    if head.startswith(_ZIP_MAGIC):
+        raise InputError(
+            f"{source}: this is a zip/Excel workbook, not a text file; name it .xlsx "
+            "or save it from Excel as CSV"
         )
     if head.startswith(b"%PDF"):
         raise InputError(f"{source}: a PDF document, not a CSV/TSV or xlsx file")
@@ -275,13 +281,7 @@ def read_workbook(path: str, sheet: str | None = None) -> Table:
             head = stream.read(8)
     except OSError as exc:
         raise InputError(f"{source}: cannot open ({exc.strerror or exc})") from exc
-    if not head:
-        raise InputError(f"{source}: the file is empty")
-    if head.startswith(_OLE_MAGIC):
-        raise InputError(
-            f"{source}: an old .xls or password-protected workbook; save it as .xlsx "
-            "without a password, or as CSV"
-        )
+    _refuse_empty_or_ole(head, source)
     if not head.startswith(_ZIP_MAGIC):
         raise InputError(
             f"{source}: not an xlsx workbook (no zip signature); if it is a CSV file, name it .csv"

@@ -7,8 +7,8 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 
 from __future__ import annotations
 
+from .fields import Flag
 from .impact import is_true
-from .model import Flag
 from .validate import Record
 
 #: report columns that describe the order's state: the report wins over the batch

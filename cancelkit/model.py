@@ -8,18 +8,14 @@ rules have one definition.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from . import reasons
+from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag
 
-# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); item codes are Amazon's 14-digit
-# order-item-id.
-ORDER_ID_PATTERN = r"[0-9]{3}-[0-9]{7}-[0-9]{7}"
-ITEM_CODE_PATTERN = r"[0-9]{14}"
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)
 _ITEM_CODE_DOT_ZERO = re.compile(r"([0-9]{14})\.0+")
@@ -30,24 +26,6 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 
 FIELDS = ("order_id", "amazon_order_item_code", "reason")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A row error: why a row cannot be uploaded."""
-
-    code: str
-    column: str
-    value: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """Advice or risk attached to a record (or a note of what cancelkit changed)."""
-
-    code: str
-    message: str
 
 
 def clean(value: str) -> str:

@@ -477,16 +477,20 @@ def _listing_risks(index: BatchIndex, patches: dict, earlier: dict) -> list[dict
         sku: dict.fromkeys(earlier.get(sku, (0, []))[1][:LISTED_ORDERS]) for sku in risky
     }
     wanted = {index.sku_names[sku]: sku for sku in risky if sku in index.sku_names}
-    open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < LISTED_ORDERS)
+    # a listing is complete with LISTED_ORDERS ids, or all of its orders: stop scanning
+    # once every listing is
+    target = {sku: min(LISTED_ORDERS, totals[sku]) for sku in risky}
+    open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < target[sku])
     skus = index.skus
     for seq in compress(numbers(), map(wanted.__contains__, skus)):
         if not open_slots:
             break
         if seq not in patches and index.item_facts[seq] & COUNTING:
-            listed = orders[wanted[skus[seq]]]
-            if len(listed) < LISTED_ORDERS:
+            sku = wanted[skus[seq]]
+            listed = orders[sku]
+            if len(listed) < target[sku]:
                 listed[_order_text(index.orders[seq])] = None
-                if len(listed) == LISTED_ORDERS:
+                if len(listed) == target[sku]:
                     open_slots -= 1
     found = [
         {"sku": sku, "seller_cancellations_30d": totals[sku], "order_ids": list(orders[sku])}

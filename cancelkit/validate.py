@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import compress, count
 
 from . import reasons
-from .model import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem, validate_fields
+from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
 from .policy import RISK_LEVELS
 from .sources import Table, unguard
 
@@ -132,6 +132,8 @@ class RowValidator:
                 lookup = self.resolver(raw["order_id"].strip(), sku)
                 if lookup[0] is not None:
                     raw["amazon_order_item_code"] = lookup[0]
+        from .model import validate_fields  # pydantic loads only when a row needs it
+
         model, problems, notes = validate_fields(raw)
         if lookup is not None:
             if lookup[0] is not None:

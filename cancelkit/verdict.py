@@ -6,6 +6,10 @@ from . import __version__, policy
 from .codes import CODES
 
 
+#: listings at risk the report shows before it only counts (the JSON has them all)
+REPORT_LISTINGS = 200
+
+
 def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.2f}%"
 
@@ -105,7 +109,8 @@ def report_context(result) -> dict:
         "verdict": verdict(result),
         "gate": gate(result),
         "hints": hints(result),
-        "listing_risks": result.listing_risks,
+        "listing_risks": result.listing_risks[:REPORT_LISTINGS],
+        "listing_risks_more": max(0, len(result.listing_risks) - REPORT_LISTINGS),
         "listing_rule": (
             f"Amazon may deactivate a listing after {policy.LISTING_RISK_CANCELLATIONS} "
             f"seller cancellations within {policy.LISTING_WINDOW_DAYS} days."

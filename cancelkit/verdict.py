@@ -5,7 +5,6 @@ from __future__ import annotations
 from . import __version__, policy
 from .codes import CODES
 
-
 #: listings at risk the report shows before it only counts (the JSON has them all)
 REPORT_LISTINGS = 200
 

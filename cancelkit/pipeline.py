@@ -12,12 +12,13 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from itertools import count as numbers
 
 from . import flatfile, impact, parallel, policy, spool
+from .column import SPILL_ROWS
 from .enrich import Enricher
 from .errors import InputError
 from .impact import is_true
@@ -60,6 +61,9 @@ class Options:
     orders_reports: list[str] = field(default_factory=list)
     #: the ledger file (None: no ledger); read here, written by `generate` only
     ledger: str | None = None
+    #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
+    #: progress line); a large file's second half calls it from the parallel reader's worker
+    progress: Callable[[str, int], None] | None = None
 
 
 @dataclass
@@ -151,6 +155,9 @@ def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Option
 
 #: accepted lines buffered before one write
 _WRITE_BLOCK = 4096
+#: rows between two progress calls: a power of two multiple of _WRITE_BLOCK
+PROGRESS_ROWS = 1 << 16
+_PROGRESS_BLOCKS = PROGRESS_ROWS // _WRITE_BLOCK
 
 
 class _Collector:
@@ -166,7 +173,7 @@ class _Collector:
         self.records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
         self.today = options.today or dt.date.today()
         self.enricher = enricher or Enricher()
-        self.index = BatchIndex()
+        self.index = BatchIndex(workdir)
         self.rejected_by_code: Counter = Counter()
         self.flagged: list[dict] = []
         self.rejected_listed: list[dict] = []
@@ -215,15 +222,21 @@ class _Collector:
         if enricher.report is not None:
             validate.resolver = enricher.resolve_item
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
-        orders, item_facts = index.orders, index.item_facts
-        row_numbers, sku_ids, sku_names = index.rows, index.skus, index.sku_names
+        # the columns' in-memory buffers; `base` rows of them are already on disk
+        orders, item_facts = index.orders.buffer, index.item_facts.buffer
+        row_numbers, sku_ids, sku_names = index.rows.buffer, index.skus.buffer, index.sku_names
+        base = index.orders.spilled
         bitmap, add_candidate = index.bitmap, index.candidates.add
         adjacent_append = index.adjacent.append
         adjacent_counting_append = index.adjacent_counting.append
         run_order, run_items, run_counting = None, set(), False
         lines: list[str] = []
         flush = self.body.write
-        start = len(orders)
+        # progress is reported at block flushes (fast path) or per PROGRESS_ROWS rows (record
+        # path), so the hot loop gains no per-row work
+        progress = self.options.progress
+        blocks, reported = 0, 0
+        start = len(index)
         rejected = 0
         number = table.header_row if number is None else number
         try:
@@ -246,7 +259,7 @@ class _Collector:
                         # BatchIndex.add, inlined: this loop runs once per row of the batch
                         order = int(order_id.replace("-", ""))
                         item_code = int(item) if item else 0
-                        seq = len(orders)
+                        seq = base + len(orders)
                         if order == run_order:
                             # another item of the order on the row before: a multi-item
                             # order needs no grouping at the end unless it repeats an item
@@ -281,6 +294,12 @@ class _Collector:
                         if len(lines) >= _WRITE_BLOCK:
                             flush("".join(lines))
                             lines.clear()
+                            if len(orders) >= SPILL_ROWS:
+                                index.spill()  # memory stays flat for any batch size
+                                base = index.orders.spilled
+                            blocks += 1
+                            if progress is not None and not blocks % _PROGRESS_BLOCKS:
+                                progress(table.source, number)
                         if keep or facts & RISKY and len(flagged) < REPORT_CAP:
                             entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
                             if facts & RISKY and len(flagged) < REPORT_CAP:
@@ -290,6 +309,9 @@ class _Collector:
                         continue
                 if _is_blank(cells):
                     continue
+                if progress is not None and number - reported >= PROGRESS_ROWS:
+                    reported = number
+                    progress(table.source, number)
                 record = validate(number, cells)
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
@@ -308,6 +330,12 @@ class _Collector:
                     )
                     item = record.amazon_order_item_code
                     lines.append(flatfile.data_line(record.order_id, record.reason, item))
+                    if len(lines) >= _WRITE_BLOCK:
+                        flush("".join(lines))
+                        lines.clear()
+                        if len(orders) >= SPILL_ROWS:
+                            index.spill()
+                            base = index.orders.spilled
                     entry = record_dict(record, seq)
                     if record.risk != "none" and len(flagged) < REPORT_CAP:
                         flagged.append(entry)
@@ -325,7 +353,7 @@ class _Collector:
         except table.read_errors as exc:
             raise table.explain(exc, number + 1) from exc
         flush("".join(lines))
-        return len(orders) - start + rejected
+        return len(index) - start + rejected
 
 
 def is_fast(table: Table) -> bool:
@@ -431,12 +459,14 @@ def _finish(tables, options, market, collector: _Collector, inputs, history: His
     }
     if input_rows != accepted + rejected + duplicates:
         raise AssertionError(f"row accounting is off: {summary}")
+    listing_risks = _listing_risks(index, patches, history.listings)
+    index.close()  # the files the random look-ups opened
     return Result(
         workdir=workdir,
         inputs=inputs,
         summary=summary,
         metrics=metrics,
-        listing_risks=_listing_risks(index, patches, history.listings),
+        listing_risks=listing_risks,
         ledger_rows=lambda: _ledger_rows(body_path, index, patches),
         patches=patches,
         flagged=flagged,
@@ -503,20 +533,24 @@ def _listing_risks(index: BatchIndex, patches: dict, earlier: dict) -> list[dict
 def _ledger_rows(body_path: str, index: BatchIndex, patches: dict):
     """The uploaded rows in file order, as the ledger records them."""
     names = sorted(index.sku_names, key=index.sku_names.__getitem__)
-    kept = (seq for seq in range(len(index)) if seq not in patches)
+    # the body holds the rows that were not patched away, in order: walk the columns alongside
+    kept = (
+        (sku, facts)
+        for seq, (sku, facts) in enumerate(zip(index.skus, index.item_facts))
+        if seq not in patches
+    )
     with open(body_path, encoding="ascii", newline="") as body:
         body.readline()
         body.readline()
-        for seq, line in zip(kept, body):
+        for (sku, facts), line in zip(kept, body):
             order_id, reason, item = line[:-2].split("\t")
-            sku = index.skus[seq]
             yield (
                 order_id,
                 item or None,
                 reason or None,
                 names[sku] if sku >= 0 else None,
                 None,
-                bool(index.item_facts[seq] & COUNTING),
+                bool(facts & COUNTING),
             )
 
 

@@ -9,12 +9,14 @@ keeping the rows in memory.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from array import array
 from dataclasses import dataclass, field
 from itertools import compress, count
 
 from . import reasons
+from .column import SPILL_ROWS, Column
 from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
 from .policy import RISK_LEVELS
 from .sources import Table, unguard
@@ -200,6 +202,13 @@ class Patch:
     kept: int | None = None  # for a duplicate: the sequence number of the row kept
 
 
+def _append(column: Column, values) -> None:
+    """Append values to a column, moving its buffer to disk once it is full."""
+    column.extend(values)
+    if len(column.buffer) >= SPILL_ROWS:
+        column.spill()
+
+
 def pack(reason: str | None, risk: str, counting: bool, requested: bool) -> int:
     """One byte of facts about an accepted row: reason, risk, counts, buyer-requested."""
     return (
@@ -227,13 +236,18 @@ RISKY = 48  # the risk bits: any level above "none"
 
 class BatchIndex:
     """Compact per-row facts of the accepted rows, in acceptance order: about 24 bytes a
-    row plus a fixed 16 MB bitmap, whatever the batch size."""
+    row plus a fixed 16 MB bitmap. Given a folder, the columns move their older rows to files
+    there (column.SPILL_ROWS), so memory stays flat whatever the batch size."""
 
-    def __init__(self) -> None:
-        self.orders = array("q")  # order id digits as an integer
-        self.item_facts = array("q")  # item code digits << 8 | the facts byte (see pack)
-        self.rows = array("I")  # the row number a person sees
-        self.skus = array("i")  # index into sku_names, -1 for none
+    def __init__(self, folder: str | None = None) -> None:
+        def column(typecode: str, name: str) -> Column:
+            return Column(typecode, os.path.join(folder, name) if folder else None)
+
+        self.orders = column("q", "orders.col")  # order id digits as an integer
+        # item code digits << 8 | the facts byte (see pack)
+        self.item_facts = column("q", "item-facts.col")
+        self.rows = column("I", "rows.col")  # the row number a person sees
+        self.skus = column("i", "skus.col")  # index into sku_names, -1 for none
         self.sku_names: dict[str, int] = {}
         #: sequence number at which each source's rows begin
         self.source_starts: list[int] = []
@@ -247,6 +261,18 @@ class BatchIndex:
 
     def __len__(self) -> int:
         return len(self.orders)
+
+    def columns(self) -> tuple[Column, ...]:
+        return self.orders, self.item_facts, self.rows, self.skus
+
+    def spill(self) -> None:
+        """Move the rows held in memory to the columns' files."""
+        for column in self.columns():
+            column.spill()
+
+    def close(self) -> None:
+        for column in self.columns():
+            column.close()
 
     def start_source(self) -> None:
         self.source_starts.append(len(self.orders))
@@ -284,10 +310,10 @@ class BatchIndex:
 
     def extend(
         self,
-        orders: array,
-        item_facts: array,
-        rows: array,
-        skus: array,
+        orders: Column,
+        item_facts: Column,
+        rows: Column,
+        skus: Column,
         sku_names: list[str],
         candidates: set[int],
         adjacent: array,
@@ -302,22 +328,26 @@ class BatchIndex:
         bitmap = self.bitmap
         add_candidate = self.candidates.add
         previous = None
-        for order in orders:  # orders seen in both parts are candidates too
-            if order == previous:
-                continue  # a further row of the same order: the other part judged it
-            previous = order
-            slot = order % SLOT_PRIME
-            bit = 1 << (slot & 7)
-            slot >>= 3
-            if bitmap[slot] & bit:
-                add_candidate(order)
-            else:
-                bitmap[slot] |= bit
+        for chunk in orders.chunks():
+            for order in chunk:  # orders seen in both parts are candidates too
+                if order == previous:
+                    continue  # a further row of the same order: the other part judged it
+                previous = order
+                slot = order % SLOT_PRIME
+                bit = 1 << (slot & 7)
+                slot >>= 3
+                if bitmap[slot] & bit:
+                    add_candidate(order)
+                else:
+                    bitmap[slot] |= bit
+            _append(self.orders, chunk)
         self.candidates |= candidates
-        self.orders.extend(orders)
-        self.item_facts.extend(item_facts)
-        self.rows.extend(rows)
-        self.skus.extend(map(remap.__getitem__, skus))
+        for chunk in item_facts.chunks():
+            _append(self.item_facts, chunk)
+        for chunk in rows.chunks():
+            _append(self.rows, chunk)
+        for chunk in skus.chunks():
+            _append(self.skus, map(remap.__getitem__, chunk))
 
     def groups(self) -> dict[int, list[int]]:
         """Sequence numbers of the rows of every order that may appear more than once."""

@@ -107,3 +107,30 @@ def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
     batch = tmp_path / "batch.csv"
     make_batch(batch, rows=200)
     assert parallel.plan(open_input(str(batch)), Options(keep_records=True)) is None
+
+
+def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):
+    """Past column.SPILL_ROWS rows the batch index waits on disk: same outputs, flat memory."""
+    from cancelkit import column, pipeline, validate
+
+    batch = tmp_path / "batch.csv"
+    make_batch(batch, rows=3000)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
+    in_memory = outcome(batch, tmp_path, "memory")
+    for module in (column, pipeline, validate):
+        monkeypatch.setattr(module, "SPILL_ROWS", 100)
+    monkeypatch.setattr(pipeline, "_WRITE_BLOCK", 50)
+    monkeypatch.setattr(column, "_CHUNK_ROWS", 64)
+    spilled = []
+    real_spill = column.Column.spill
+
+    def spill(self):
+        spilled.append(len(self.buffer))
+        real_spill(self)
+
+    monkeypatch.setattr(column.Column, "spill", spill)
+    on_disk = outcome(batch, tmp_path, "disk")
+    assert sum(spilled) > 4 * 2000  # four columns, most of the rows moved to disk
+    assert on_disk == in_memory
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # both halves spill, then merge
+    assert outcome(batch, tmp_path, "both") == in_memory

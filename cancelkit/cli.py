@@ -6,10 +6,11 @@ import functools
 import json
 import os
 import sys
+import time
 
 import click
 
-from . import __version__, check, reasons
+from . import __version__, reasons
 from .codes import CODES
 from .errors import CancelkitError
 from .verdict import terminal_summary
@@ -17,8 +18,11 @@ from .verdict import terminal_summary
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
 
 
-def _fail(message: str) -> None:
-    click.echo(f"cancelkit: error: {message}", err=True)
+def _fail(message: str, code: str | None = None) -> None:
+    # one line even when a message quotes a cell holding a line break
+    message = " ".join(message.splitlines())
+    suffix = f" [{code}]" if code else ""
+    click.echo(f"cancelkit: error: {message}{suffix}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -30,9 +34,9 @@ def _guarded(command):
         try:
             return command(*args, **kwargs)
         except CancelkitError as exc:
-            _fail(str(exc))
+            _fail(str(exc), exc.code)
         except ValueError as exc:  # e.g. a report path with an unknown suffix
-            _fail(str(exc))
+            _fail(str(exc), "usage")
 
     return wrapper
 
@@ -90,12 +94,57 @@ def _metric_options(command):
     return gathered
 
 
-def _run_check(inputs, metric: dict, keep: bool, from_review=None):
-    """Run the library's check with the shared options of generate, check and review."""
+def _talk_options(command):
+    """`--quiet` and `--verbose` of generate, check and review."""
+    command = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        help="Also print counts by risk, reason and flag code, and timings.",
+    )(command)
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="Print nothing but errors (no summary)."
+    )(command)
+
+
+def _talk(quiet: bool, verbose: bool) -> str:
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose exclude each other")
+    return "quiet" if quiet else "verbose" if verbose else "normal"
+
+
+class _Progress:
+    """Rows read so far, redrawn in place on stderr (a terminal only; see `_run_check`)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, source: str, row: int) -> None:
+        if os.getpid() != self.pid:
+            return  # the second-half reader of a large file reads in a forked worker
+        elapsed = time.monotonic() - self.start
+        click.echo(f"\r\x1b[Kreading {source}: row {row:,} ({elapsed:.0f} s)", err=True, nl=False)
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _run_check(inputs, metric: dict, keep: bool, from_review=None, talk: str = "normal"):
+    """Run the library's check with the shared options of generate, check and review.
+
+    A progress line is shown while reading when stderr is a terminal (never in pipes or CI)
+    and the input is big enough for the pipeline to report progress (about 65,000 rows).
+    """
+    from .config import build_options
+    from .pipeline import run
+
     if not inputs and not from_review:
         _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
-    return check(
-        list(inputs),
+    options = build_options(
         from_review=from_review,
         sheet=metric["sheet"],
         marketplace=metric["marketplace"],
@@ -106,8 +155,22 @@ def _run_check(inputs, metric: dict, keep: bool, from_review=None):
         orders_reports=list(metric["orders_reports"]),
         ledger=metric["ledger"],
         no_ledger=metric["no_ledger"],
-        keep_records=keep,
+        keep_records=keep or talk == "verbose",  # exact flag counts come from the records
     )
+    progress = _Progress() if talk != "quiet" and sys.stderr.isatty() else None
+    options.progress = progress
+    try:
+        return run(list(inputs), None, options)
+    finally:
+        if progress is not None:
+            progress.clear()
+
+
+def _say_summary(result, talk: str, timings: dict[str, float]) -> None:
+    if talk != "quiet":
+        verbose = talk == "verbose"
+        text = terminal_summary(result, color=_color(), verbose=verbose, timings=timings)
+        click.echo(text, err=True)
 
 
 def _exit_code(result) -> int:
@@ -117,7 +180,8 @@ def _exit_code(result) -> int:
 
 
 def _color() -> bool:
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    # https://no-color.org: a set, non-empty NO_COLOR turns colour off
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,6 +211,13 @@ def cli() -> None:
     type=click.Path(dir_okay=False),
     help="Take only the approved rows of a review workbook (see `cancelkit review`).",
 )
+@click.option(
+    "--max-rows-per-file",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Split the upload into NAME-1.txt, NAME-2.txt, ... of at most N rows each.",
+)
+@_talk_options
 @_guarded
 def generate(
     inputs,
@@ -158,14 +229,21 @@ def generate(
     rejects,
     force,
     from_review,
+    max_rows_per_file,
+    quiet,
+    verbose,
 ) -> None:
     """Validate and assess INPUT files and write the upload file and reports.
 
     \b
     Example:
       cancelkit generate cancellations.csv --orders-7d 4000 --cancels-7d 12
+      cancelkit generate big.csv --max-rows-per-file 20000 --quiet
     """
-    result = _run_check(inputs, metric, bool(json_path), from_review)
+    talk = _talk(quiet, verbose)
+    started = time.perf_counter()
+    result = _run_check(inputs, metric, bool(json_path), from_review, talk)
+    checked = time.perf_counter()
     with result:
         result.write_outputs(
             out_dir,
@@ -174,11 +252,13 @@ def generate(
             json_path=json_path,
             rejects=rejects,
             force=force,
+            max_rows_per_file=max_rows_per_file,
         )
         result.record_in_ledger()
         if json_path == "-":
             click.echo(result.to_json(), nl=False)
-        click.echo(terminal_summary(result, color=_color()), err=True)
+        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
+        _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))
 
 
@@ -188,15 +268,19 @@ def generate(
 @click.option("--report", type=click.Path(dir_okay=False), help="Risk report (.html or .md).")
 @click.option("--json", "json_path", help="JSON report path, or - for stdout.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@_talk_options
 @_guarded
-def check_command(inputs, metric, report, json_path, force) -> None:
+def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
     \b
     Example:
       cancelkit check cancellations.xlsx --orders-7d 4000 --json -
     """
-    result = _run_check(inputs, metric, bool(json_path))
+    talk = _talk(quiet, verbose)
+    started = time.perf_counter()
+    result = _run_check(inputs, metric, bool(json_path), talk=talk)
+    checked = time.perf_counter()
     with result:
         if report:
             result.write_report(report, force=force)
@@ -204,7 +288,8 @@ def check_command(inputs, metric, report, json_path, force) -> None:
             click.echo(result.to_json(), nl=False)
         elif json_path:
             result.to_json(json_path, force=force)
-        click.echo(terminal_summary(result, color=_color()), err=True)
+        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
+        _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))
 
 
@@ -274,8 +359,9 @@ def template_command(output, force) -> None:
     help="Path of the review workbook (.xlsx).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing file.")
+@_talk_options
 @_guarded
-def review_command(inputs, metric, output, force) -> None:
+def review_command(inputs, metric, output, force, quiet, verbose) -> None:
     """Validate and assess INPUT files and write a review workbook in which a person
     approves rows; then `cancelkit generate --from-review` uploads only the approved ones.
 
@@ -283,10 +369,14 @@ def review_command(inputs, metric, output, force) -> None:
     Example:
       cancelkit review cancellations.csv --orders-7d 4000 -o review.xlsx
     """
-    result = _run_check(inputs, metric, True)
+    talk = _talk(quiet, verbose)
+    started = time.perf_counter()
+    result = _run_check(inputs, metric, True, talk=talk)
+    checked = time.perf_counter()
     with result:
         result.write_review(output, force=force)
-        click.echo(terminal_summary(result, color=_color()), err=True)
+        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
+        _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import OutputError
+
+#: atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 characters
+TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+#: a temporary file untouched this long belongs to a killed run: a live writer streams into
+#: its file (every write updates the mtime) and renames it right after the last write
+STALE_AFTER_SECONDS = 60.0
 
 
 def atomic_write(
@@ -58,6 +66,28 @@ def atomic_write(
             os.remove(temp)
         raise
     return path
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete atomic_write temporaries that a killed run left in `folder`; returns them.
+
+    Only names of atomic_write's pattern whose mtime is older than STALE_AFTER_SECONDS go,
+    so the file a concurrent run is writing right now stays.
+    """
+    removed: list[Path] = []
+    limit = time.time() - STALE_AFTER_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed  # no folder yet: nothing left behind
+    for entry in entries:
+        if not TEMPORARY_NAME.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                os.remove(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def _umask() -> int:

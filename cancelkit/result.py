@@ -13,11 +13,12 @@ import json
 import shutil
 import weakref
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
-from . import __version__, spool
+from . import __version__, flatfile, spool
 from .errors import OutputError
-from .outputs import atomic_write, batch_stamp, free_name
+from .outputs import atomic_write, batch_stamp, free_name, remove_stale_temporaries
 from .report import render_report, report_format_for
 from .sources import GUARDED_STARTS
 
@@ -76,11 +77,15 @@ class Result:
         self.market = state["market"]
         self._records_path = state["records_path"]
         self._ledger_rows = state["ledger_rows"]
-        #: the ledger batch id once `record_in_ledger` has run
+        #: the ledger batch id once `record_in_ledger` has run (the first part's, when split)
         self.batch_id: str | None = None
+        #: one ledger batch id per written upload file
+        self.batch_ids: list[str] = []
+        self._max_rows: int | None = None
         self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        self.outputs: dict[str, str | None] = {
+        self.outputs: dict = {
             "flat_file": None,
+            "flat_files": None,
             "rejects": None,
             "report": None,
             "review": None,
@@ -156,14 +161,53 @@ class Result:
         return entry
 
     # -- writers --------------------------------------------------------------------------
-    def write_flat_file(self, path: str | Path, force: bool = False) -> Path:
-        """Write Amazon's Order Cancellation flat file of the accepted rows."""
-        with open(Path(self._workdir) / "flat.txt", "rb") as body:
-            written = atomic_write(
-                path, lambda out: shutil.copyfileobj(body, out, 1 << 20), force=force, mode="wb"
-            )
-        self.outputs["flat_file"] = str(path)
-        return written
+    def flat_file_parts(self, path: str | Path, max_rows: int | None = None) -> list[Path]:
+        """The upload file name(s): `path` itself, or with `max_rows` the numbered parts
+        `NAME-1.txt`, `NAME-2.txt`, ... (at least one, even for no accepted rows)."""
+        path = Path(path)
+        if max_rows is None:
+            return [path]
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be at least 1 (got {max_rows})")
+        count = max(1, -(-self.accepted // max_rows))
+        return [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(1, count + 1)]
+
+    def write_flat_file(
+        self, path: str | Path, force: bool = False, max_rows: int | None = None
+    ) -> Path:
+        """Write Amazon's Order Cancellation flat file of the accepted rows; returns its path.
+
+        With `max_rows`, the rows are split in input order into numbered files of at most
+        that many rows (see `flat_file_parts`), each with the template and header rows and
+        each written atomically; the first part's path is returned and `outputs["flat_files"]`
+        lists them all. Without `force` no part is written when any of them exists.
+        """
+        body_path = Path(self._workdir) / "flat.txt"
+        targets = self.flat_file_parts(path, max_rows)
+        if max_rows is None:
+            with open(body_path, "rb") as body:
+                atomic_write(
+                    path, lambda out: shutil.copyfileobj(body, out, 1 << 20), force=force, mode="wb"
+                )
+        else:
+            if not force:
+                for target in targets:
+                    if target.exists():
+                        raise OutputError(f"{target}: already exists; use --force to replace it")
+            with open(body_path, encoding="ascii", newline="") as body:
+                body.readline()  # the body's own template and header rows
+                body.readline()
+
+                def write_part(out: io.TextIOBase) -> None:
+                    out.write(flatfile.HEADER_LINES)
+                    out.writelines(islice(body, max_rows))
+
+                for target in targets:
+                    atomic_write(target, write_part, force=force, encoding="ascii")
+        self._max_rows = max_rows
+        self.outputs["flat_file"] = str(targets[0])
+        self.outputs["flat_files"] = [str(target) for target in targets]
+        return targets[0]
 
     def iter_rejects(self) -> Iterator[tuple[int, int, list[str], list[tuple]]]:
         """The rejected rows: (source index, row, original cells, problems)."""
@@ -256,17 +300,24 @@ class Result:
         rejects: str | Path | None = None,
         force: bool = False,
         default_report: bool = True,
-    ) -> dict[str, str | None]:
+        max_rows_per_file: int | None = None,
+    ) -> dict:
         """Write what `cancelkit generate` writes.
 
         Files not named go into `out_dir` under names carrying the batch time. The upload
         file is not written when the risk gate trips; the rejects file only when rows were
         rejected (or it is named). Every target is checked before anything is written, so
         a refused overwrite leaves nothing half done. `json_path` "-" means "return it".
+        `max_rows_per_file` splits the upload file into numbered parts (`write_flat_file`).
         """
         folder = Path(out_dir)
+        remove_stale_temporaries(folder)  # what a killed earlier run left behind
         stamp = batch_stamp(self.generated_at.astimezone())
-        stem = free_name(folder, f"cancellations-{stamp}", [".txt", "-report.html", "-rejects.csv"])
+        suffixes = [".txt", "-report.html", "-rejects.csv"]
+        if max_rows_per_file is not None:
+            parts = self.flat_file_parts("x.txt", max_rows_per_file)
+            suffixes += [part.name[1:] for part in parts]  # "-1.txt", "-2.txt", ...
+        stem = free_name(folder, f"cancellations-{stamp}", suffixes)
         plan: dict[str, Path | None] = {
             "flat_file": None if self.gate_tripped() else Path(flat_file or folder / f"{stem}.txt"),
             "rejects": Path(rejects)
@@ -277,14 +328,17 @@ class Result:
             else (folder / f"{stem}-report.html" if default_report else None),
         }
         json_target = Path(json_path) if json_path and str(json_path) != "-" else None
+        flat_parts = []
+        if plan["flat_file"] is not None:
+            flat_parts = self.flat_file_parts(plan["flat_file"], max_rows_per_file)
         if not force:
-            for target in [*plan.values(), json_target]:
+            for target in [*flat_parts, plan["rejects"], plan["report"], json_target]:
                 if target is not None and target.exists():
                     raise OutputError(f"{target}: already exists; use --force to replace it")
         if plan["report"] is not None:
             report_format_for(plan["report"])  # an unknown suffix fails before any write
         if plan["flat_file"] is not None:
-            self.write_flat_file(plan["flat_file"], force=force)
+            self.write_flat_file(plan["flat_file"], force=force, max_rows=max_rows_per_file)
         if plan["rejects"] is not None:
             self.write_rejects(plan["rejects"], force=force)
         if plan["report"] is not None:
@@ -297,12 +351,17 @@ class Result:
 
     def record_in_ledger(self) -> str | None:
         """Record the written upload file and its rows as a new batch in the ledger (one
-        transaction); returns the batch id, or None without a ledger or upload file."""
+        transaction); returns the batch id, or None without a ledger or upload file.
+
+        An upload split into parts is recorded as one batch per part (Amazon's processing
+        report numbers records per uploaded file), in part order; `batch_ids` lists them
+        and the first part's id is returned."""
         path, flat_file = self.options.ledger, self.outputs["flat_file"]
         if path is None or flat_file is None:
             return None
         from .ledger import Ledger
 
+        parts = self.outputs["flat_files"] or [flat_file]
         meta = {
             "created_at": self.generated_at,
             "marketplace": self.market.code,
@@ -315,8 +374,23 @@ class Result:
             "inputs": self.inputs,
             "flat_file": flat_file,
         }
+        rows = self._ledger_rows()
+        self.batch_ids = []
         with Ledger.open(path) as ledger:
-            self.batch_id = ledger.record_batch(meta, self._ledger_rows())
+            if len(parts) == 1:
+                self.batch_ids.append(ledger.record_batch(meta, rows))
+            else:
+                for number, part in enumerate(parts, start=1):
+                    options = {
+                        **meta["options"],
+                        "max_rows_per_file": self._max_rows,
+                        "part": f"{number}/{len(parts)}",
+                    }
+                    part_meta = {**meta, "options": options, "flat_file": part}
+                    self.batch_ids.append(
+                        ledger.record_batch(part_meta, islice(rows, self._max_rows))
+                    )
+        self.batch_id = self.batch_ids[0]
         return self.batch_id
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:

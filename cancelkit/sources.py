@@ -14,9 +14,11 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,33 @@ WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 _SNIFF_BYTES = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+#: Limits on untrusted workbooks: python-calamine holds a whole sheet in memory, so what it
+#: is handed is bounded first (see `check_xlsx_archive`). Read at call time, so a caller
+#: may pass its own `Limits`.
+MAX_XLSX_BYTES = 200 * 1024 * 1024  # uncompressed size of all parts of an xlsx
+MAX_ROWS = 5_000_000  # data rows per sheet
+MAX_COLUMNS = 1_000  # columns of a sheet, or of a CSV header row
+# A sheet of 50,000 rows, even identical ones, packs 10-12x; deflate's ceiling is ~1000x.
+MAX_COMPRESSION_RATIO = 200
+# Ratios are only judged on parts this big: a tiny part of zeros compresses absurdly well.
+_RATIO_FLOOR = 1 << 20
+# How far into an XML part its prolog (where a DOCTYPE must stand) may reach.
+_PROLOG_BYTES = 1 << 16
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+#: non-blank rows searched for the header when row 1 is a title
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits for one read; defaults are the module constants at the time of the call."""
+
+    max_xlsx_bytes: int = field(default_factory=lambda: MAX_XLSX_BYTES)
+    max_rows: int = field(default_factory=lambda: MAX_ROWS)
+    max_columns: int = field(default_factory=lambda: MAX_COLUMNS)
+
+
 # The OWASP guard our own CSV outputs put before a value a spreadsheet would run as a formula.
 GUARD = "'"
 GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -85,13 +114,17 @@ class Table:
                 first = self.headers[self.fields[key]]
                 raise InputError(
                     f"{self.source}: columns '{first}' and '{name}' both give the "
-                    f"{columns.DISPLAY.get(key, key)}; keep one of them"
+                    f"{columns.DISPLAY.get(key, key)}; keep one of them",
+                    code="duplicate_column",
                 )
             self.fields[key] = index
         if columns.REQUIRED not in self.fields:
             found = ", ".join(repr(h) for h in self.headers if h) or "none"
             raise InputError(
-                f"{self.source}: no order-id column in the header row; columns found: {found}"
+                f"{self.source}: no order-id column in the header row; columns found: {found}; "
+                f"row {self.header_row} (the first non-blank row) must be the header, or one "
+                f"of the first {HEADER_SEARCH_ROWS} non-blank rows when a title stands above it",
+                code="no_order_id_column",
             )
 
 
@@ -113,7 +146,9 @@ def _detect_encoding(head: bytes, source: str) -> str:
             return "utf-16-le"
         if even_nul > 0.3 * half and odd_nul < 0.05 * half:
             return "utf-16-be"
-        raise InputError(f"{source}: binary data (NUL bytes), not a CSV or text file")
+        raise InputError(
+            f"{source}: binary data (NUL bytes), not a CSV or text file", code="file_binary"
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,11 +173,12 @@ def _refuse_empty_or_ole(head: bytes, source: str) -> None:
     """Refuse what no reader can use: an empty file, or an OLE container (an old .xls or a
     password-protected workbook)."""
     if not head:
-        raise InputError(f"{source}: the file is empty")
+        raise InputError(f"{source}: the file is empty", code="file_empty")
     if head.startswith(_OLE_MAGIC):
         raise InputError(
             f"{source}: an old .xls or password-protected Excel file; save it as .xlsx "
-            "without a password, or as CSV"
+            "without a password, or as CSV",
+            code="ole_workbook",
         )
 
 
@@ -151,14 +187,16 @@ def _check_signature(head: bytes, source: str, suffix: str) -> None:
     if head.startswith(_ZIP_MAGIC):
         raise InputError(
             f"{source}: this is a zip/Excel workbook, not a text file; name it .xlsx "
-            "or save it from Excel as CSV"
+            "or save it from Excel as CSV",
+            code="zip_not_text",
         )
     if head.startswith(b"%PDF"):
-        raise InputError(f"{source}: a PDF document, not a CSV/TSV or xlsx file")
+        raise InputError(f"{source}: a PDF document, not a CSV/TSV or xlsx file", code="pdf")
 
 
-def read_text(path: str, stdin=None) -> Table:
+def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     """A CSV/TSV table from a path, or from standard input when path is '-'."""
+    limits = limits or Limits()
     source = "<stdin>" if path == "-" else path
     spool = None
     if path == "-":
@@ -168,18 +206,20 @@ def read_text(path: str, stdin=None) -> Table:
             shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
         spool = path = copy.name
     elif os.path.isdir(path):
-        raise InputError(f"{source}: is a folder, not a file")
+        raise InputError(f"{source}: is a folder, not a file", code="is_folder")
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by Table.close
         head = raw.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+        raise InputError(
+            f"{source}: cannot read ({exc.strerror or exc})", code="unreadable"
+        ) from exc
     try:
         _check_signature(head, source, Path(path).suffix.lower())
         encoding = _detect_encoding(head, source)
         sample = head.decode(encoding, errors="ignore")
         if _looks_binary(sample):
-            raise InputError(f"{source}: binary data, not a CSV or text file")
+            raise InputError(f"{source}: binary data, not a CSV or text file", code="file_binary")
         raw.seek(0)
     except (InputError, OSError):
         raw.close()
@@ -192,10 +232,11 @@ def read_text(path: str, stdin=None) -> Table:
         errors = "strict"
     text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
     lines = sample.lstrip("\ufeff").splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    if first.startswith(TEMPLATE_TYPE) and len(lines) > 1:
-        first = next((line for line in lines[1:] if line.strip()), "")
-    delimiter = _sniff_delimiter(first)
+    candidates = [line for line in lines if line.strip() and not line.startswith(TEMPLATE_TYPE)]
+    candidates = candidates[:HEADER_SEARCH_ROWS]
+    # the header may stand under a title; its separator is the one that counts
+    first = next((line for line in candidates if _names_order_id(line)), "")
+    delimiter = _sniff_delimiter(first or (candidates[0] if candidates else ""))
     reader = csv.reader(text, delimiter=delimiter)
     rows = enumerate(reader, start=1)
 
@@ -203,13 +244,15 @@ def read_text(path: str, stdin=None) -> Table:
         if isinstance(exc, UnicodeDecodeError):
             return InputError(
                 f"{source}: row {number}: bytes that are not {encoding} ({exc.reason}); the "
-                "file mixes encodings; save it again as CSV UTF-8"
+                "file mixes encodings; save it again as CSV UTF-8",
+                code="mixed_encoding",
             )
-        return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})")
+        return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})", code="csv_parse")
 
     read_errors = (UnicodeDecodeError, csv.Error)
     try:
         header_row, headers = _first_header(rows, source)
+        _check_width(len(headers), source, limits)
     except read_errors as exc:
         raw.close()
         raise explain(exc, 1) from exc
@@ -218,7 +261,7 @@ def read_text(path: str, stdin=None) -> Table:
         raise
 
     def reopen() -> Table:
-        table = read_text(path)
+        table = read_text(path, limits=limits)
         table.source = source
         return table
 
@@ -240,14 +283,32 @@ def read_text(path: str, stdin=None) -> Table:
     return table
 
 
+def _names_order_id(line: str) -> bool:
+    return any(
+        columns.field_of(unguard(part.strip().strip('"'))) == columns.REQUIRED
+        for delimiter in ("\t", ";", ",")
+        for part in line.split(delimiter)
+    )
+
+
 def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tuple[int, list[str]]:
+    """The header: the first non-blank row, unless a title stands above the table; then the
+    first of the next non-blank rows that names an order-id column. Rows keep their numbers."""
+    candidates: list[tuple[int, list[str]]] = []
     for number, cells in rows:
         if _is_blank(cells):
             continue
         if cells[0].lstrip("\ufeff").startswith(TEMPLATE_TYPE):
             continue  # Amazon's template row above the real header
-        return number, cells
-    raise InputError(f"{source}: the file is empty (no header row)")
+        names = (unguard(c.strip().lstrip("\ufeff")) for c in cells)
+        if any(columns.field_of(name) == columns.REQUIRED for name in names):
+            return number, cells
+        candidates.append((number, cells))
+        if len(candidates) == HEADER_SEARCH_ROWS:
+            break
+    if candidates:
+        return candidates[0]  # Table says there is no order-id column
+    raise InputError(f"{source}: the file is empty (no header row)", code="file_empty")
 
 
 def _cell_text(value) -> str:
@@ -269,23 +330,99 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def read_workbook(path: str, sheet: str | None = None) -> Table:
-    """A table from the first sheet (or the named one) of an xlsx workbook."""
+def _check_width(width: int, source: str, limits: Limits) -> None:
+    if width > limits.max_columns:
+        raise InputError(
+            f"{source}: {width:,} columns, over the limit of {limits.max_columns:,}; delete the "
+            "unused columns (or cells far to the right) and save again",
+            code="too_many_columns",
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB"
+
+
+def check_xlsx_archive(path: str, source: str, limits: Limits | None = None) -> None:
+    """Refuse an xlsx before any XML parser sees it: over the unpacked size limit, a zip
+    bomb (a part that unpacks far beyond any real sheet), or a DOCTYPE/ENTITY declaration
+    (the entity-expansion bomb; Excel never writes one)."""
+    limits = limits or Limits()
+    try:
+        archive = zipfile.ZipFile(path)
+    except Exception as exc:  # a hostile zip fails in many ways (BadZipFile, struct, zlib)
+        raise InputError(
+            f"{source}: cannot read the workbook (damaged or truncated zip: {exc})",
+            code="workbook_unreadable",
+        ) from exc
+    with archive:
+        parts = archive.infolist()
+        total = sum(part.file_size for part in parts)
+        if total > limits.max_xlsx_bytes:
+            raise InputError(
+                f"{source}: the workbook unpacks to {_megabytes(total)}, over the limit of "
+                f"{_megabytes(limits.max_xlsx_bytes)}; split it or save it as CSV",
+                code="xlsx_too_large",
+            )
+        for part in parts:
+            ratio = part.file_size / max(part.compress_size, 1)
+            if part.file_size > _RATIO_FLOOR and ratio > MAX_COMPRESSION_RATIO:
+                raise InputError(
+                    f"{source}: part '{part.filename}' unpacks to {ratio:,.0f} times its packed "
+                    "size, the mark of a zip bomb; not read",
+                    code="zip_bomb",
+                )
+        for part in parts:
+            if part.filename.lower().endswith((".xml", ".rels", ".vml")):
+                _refuse_dtd(archive, part, source)
+
+
+def _refuse_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo, source: str) -> None:
+    try:
+        with archive.open(part) as stream:
+            prolog = stream.read(_PROLOG_BYTES)
+    except Exception as exc:  # zlib.error, an encrypted part (RuntimeError), a bad CRC, ...
+        raise InputError(
+            f"{source}: cannot read the workbook (part '{part.filename}': {exc})",
+            code="workbook_unreadable",
+        ) from exc
+    # NULs out, so a UTF-16 part is searched too
+    prolog = prolog.replace(b"\x00", b"")
+    root = _ROOT_ELEMENT.search(prolog)
+    if root is None and len(prolog) < _PROLOG_BYTES // 2:
+        return  # a short part with no element at all: nothing to expand
+    head = prolog[: root.start()] if root else prolog
+    if root is None or _DTD.search(head):
+        raise InputError(
+            f"{source}: part '{part.filename}' declares a DOCTYPE or XML entities (the "
+            "pattern of an entity-expansion bomb; Excel never writes one); not read",
+            code="xml_entities",
+        )
+
+
+def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = None) -> Table:
+    """A table from the first sheet (or the named one) of an xlsx workbook. The workbook is
+    read, never run: formulas give their cached values, macros are ignored."""
     from python_calamine import CalamineWorkbook
 
+    limits = limits or Limits()
     source = path
     if os.path.isdir(path):
-        raise InputError(f"{source}: is a folder, not a file")
+        raise InputError(f"{source}: is a folder, not a file", code="is_folder")
     try:
         with open(path, "rb") as stream:
             head = stream.read(8)
     except OSError as exc:
-        raise InputError(f"{source}: cannot open ({exc.strerror or exc})") from exc
+        raise InputError(
+            f"{source}: cannot open ({exc.strerror or exc})", code="unreadable"
+        ) from exc
     _refuse_empty_or_ole(head, source)
     if not head.startswith(_ZIP_MAGIC):
         raise InputError(
-            f"{source}: not an xlsx workbook (no zip signature); if it is a CSV file, name it .csv"
+            f"{source}: not an xlsx workbook (no zip signature); if it is a CSV file, name it .csv",
+            code="not_xlsx",
         )
+    check_xlsx_archive(path, source, limits)
     try:
         workbook = CalamineWorkbook.from_path(path)
         names = workbook.sheet_names
@@ -295,15 +432,33 @@ def read_workbook(path: str, sheet: str | None = None) -> Table:
             chosen = workbook.get_sheet_by_name(sheet)
         else:
             raise InputError(
-                f"{source}: no sheet named '{sheet}'; sheets: {', '.join(names) or 'none'}"
+                f"{source}: no sheet named '{sheet}'; sheets: {', '.join(names) or 'none'}",
+                code="no_such_sheet",
+            )
+        # the sheet's extent from A1 (`end` is the last used cell, 0-based), as read below
+        height, width = (chosen.end[0] + 1, chosen.end[1] + 1) if chosen.end else (0, 0)
+        _check_width(width, source, limits)
+        if height > limits.max_rows + 1:
+            raise InputError(
+                f"{source}: {height:,} rows in the sheet, over the limit of "
+                f"{limits.max_rows:,} data rows; split it into several files",
+                code="too_many_rows",
             )
         raw_rows = chosen.to_python(skip_empty_area=False)
     except InputError:
         raise
     except Exception as exc:  # calamine raises its own error types for broken files
-        raise InputError(f"{source}: cannot read the workbook ({exc})") from exc
+        raise InputError(
+            f"{source}: cannot read the workbook ({exc})", code="workbook_unreadable"
+        ) from exc
 
     rows = enumerate(([_cell_text(v) for v in values] for values in raw_rows), start=1)
+    if not raw_rows and len(names) > 1:
+        raise InputError(
+            f"{source}: the sheet '{chosen.name}' is empty; name the sheet to read with "
+            f"--sheet (sheets: {', '.join(names)})",
+            code="sheet_empty",
+        )
     header_row, headers = _first_header(rows, source)
     digest_value = _file_sha256(path)
     return Table(
@@ -312,7 +467,7 @@ def read_workbook(path: str, sheet: str | None = None) -> Table:
         rows,
         path=path,
         digest=lambda: digest_value,
-        reopen=lambda: read_workbook(path, sheet),
+        reopen=lambda: read_workbook(path, sheet, limits),
         header_row=header_row,
     )
 
@@ -330,7 +485,7 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
     sequences whose first item is the header row (e.g. openpyxl `values_only` rows)."""
     kept = list(rows)  # kept so a few rows can be looked up again for the rejects file
     if not kept:
-        raise InputError(f"{source}: no rows given")
+        raise InputError(f"{source}: no rows given", code="no_data_rows")
     first = kept[0]
     if isinstance(first, Mapping):
         # the union of every row's keys, in order of first appearance
@@ -360,22 +515,28 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
     return table
 
 
-def open_input(path: str, sheet: str | None = None, stdin=None) -> Table:
+def open_input(
+    path: str, sheet: str | None = None, stdin=None, limits: Limits | None = None
+) -> Table:
     """Open one input by its kind: '-' is CSV on stdin, .xlsx/.xlsm a workbook, else text."""
     if path == "-":
-        return read_text(path, stdin=stdin)
+        return read_text(path, stdin=stdin, limits=limits)
     suffix = Path(path).suffix.lower()
     if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file", code="file_not_found")
     if suffix in WORKBOOK_SUFFIXES:
-        return read_workbook(path, sheet)
+        return read_workbook(path, sheet, limits)
     if suffix == ".xls":
-        raise InputError(f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV")
+        raise InputError(
+            f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV",
+            code="ole_workbook",
+        )
     if suffix not in TEXT_SUFFIXES:
         raise InputError(
-            f"{path}: unsupported file type '{suffix}'; give a .csv, .tsv, .txt or .xlsx file"
+            f"{path}: unsupported file type '{suffix}'; give a .csv, .tsv, .txt or .xlsx file",
+            code="unsupported_type",
         )
-    return read_text(path)
+    return read_text(path, limits=limits)
 
 
 def remove_spool(table: Table) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from . import __version__, policy
 from .codes import CODES
 
@@ -133,8 +135,36 @@ _COLORS = {"ok": "\x1b[32m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 _RESET = "\x1b[0m"
 
 
-def terminal_summary(result, color: bool = False) -> str:
-    """The short human summary printed on stderr."""
+def flag_counts(result) -> dict[str, int] | None:
+    """How many records carry each flag code, most frequent first; None when the run did
+    not keep its records (see `keep_records`)."""
+    if result._records_path is None:
+        return None
+    counts: Counter = Counter()
+    for record in result.iter_records():
+        counts.update(flag["code"] for flag in record["flags"])
+    return dict(counts.most_common())
+
+
+def _verbose_lines(result, timings: dict[str, float] | None) -> list[str]:
+    summary = result.summary
+    lines = ["risk: " + ", ".join(f"{level} {n}" for level, n in summary["risk"].items())]
+    lines += [f"  reason {reason}: {n}" for reason, n in summary["by_reason"].items()]
+    counts = flag_counts(result)
+    if counts is None:
+        lines += [f"  flag {code}" for code in result._flag_codes]
+    else:
+        lines += [f"  flag {code}: {n}" for code, n in counts.items()]
+    if timings:
+        lines.append("time: " + ", ".join(f"{step} {sec:.2f} s" for step, sec in timings.items()))
+    return lines
+
+
+def terminal_summary(
+    result, color: bool = False, verbose: bool = False, timings: dict[str, float] | None = None
+) -> str:
+    """The short human summary printed on stderr; `verbose` adds the counts by risk level,
+    reason and flag code, and the `timings` (step name -> seconds)."""
     summary, metrics = result.summary, result.metrics
     found = verdict(result)
     lines = []
@@ -171,9 +201,19 @@ def terminal_summary(result, color: bool = False) -> str:
     state = gate(result)
     if state["tripped"]:
         lines.append(f"risk gate --fail-on {state['fail_on']} tripped: {state['reason']}")
+    if verbose:
+        lines += _verbose_lines(result, timings)
+    parts = result.outputs.get("flat_files") or []
     for name, path in result.outputs.items():
-        if path:
+        if name == "flat_file" and len(parts) > 1:
+            lines.append(f"flat files: {len(parts)} parts, {parts[0]} ... {parts[-1]}")
+        elif path and name != "flat_files":
             lines.append(f"{name.replace('_', ' ')}: {path}")
-    if result.batch_id:
-        lines.append(f"ledger batch: {result.batch_id} ({result.options.ledger})")
+    batch_ids = result.batch_ids or ([result.batch_id] if result.batch_id else [])
+    if len(batch_ids) > 1:
+        lines.append(
+            f"ledger batches: {', '.join(batch_ids)} (one per part; {result.options.ledger})"
+        )
+    elif batch_ids:
+        lines.append(f"ledger batch: {batch_ids[0]} ({result.options.ledger})")
     return "\n".join(lines)

@@ -159,6 +159,7 @@ def test_check_json_to_stdout_and_to_a_file(workdir):
     assert_schema_v1(document)
     assert document["outputs"] == {
         "flat_file": None,
+        "flat_files": None,
         "rejects": None,
         "report": None,
         "review": None,

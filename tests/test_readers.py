@@ -258,8 +258,11 @@ def test_missing_order_id_column_names_the_columns_found(tmp_path):
     with pytest.raises(InputError) as caught:
         sources.open_input(str(path))
     assert str(caught.value) == (
-        f"{path}: no order-id column in the header row; columns found: 'sku', 'reason', 'item'"
+        f"{path}: no order-id column in the header row; columns found: 'sku', 'reason', 'item'; "
+        "row 1 (the first non-blank row) must be the header, or one of the first 10 non-blank "
+        "rows when a title stands above it"
     )
+    assert caught.value.code == "no_order_id_column"
 
 
 def test_two_columns_for_one_field_is_unusable():

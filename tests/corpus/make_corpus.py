@@ -1,0 +1,374 @@
+"""The bad-input corpus: hostile and broken files for tests/test_corpus.py.
+
+`python tests/corpus/make_corpus.py` writes the small cases (COMMITTED) into this folder;
+they are committed and the test checks they still match this script byte for byte. The big
+ones (AT_TEST_TIME: a 10 MB line, zip bombs, a folder, a missing file) are made by the test
+in its tmp_path. Workbooks are written part by part with zipfile, with a fixed timestamp,
+so every run gives the same bytes and each case carries exactly the XML it is about.
+"""
+
+from __future__ import annotations
+
+import codecs
+import random
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADER = ("order-id", "cancellation-reason-code", "amazon-order-item-code")
+GOOD = [
+    ("113-4728391-2038475", "NoInventory", "62845173920562"),
+    ("112-3348201-5569047", "NoInventory", "51938274610385"),
+    ("114-2093847-1029384", "", ""),
+]
+_STAMP = (2026, 11, 26, 0, 0, 0)
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+# -- text files --------------------------------------------------------------------------
+
+
+def csv_text(rows, delimiter: str = ",", newline: str = "\r\n") -> str:
+    return "".join(delimiter.join(row) + newline for row in rows)
+
+
+def good_csv(encoding: str = "utf-8", bom: bytes = b"") -> bytes:
+    return bom + csv_text([HEADER, *GOOD]).encode(encoding)
+
+
+def _rows_with(order_ids, items=None) -> bytes:
+    items = items or ["62845173920562"] * len(order_ids)
+    rows = [(oid, "NoInventory", item) for oid, item in zip(order_ids, items)]
+    return csv_text([HEADER, *rows]).encode("utf-8")
+
+
+def mixed_encodings() -> bytes:
+    """UTF-8 with an accent early on, a Windows-1252 byte far past the sniffed sample."""
+    lines = [",".join((*HEADER, "note")), ",".join((*GOOD[0], "café"))]
+    lines += [f"114-2093847-{n:07d},NoInventory,6284517392{n:04d},ok" for n in range(2000)]
+    tail = "112-3348201-5569047,,,caf\xe9\r\n".encode("cp1252")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8") + tail
+
+
+def binary_garbage() -> bytes:
+    return random.Random(6).randbytes(4096)
+
+
+def nul_bytes() -> bytes:
+    return good_csv().replace(b"-", b"-\x00")
+
+
+def wide_csv(columns: int = 1500) -> bytes:
+    header = list(HEADER) + [f"extra-{n}" for n in range(columns - len(HEADER))]
+    row = list(GOOD[0]) + [""] * (columns - len(HEADER))
+    return csv_text([header, row]).encode("utf-8")
+
+
+# -- workbooks ---------------------------------------------------------------------------
+
+
+def column_letters(index: int) -> str:
+    """1 -> A, 16384 -> XFD."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cell(ref: str, value) -> str:
+    """A cell: str (inline string), int/float (number), ("date", serial) (date style),
+    ("formula", text, cached) (a formula with its cached value; cached None: none saved)."""
+    if isinstance(value, tuple) and value[0] == "date":
+        return f'<c r="{ref}" s="1"><v>{value[1]}</v></c>'
+    if isinstance(value, tuple) and value[0] == "formula":
+        _, formula, cached = value
+        if cached is None:
+            return f'<c r="{ref}"><f>{_escape(formula)}</f></c>'
+        if isinstance(cached, str):
+            return f'<c r="{ref}" t="str"><f>{_escape(formula)}</f><v>{_escape(cached)}</v></c>'
+        return f'<c r="{ref}"><f>{_escape(formula)}</f><v>{cached}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
+
+
+def sheet_xml(rows, *, hidden=(), merged=(), far_cell: int | None = None, prolog="") -> str:
+    body = []
+    for number, row in enumerate(rows, start=1):
+        cells = "".join(
+            _cell(f"{column_letters(i)}{number}", v) for i, v in enumerate(row, 1) if v != ""
+        )
+        if far_cell and number == 1:
+            cells += _cell(f"{column_letters(far_cell)}1", "stray")
+        flag = ' hidden="1"' if number in hidden else ""
+        body.append(f'<row r="{number}"{flag}>{cells}</row>')
+    merge = ""
+    if merged:
+        refs = "".join(f'<mergeCell ref="{ref}"/>' for ref in merged)
+        merge = f'<mergeCells count="{len(merged)}">{refs}</mergeCells>'
+    return (
+        f'{_XML_DECL}{prolog}<worksheet xmlns="{_MAIN}"><sheetData>{"".join(body)}</sheetData>'
+        f"{merge}</worksheet>"
+    )
+
+
+_STYLES = (
+    f'{_XML_DECL}<styleSheet xmlns="{_MAIN}"><fonts count="1"><font/></fonts>'
+    '<fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+    '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/>'
+    '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'
+)
+
+
+def xlsx(sheets, *, macros: bool = False, extra: dict[str, bytes] | None = None) -> bytes:
+    """A workbook from {sheet name: sheet XML}; `macros` adds a vbaProject.bin (xlsm)."""
+    main_type = (
+        "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+        if macros
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    )
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for n in range(1, len(sheets) + 1)
+    )
+    types = (
+        f'{_XML_DECL}<Types xmlns="{_PKG}/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main_type}"/>{overrides}'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.styles+xml"/></Types>'
+    )
+    root_rels = (
+        f'{_XML_DECL}<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" '
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    entries = "".join(
+        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in enumerate(sheets, start=1)
+    )
+    workbook = (
+        f'{_XML_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}</sheets>'
+        "</workbook>"
+    )
+    rels = [
+        f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, len(sheets) + 1)
+    ]
+    rels.append(f'<Relationship Id="rIdS" Type="{_REL}/styles" Target="styles.xml"/>')
+    if macros:
+        rels.append(
+            '<Relationship Id="rIdV" Type="http://schemas.microsoft.com/office/2006/'
+            'relationships/vbaProject" Target="vbaProject.bin"/>'
+        )
+    workbook_rels = (
+        f'{_XML_DECL}<Relationships xmlns="{_PKG}/relationships">{"".join(rels)}</Relationships>'
+    )
+    parts = {
+        "[Content_Types].xml": types,
+        "_rels/.rels": root_rels,
+        "xl/workbook.xml": workbook,
+        "xl/_rels/workbook.xml.rels": workbook_rels,
+        "xl/styles.xml": _STYLES,
+    }
+    for n, xml in enumerate(sheets.values(), start=1):
+        parts[f"xl/worksheets/sheet{n}.xml"] = xml
+    if macros:
+        # an OLE container as Excel stores the VBA project; never opened by cancelkit
+        parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"Attribute VB_Name" * 8
+    parts.update(extra or {})
+    return zip_bytes(parts)
+
+
+def zip_bytes(parts: dict[str, str | bytes]) -> bytes:
+    from io import BytesIO
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            info = zipfile.ZipInfo(name, date_time=_STAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def book(rows, **sheet_options) -> bytes:
+    return xlsx({"Cancellations": sheet_xml(rows, **sheet_options)})
+
+
+def good_book(**options) -> bytes:
+    return book([HEADER, *GOOD], **options)
+
+
+_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
+        for n in range(1, 10)
+    )
+    + "]>\n"
+)
+
+
+def entity_bomb() -> bytes:
+    """Billion laughs in the sheet: 10^9 'lol's if a parser expands &lol9;."""
+    rows = [HEADER, (GOOD[0][0], "&lol9;", GOOD[0][2])]
+    xml = sheet_xml(rows, prolog=_LAUGHS).replace("&amp;lol9;", "&lol9;")
+    return xlsx({"Cancellations": xml})
+
+
+def external_entity() -> bytes:
+    """XXE: a shared string that would pull in a local file."""
+    strings = (
+        f'{_XML_DECL}<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f'<sst xmlns="{_MAIN}" count="1" uniqueCount="1"><si><t>&xxe;</t></si></sst>'
+    )
+    return xlsx(
+        {"Cancellations": sheet_xml([HEADER, *GOOD])}, extra={"xl/sharedStrings.xml": strings}
+    )
+
+
+def ratio_bomb() -> bytes:
+    """A 40 MB sheet part of spaces that packs into a few KB: under the size limit, but no
+    real sheet compresses a thousandfold."""
+    xml = sheet_xml([HEADER, GOOD[0]]).replace("<sheetData>", "<sheetData>" + " " * (40 << 20))
+    return xlsx({"Cancellations": xml})
+
+
+COMMITTED: dict[str, Callable[[], bytes]] = {
+    "empty.csv": lambda: b"",
+    "bom-only.csv": lambda: codecs.BOM_UTF8,
+    "blank-lines.csv": lambda: b"\r\n   \r\n,,\r\n",
+    "header-only.csv": lambda: csv_text([HEADER]).encode(),
+    "header-and-blank-rows.csv": lambda: csv_text([HEADER, ("", "", ""), ("", "", "")]).encode(),
+    "binary-garbage.csv": binary_garbage,
+    "nul-bytes.csv": nul_bytes,
+    "unbalanced-quotes.csv": lambda: (
+        csv_text([HEADER, GOOD[0]])
+        + '112-3348201-5569047,"NoInventory,51938274610385\r\n'
+        + csv_text(GOOD[2:])
+    ).encode(),
+    "mixed-separators.csv": lambda: (";".join(HEADER) + "\r\n" + csv_text(GOOD, ",")).encode(),
+    "mixed-encodings.csv": mixed_encodings,
+    "utf16le-no-bom.csv": lambda: good_csv("utf-16-le"),
+    "utf16be-no-bom.csv": lambda: good_csv("utf-16-be"),
+    "utf8-bom-semicolon.csv": lambda: codecs.BOM_UTF8 + csv_text([HEADER, *GOOD], ";").encode(),
+    "windows-1252.csv": lambda: csv_text(
+        [(*HEADER, "note"), (*GOOD[0], "Müller café")], ";"
+    ).encode("cp1252"),
+    "csv-saved-as.xlsx": good_csv,
+    "xlsx-saved-as.csv": good_book,
+    "truncated.xlsx": lambda: good_book()[:700],
+    "not-a-workbook.xlsx": lambda: zip_bytes({"word/document.xml": "<document/>"}),
+    "password-protected.xlsx": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+    "old-excel.xls": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+    "pdf-saved-as.csv": lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+    "report.pdf": lambda: b"%PDF-1.7\n",
+    "entity-bomb.xlsx": entity_bomb,
+    "external-entity.xlsx": external_entity,
+    "ratio-bomb.xlsx": ratio_bomb,
+    "macros.xlsm": lambda: xlsx({"Cancellations": sheet_xml([HEADER, *GOOD])}, macros=True),
+    "columns-16384.xlsx": lambda: good_book(far_cell=16384),
+    "columns-1500.csv": wide_csv,
+    "formulas.xlsx": lambda: book(
+        [
+            HEADER,
+            (("formula", 'CONCAT("113-","4728391-2038475")', GOOD[0][0]), *GOOD[0][1:]),
+            (GOOD[1][0], ("formula", 'IF(1,"NoInventory","")', "NoInventory"), GOOD[1][2]),
+            (GOOD[2][0], "", ""),
+        ]
+    ),
+    "formula-without-cached-value.xlsx": lambda: book(
+        [HEADER, (("formula", 'CONCAT("113-","4728391-2038475")', None), *GOOD[0][1:])]
+    ),
+    "merged-cells.xlsx": lambda: book(
+        [HEADER, GOOD[0], (GOOD[1][0], "", GOOD[1][2])], merged=["B2:B3"]
+    ),
+    "hidden-rows.xlsx": lambda: good_book(hidden=(3,)),
+    "dates-as-ids.xlsx": lambda: book([HEADER, (("date", 46352), "NoInventory", GOOD[0][2])]),
+    "dates-as-ids.csv": lambda: _rows_with(["2026-11-26", "11/26/2026"]),
+    "ids-with-letters.csv": lambda: _rows_with(["113-47283A1-2038475", "ABC-4728391-2038475"]),
+    "arabic-indic-digits.csv": lambda: _rows_with(["١١٣-٤٧٢٨٣٩١-٢٠٣٨٤٧٥"]),
+    "fullwidth-digits.csv": lambda: _rows_with(["１１３-４７２８３９１-２０３８４７５"]),
+    "negative-numbers.xlsx": lambda: book([HEADER, (-1134728391, "NoInventory", -62845173920562)]),
+    "huge-numbers.xlsx": lambda: book([HEADER, (1e300, "NoInventory", 6.2845173920562e300)]),
+    "scientific-item-code.csv": lambda: _rows_with([GOOD[0][0]], ["6.28452E+13"]),
+    "formula-text-in-id.csv": lambda: _rows_with(["=1134728391+2038475"]),
+    "duplicate-headers.csv": lambda: csv_text([("order-id", "order-id"), GOOD[0][:2]]).encode(),
+    "duplicate-header-aliases.xlsx": lambda: book(
+        [("Order ID", "amazon-order-id", "reason"), (GOOD[0][0], GOOD[0][0], "NoInventory")]
+    ),
+    "title-row1-header-row3.csv": lambda: (
+        "Cancellations for November;;\r\n;;\r\n" + csv_text([HEADER, *GOOD], ";")
+    ).encode(),
+    "title-row1-header-row3.xlsx": lambda: book(
+        [("Cancellations for November",), (), HEADER, *GOOD], merged=["A1:C1"]
+    ),
+    "no-header-row.csv": lambda: csv_text(GOOD).encode(),
+    "title-then-no-header.xlsx": lambda: book([("Cancellations",), ("sku", "reason")]),
+    "empty-first-sheet.xlsx": lambda: xlsx(
+        {"Blank": sheet_xml([]), "Cancellations": sheet_xml([HEADER, *GOOD])}
+    ),
+    "header-only.xlsx": lambda: book([HEADER]),
+    "newline-in-quoted-note.csv": lambda: (
+        ",".join((*HEADER, "note")) + "\r\n" + ",".join(GOOD[0]) + ',"first line\r\nsecond"\r\n'
+    ).encode(),
+    "amazon-template-rows.txt": lambda: (
+        "TemplateType=OrderCancellation\tVersion=1.0/1.0.3\tThis row for Amazon.com use "
+        "only.  Do not modify or delete.\r\n" + csv_text([HEADER, *GOOD], "\t")
+    ).encode(),
+}
+
+
+def ten_mb_line(path: Path) -> None:
+    path.write_bytes(b"order-id" + b"x" * (10 << 20))
+
+
+def _bytes_file(content: bytes):
+    from io import BytesIO
+
+    return BytesIO(content)
+
+
+def size_bomb(path: Path) -> None:
+    """210 MB of XML (over the 200 MB limit) in a file of about 1 MB."""
+    source = zipfile.ZipFile(_bytes_file(good_book()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, source.read(info))
+        with archive.open("xl/worksheets/padding.xml", "w", force_zip64=True) as part:
+            chunk = b" " * (1 << 20)
+            for _ in range(210):
+                part.write(chunk)
+
+
+AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
+    "ten-mb-single-line.csv": ten_mb_line,
+    "huge-field.csv": lambda p: p.write_bytes(
+        csv_text([(*HEADER, "note"), (*GOOD[0], "x" * 200_000)]).encode()
+    ),
+    "size-bomb.xlsx": size_bomb,
+    "folder.csv": lambda p: p.mkdir(),
+    "missing.csv": lambda p: None,
+}
+
+
+def main(folder: Path = HERE) -> None:
+    for name, make in COMMITTED.items():
+        (folder / name).write_bytes(make())
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -1,0 +1,165 @@
+"""Every writer of `generate` under SIGKILL.
+
+`cancelkit generate` runs on a big batch and is killed at seeded random moments spread over
+its run (reading, validating and each writer). After every kill, each file in the output
+folder is either absent or complete: the flat file parses to the full run's rows, the report
+ends with `</html>`, the JSON report loads with the full summary, the rejects file has every
+rejected row. The next normal run then removes the temporaries the kills left behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cancelkit import flatfile
+from cancelkit.outputs import STALE_AFTER_SECONDS, TEMPORARY_NAME, remove_stale_temporaries
+
+ROWS = 50_000
+KILLS = 16
+SEED = int(os.environ.get("CANCELKIT_CRASH_SEED", "20261126"))
+
+
+def big_input(path: Path) -> Path:
+    """ROWS rows, one in 50 with an unknown reason (so a rejects file is written)."""
+    with open(path, "w", encoding="ascii", newline="") as out:
+        out.write("order-id,cancellation-reason-code,amazon-order-item-code,sku\r\n")
+        for n in range(ROWS):
+            reason = "NoInventory" if n % 50 else "NoSuchReason"
+            out.write(f"112-{n:07d}-{n * 7 % 9999991:07d},{reason},{n:014d},SKU-{n % 97}\r\n")
+    return path
+
+
+def generate(source: Path, out_dir: Path) -> subprocess.Popen:
+    args = ["generate", source, "--out-dir", out_dir, "--no-ledger"]
+    args += ["--json", out_dir / "r.json", "--force"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "cancelkit", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if TEMPORARY_NAME.fullmatch(p.name)]
+
+
+def assert_complete(folder: Path, full: dict, checked: set | None = None) -> dict[str, int]:
+    """Every output in the folder is complete and valid; returns how many of each kind.
+    Files in `checked` (by name, size and mtime) were checked before and are skipped."""
+    kinds = {"flat": 0, "report": 0, "json": 0, "rejects": 0}
+    for path in folder.iterdir():
+        name = path.name
+        if TEMPORARY_NAME.fullmatch(name):
+            continue  # a killed writer's temporary: never under an output's name
+        stat = path.stat()
+        if checked is not None:
+            if (name, stat.st_size, stat.st_mtime_ns) in checked:
+                continue
+            checked.add((name, stat.st_size, stat.st_mtime_ns))
+        if name == "r.json":
+            document = json.loads(path.read_text(encoding="utf-8"))
+            assert document["summary"] == full["summary"], name
+            assert len(document["records"]) == ROWS, name
+            kinds["json"] += 1
+        elif name.endswith("-report.html"):
+            assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), name
+            kinds["report"] += 1
+        elif name.endswith("-rejects.csv"):
+            with open(path, encoding="utf-8-sig", newline="") as stream:
+                rows = list(csv.DictReader(stream))
+            assert len(rows) == full["summary"]["rejected"], name
+            assert rows[-1]["cancelkit-error-codes"], name
+            kinds["rejects"] += 1
+        elif name.endswith(".txt"):
+            assert sum(1 for _ in flatfile.parse(path)) == full["summary"]["accepted"], name
+            kinds["flat"] += 1
+        else:
+            raise AssertionError(f"unexpected file {name}")
+    return kinds
+
+
+@pytest.mark.slow
+def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_path):
+    source = big_input(tmp_path / "batch.csv")
+    reference = tmp_path / "reference"
+    began = time.perf_counter()
+    full = generate(source, reference)
+    assert full.wait(timeout=120) == 1, full.stderr.read().decode()  # 1: rows were rejected
+    duration = time.perf_counter() - began
+    print(f"full run {duration:.1f} s")
+    full_json = json.loads((reference / "r.json").read_text(encoding="utf-8"))
+    assert assert_complete(reference, full_json) == {
+        "flat": 1,
+        "report": 1,
+        "json": 1,
+        "rejects": 1,
+    }
+
+    out = tmp_path / "out"
+    rng = random.Random(SEED)
+    killed = 0
+    checked: set = set()
+    mid_write: set[str] = set()  # the outputs some kill interrupted while being written
+    for attempt in range(KILLS):
+        # spread over the run; the first ~20% is interpreter start-up and imports
+        delay = duration * (0.2 + 0.85 * (attempt + rng.random()) / KILLS)
+        process = generate(source, out)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            killed += 1
+        else:
+            assert process.returncode == 1, process.stderr.read().decode()
+        if out.exists():
+            assert_complete(out, full_json, checked)
+            mid_write.update(p.name.split(".")[1].rsplit("-", 1)[-1] for p in temporaries(out))
+    assert killed >= KILLS * 2 // 3, "most runs must be killed, not finish first"
+
+    # the temporaries the kills left are stale by now (their mtime is set back instead of
+    # waiting); one that a concurrent run is writing this moment is young and must stay
+    old = time.time() - STALE_AFTER_SECONDS - 5
+    for path in temporaries(out):
+        os.utime(path, (old, old))
+    live = out / ".r.json.abcd1234.tmp"
+    live.write_text("{", encoding="utf-8")
+    last = generate(source, out)
+    assert last.wait(timeout=120) == 1, last.stderr.read().decode()
+    assert temporaries(out) == [live]
+    live.unlink()
+    kinds = assert_complete(out, full_json)
+    assert kinds["json"] == 1 and kinds["flat"] >= 1 and kinds["report"] >= 1
+    print(f"kills {killed}/{KILLS}, killed while writing {sorted(mid_write)}, left {kinds}")
+
+
+def test_remove_stale_temporaries_takes_only_old_files_of_atomic_writes_pattern(tmp_path):
+    old = time.time() - STALE_AFTER_SECONDS - 1
+    names = {
+        ".upload.txt.k2j_9xq1.tmp": True,  # atomic_write's, stale
+        ".r.json.abcdefgh.tmp": False,  # atomic_write's, but being written now
+        "upload.txt": False,  # an output
+        ".upload.txt.tmp": False,  # not mkstemp's 8 characters
+        "notes.abcdefgh.tmp": False,  # not hidden: not ours
+    }
+    for name, stale in names.items():
+        (tmp_path / name).write_text("x", encoding="utf-8")
+        if stale or name != ".r.json.abcdefgh.tmp":
+            os.utime(tmp_path / name, (old, old))
+    removed = remove_stale_temporaries(tmp_path)
+    assert [p.name for p in removed] == [".upload.txt.k2j_9xq1.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        n for n, s in names.items() if not s
+    )
+    assert remove_stale_temporaries(tmp_path / "missing") == []

@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -293,6 +294,21 @@ def _insert_sql(rows: int) -> str:
     return f"INSERT INTO batch_rows (batch_id, {_ROW_COLUMNS}) VALUES " + ", ".join(groups)
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. Two runs creating the same new ledger at once can make
+    this pragma fail as busy at once, without SQLite's busy handler: wait and retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Ledger:
     """An open ledger. Use `Ledger.open(path)`, ideally as a context manager."""
 
@@ -327,7 +343,7 @@ class Ledger:
         try:
             with ledger._errors():
                 db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-                db.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")  # durable against crashes in WAL mode
                 db.execute("PRAGMA foreign_keys = ON")
                 db.execute("PRAGMA journal_size_limit = 67108864")

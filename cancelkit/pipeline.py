@@ -125,9 +125,11 @@ def open_tables(
             remove_spool(table)
         raise
     if not tables:
-        raise InputError("no input given: name a CSV/TSV/xlsx file, '-' for stdin, or rows")
+        raise InputError(
+            "no input given: name a CSV/TSV/xlsx file, '-' for stdin, or rows", code="no_input"
+        )
     if len({t.source for t in tables}) < len(tables):
-        raise InputError("the same input is named twice")
+        raise InputError("the same input is named twice", code="input_twice")
     return tables
 
 
@@ -381,7 +383,9 @@ def _run(tables: list[Table], options: Options, market, workdir: str, enricher, 
             finally:
                 table.close()
             if input_rows == 0:
-                raise InputError(f"{table.source}: no data rows below the header row")
+                raise InputError(
+                    f"{table.source}: no data rows below the header row", code="no_data_rows"
+                )
             inputs.append({"path": table.source, "sha256": table.digest(), "rows": input_rows})
     finally:
         collector.close()

@@ -20,7 +20,7 @@ from corpus import make_corpus
 from cancelkit import flatfile, sources
 
 # pipeline.py raises "no data rows below the header row" without a code of its own yet
-NO_DATA_ROWS = "input_unusable"
+NO_DATA_ROWS = "no_data_rows"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .pipeline import Options
+from .sources import Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +26,10 @@ CONFIG_KEYS = {
     "fail_on": str,
     "sheet": str,
     "ledger": str,
+    # limits for reading inputs (see sources.Limits)
+    "max_xlsx_bytes": int,
+    "max_rows": int,
+    "max_columns": int,
 }
 FAIL_ON = ("none", "medium", "high")
 
@@ -109,4 +114,17 @@ def build_options(
         from_review=str(from_review) if from_review else None,
         orders_reports=[str(p) for p in orders_reports or []],
         ledger=str(ledger_path) if ledger_path else None,
+        limits=_limits(settings),
     )
+
+
+def _limits(settings: dict) -> Limits | None:
+    """The input size limits the config file sets (None: the defaults)."""
+    names = ("max_xlsx_bytes", "max_rows", "max_columns")
+    given = {key: settings[key] for key in names if key in settings}
+    if not given:
+        return None
+    for key, value in given.items():
+        if value <= 0:
+            raise ConfigError(f"{settings.get('_path')}: '{key}' must be a positive number")
+    return Limits(**given)

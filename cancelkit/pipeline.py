@@ -23,7 +23,7 @@ from .enrich import Enricher
 from .errors import InputError
 from .impact import is_true
 from .result import Result, record_dict
-from .sources import Table, open_input, read_rows, remove_spool
+from .sources import Limits, Table, open_input, read_rows, remove_spool
 from .validate import (
     _FLAT_CODES,
     COUNTING,
@@ -61,6 +61,8 @@ class Options:
     orders_reports: list[str] = field(default_factory=list)
     #: the ledger file (None: no ledger); read here, written by `generate` only
     ledger: str | None = None
+    #: size limits for reading inputs (None: the defaults of sources.py)
+    limits: Limits | None = None
     #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
     #: progress line); a large file's second half calls it from the parallel reader's worker
     progress: Callable[[str, int], None] | None = None
@@ -109,11 +111,15 @@ def load_context(options: Options, market) -> tuple[Enricher, History]:
 
 
 def open_tables(
-    paths: Sequence[str], rows: Iterable | None, sheet: str | None, review: str | None = None
+    paths: Sequence[str],
+    rows: Iterable | None,
+    sheet: str | None,
+    review: str | None = None,
+    limits: Limits | None = None,
 ) -> list[Table]:
     tables = []
     try:
-        tables.extend(open_input(str(p), sheet) for p in paths)
+        tables.extend(open_input(str(p), sheet, limits=limits) for p in paths)
         if rows is not None:
             tables.append(read_rows(rows))
         if review is not None:
@@ -142,7 +148,7 @@ def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Option
     options = options or Options()
     market = policy.marketplace(options.marketplace, options.policy_overrides)
     enricher, history = load_context(options, market)
-    tables = open_tables(paths, rows, options.sheet, options.from_review)
+    tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
     workdir = tempfile.mkdtemp(prefix="cancelkit-")
     try:
         return _run(tables, options, market, workdir, enricher, history)

@@ -386,3 +386,13 @@ def test_terminal_summary_plain_and_coloured(batch):
     assert "rate before 0.00% -> after 1.00%" in plain
     coloured = terminal_summary(result, color=True)
     assert "\x1b[33m" in coloured  # the warning verdict in amber
+
+
+def test_config_sets_input_limits(tmp_path, batch):
+    config = write(tmp_path / "limits.toml", "max_columns = 3\n")
+    outcome = CliRunner().invoke(cli, ["check", str(batch), "--config", str(config)])
+    assert outcome.exit_code == 2
+    assert "[too_many_columns]" in outcome.stderr
+    bad = write(tmp_path / "bad-limits.toml", "max_rows = 0\n")
+    with pytest.raises(cancelkit.ConfigError, match="max_rows"):
+        cancelkit.check(str(batch), config=str(bad))

@@ -225,6 +225,13 @@ CODES: dict[str, Code] = {
             "The row gave a SKU; the item code was taken from the order report.",
         ),
         Code(
+            "formula_cell",
+            "note",
+            "Value from a formula",
+            "A cell of this row held a formula. cancelkit used the value the spreadsheet last "
+            "calculated and never runs formulas; check that value is what you meant.",
+        ),
+        Code(
             "reason_mapped",
             "note",
             "Reason spelling mapped",

@@ -21,6 +21,7 @@ from . import flatfile, impact, parallel, policy, spool
 from .column import SPILL_ROWS
 from .enrich import Enricher
 from .errors import InputError
+from .fields import Flag
 from .impact import is_true
 from .result import Result, record_dict
 from .sources import Limits, Table, open_input, read_rows, remove_spool
@@ -225,7 +226,9 @@ class _Collector:
         # the model's own patterns) checks the whole output line. A table with order-state
         # columns sends every row through the per-record rules.
         enricher = self.enricher
-        fast = is_fast(table) and enricher.report is None
+        # rows with formula cells are noted on the record path; such workbooks are small
+        formula_rows = table.formula_rows
+        fast = is_fast(table) and enricher.report is None and not formula_rows
         ledger_orders = enricher.ledger_orders  # rows of these orders take the record path
         if enricher.report is not None:
             validate.resolver = enricher.resolve_item
@@ -321,6 +324,15 @@ class _Collector:
                     reported = number
                     progress(table.source, number)
                 record = validate(number, cells)
+                if formula_rows and number in formula_rows:
+                    columns = ", ".join(f"{letter}{number}" for letter in formula_rows[number])
+                    record.flags.append(
+                        Flag(
+                            "formula_cell",
+                            f"cell(s) {columns} held a formula: its last calculated value was "
+                            "used, never evaluated",
+                        )
+                    )
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
                 if record.status == "accepted":

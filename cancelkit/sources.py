@@ -12,6 +12,7 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import html
 import io
 import os
 import re
@@ -98,6 +99,8 @@ class Table:
     close: Callable[[], None] = lambda: None
     #: the row number of the header row (data rows follow it)
     header_row: int = 1
+    #: for workbooks: row number -> columns whose cell held a formula (cached value used)
+    formula_rows: dict[int, list[str]] = field(default_factory=dict)
     #: for text files: how they are decoded and split
     encoding: str | None = None
     delimiter: str | None = None
@@ -461,7 +464,7 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
         )
     header_row, headers = _first_header(rows, source)
     digest_value = _file_sha256(path)
-    return Table(
+    table = Table(
         source,
         headers,
         rows,
@@ -470,6 +473,54 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
         reopen=lambda: read_workbook(path, sheet, limits),
         header_row=header_row,
     )
+    table.formula_rows = formula_cells(path, chosen.name)
+    return table
+
+
+_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+# A cell whose first child is a formula (CT_Cell lists f before v): <c r="B2" ...><f ...>
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*><f[ >/]')
+
+
+def formula_cells(path: str, sheet_name: str) -> dict[int, list[str]]:
+    """Row number -> column letters of the cells of a sheet that hold a formula.
+
+    The reader uses their cached values and never evaluates anything; this only lets the
+    records say so. Best effort: a workbook laid out otherwise gives {}.
+    """
+    found: dict[int, list[str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = archive.read("xl/workbook.xml")
+            rels = archive.read("xl/_rels/workbook.xml.rels")
+            wanted = sheet_name.encode()
+            rel_id = next(
+                (
+                    rid
+                    for name, rid in _SHEET_ENTRY.findall(workbook)
+                    if html.unescape(name.decode()).encode() == wanted
+                ),
+                None,
+            )
+            target = next((t for rid, t in _RELATIONSHIP.findall(rels) if rid == rel_id), None)
+            if target is None:
+                return found
+            part = target.decode().lstrip("/")
+            part = part if part.startswith("xl/") else f"xl/{part}"
+            with archive.open(part) as stream:
+                tail = b""
+                seen: set[tuple[bytes, bytes]] = set()
+                for chunk in iter(lambda: stream.read(1 << 22), b""):
+                    block = tail + chunk
+                    for column, row in _FORMULA_CELL.findall(block):
+                        if (column, row) not in seen:
+                            seen.add((column, row))
+                            found.setdefault(int(row), []).append(column.decode())
+                    tail = block[-512:]
+    except Exception:  # the archive was checked already; anything odd only loses the flag
+        return {}
+    return found
 
 
 def _file_sha256(path: str) -> str:

@@ -39,6 +39,7 @@ def plan(table, options) -> Split | None:
         or getattr(table, "encoding", None) not in _SPLITTABLE_ENCODINGS
         or options.keep_records
         or (os.cpu_count() or 1) < 2
+        or "fork" not in multiprocessing.get_all_start_methods()  # e.g. Windows
         or not is_fast(table)
     ):
         return None

@@ -19,6 +19,13 @@ SPILL_ROWS = 1 << 20
 _CHUNK_ROWS = 1 << 18
 
 
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows has no pread
+    return os.read(fd, size)
+
+
 class Column:
     """Integers of one array typecode; `buffer` is the part in memory (append to it)."""
 
@@ -58,9 +65,9 @@ class Column:
         if seq >= self.spilled:
             return self.buffer[seq - self.spilled]
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         size = self.buffer.itemsize
-        return array(self.typecode, os.pread(self._fd, size, seq * size))[0]
+        return array(self.typecode, _read_at(self._fd, size, seq * size))[0]
 
     def chunks(self) -> Iterator[array]:
         """The values in order, as arrays: the file's chunks, then the buffer."""

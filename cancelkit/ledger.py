@@ -17,7 +17,6 @@ later or confirmed, so regenerating after a fix is never blocked.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import secrets
@@ -249,14 +248,12 @@ def _window(now: dt.datetime | str | None, days: float) -> tuple[str, str]:
 
 
 def _file_sha256(path: str) -> str | None:
-    sha = hashlib.sha256()
+    from .sources import file_sha256
+
     try:
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                sha.update(block)
+        return file_sha256(path)
     except OSError:
         return None
-    return sha.hexdigest()
 
 
 # -- the ledger ---------------------------------------------------------------------------

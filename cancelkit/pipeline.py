@@ -24,7 +24,7 @@ from .errors import InputError
 from .fields import Flag
 from .impact import is_true
 from .result import Result, record_dict
-from .sources import Limits, Table, open_input, read_rows, remove_spool
+from .sources import Limits, Table, is_blank, open_input, read_rows, remove_spool
 from .validate import (
     _FLAT_CODES,
     COUNTING,
@@ -140,10 +140,6 @@ def open_tables(
     return tables
 
 
-def _is_blank(cells: list[str]) -> bool:
-    return not any(c.strip() for c in cells)
-
-
 def run(paths: Sequence[str] = (), rows: Iterable | None = None, options: Options | None = None):
     """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
     options = options or Options()
@@ -255,7 +251,7 @@ class _Collector:
                 if len(cells) < width:
                     cells.extend([""] * (width - len(cells)))
                 order_id = cells[i_order]
-                if not order_id and _is_blank(cells):
+                if not order_id and is_blank(cells):
                     continue  # the usual blank row; one of spaces is caught below
                 if fast:
                     reason = cells[i_reason]
@@ -318,7 +314,7 @@ class _Collector:
                             if keep:
                                 dump(records_spool, entry)
                         continue
-                if _is_blank(cells):
+                if is_blank(cells):
                     continue
                 if progress is not None and number - reported >= PROGRESS_ROWS:
                     reported = number

@@ -131,7 +131,8 @@ class Table:
             )
 
 
-def _is_blank(cells: list[str]) -> bool:
+def is_blank(cells: list[str]) -> bool:
+    """Whether a row has no visible value (blank rows are skipped, not counted)."""
     return not any(c.strip() for c in cells)
 
 
@@ -273,7 +274,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         headers,
         rows,
         path=None if path == "-" else path,
-        digest=lambda: _file_sha256(path),
+        digest=lambda: file_sha256(path),
         reopen=reopen,
         read_errors=read_errors,
         explain=explain,
@@ -299,7 +300,7 @@ def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tuple[i
     first of the next non-blank rows that names an order-id column. Rows keep their numbers."""
     candidates: list[tuple[int, list[str]]] = []
     for number, cells in rows:
-        if _is_blank(cells):
+        if is_blank(cells):
             continue
         if cells[0].lstrip("\ufeff").startswith(TEMPLATE_TYPE):
             continue  # Amazon's template row above the real header
@@ -463,7 +464,7 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
             code="sheet_empty",
         )
     header_row, headers = _first_header(rows, source)
-    digest_value = _file_sha256(path)
+    digest_value = file_sha256(path)
     table = Table(
         source,
         headers,
@@ -523,7 +524,8 @@ def formula_cells(path: str, sheet_name: str) -> dict[int, list[str]]:
     return found
 
 
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
+    """The sha256 of a file's bytes, as hex."""
     sha = hashlib.sha256()
     with open(path, "rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):

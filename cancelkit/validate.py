@@ -15,7 +15,7 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import compress, count
 
-from . import reasons
+from . import columns, reasons
 from .column import SPILL_ROWS, Column
 from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
 from .policy import RISK_LEVELS
@@ -163,7 +163,7 @@ class RowValidator:
                 notes,
             )
             for code, name, value, message in problems:
-                column = self.header_of.get(name) or _DISPLAY.get(name, name)
+                column = self.header_of.get(name) or columns.DISPLAY.get(name, name)
                 record.errors.append(Problem(code, column, value, message))
             return record
         return Record(
@@ -179,12 +179,6 @@ class RowValidator:
             notes,
         )
 
-
-_DISPLAY = {
-    "order_id": "order-id",
-    "amazon_order_item_code": "amazon-order-item-code",
-    "reason": "cancellation-reason-code",
-}
 
 # A bitmap of order-id hashes finds orders seen more than once with 16 MB for any batch
 # size; only those candidates are grouped exactly at the end.

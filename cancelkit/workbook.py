@@ -20,7 +20,7 @@ from . import __version__, reasons
 from .errors import InputError, OutputError
 from .impact import is_true, project_rate
 from .outputs import atomic_write
-from .sources import Table, _cell_text, _file_sha256
+from .sources import Table, _cell_text, file_sha256
 
 #: identifies the layout of the review workbook; bump it when the Review columns change
 FORMAT_ID = "cancelkit-review/1"
@@ -643,7 +643,7 @@ def read_review(path: str | Path) -> Table:
                 "to upload"
             )
 
-    digest = _file_sha256(source)
+    digest = file_sha256(source)
     table = Table(
         source,
         headers,

@@ -33,8 +33,8 @@ def check(
     ledger; `Result.record_in_ledger()` records a written upload file.
     Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
     """
-    from .config import build_options
-    from .pipeline import run
+    from .options import build_options
+    from .pipeline.run import run
 
     if path_or_paths is None:
         paths: list[str] = []

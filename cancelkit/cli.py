@@ -10,10 +10,11 @@ import time
 
 import click
 
-from . import __version__, reasons
+from . import __version__
+from .amazon import reasons
 from .codes import CODES
 from .errors import CancelkitError
-from .verdict import terminal_summary
+from .write.verdict import terminal_summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
 
@@ -139,8 +140,8 @@ def _run_check(inputs, metric: dict, keep: bool, from_review=None, talk: str = "
     A progress line is shown while reading when stderr is a terminal (never in pipes or CI)
     and the input is big enough for the pipeline to report progress (about 65,000 rows).
     """
-    from .config import build_options
-    from .pipeline import run
+    from .options import build_options
+    from .pipeline.run import run
 
     if not inputs and not from_review:
         _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
@@ -342,7 +343,7 @@ def template_command(output, force) -> None:
     Example:
       cancelkit template -o cancellations.xlsx
     """
-    from .workbook import write_template
+    from .write.workbook import write_template
 
     write_template(output, force=force)
     click.echo(f"template: {output}", err=True)
@@ -409,7 +410,8 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     Example:
       cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
     """
-    from . import ledger, reconcile
+    from .ledger import reconcile
+    from .ledger import store as ledger
 
     if retry_path and os.path.exists(retry_path) and not force:
         _fail(f"{retry_path}: already exists; use --force to replace it")
@@ -438,7 +440,7 @@ def confirm_command(batch_id, ledger_path) -> None:
     Example:
       cancelkit confirm
     """
-    from . import ledger
+    from .ledger import store as ledger
 
     with ledger.Ledger.open(ledger.resolve_path(ledger_path), create=False) as book:
         batch = book.resolve_batch(batch_id)
@@ -458,7 +460,7 @@ def history_command(days, ledger_path, as_json) -> None:
     Example:
       cancelkit history --days 30
     """
-    from . import ledger
+    from .ledger import store as ledger
 
     path = ledger.resolve_path(ledger_path)
     batches = []

@@ -13,7 +13,7 @@ import pytest
 from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, assert_schema_v1
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 
 CLEAN_TOTALS = {"input_rows": 12, "accepted": 12, "rejected": 0, "duplicates": 0, "orders": 11}
 MESSY_TOTALS = {"input_rows": 23, "accepted": 11, "rejected": 11, "duplicates": 1, "orders": 10}

@@ -23,7 +23,8 @@ from conftest import (
 )
 
 import cancelkit
-from cancelkit import flatfile, sources
+from cancelkit.amazon import flatfile
+from cancelkit.read import tables as sources
 
 GOOD_HEADER = "order-id,cancellation-reason-code,amazon-order-item-code"
 GOOD_ROW = "113-4728391-2038475,NoInventory,62845173920562"

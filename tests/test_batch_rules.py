@@ -8,7 +8,7 @@ import csv
 from conftest import MESSY
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 
 HEADER = ("order-id", "cancellation-reason-code", "amazon-order-item-code", "sku")
 A = "113-4728391-2038475"

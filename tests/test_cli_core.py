@@ -27,7 +27,7 @@ from conftest import (
 )
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 
 STAMPED = re.compile(r"cancellations-(\d{8}-\d{6})(-\d+)?(\.txt|-report\.html|-rejects\.csv)")
 

@@ -14,7 +14,7 @@ from conftest import CLEAN, MESSY, ROOT, assert_one_line_error, invoke, run_cli
 
 import cancelkit
 from cancelkit import cli as cli_module
-from cancelkit.pipeline import PROGRESS_ROWS, Options, run
+from cancelkit.pipeline.run import PROGRESS_ROWS, Options, run
 
 COMMANDS = ("generate", "check", "review", "template", "reconcile", "confirm", "history", "reasons")
 
@@ -62,7 +62,7 @@ def test_verbose_adds_counts_by_flag_code_and_timings(workdir):
     run = invoke("check", MESSY, "--verbose")
     assert run.exit_code == normal.exit_code == 1
     with cancelkit.check(MESSY, no_ledger=True) as result:
-        from cancelkit.verdict import flag_counts
+        from cancelkit.write.verdict import flag_counts
 
         counts = flag_counts(result)
         by_reason = result.summary["by_reason"]

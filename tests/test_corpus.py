@@ -17,7 +17,8 @@ import pytest
 from conftest import OUTPUT_NAME, Run, assert_one_line_error, invoke, run_cli
 from corpus import make_corpus
 
-from cancelkit import flatfile, sources
+from cancelkit.amazon import flatfile
+from cancelkit.read import tables as sources
 
 # pipeline.py raises "no data rows below the header row" without a code of its own yet
 NO_DATA_ROWS = "no_data_rows"
@@ -31,7 +32,7 @@ class Case:
     #: the row numbers of the records, when the case is about them
     rows: tuple[int, ...] | None = None
     args: tuple[str, ...] = ()
-    #: lowered limits (module constants of cancelkit.sources) for this case
+    #: lowered limits (module constants of cancelkit.read.tables) for this case
     limits: dict = field(default_factory=dict)
     #: run in a real `python -m cancelkit` process instead of click's CliRunner
     process: bool = False

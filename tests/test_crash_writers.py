@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from cancelkit import flatfile
-from cancelkit.outputs import STALE_AFTER_SECONDS, TEMPORARY_NAME, remove_stale_temporaries
+from cancelkit.amazon import flatfile
+from cancelkit.write.files import STALE_AFTER_SECONDS, TEMPORARY_NAME, remove_stale_temporaries
 
 ROWS = 50_000
 KILLS = 16

@@ -19,7 +19,7 @@ from conftest import (
 )
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 
 BATCH_CODES = {"conflicting_reasons", "whole_order_conflict"}
 

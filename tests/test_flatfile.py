@@ -9,9 +9,9 @@ import pytest
 from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, expected_table, normalised
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 from cancelkit.errors import InputError
-from cancelkit.outputs import atomic_write
+from cancelkit.write.files import atomic_write
 
 
 def test_format_constants():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cancelkit
-from cancelkit.sources import formula_cells
+from cancelkit.read.tables import formula_cells
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -12,7 +12,7 @@ from conftest import CLEAN, FIXTURES, MESSY, STATE
 
 import cancelkit
 from cancelkit.cli import cli
-from cancelkit.ledger import Ledger
+from cancelkit.ledger.store import Ledger
 
 UNSHIPPED = FIXTURES / "unshipped-orders.txt"
 ORDER_REPORT = FIXTURES / "order-report.txt"

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import cancelkit
-from cancelkit import impact, policy
+from cancelkit.amazon import policy
+from cancelkit.assess import impact
 from cancelkit.cli import cli
 from cancelkit.codes import CODES
 
@@ -370,7 +371,7 @@ def test_config_policy_override_and_errors(tmp_path, batch):
 def test_reasons_command_lists_every_code_with_its_effect():
     outcome = CliRunner().invoke(cli, ["reasons"])
     assert outcome.exit_code == 0
-    for reason in cancelkit.reasons.CATALOGUE:
+    for reason in cancelkit.amazon.reasons.CATALOGUE:
         assert reason.code in outcome.output
     assert "Does not count when the buyer requested" in outcome.output
     as_json = CliRunner().invoke(cli, ["reasons", "--json"])
@@ -378,7 +379,7 @@ def test_reasons_command_lists_every_code_with_its_effect():
 
 
 def test_terminal_summary_plain_and_coloured(batch):
-    from cancelkit.verdict import terminal_summary
+    from cancelkit.write.verdict import terminal_summary
 
     result = cancelkit.check(str(batch), orders_in_window=100)
     plain = terminal_summary(result, color=False)

@@ -13,8 +13,8 @@ import pytest
 from conftest import assert_one_line_error, invoke
 
 import cancelkit
-from cancelkit import ledger as ledger_module
-from cancelkit.ledger import Ledger, LedgerError, check_row
+from cancelkit.ledger import store as ledger_module
+from cancelkit.ledger.store import Ledger, LedgerError, check_row
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cancelkit.ledger import Ledger
+from cancelkit.ledger.store import Ledger
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ SEED = int(os.environ.get("CANCELKIT_CRASH_SEED", "20261126"))
 # Records ROUNDS batches of the same orders, so each batch supersedes the one before it.
 RECORDER = """
 import sys
-from cancelkit.ledger import Ledger
+from cancelkit.ledger.store import Ledger
 
 path, rows, rounds, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 start_at = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0

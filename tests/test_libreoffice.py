@@ -17,7 +17,7 @@ import pytest
 from test_workbook import COL, INJECTIONS, write_injection_batch
 
 import cancelkit
-from cancelkit.workbook import REVIEW_HEADER, write_template
+from cancelkit.write.workbook import REVIEW_HEADER, write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

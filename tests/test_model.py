@@ -7,8 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 import cancelkit
-from cancelkit import codes, reasons
-from cancelkit.model import CancellationRecord, validate_fields
+from cancelkit import codes
+from cancelkit.amazon import reasons
+from cancelkit.validate.model import CancellationRecord, validate_fields
 
 ORDER = "113-4728391-2038475"
 ITEM = "62845173920562"

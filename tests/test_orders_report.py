@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from cancelkit import orders_report
+from cancelkit.enrich import orders_report
 from cancelkit.errors import InputError
 
 UNSHIPPED = FIXTURES / "unshipped-orders.txt"

@@ -7,7 +7,7 @@ import random
 import pytest
 
 import cancelkit
-from cancelkit import parallel
+from cancelkit.pipeline import parallel
 
 REASONS = ["NoInventory", "BuyerCanceled", "GeneralAdjustment", "ShippingAddressUndeliverable"]
 
@@ -71,8 +71,8 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
     one_pass = outcome(batch, tmp_path, "one")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    from cancelkit.pipeline import Options
-    from cancelkit.sources import open_input
+    from cancelkit.pipeline.run import Options
+    from cancelkit.read.tables import open_input
 
     assert parallel.plan(open_input(str(batch)), Options(keep_records=False)) is not None
     two_halves = outcome(batch, tmp_path, "two")
@@ -90,8 +90,8 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
     ],
 )
 def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkeypatch, content):
-    from cancelkit.pipeline import Options
-    from cancelkit.sources import open_input
+    from cancelkit.pipeline.run import Options
+    from cancelkit.read.tables import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     path = tmp_path / "batch.csv"
@@ -100,8 +100,8 @@ def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkey
 
 
 def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
-    from cancelkit.pipeline import Options
-    from cancelkit.sources import open_input
+    from cancelkit.pipeline.run import Options
+    from cancelkit.read.tables import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     batch = tmp_path / "batch.csv"
@@ -111,7 +111,9 @@ def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
 
 def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):
     """Past column.SPILL_ROWS rows the batch index waits on disk: same outputs, flat memory."""
-    from cancelkit import column, pipeline, validate
+    from cancelkit.pipeline import run as pipeline
+    from cancelkit.validate import rows as validate
+    from cancelkit.validate import spill as column
 
     batch = tmp_path / "batch.csv"
     make_batch(batch, rows=3000)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import cancelkit
-from cancelkit import flatfile
-from cancelkit.result import Result
-from cancelkit.sources import unguard
+from cancelkit.amazon import flatfile
+from cancelkit.read.tables import unguard
+from cancelkit.write.result import Result
 
 BATCH_EXAMPLES = 300
 BYTES_EXAMPLES = 300

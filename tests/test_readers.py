@@ -14,8 +14,9 @@ import pytest
 from conftest import CLEAN, MESSY, NUMERIC
 
 import cancelkit
-from cancelkit import flatfile, sources
+from cancelkit.amazon import flatfile
 from cancelkit.errors import InputError
+from cancelkit.read import tables as sources
 
 HEADER = ["order-id", "cancellation-reason-code", "amazon-order-item-code", "note"]
 ROWS = [

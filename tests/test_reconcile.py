@@ -11,9 +11,9 @@ import pytest
 from conftest import CLEAN, FIXTURES, assert_one_line_error, invoke
 
 import cancelkit
-from cancelkit import reconcile
 from cancelkit.errors import InputError
-from cancelkit.ledger import Ledger
+from cancelkit.ledger import reconcile
+from cancelkit.ledger.store import Ledger
 
 SUCCESS = FIXTURES / "processing-report-success.txt"
 ERRORS = FIXTURES / "processing-report-errors.txt"

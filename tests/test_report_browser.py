@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cancelkit.report import render_report
+from cancelkit.write.report import render_report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

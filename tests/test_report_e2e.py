@@ -136,7 +136,7 @@ def test_templates_render_from_an_installed_wheel(tmp_path, hostile_batch):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run(
-        [str(python), "-c", "import cancelkit.report as r; print(r.templates_dir())"],
+        [str(python), "-c", "import cancelkit.write.report as r; print(r.templates_dir())"],
         cwd=elsewhere,
         env=env,
         capture_output=True,

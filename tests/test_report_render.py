@@ -9,7 +9,7 @@ from pathlib import Path
 import markupsafe
 import pytest
 
-from cancelkit.report import (
+from cancelkit.write.report import (
     md,
     md_code,
     pct,

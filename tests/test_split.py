@@ -7,9 +7,9 @@ import pytest
 from conftest import CLEAN, HEADER_ROW, MESSY, TEMPLATE_ROW, assert_one_line_error, invoke
 
 import cancelkit
-from cancelkit import flatfile
+from cancelkit.amazon import flatfile
 from cancelkit.errors import OutputError
-from cancelkit.ledger import Ledger
+from cancelkit.ledger.store import Ledger
 
 
 def _data_rows(path) -> list[bytes]:

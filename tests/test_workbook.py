@@ -13,9 +13,10 @@ from openpyxl.utils.escape import unescape
 from python_calamine import CalamineWorkbook
 
 import cancelkit
-from cancelkit import reasons, workbook
+from cancelkit.amazon import reasons
 from cancelkit.errors import InputError, OutputError
-from cancelkit.workbook import REVIEW_HEADER, read_review, write_review, write_template
+from cancelkit.write import workbook
+from cancelkit.write.workbook import REVIEW_HEADER, read_review, write_review, write_template
 
 # Values a spreadsheet would run as a formula or DDE link if they were written as one
 # (DESIGN.md: text from users and reports stays text; OWASP CSV injection list).

@@ -15,11 +15,12 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import compress, count
 
-from . import columns, reasons
-from .column import SPILL_ROWS, Column
-from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
-from .policy import RISK_LEVELS
-from .sources import Table, unguard
+from ..amazon import reasons
+from ..amazon.formats import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
+from ..amazon.policy import RISK_LEVELS
+from ..read import headers as columns
+from ..read.tables import Table, unguard
+from .spill import SPILL_ROWS, Column
 
 
 @dataclass(slots=True)

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import columns
-from .errors import InputError, OutputError
-from .ledger import BatchSummary, Ledger
-from .outputs import atomic_write, free_name
-from .result import guard
+from ..errors import InputError, OutputError
+from ..read import headers as columns
+from ..write.files import atomic_write, free_name
+from ..write.result import guard
+from .store import BatchSummary, Ledger
 
 # Amazon's processing report: header names and error types (DOMAIN.md section 6)
 SUMMARY_TITLE = "feedprocessingsummary"

@@ -62,7 +62,7 @@ def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
     """The policy of a marketplace, with overrides from the config file applied."""
     key = MARKETPLACE_ALIASES.get(code.upper(), code.upper())
     if key not in MARKETPLACES:
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(f"unknown marketplace '{code}'; known: {', '.join(sorted(MARKETPLACES))}")
     market = MARKETPLACES[key]

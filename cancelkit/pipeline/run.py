@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from itertools import compress
 from itertools import count as numbers
 
-from . import flatfile, impact, parallel, policy, spool
-from .column import SPILL_ROWS
-from .enrich import Enricher
-from .errors import InputError
-from .fields import Flag
-from .impact import is_true
-from .result import Result, record_dict
-from .sources import Limits, Table, is_blank, open_input, read_rows, remove_spool
-from .validate import (
+from ..amazon import flatfile, policy
+from ..amazon.formats import Flag
+from ..assess import impact
+from ..assess.impact import is_true
+from ..enrich.join import Enricher
+from ..errors import InputError
+from ..read.tables import Limits, Table, is_blank, open_input, read_rows, remove_spool
+from ..validate.rows import (
     _FLAT_CODES,
     COUNTING,
     RISKY,
@@ -36,7 +35,11 @@ from .validate import (
     pack,
     unpack,
 )
-from .validate import canonical_line_ok as _line_ok
+from ..validate.rows import canonical_line_ok as _line_ok
+from ..validate.spill import SPILL_ROWS
+from ..write import spool
+from ..write.result import Result, record_dict
+from . import parallel
 
 #: how many flagged and rejected records the risk report lists before it only counts
 REPORT_CAP = 500
@@ -85,7 +88,7 @@ def load_context(options: Options, market) -> tuple[Enricher, History]:
     history = History()
     report = None
     if options.orders_reports:
-        from . import orders_report
+        from ..enrich import orders_report
 
         report = orders_report.load(options.orders_reports)
         window = report.orders_in_window(market.window_days)
@@ -98,7 +101,7 @@ def load_context(options: Options, market) -> tuple[Enricher, History]:
             )
     known = None
     if options.ledger and os.path.exists(options.ledger):
-        from .ledger import Ledger
+        from ..ledger.store import Ledger
 
         now = dt.datetime.now(dt.timezone.utc)
         with Ledger.open(options.ledger, create=False) as ledger:
@@ -124,7 +127,7 @@ def open_tables(
         if rows is not None:
             tables.append(read_rows(rows))
         if review is not None:
-            from .workbook import read_review
+            from ..write.workbook import read_review
 
             tables.append(read_review(review))
     except BaseException:

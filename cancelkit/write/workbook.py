@@ -16,11 +16,12 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__, reasons
-from .errors import InputError, OutputError
-from .impact import is_true, project_rate
-from .outputs import atomic_write
-from .sources import Table, _cell_text, file_sha256
+from .. import __version__
+from ..amazon import reasons
+from ..assess.impact import is_true, project_rate
+from ..errors import InputError, OutputError
+from ..read.tables import Table, _cell_text, file_sha256
+from .files import atomic_write
 
 #: identifies the layout of the review workbook; bump it when the Review columns change
 FORMAT_ID = "cancelkit-review/1"

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from itertools import chain, count, islice
 from pathlib import Path
 
-from .errors import CancelkitError
-from .outputs import batch_stamp
+from ..errors import CancelkitError
+from ..write.files import batch_stamp
 
 ENV_VAR = "CANCELKIT_LEDGER"
 FILE_NAME = "ledger.sqlite3"
@@ -248,7 +248,7 @@ def _window(now: dt.datetime | str | None, days: float) -> tuple[str, str]:
 
 
 def _file_sha256(path: str) -> str | None:
-    from .sources import file_sha256
+    from ..read.tables import file_sha256
 
     try:
         return file_sha256(path)
@@ -446,7 +446,7 @@ class Ledger:
         if "tool_version" in meta:
             tool_version = meta["tool_version"]
         else:
-            from . import __version__ as tool_version
+            from .. import __version__ as tool_version
         with self._write() as db:
             had_open = self._has_generated()
             batch_id = meta.get("id") or self._new_id(created)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import OutputError
+from ..errors import OutputError
 
 #: atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 characters
 TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")

@@ -31,7 +31,7 @@ class Split:
 
 def plan(table, options) -> Split | None:
     """Where to split a table's file, or None to read it in one pass."""
-    from .pipeline import is_fast
+    from .run import is_fast
 
     path = table.path
     if (
@@ -72,7 +72,7 @@ def plan(table, options) -> Split | None:
 
 def read(collector, table, source_index: int, split: Split) -> int:
     """Read the table's first half here and its second half in a worker; merge in order."""
-    from .pipeline import _Collector
+    from .run import _Collector
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -110,7 +110,7 @@ def read(collector, table, source_index: int, split: Split) -> int:
     offset = len(collector.index)
     collector.index.extend(**outcome["index"])
     collector.rejected_by_code.update(outcome["rejected_by_code"])
-    from .pipeline import REPORT_CAP
+    from .run import REPORT_CAP
 
     for entry in outcome["flagged"]:
         if len(collector.flagged) < REPORT_CAP:
@@ -126,7 +126,7 @@ def _second_half(sender, table, source_index: int, split: Split, options, workdi
     """The worker: read from `split.mid` to the end with a collector of its own."""
     import csv
 
-    from .pipeline import _Collector
+    from .run import _Collector
 
     try:
         collector = _Collector(options, workdir)
@@ -163,7 +163,7 @@ def _second_half(sender, table, source_index: int, split: Split, options, workdi
             }
         )
     except BaseException as exc:  # sent back and raised in the main process
-        from .errors import CancelkitError
+        from ..errors import CancelkitError
 
         if not isinstance(exc, CancelkitError):
             exc = RuntimeError(f"second-half reader failed: {''.join(traceback.format_exc())}")

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from . import reasons
-from .fields import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag
+from ..amazon import reasons
+from ..amazon.formats import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)

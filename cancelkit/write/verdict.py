@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import __version__, policy
-from .codes import CODES
+from .. import __version__
+from ..amazon import policy
+from ..codes import CODES
 
 #: listings at risk the report shows before it only counts (the JSON has them all)
 REPORT_LISTINGS = 200

@@ -58,7 +58,7 @@ def templates_dir() -> Path:
     # FileSystemLoader needs a real folder; a zipped or namespace package falls through.
     if isinstance(packaged, Path) and packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def pct(rate: float | None, digits: int = 2) -> str:

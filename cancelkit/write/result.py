@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from . import __version__, flatfile, spool
-from .errors import OutputError
-from .outputs import atomic_write, batch_stamp, free_name, remove_stale_temporaries
+from .. import __version__
+from ..amazon import flatfile
+from ..errors import OutputError
+from ..read.tables import GUARDED_STARTS
+from . import spool
+from .files import atomic_write, batch_stamp, free_name, remove_stale_temporaries
 from .report import render_report, report_format_for
-from .sources import GUARDED_STARTS
 
 REJECTS_EXTRA = ("cancelkit-source", "cancelkit-row", "cancelkit-error-codes", "cancelkit-errors")
 
@@ -359,7 +361,7 @@ class Result:
         path, flat_file = self.options.ledger, self.outputs["flat_file"]
         if path is None or flat_file is None:
             return None
-        from .ledger import Ledger
+        from ..ledger.store import Ledger
 
         parts = self.outputs["flat_files"] or [flat_file]
         meta = {

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import columns
-from .errors import InputError
-from .flatfile import TEMPLATE_TYPE
+from ..amazon.flatfile import TEMPLATE_TYPE
+from ..errors import InputError
+from . import headers as columns
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
-from .pipeline import Options
-from .sources import Limits
+from .pipeline.run import Options
+from .read.tables import Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,7 +95,7 @@ def build_options(
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
     market = marketplace or settings.get("marketplace") or "US"
     overrides = settings.get("policy", {}).get(market.upper(), {})
-    from .ledger import resolve_path
+    from .ledger.store import resolve_path
 
     ledger_path = resolve_path(ledger or settings.get("ledger"), no_ledger)
     if isinstance(orders_reports, (str, Path)):

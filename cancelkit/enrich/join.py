@@ -7,9 +7,9 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 
 from __future__ import annotations
 
-from .fields import Flag
-from .impact import is_true
-from .validate import Record
+from ..amazon.formats import Flag
+from ..assess.impact import is_true
+from ..validate.rows import Record
 
 #: report columns that describe the order's state: the report wins over the batch
 _AUTHORITATIVE = ("order_status", "fulfillment_channel")
@@ -57,7 +57,7 @@ class Enricher:
                     if name in _AUTHORITATIVE or name not in context or evidence:
                         context[name] = value
         if self.known:
-            from .ledger import check_row
+            from ..ledger.store import check_row
 
             found = check_row(self.known, order_id, item)
             if found is not None:

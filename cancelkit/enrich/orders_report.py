@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import columns, policy
-from .errors import InputError
+from ..amazon import policy
+from ..errors import InputError
+from ..read import headers as columns
 
 #: order-level fields kept, named as the pipeline's context fields (columns.ALIASES keys)
 ORDER_FIELDS: tuple[str, ...] = (

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 TEMPLATE_TYPE = "TemplateType=OrderCancellation"
 TEMPLATE_VERSION = "Version=1.0/1.0.3"

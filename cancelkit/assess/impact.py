@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import policy
-from .fields import Flag
-from .validate import Record
+from ..amazon import policy
+from ..amazon.formats import Flag
+from ..validate.rows import Record
 
 RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
 

@@ -15,7 +15,7 @@ from test_report_browser import browser  # noqa: F401 - the shared Chromium fixt
 
 from cancelkit.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_SKU = "<img src=x onerror=alert(1)>"
 HOSTILE_NOTE = "<script>alert('note')</script>"
 

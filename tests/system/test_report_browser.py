@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 def _load_samples():
     # Loaded by path so this works whatever pytest's import mode and whether tests/ is a package.
     spec = importlib.util.spec_from_file_location(
-        "report_render_samples", Path(__file__).with_name("test_report_render.py")
+        "report_render_samples", Path(__file__).parents[1] / "write" / "test_report_render.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -7,7 +7,7 @@ from pathlib import Path
 import cancelkit
 from cancelkit.read.tables import formula_cells
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def test_rows_with_formula_cells_are_noted():

@@ -3,12 +3,12 @@ openpyxl (what the person's spreadsheet sees) and python-calamine (what cancelki
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import openpyxl
 import pytest
 from conftest import CLEAN, MESSY, assert_one_line_error, invoke
+from injection_samples import COL, INJECTIONS, write_injection_batch
 from openpyxl.utils.escape import unescape
 from python_calamine import CalamineWorkbook
 
@@ -17,18 +17,6 @@ from cancelkit.amazon import reasons
 from cancelkit.errors import InputError, OutputError
 from cancelkit.write import workbook
 from cancelkit.write.workbook import REVIEW_HEADER, read_review, write_review, write_template
-
-# Values a spreadsheet would run as a formula or DDE link if they were written as one
-# (DESIGN.md: text from users and reports stays text; OWASP CSV injection list).
-INJECTIONS = (
-    '=HYPERLINK("http://x","y")',
-    "+cmd|' /C calc'!A0",
-    "-1+1",
-    "@SUM(1)",
-    "\t=1+1",
-    "\r=2+2",
-)
-COL = {name: i for i, name in enumerate(REVIEW_HEADER)}
 
 
 def _review_rows(path: Path) -> list[tuple]:
@@ -41,23 +29,6 @@ def _review(tmp_path: Path, source: Path, **options) -> Path:
     path = tmp_path / "review.xlsx"
     with cancelkit.check(source, **options) as result:
         result.write_review(path)
-    return path
-
-
-def write_injection_batch(folder: Path) -> Path:
-    """A batch whose SKU, note and (rejected) order-id cells hold formula-like values."""
-    path = folder / "injections.csv"
-    rows = [
-        ["113-4728391-2038475", "NoInventory", "62845173920562", INJECTIONS[0], INJECTIONS[2]],
-        [INJECTIONS[1], "NoInventory", "62845173920571", INJECTIONS[3], INJECTIONS[4]],
-        ["112-5550193-7782014", "BuyerCanceled", "27485019374652", "SKU-1", INJECTIONS[5]],
-    ]
-    with open(path, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(
-            ["order-id", "cancellation-reason-code", "amazon-order-item-code", "sku", "note"]
-        )
-        writer.writerows(rows)
     return path
 
 

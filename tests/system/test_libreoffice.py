@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_workbook import COL, INJECTIONS, write_injection_batch
+from injection_samples import COL, INJECTIONS, write_injection_batch
 
 import cancelkit
 from cancelkit.write.workbook import REVIEW_HEADER, write_template

@@ -8,12 +8,11 @@ and write Amazon's Order Cancellation flat file with a risk report.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from collections.abc import Iterable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa: E402
+from .version import __version__  # noqa: E402
 
 
 def check(

@@ -10,10 +10,10 @@ import time
 
 import click
 
-from . import __version__
 from .amazon import reasons
 from .codes import CODES
 from .errors import CancelkitError
+from .version import __version__
 from .write.verdict import terminal_summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3

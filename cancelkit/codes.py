@@ -9,6 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A row error: why a row cannot be uploaded (`column` is the input's own header)."""
+
+    code: str
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Advice or risk attached to a record (or a note of what cancelkit changed)."""
+
+    code: str
+    message: str
+
+
 @dataclass(frozen=True)
 class Code:
     code: str

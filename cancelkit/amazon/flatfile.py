@@ -28,6 +28,10 @@ LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 LINE_END = "\r\n"
 ENCODING = "ascii"
+# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); item codes are Amazon's 14-digit
+# order-item-id. The record model and the validator's fast path both use these patterns.
+ORDER_ID_PATTERN = r"[0-9]{3}-[0-9]{7}-[0-9]{7}"
+ITEM_CODE_PATTERN = r"[0-9]{14}"
 
 HEADER_LINES = "\t".join((TEMPLATE_TYPE, TEMPLATE_VERSION, TEMPLATE_NOTICE)) + LINE_END
 HEADER_LINES += "\t".join(COLUMNS) + LINE_END

@@ -54,8 +54,6 @@ LISTING_WINDOW_DAYS = 30
 AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
 
 RISK_LEVELS = ("none", "low", "medium", "high")
-#: values of a buyer-requested column that mean "yes"
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x", "t"})
 
 
 def marketplace(code: str, overrides: dict | None = None) -> Marketplace:

@@ -13,15 +13,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..amazon import policy
-from ..amazon.formats import Flag
+from ..codes import Flag
+from ..read.words import is_yes
 from ..validate.rows import Record
 
 RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
-
-
-def is_true(value: str | None) -> bool:
-    """A yes in a buyer-requested or verge-of-cancellation column."""
-    return bool(value) and value.strip().lower() in policy.TRUE_WORDS
 
 
 _STATE_ERRORS = {
@@ -135,7 +131,7 @@ def assess(record: Record, today: dt.date | None = None) -> None:
                 "the order is fulfilled by Amazon (FBA); it is not cancelled with this file",
             )
             return
-        requested = is_true(context.get("buyer_requested"))
+        requested = is_yes(context.get("buyer_requested"))
     else:
         requested = False
     result = assessment_for(record.reason, requested)
@@ -180,14 +176,14 @@ def _ship_by(record: Record, today: dt.date) -> None:
                 "after it, which counts against your rate as well",
             )
         )
-    if is_true(context.get("verge_of_cancellation")):
+    if is_yes(context.get("verge_of_cancellation")):
         record.flags.append(
             Flag(
                 "verge_of_cancellation",
                 "Amazon marks this order as close to automatic cancellation",
             )
         )
-    if (pressure or is_true(context.get("verge_of_cancellation"))) and record.risk == "none":
+    if (pressure or is_yes(context.get("verge_of_cancellation"))) and record.risk == "none":
         record.risk = "low"
 
 

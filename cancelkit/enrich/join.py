@@ -7,8 +7,8 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 
 from __future__ import annotations
 
-from ..amazon.formats import Flag
-from ..assess.impact import is_true
+from ..codes import Flag
+from ..read.words import is_yes
 from ..validate.rows import Record
 
 #: report columns that describe the order's state: the report wins over the batch
@@ -53,7 +53,7 @@ class Enricher:
                 context = record.context
                 for name, value in self.report.context(order_id, item).items():
                     # evidence of a buyer request from either side counts
-                    evidence = name == "buyer_requested" and is_true(value)
+                    evidence = name == "buyer_requested" and is_yes(value)
                     if name in _AUTHORITATIVE or name not in context or evidence:
                         context[name] = value
         if self.known:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..amazon import policy
 from ..errors import InputError
 from ..read import headers as columns
+from ..read.words import is_yes
 
 #: order-level fields kept, named as the pipeline's context fields (columns.ALIASES keys)
 ORDER_FIELDS: tuple[str, ...] = (
@@ -212,7 +212,7 @@ class OrdersReport:
             order = self._orders[order_id] = OrderInfo(order_id)
         for name, value in order_values.items():
             # a later report may show a buyer request or auto-cancel warning an earlier did not
-            if value and (not getattr(order, name) or name in _YES_WINS and _is_yes(value)):
+            if value and (not getattr(order, name) or name in _YES_WINS and is_yes(value)):
                 setattr(order, name, value)
         if item.item_code or item.sku or item.asin:
             _merge_item(order, item)
@@ -233,10 +233,6 @@ def _merge_item(order: OrderInfo, item: OrderItem) -> None:
             )
             return
     order.items.append(item)
-
-
-def _is_yes(value: str) -> bool:
-    return value.strip().lower() in policy.TRUE_WORDS
 
 
 def _parse_time(text: str) -> dt.datetime | None:

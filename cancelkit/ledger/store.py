@@ -446,7 +446,7 @@ class Ledger:
         if "tool_version" in meta:
             tool_version = meta["tool_version"]
         else:
-            from .. import __version__ as tool_version
+            from ..version import __version__ as tool_version
         with self._write() as db:
             had_open = self._has_generated()
             batch_id = meta.get("id") or self._new_id(created)

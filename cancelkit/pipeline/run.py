@@ -18,12 +18,12 @@ from itertools import compress
 from itertools import count as numbers
 
 from ..amazon import flatfile, policy
-from ..amazon.formats import Flag
 from ..assess import impact
-from ..assess.impact import is_true
+from ..codes import Flag
 from ..enrich.join import Enricher
 from ..errors import InputError
 from ..read.tables import Limits, Table, is_blank, open_input, read_rows, remove_spool
+from ..read.words import is_yes
 from ..validate.rows import (
     _FLAT_CODES,
     COUNTING,
@@ -264,7 +264,7 @@ class _Collector:
                         if i_requested is None:
                             known = plain[reason]
                         else:
-                            known = facts_of(reason, is_true(cells[i_requested]))
+                            known = facts_of(reason, is_yes(cells[i_requested]))
                         facts = known[0]
                         # BatchIndex.add, inlined: this loop runs once per row of the batch
                         order = int(order_id.replace("-", ""))
@@ -337,7 +337,7 @@ class _Collector:
                 if record.status == "accepted":
                     impact.assess(record, today)
                 if record.status == "accepted":
-                    requested = impact.is_true(record.context.get("buyer_requested"))
+                    requested = is_yes(record.context.get("buyer_requested"))
                     facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
                     sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
                     seq = index.add(

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from pydantic_core import PydanticCustomError
 
 from ..amazon import reasons
-from ..amazon.formats import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag
+from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
+from ..codes import Flag
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)

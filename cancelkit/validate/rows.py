@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from itertools import compress, count
 
 from ..amazon import reasons
-from ..amazon.formats import ITEM_CODE_PATTERN, ORDER_ID_PATTERN, Flag, Problem
+from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
 from ..amazon.policy import RISK_LEVELS
+from ..codes import Flag, Problem
 from ..read import headers as columns
 from ..read.tables import Table, unguard
 from .spill import SPILL_ROWS, Column

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from .. import __version__
 from ..amazon import flatfile
 from ..errors import OutputError
 from ..read.tables import GUARDED_STARTS
+from ..version import __version__
 from . import spool
 from .files import atomic_write, batch_stamp, free_name, remove_stale_temporaries
 from .report import render_report, report_format_for

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .. import __version__
 from ..amazon import policy
 from ..codes import CODES
+from ..version import __version__
 
 #: listings at risk the report shows before it only counts (the JSON has them all)
 REPORT_LISTINGS = 200

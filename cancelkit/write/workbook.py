@@ -16,11 +16,12 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .. import __version__
 from ..amazon import reasons
-from ..assess.impact import is_true, project_rate
+from ..assess.impact import project_rate
 from ..errors import InputError, OutputError
 from ..read.tables import Table, _cell_text, file_sha256
+from ..read.words import is_yes
+from ..version import __version__
 from .files import atomic_write
 
 #: identifies the layout of the review workbook; bump it when the Review columns change
@@ -30,8 +31,6 @@ SUMMARY_SHEET = "Summary"
 META_SHEET = "_cancelkit"
 TEMPLATE_SHEET = "Cancellations"
 
-#: what a person may type in the approve column to approve a row (trimmed, any case)
-APPROVE_WORDS = frozenset({"yes", "y", "x", "true", "1"})
 #: what the approve column says on rows that cannot be approved (rejected, duplicate)
 NOT_APPROVABLE = "n/a"
 
@@ -296,7 +295,7 @@ def _buyer_requested(record: dict) -> str:
     an order report), else what its effect shows (a BuyerCanceled cancellation that does not
     count, or a `use_buyer_canceled` flag). Unknown stays empty: "no request"."""
     if record.get("buyer_requested"):
-        return "TRUE" if is_true(record["buyer_requested"]) else "FALSE"
+        return "TRUE" if is_yes(record["buyer_requested"]) else "FALSE"
     if record["reason"] == "BuyerCanceled" and record["counts_against_rate"] is False:
         return "TRUE"
     if any(flag["code"] == "use_buyer_canceled" for flag in record["flags"]):
@@ -625,7 +624,7 @@ def read_review(path: str | Path) -> Table:
                 continue
             decision = cells[approve].strip().lower()
             status = cells[result].strip().lower()
-            if decision in APPROVE_WORDS and status == "accepted":
+            if is_yes(decision) and status == "accepted":
                 taken += 1
                 yield number, [cells[i] for i in picks]
                 continue
@@ -659,7 +658,7 @@ def read_review(path: str | Path) -> Table:
 
 def _skip_reason(decision: str, status: str) -> str:
     if status in ("rejected", "duplicate"):
-        if decision in APPROVE_WORDS:
+        if is_yes(decision):
             return f"{status} in the review: cannot be approved, ignored"
         return f"{status} in the review"
     if status != "accepted":

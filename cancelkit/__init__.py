@@ -12,7 +12,10 @@ from collections.abc import Iterable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa: E402
+from .options import build_options  # noqa: E402
+from .pipeline.run import run  # noqa: E402
 from .version import __version__  # noqa: E402
+from .write.result import Result  # noqa: E402
 
 
 def check(
@@ -32,9 +35,6 @@ def check(
     ledger; `Result.record_in_ledger()` records a written upload file.
     Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
     """
-    from .options import build_options
-    from .pipeline.run import run
-
     if path_or_paths is None:
         paths: list[str] = []
     elif isinstance(path_or_paths, (str, Path)):
@@ -49,6 +49,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "OutputError",
+    "Result",
     "__version__",
     "check",
 ]

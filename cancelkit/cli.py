@@ -13,8 +13,14 @@ import click
 from .amazon import reasons
 from .codes import CODES
 from .errors import CancelkitError
+from .ledger import reconcile
+from .ledger import store as ledger
+from .options import build_options, resolve_ledger_path
+from .pipeline.run import run
 from .version import __version__
+from .write.retry import reconcile_report
 from .write.verdict import terminal_summary
+from .write.workbook import write_template
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
 
@@ -140,9 +146,6 @@ def _run_check(inputs, metric: dict, keep: bool, from_review=None, talk: str = "
     A progress line is shown while reading when stderr is a terminal (never in pipes or CI)
     and the input is big enough for the pipeline to report progress (about 65,000 rows).
     """
-    from .options import build_options
-    from .pipeline.run import run
-
     if not inputs and not from_review:
         _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
     options = build_options(
@@ -254,8 +257,8 @@ def generate(
             rejects=rejects,
             force=force,
             max_rows_per_file=max_rows_per_file,
+            record=True,
         )
-        result.record_in_ledger()
         if json_path == "-":
             click.echo(result.to_json(), nl=False)
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
@@ -304,18 +307,7 @@ def reasons_command(as_json: bool) -> None:
       cancelkit reasons
     """
     if as_json:
-        rows = [
-            {
-                "code": r.code,
-                "label": r.label,
-                "accepted_in_flat_file": r.accepted_in_flat_file,
-                "metric_effect": r.metric_effect,
-                "effect": r.effect_text,
-                "aliases": list(r.aliases),
-            }
-            for r in reasons.CATALOGUE
-        ]
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(reasons.catalogue_json(), indent=2))
         return
     width = max(len(r.code) for r in reasons.CATALOGUE)
     for r in reasons.CATALOGUE:
@@ -343,8 +335,6 @@ def template_command(output, force) -> None:
     Example:
       cancelkit template -o cancellations.xlsx
     """
-    from .write.workbook import write_template
-
     write_template(output, force=force)
     click.echo(f"template: {output}", err=True)
 
@@ -410,20 +400,9 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     Example:
       cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
     """
-    from .ledger import reconcile
-    from .ledger import store as ledger
-
-    if retry_path and os.path.exists(retry_path) and not force:
-        _fail(f"{retry_path}: already exists; use --force to replace it")
-    report = reconcile.parse_processing_report(processing_report)
-    with ledger.Ledger.open(ledger.resolve_path(ledger_path), create=False) as book:
-        outcome = reconcile.reconcile(book, report, batch_id)
-    written = None
-    if outcome.failed:
-        if retry_path:
-            written = reconcile.write_retry(outcome, retry_path, force=force)
-        else:
-            written = reconcile.write_retry_near(outcome)
+    outcome, written = reconcile_report(
+        processing_report, resolve_ledger_path(ledger_path), batch_id, retry_path, force
+    )
     click.echo(reconcile.outcome_text(outcome, written))
     sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
 
@@ -440,9 +419,7 @@ def confirm_command(batch_id, ledger_path) -> None:
     Example:
       cancelkit confirm
     """
-    from .ledger import store as ledger
-
-    with ledger.Ledger.open(ledger.resolve_path(ledger_path), create=False) as book:
+    with ledger.Ledger.open(resolve_ledger_path(ledger_path), create=False) as book:
         batch = book.resolve_batch(batch_id)
         changed = book.confirm(batch.id)
     click.echo(ledger.confirm_text(batch, changed))
@@ -460,9 +437,7 @@ def history_command(days, ledger_path, as_json) -> None:
     Example:
       cancelkit history --days 30
     """
-    from .ledger import store as ledger
-
-    path = ledger.resolve_path(ledger_path)
+    path = resolve_ledger_path(ledger_path)
     batches = []
     if path.exists():
         with ledger.Ledger.open(path) as book:

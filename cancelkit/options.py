@@ -1,15 +1,18 @@
-"""Options from keyword arguments, the command line and `cancelkit.toml`.
-
-Precedence: an explicit option, then the config file, then the default.
+"""Options from keyword arguments, the command line and `cancelkit.toml`, and every
+precedence rule: an explicit option, then the config file, then what the order reports and
+the ledger found, then the default.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .pipeline.run import Options
 from .read.tables import Limits
 
 if sys.version_info >= (3, 11):
@@ -18,6 +21,89 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_CONFIG = "cancelkit.toml"
+#: the environment variable that names the ledger, and the ledger's file name
+LEDGER_ENV_VAR = "CANCELKIT_LEDGER"
+LEDGER_FILE_NAME = "ledger.sqlite3"
+
+
+@dataclass
+class Options:
+    """Everything a run can be told; the CLI and the API fill it the same way."""
+
+    sheet: str | None = None
+    marketplace: str = "US"
+    orders_in_window: int | None = None
+    cancels_in_window: int | None = None
+    fail_on: str = "none"
+    keep_records: bool = True
+    today: dt.date | None = None
+    policy_overrides: dict = field(default_factory=dict)
+    orders_source: str | None = None
+    cancels_source: str | None = None
+    #: a review workbook whose approved rows are the input (see read.review)
+    from_review: str | None = None
+    #: Amazon order reports joined by order id
+    orders_reports: list[str] = field(default_factory=list)
+    #: the ledger file (None: no ledger); read here, written by `generate` only
+    ledger: str | None = None
+    #: size limits for reading inputs (None: the defaults of read.tables)
+    limits: Limits | None = None
+    #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
+    #: progress line); a large file's second half calls it from the parallel reader's worker
+    progress: Callable[[str, int], None] | None = None
+
+    def window_figures(
+        self,
+        found_orders: tuple[int | None, str | None] = (None, None),
+        found_cancels: tuple[int | None, str | None] = (None, None),
+    ) -> WindowFigures:
+        """The 7-day figures a run projects with: an explicit figure (option, then config)
+        wins over what the order reports and the ledger found (`found_*`: value, source).
+        The report, the JSON, the terminal summary and the review workbook all use these."""
+        orders, orders_source = self.orders_in_window, self.orders_source
+        if orders is None:
+            orders, orders_source = found_orders
+        cancels, cancels_source = self.cancels_in_window, self.cancels_source
+        if cancels is None:
+            cancels, cancels_source = found_cancels
+        return WindowFigures(
+            orders,
+            orders_source if orders else None,
+            cancels,
+            cancels_source if cancels is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """Orders and seller cancellations in the metric window, and where each came from."""
+
+    orders_in_window: int | None
+    orders_source: str | None
+    cancels_in_window: int | None
+    cancels_source: str | None
+
+
+def default_ledger_path() -> Path:
+    """The ledger in the user's data folder (e.g. ~/.local/share/cancelkit on Linux)."""
+    from platformdirs import user_data_dir  # only when no ledger is named
+
+    return Path(user_data_dir("cancelkit", appauthor=False)) / LEDGER_FILE_NAME
+
+
+def resolve_ledger_path(option: str | os.PathLike | None, no_ledger: bool = False) -> Path | None:
+    """The ledger a run uses: None with `--no-ledger`, else `--ledger PATH` (or the config's
+    `ledger`), else the `CANCELKIT_LEDGER` environment variable, else the user data folder."""
+    if no_ledger:
+        return None
+    if option:
+        return Path(option).expanduser()
+    from_env = os.environ.get(LEDGER_ENV_VAR, "").strip()
+    if from_env:
+        return Path(from_env).expanduser()
+    return default_ledger_path()
+
+
 #: keys of the [cancelkit] table (or the top level) of cancelkit.toml
 CONFIG_KEYS = {
     "marketplace": str,
@@ -95,9 +181,7 @@ def build_options(
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
     market = marketplace or settings.get("marketplace") or "US"
     overrides = settings.get("policy", {}).get(market.upper(), {})
-    from .ledger.store import resolve_path
-
-    ledger_path = resolve_path(ledger or settings.get("ledger"), no_ledger)
+    ledger_path = resolve_ledger_path(ledger or settings.get("ledger"), no_ledger)
     if isinstance(orders_reports, (str, Path)):
         orders_reports = [orders_reports]
     return Options(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from cancelkit.write.workbook import REVIEW_HEADER
+from cancelkit.read.review import REVIEW_HEADER
 
 # Values a spreadsheet would run as a formula or DDE link if they were written as one
 # (DESIGN.md: text from users and reports stays text; OWASP CSV injection list).

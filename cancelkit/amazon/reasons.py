@@ -143,3 +143,18 @@ def lookup(text: str) -> str | None:
     if text in BY_CODE:
         return text
     return _BY_FOLDED.get(fold(text))
+
+
+def catalogue_json() -> list[dict]:
+    """The catalogue as `cancelkit reasons --json` prints it."""
+    return [
+        {
+            "code": r.code,
+            "label": r.label,
+            "accepted_in_flat_file": r.accepted_in_flat_file,
+            "metric_effect": r.metric_effect,
+            "effect": r.effect_text,
+            "aliases": list(r.aliases),
+        }
+        for r in CATALOGUE
+    ]

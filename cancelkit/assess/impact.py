@@ -118,12 +118,12 @@ def assess(record: Record, today: dt.date | None = None) -> None:
         status = context.get("order_status", "").strip().lower().replace(" ", "")
         state = _STATE_ERRORS.get(status)
         if state:
-            column = _column(record, "order_status", "order-status")
+            column = record.table.column_of("order_status", "order report")
             record.reject(state[0], column, context["order_status"], state[1])
             return
         channel = context.get("fulfillment_channel", "").strip().lower()
         if channel in _AMAZON_CHANNELS:
-            column = _column(record, "fulfillment_channel", "fulfillment-channel")
+            column = record.table.column_of("fulfillment_channel", "order report")
             record.reject(
                 "order_fba",
                 column,
@@ -141,12 +141,6 @@ def assess(record: Record, today: dt.date | None = None) -> None:
         record.flags.extend(result.flags)
     if context:
         _ship_by(record, today or dt.date.today())
-
-
-def _column(record: Record, field: str, report_name: str) -> str:
-    """The input's header for a field, or the order report's column when it came from there."""
-    index = record.table.fields.get(field)
-    return record.table.headers[index] if index is not None else f"{report_name} (order report)"
 
 
 def _ship_by(record: Record, today: dt.date) -> None:
@@ -185,11 +179,6 @@ def _ship_by(record: Record, today: dt.date) -> None:
         )
     if (pressure or is_yes(context.get("verge_of_cancellation"))) and record.risk == "none":
         record.risk = "low"
-
-
-def max_risk(levels) -> str:
-    """The highest of several risk levels ('none' for no levels)."""
-    return max(levels, key=RISK_ORDER.__getitem__, default="none")
 
 
 def project_rate(

@@ -8,6 +8,7 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 from __future__ import annotations
 
 from ..codes import Flag
+from ..ledger.store import check_row
 from ..read.words import is_yes
 from ..validate.rows import Record
 
@@ -48,7 +49,8 @@ class Enricher:
                 if item is not None:
                     problem = self.report.check_item(order_id, item)
                     if problem is not None:
-                        record.reject(problem[0], _item_column(record), item, problem[1])
+                        column = record.table.column_of("amazon_order_item_code")
+                        record.reject(problem[0], column, item, problem[1])
                         return
                 context = record.context
                 for name, value in self.report.context(order_id, item).items():
@@ -57,19 +59,10 @@ class Enricher:
                     if name in _AUTHORITATIVE or name not in context or evidence:
                         context[name] = value
         if self.known:
-            from ..ledger.store import check_row
-
             found = check_row(self.known, order_id, item)
             if found is not None:
                 kind, code, message = found
                 if kind == "error":
-                    headers = record.table.headers
-                    column = headers[record.table.fields["order_id"]]
-                    record.reject(code, column, order_id, message)
+                    record.reject(code, record.table.column_of("order_id"), order_id, message)
                 else:
                     record.flags.append(Flag(code, message))
-
-
-def _item_column(record: Record) -> str:
-    index = record.table.fields.get("amazon_order_item_code")
-    return record.table.headers[index] if index is not None else "amazon-order-item-code"

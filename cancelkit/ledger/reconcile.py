@@ -10,15 +10,12 @@ row of the uploaded file, record 0 the file or its header), often `order-id` and
 from __future__ import annotations
 
 import codecs
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from ..read import headers as columns
-from ..write.files import atomic_write, free_name
-from ..write.result import guard
 from .store import BatchSummary, Ledger
 
 # Amazon's processing report: header names and error types (DOMAIN.md section 6)
@@ -324,41 +321,6 @@ def _failed(row, code: str, message: str) -> FailedRow:
     return FailedRow(
         row.record_number, row.order_id, row.item_code, row.reason, row.sku, code, message
     )
-
-
-def default_retry_path(report_path: str | Path) -> Path:
-    """Where `cancelkit reconcile` writes the retry file when not told: next to the report
-    (`<report>-retry.csv`, numbered when taken)."""
-    report_path = Path(report_path)
-    folder = report_path.parent
-    return folder / (free_name(folder, f"{report_path.stem}-retry", [".csv"]) + ".csv")
-
-
-def write_retry(outcome: ReconcileOutcome, path: str | Path, force: bool = False) -> Path:
-    """Write the failed rows as a cancellation input file (CSV, UTF-8 with BOM, as Excel
-    opens it) that `cancelkit generate` reads back: fix what Amazon complained about, then
-    generate a new upload file from it."""
-
-    def write(stream) -> None:
-        writer = csv.writer(stream, lineterminator="\r\n")
-        writer.writerow(RETRY_COLUMNS)
-        for row in outcome.failed:
-            writer.writerow(
-                [guard(v or "") for v in (row.order_id, row.reason, row.item_code, row.sku)]
-            )
-
-    return atomic_write(path, write, force=force, encoding="utf-8-sig")
-
-
-def write_retry_near(outcome: ReconcileOutcome, fallback_dir: str | Path = "cancelkit-out") -> Path:
-    """Write the retry file next to the report, or into `fallback_dir` when that folder
-    cannot be written."""
-    try:
-        return write_retry(outcome, default_retry_path(outcome.report.path))
-    except OutputError:
-        folder = Path(fallback_dir)
-        name = free_name(folder, f"{Path(outcome.report.path).stem}-retry", [".csv"])
-        return write_retry(outcome, folder / f"{name}.csv")
 
 
 def outcome_text(outcome: ReconcileOutcome, retry_path: str | Path | None = None) -> str:

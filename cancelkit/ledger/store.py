@@ -29,10 +29,7 @@ from itertools import chain, count, islice
 from pathlib import Path
 
 from ..errors import CancelkitError
-from ..write.files import batch_stamp
 
-ENV_VAR = "CANCELKIT_LEDGER"
-FILE_NAME = "ledger.sqlite3"
 SCHEMA_VERSION = 1
 STATES = ("generated", "confirmed", "failed", "superseded")
 #: how long a run waits for another run's write transaction before giving up
@@ -48,24 +45,9 @@ class LedgerError(CancelkitError):
     """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch)."""
 
 
-def default_path() -> Path:
-    """The ledger in the user's data folder (e.g. ~/.local/share/cancelkit on Linux)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("cancelkit", appauthor=False)) / FILE_NAME
-
-
-def resolve_path(option: str | os.PathLike | None, no_ledger: bool = False) -> Path | None:
-    """The ledger a run uses: None with `--no-ledger`, else `--ledger PATH`, else the
-    `CANCELKIT_LEDGER` environment variable, else `default_path()`."""
-    if no_ledger:
-        return None
-    if option:
-        return Path(option).expanduser()
-    from_env = os.environ.get(ENV_VAR, "").strip()
-    if from_env:
-        return Path(from_env).expanduser()
-    return default_path()
+def batch_stamp(when: dt.datetime) -> str:
+    """The batch time as it appears in batch ids and output names."""
+    return when.strftime("%Y%m%d-%H%M%S")
 
 
 # -- schema -------------------------------------------------------------------------------

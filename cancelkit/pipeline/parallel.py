@@ -9,6 +9,7 @@ line is one record) and rows that may take the fast path.
 
 from __future__ import annotations
 
+import csv
 import io
 import multiprocessing
 import os
@@ -16,6 +17,11 @@ import shutil
 import traceback
 from dataclasses import dataclass
 from itertools import islice
+
+from ..errors import CancelkitError
+from ..options import Options
+from ..read.tables import Table
+from .collector import Collector, is_fast
 
 #: files smaller than this are read in one pass (forking costs more than it saves)
 MIN_BYTES = 16 << 20
@@ -29,10 +35,8 @@ class Split:
     lines_before: int  # physical lines before `mid`: the last row number of the first half
 
 
-def plan(table, options) -> Split | None:
+def plan(table: Table, options: Options) -> Split | None:
     """Where to split a table's file, or None to read it in one pass."""
-    from .run import is_fast
-
     path = table.path
     if (
         path is None
@@ -70,10 +74,8 @@ def plan(table, options) -> Split | None:
     return Split(mid, lines_before)
 
 
-def read(collector, table, source_index: int, split: Split) -> int:
+def read(collector: Collector, table: Table, source_index: int, split: Split) -> int:
     """Read the table's first half here and its second half in a worker; merge in order."""
-    from .run import _Collector
-
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     workdir = os.path.join(collector.workdir, "second-half")
@@ -99,37 +101,17 @@ def read(collector, table, source_index: int, split: Split) -> int:
         worker.join()
     if "error" in outcome:
         raise outcome["error"]
-    other = _Collector.__new__(_Collector)  # only its files are needed for the merge
-    other.body_path = os.path.join(workdir, "flat.txt")
-    other.rejects_path = os.path.join(workdir, "rejects.bin")
-    collector.body.flush()
-    with open(other.body_path, encoding="ascii", newline="") as body:
-        shutil.copyfileobj(body, collector.body, 1 << 20)
-    with open(other.rejects_path, "rb") as spool:
-        shutil.copyfileobj(spool, collector.rejects_spool, 1 << 20)
-    offset = len(collector.index)
-    collector.index.extend(**outcome["index"])
-    collector.rejected_by_code.update(outcome["rejected_by_code"])
-    from .run import REPORT_CAP
-
-    for entry in outcome["flagged"]:
-        if len(collector.flagged) < REPORT_CAP:
-            entry["seq"] += offset
-            collector.flagged.append(entry)
-    room = REPORT_CAP - len(collector.rejected_listed)
-    collector.rejected_listed.extend(outcome["rejected_listed"][: max(0, room)])
+    collector.merge(outcome["half"])
     shutil.rmtree(workdir, ignore_errors=True)
     return rows + outcome["rows"]
 
 
-def _second_half(sender, table, source_index: int, split: Split, options, workdir: str) -> None:
+def _second_half(
+    sender, table: Table, source_index: int, split: Split, options: Options, workdir: str
+) -> None:
     """The worker: read from `split.mid` to the end with a collector of its own."""
-    import csv
-
-    from .run import _Collector
-
     try:
-        collector = _Collector(options, workdir)
+        collector = Collector(options, workdir)
         raw = open(table.path, "rb")  # noqa: SIM115 - closed below
         try:
             raw.seek(split.mid)
@@ -142,29 +124,8 @@ def _second_half(sender, table, source_index: int, split: Split, options, workdi
         finally:
             raw.close()
             collector.close()
-        index = collector.index
-        names = sorted(index.sku_names, key=index.sku_names.__getitem__)
-        sender.send(
-            {
-                "rows": count,
-                "index": {
-                    "orders": index.orders,
-                    "item_facts": index.item_facts,
-                    "rows": index.rows,
-                    "skus": index.skus,
-                    "sku_names": names,
-                    "candidates": index.candidates,
-                    "adjacent": index.adjacent,
-                    "adjacent_counting": index.adjacent_counting,
-                },
-                "rejected_by_code": collector.rejected_by_code,
-                "flagged": collector.flagged,
-                "rejected_listed": collector.rejected_listed,
-            }
-        )
+        sender.send({"rows": count, "half": collector.export()})
     except BaseException as exc:  # sent back and raised in the main process
-        from ..errors import CancelkitError
-
         if not isinstance(exc, CancelkitError):
             exc = RuntimeError(f"second-half reader failed: {''.join(traceback.format_exc())}")
         sender.send({"error": exc})

@@ -104,7 +104,19 @@ class Table:
     #: for text files: how they are decoded and split
     encoding: str | None = None
     delimiter: str | None = None
+    #: for a review workbook: the rows not taken (not approved, not reviewable), and why
+    skipped: list[dict] = field(default_factory=list)
     fields: dict[str, int] = field(init=False)
+
+    def column_of(self, field: str, elsewhere: str | None = None) -> str:
+        """The column a row error about `field` names: the input's own header spelling (the
+        JSON, the rejects file and the report all use this); for a field the input has no
+        column for, Amazon's name for it, with `elsewhere` saying where it came from."""
+        index = self.fields.get(field)
+        if index is not None:
+            return self.headers[index]
+        name = columns.DISPLAY.get(field) or columns.ALIASES.get(field, (field,))[0]
+        return f"{name} ({elsewhere})" if elsewhere else name
 
     def __post_init__(self) -> None:
         self.headers = [unguard(h.strip().lstrip("\ufeff")) for h in self.headers]
@@ -315,7 +327,7 @@ def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tuple[i
     raise InputError(f"{source}: the file is empty (no header row)", code="file_empty")
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -456,7 +468,7 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
             f"{source}: cannot read the workbook ({exc})", code="workbook_unreadable"
         ) from exc
 
-    rows = enumerate(([_cell_text(v) for v in values] for values in raw_rows), start=1)
+    rows = enumerate(([cell_text(v) for v in values] for values in raw_rows), start=1)
     if not raw_rows and len(names) > 1:
         raise InputError(
             f"{source}: the sheet '{chosen.name}' is empty; name the sheet to read with "
@@ -551,16 +563,16 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
             for number, mapping in enumerate(kept, start=2):
                 cells = [""] * len(headers)
                 for key, value in mapping.items():
-                    cells[index[key]] = _cell_text(value)
+                    cells[index[key]] = cell_text(value)
                 yield number, cells
 
         table_rows = generate()
     else:
-        headers = [_cell_text(v) for v in first]
+        headers = [cell_text(v) for v in first]
 
         def generate() -> Iterator[tuple[int, list[str]]]:
             for number, values in enumerate(kept[1:], start=2):
-                yield number, [_cell_text(v) for v in values]
+                yield number, [cell_text(v) for v in values]
 
         table_rows = generate()
     table = Table(source, headers, table_rows)

@@ -26,8 +26,6 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u
 # these invisible characters come along when ids are copied from web pages.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 
-FIELDS = ("order_id", "amazon_order_item_code", "reason")
-
 
 def clean(value: str) -> str:
     """Trim spaces (including non-breaking spaces) and invisible characters."""

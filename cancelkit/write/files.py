@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import re
 import tempfile
@@ -18,6 +17,16 @@ TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 #: a temporary file untouched this long belongs to a killed run: a live writer streams into
 #: its file (every write updates the mtime) and renames it right after the last write
 STALE_AFTER_SECONDS = 60.0
+
+
+def refuse_existing(path: str | Path) -> None:
+    """The one refusal of an existing output: raises unless `path` is free (use force)."""
+    if os.path.lexists(path):
+        raise already_exists(path)
+
+
+def already_exists(path: str | Path) -> OutputError:
+    return OutputError(f"{path}: already exists; use --force to replace it")
 
 
 def atomic_write(
@@ -35,8 +44,8 @@ def atomic_write(
     replaced (checked again at the rename, so a file that appeared meanwhile is kept).
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise OutputError(f"{path}: already exists; use --force to replace it")
+    if not force:
+        refuse_existing(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -56,7 +65,7 @@ def atomic_write(
             try:
                 os.link(temp, path)  # fails if the name was taken meanwhile
             except FileExistsError as exc:
-                raise OutputError(f"{path}: already exists; use --force to replace it") from exc
+                raise already_exists(path) from exc
             except OSError:
                 os.replace(temp, path)  # file systems without hard links
             else:
@@ -94,11 +103,6 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-
-def batch_stamp(when: dt.datetime) -> str:
-    """The batch time as it appears in output names."""
-    return when.strftime("%Y%m%d-%H%M%S")
 
 
 def free_name(folder: Path, stem: str, suffixes: list[str]) -> str:

@@ -12,17 +12,23 @@ import io
 import json
 import shutil
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 
 from ..amazon import flatfile
-from ..errors import OutputError
-from ..read.tables import GUARDED_STARTS
+from ..amazon.policy import Marketplace
+from ..assess.impact import project_rate
+from ..ledger.store import Ledger, Row, batch_stamp
+from ..options import Options, WindowFigures
+from ..read.tables import GUARDED_STARTS, Table
+from ..validate.batch import Patch
 from ..version import __version__
 from . import spool
-from .files import atomic_write, batch_stamp, free_name, remove_stale_temporaries
+from .files import atomic_write, free_name, refuse_existing, remove_stale_temporaries
 from .report import render_report, report_format_for
+from .verdict import report_context
+from .workbook import write_review
 
 REJECTS_EXTRA = ("cancelkit-source", "cancelkit-row", "cancelkit-error-codes", "cancelkit-errors")
 
@@ -62,23 +68,51 @@ def record_dict(record, seq: int | None, values: bool = False) -> dict:
 class Result:
     """What a run found: summary, metrics, listing risks, records; and the writers."""
 
-    def __init__(self, **state) -> None:
-        self._workdir: str = state["workdir"]
-        self.inputs: list[dict] = state["inputs"]
-        self.summary: dict = state["summary"]
-        self.metrics: dict = state["metrics"]
-        self.listing_risks: list[dict] = state["listing_risks"]
-        self._patches = state["patches"]
-        self._flagged = state["flagged"]
-        self._flagged_more = state["flagged_more"]
-        self._rejected_listed = state["rejected_listed"]
-        self._flag_codes = state["flag_codes"]
-        self._headers: list[list[str]] = state["headers"]
-        self._sources: list[str] = state["sources"]
-        self.options = state["options"]
-        self.market = state["market"]
-        self._records_path = state["records_path"]
-        self._ledger_rows = state["ledger_rows"]
+    def __init__(
+        self,
+        *,
+        workdir: str,
+        inputs: list[dict],
+        summary: dict,
+        figures: WindowFigures,
+        listing_risks: list[dict],
+        ledger_rows: Callable[[], Iterator[Row]],
+        patches: dict[int, Patch],
+        flagged: list[dict],
+        flagged_more: int,
+        rejected_listed: list[dict],
+        flag_codes: list[str],
+        tables: list[Table],
+        options: Options,
+        market: Marketplace,
+        records_path: str | None,
+    ) -> None:
+        self._workdir = workdir
+        #: each input's path, sha256 and row count
+        self.inputs = inputs
+        #: the counts of the JSON report's `summary`
+        self.summary = summary
+        #: the figures of the metric window, chosen by `Options.window_figures`
+        self.figures = figures
+        self.options = options
+        self.market = market
+        #: the JSON report's `metrics`: the batch projected against the marketplace target
+        self.metrics = self.project(summary["counting_orders"])
+        self.listing_risks = listing_risks
+        #: the first flagged records (at most REPORT_CAP) and how many more there are
+        self.flagged = flagged
+        self.flagged_more = flagged_more
+        #: the first rejected records with their original values (at most REPORT_CAP)
+        self.rejected_listed = rejected_listed
+        #: every flag code that occurs in the batch
+        self.flag_codes = flag_codes
+        self._patches = patches
+        self._headers = [t.headers for t in tables]
+        self._sources = [t.source for t in tables]
+        # the column a batch-rule error names: each input's own order-id header
+        self._order_id_columns = {t.source: t.column_of("order_id") for t in tables}
+        self._records_path = records_path
+        self._ledger_rows = ledger_rows
         #: the ledger batch id once `record_in_ledger` has run (the first part's, when split)
         self.batch_id: str | None = None
         #: one ledger batch id per written upload file
@@ -107,17 +141,28 @@ class Result:
 
     # -- figures --------------------------------------------------------------------------
     @property
+    def keeps_records(self) -> bool:
+        """Whether every record was kept (`keep_records=True`), so `records` can be read."""
+        return self._records_path is not None
+
+    def project(self, counting_orders: int) -> dict:
+        """The metrics if `counting_orders` orders of the batch counted against the rate, with
+        the run's window figures (the review's "pre-approved rows only" line uses this)."""
+        figures = self.figures
+        metrics = project_rate(
+            counting_orders, figures.orders_in_window, figures.cancels_in_window, self.market
+        )
+        metrics["orders_source"] = figures.orders_source
+        metrics["cancels_source"] = figures.cancels_source
+        return metrics
+
+    @property
     def accepted(self) -> int:
         return self.summary["accepted"]
 
     @property
     def rejected(self) -> int:
         return self.summary["rejected"]
-
-    @property
-    def highest_risk(self) -> str:
-        risk = self.summary["risk"]
-        return next((level for level in ("high", "medium", "low") if risk.get(level)), "none")
 
     def gate_tripped(self, fail_on: str | None = None) -> bool:
         """Whether the risk gate (`--fail-on`) stops the upload file."""
@@ -155,7 +200,7 @@ class Result:
                 entry["errors"].append(
                     {
                         "code": patch.code,
-                        "column": "order-id",
+                        "column": self._order_id_columns[entry["source"]],
                         "value": entry["order_id"],
                         "message": patch.message,
                     }
@@ -194,8 +239,7 @@ class Result:
         else:
             if not force:
                 for target in targets:
-                    if target.exists():
-                        raise OutputError(f"{target}: already exists; use --force to replace it")
+                    refuse_existing(target)
             with open(body_path, encoding="ascii", newline="") as body:
                 body.readline()  # the body's own template and header rows
                 body.readline()
@@ -288,8 +332,6 @@ class Result:
 
     def report_context(self) -> dict:
         """Everything the risk report templates show."""
-        from .verdict import report_context
-
         return report_context(self)
 
     def write_outputs(
@@ -303,6 +345,7 @@ class Result:
         force: bool = False,
         default_report: bool = True,
         max_rows_per_file: int | None = None,
+        record: bool = False,
     ) -> dict:
         """Write what `cancelkit generate` writes.
 
@@ -311,6 +354,8 @@ class Result:
         rejected (or it is named). Every target is checked before anything is written, so
         a refused overwrite leaves nothing half done. `json_path` "-" means "return it".
         `max_rows_per_file` splits the upload file into numbered parts (`write_flat_file`).
+        With `record`, the batch is then recorded in the ledger (`record_in_ledger`), only
+        once every file is in place: what `cancelkit generate` does.
         """
         folder = Path(out_dir)
         remove_stale_temporaries(folder)  # what a killed earlier run left behind
@@ -335,8 +380,8 @@ class Result:
             flat_parts = self.flat_file_parts(plan["flat_file"], max_rows_per_file)
         if not force:
             for target in [*flat_parts, plan["rejects"], plan["report"], json_target]:
-                if target is not None and target.exists():
-                    raise OutputError(f"{target}: already exists; use --force to replace it")
+                if target is not None:
+                    refuse_existing(target)
         if plan["report"] is not None:
             report_format_for(plan["report"])  # an unknown suffix fails before any write
         if plan["flat_file"] is not None:
@@ -349,6 +394,8 @@ class Result:
             self.to_json(json_target, force=force)
         if plan["report"] is not None:
             self.write_report(plan["report"], force=force)
+        if record:
+            self.record_in_ledger()
         return dict(self.outputs)
 
     def record_in_ledger(self) -> str | None:
@@ -361,8 +408,6 @@ class Result:
         path, flat_file = self.options.ledger, self.outputs["flat_file"]
         if path is None or flat_file is None:
             return None
-        from ..ledger.store import Ledger
-
         parts = self.outputs["flat_files"] or [flat_file]
         meta = {
             "created_at": self.generated_at,
@@ -397,8 +442,6 @@ class Result:
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:
         """Write the review workbook in which a person approves rows before upload."""
-        from .workbook import write_review
-
         written = write_review(self, path, force=force)
         self.outputs["review"] = str(path)
         return written

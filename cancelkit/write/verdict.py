@@ -100,8 +100,8 @@ def report_context(result) -> dict:
     """Everything the report templates show (see templates/report.html.j2)."""
     summary = dict(result.summary)
     rejected_codes = list(summary.get("rejected_by_code", {}))
-    flagged = [_public(r) for r in result._flagged]
-    rejected = [_public(r) for r in result._rejected_listed]
+    flagged = [_public(r) for r in result.flagged]
+    rejected = [_public(r) for r in result.rejected_listed]
     return {
         "tool": {"name": "cancelkit", "version": __version__},
         "generated_at": result.generated_at.isoformat().replace("+00:00", "Z"),
@@ -118,11 +118,11 @@ def report_context(result) -> dict:
             f"seller cancellations within {policy.LISTING_WINDOW_DAYS} days."
         ),
         "flagged": flagged,
-        "flagged_more": result._flagged_more,
+        "flagged_more": result.flagged_more,
         "rejected": rejected,
         "rejected_more": max(0, summary["rejected"] - len(rejected)),
         "explanations": explanations(
-            dict.fromkeys([*result._flag_codes, *rejected_codes, "counts_against_rate"])
+            dict.fromkeys([*result.flag_codes, *rejected_codes, "counts_against_rate"])
         ),
         "outputs": dict(result.outputs),
     }
@@ -139,7 +139,7 @@ _RESET = "\x1b[0m"
 def flag_counts(result) -> dict[str, int] | None:
     """How many records carry each flag code, most frequent first; None when the run did
     not keep its records (see `keep_records`)."""
-    if result._records_path is None:
+    if not result.keeps_records:
         return None
     counts: Counter = Counter()
     for record in result.iter_records():
@@ -153,7 +153,7 @@ def _verbose_lines(result, timings: dict[str, float] | None) -> list[str]:
     lines += [f"  reason {reason}: {n}" for reason, n in summary["by_reason"].items()]
     counts = flag_counts(result)
     if counts is None:
-        lines += [f"  flag {code}" for code in result._flag_codes]
+        lines += [f"  flag {code}" for code in result.flag_codes]
     else:
         lines += [f"  flag {code}: {n}" for code, n in counts.items()]
     if timings:

@@ -13,6 +13,7 @@ import pytest
 from conftest import assert_one_line_error, invoke
 
 import cancelkit
+from cancelkit import options as options_module
 from cancelkit.ledger import store as ledger_module
 from cancelkit.ledger.store import Ledger, LedgerError, check_row
 
@@ -51,13 +52,13 @@ def test_the_path_comes_from_the_option_then_the_environment_then_the_data_folde
     monkeypatch, tmp_path
 ):
     monkeypatch.setenv("CANCELKIT_LEDGER", str(tmp_path / "env.sqlite3"))
-    assert ledger_module.resolve_path(None) == tmp_path / "env.sqlite3"
-    assert ledger_module.resolve_path(str(tmp_path / "opt.db")) == tmp_path / "opt.db"
-    assert ledger_module.resolve_path(str(tmp_path / "opt.db"), no_ledger=True) is None
-    assert ledger_module.resolve_path(None, no_ledger=True) is None
+    assert options_module.resolve_ledger_path(None) == tmp_path / "env.sqlite3"
+    assert options_module.resolve_ledger_path(str(tmp_path / "opt.db")) == tmp_path / "opt.db"
+    assert options_module.resolve_ledger_path(str(tmp_path / "opt.db"), no_ledger=True) is None
+    assert options_module.resolve_ledger_path(None, no_ledger=True) is None
     monkeypatch.delenv("CANCELKIT_LEDGER")
-    default = ledger_module.resolve_path(None)
-    assert default == ledger_module.default_path()
+    default = options_module.resolve_ledger_path(None)
+    assert default == options_module.default_ledger_path()
     assert default.name == "ledger.sqlite3" and default.parent.name == "cancelkit"
     from platformdirs import user_data_dir
 

@@ -14,6 +14,7 @@ import cancelkit
 from cancelkit.errors import InputError
 from cancelkit.ledger import reconcile
 from cancelkit.ledger.store import Ledger
+from cancelkit.write import retry
 
 SUCCESS = FIXTURES / "processing-report-success.txt"
 ERRORS = FIXTURES / "processing-report-errors.txt"
@@ -249,7 +250,7 @@ def test_resubmission_is_rejected_after_confirm_and_allowed_after_failure(ledger
 def test_the_retry_file_holds_the_failed_rows_and_reads_back(ledger_path, tmp_path):
     with Ledger.open(ledger_path) as book:
         outcome = reconcile.reconcile(book, reconcile.parse_processing_report(ERRORS))
-    path = reconcile.write_retry(outcome, tmp_path / "retry.csv")
+    path = retry.write_retry(outcome, tmp_path / "retry.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_text(encoding="utf-8-sig").splitlines() == [
         "order-id,cancellation-reason-code,amazon-order-item-code,sku",
@@ -263,7 +264,7 @@ def test_the_retry_file_holds_the_failed_rows_and_reads_back(ledger_path, tmp_pa
 def test_the_retry_file_of_a_rejected_file_has_every_row(ledger_path, tmp_path, rows):
     with Ledger.open(ledger_path) as book:
         outcome = reconcile.reconcile(book, reconcile.parse_processing_report(FATAL))
-    path = reconcile.write_retry(outcome, tmp_path / "retry.csv")
+    path = retry.write_retry(outcome, tmp_path / "retry.csv")
     with cancelkit.check(path, no_ledger=True) as result:
         got = [
             (r["order_id"], r["amazon_order_item_code"], r["reason"], r["sku"])
@@ -274,9 +275,9 @@ def test_the_retry_file_of_a_rejected_file_has_every_row(ledger_path, tmp_path, 
 
 def test_the_default_retry_file_goes_next_to_the_report(tmp_path):
     report = tmp_path / "report.txt"
-    assert reconcile.default_retry_path(report) == tmp_path / "report-retry.csv"
+    assert retry.default_retry_path(report) == tmp_path / "report-retry.csv"
     (tmp_path / "report-retry.csv").write_text("taken")
-    assert reconcile.default_retry_path(report) == tmp_path / "report-retry-2.csv"
+    assert retry.default_retry_path(report) == tmp_path / "report-retry-2.csv"
 
 
 # -- the command --------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
     one_pass = outcome(batch, tmp_path, "one")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    from cancelkit.pipeline.run import Options
+    from cancelkit.options import Options
     from cancelkit.read.tables import open_input
 
     assert parallel.plan(open_input(str(batch)), Options(keep_records=False)) is not None
@@ -90,7 +90,7 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
     ],
 )
 def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkeypatch, content):
-    from cancelkit.pipeline.run import Options
+    from cancelkit.options import Options
     from cancelkit.read.tables import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
@@ -100,7 +100,7 @@ def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkey
 
 
 def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
-    from cancelkit.pipeline.run import Options
+    from cancelkit.options import Options
     from cancelkit.read.tables import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
@@ -111,17 +111,16 @@ def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
 
 def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):
     """Past column.SPILL_ROWS rows the batch index waits on disk: same outputs, flat memory."""
-    from cancelkit.pipeline import run as pipeline
-    from cancelkit.validate import rows as validate
+    from cancelkit.pipeline import collector
     from cancelkit.validate import spill as column
 
     batch = tmp_path / "batch.csv"
     make_batch(batch, rows=3000)
     monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
     in_memory = outcome(batch, tmp_path, "memory")
-    for module in (column, pipeline, validate):
-        monkeypatch.setattr(module, "SPILL_ROWS", 100)
-    monkeypatch.setattr(pipeline, "_WRITE_BLOCK", 50)
+    # each constant is read from its one module at run time: patched once, it holds everywhere
+    monkeypatch.setattr(column, "SPILL_ROWS", 100)
+    monkeypatch.setattr(collector, "_WRITE_BLOCK", 50)
     monkeypatch.setattr(column, "_CHUNK_ROWS", 64)
     spilled = []
     real_spill = column.Column.spill

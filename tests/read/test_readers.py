@@ -353,7 +353,7 @@ def test_xlsx_float_and_text_cells(tmp_path):
     ],
 )
 def test_cell_text(value, text):
-    assert sources._cell_text(value) == text
+    assert sources.cell_text(value) == text
 
 
 # -- in-memory rows ------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from conftest import CLEAN, MESSY, ROOT, assert_one_line_error, invoke, run_cli
 
 import cancelkit
 from cancelkit import cli as cli_module
-from cancelkit.pipeline.run import PROGRESS_ROWS, Options, run
+from cancelkit.options import Options
+from cancelkit.pipeline.collector import PROGRESS_ROWS
+from cancelkit.pipeline.run import run
 
 COMMANDS = ("generate", "check", "review", "template", "reconcile", "confirm", "history", "reasons")
 

@@ -15,8 +15,9 @@ from python_calamine import CalamineWorkbook
 import cancelkit
 from cancelkit.amazon import reasons
 from cancelkit.errors import InputError, OutputError
+from cancelkit.read.review import REVIEW_HEADER, read_review
 from cancelkit.write import workbook
-from cancelkit.write.workbook import REVIEW_HEADER, read_review, write_review, write_template
+from cancelkit.write.workbook import write_review, write_template
 
 
 def _review_rows(path: Path) -> list[tuple]:

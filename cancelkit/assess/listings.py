@@ -1,0 +1,63 @@
+"""Listings at risk: Amazon may deactivate an offer after two seller cancellations in 30
+days (DOMAIN.md section 3), counted over this batch and the ledger's confirmed batches."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import compress
+from itertools import count as numbers
+
+from ..amazon import policy
+from ..ledger.store import LISTED_ORDERS
+from ..validate.batch import COUNTING, BatchIndex, Patch
+
+
+def listing_risks(index: BatchIndex, patches: dict[int, Patch], earlier: dict) -> list[dict]:
+    """Listings (SKU, or ASIN) with enough counting cancellations, in this batch and in the
+    ledger's confirmed batches of the last 30 days (`earlier`: sku -> (count, order ids)),
+    to risk deactivation; the riskiest first."""
+    counts: Counter = Counter()
+    if index.sku_names:
+        counting = map(COUNTING.__and__, index.item_facts)
+        counts.update(compress(index.skus, counting))
+        for seq in patches:
+            if index.facts(seq) & COUNTING:
+                counts[index.skus[seq]] -= 1
+        counts.pop(-1, None)
+    names = {n: sku for sku, n in index.sku_names.items()}
+    totals = {names[n]: c for n, c in counts.items() if c > 0}
+    for sku, (count, _) in earlier.items():
+        totals[sku] = totals.get(sku, 0) + count
+    risky = {sku for sku, c in totals.items() if c >= policy.LISTING_RISK_CANCELLATIONS}
+    if not risky:
+        return []
+    orders: dict[str, dict[str, None]] = {
+        sku: dict.fromkeys(earlier.get(sku, (0, []))[1][:LISTED_ORDERS]) for sku in risky
+    }
+    wanted = {index.sku_names[sku]: sku for sku in risky if sku in index.sku_names}
+    # a listing is complete with LISTED_ORDERS ids, or all of its orders: stop scanning
+    # once every listing is
+    target = {sku: min(LISTED_ORDERS, totals[sku]) for sku in risky}
+    open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < target[sku])
+    skus = index.skus
+    for seq in compress(numbers(), map(wanted.__contains__, skus)):
+        if not open_slots:
+            break
+        if seq not in patches and index.item_facts[seq] & COUNTING:
+            sku = wanted[skus[seq]]
+            listed = orders[sku]
+            if len(listed) < target[sku]:
+                listed[_order_text(index.orders[seq])] = None
+                if len(listed) == target[sku]:
+                    open_slots -= 1
+    found = [
+        {"sku": sku, "seller_cancellations_30d": totals[sku], "order_ids": list(orders[sku])}
+        for sku in risky
+    ]
+    found.sort(key=lambda r: (-r["seller_cancellations_30d"], r["sku"]))
+    return found
+
+
+def _order_text(order: int) -> str:
+    digits = f"{order:017d}"
+    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"

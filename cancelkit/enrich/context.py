@@ -1,0 +1,52 @@
+"""What a run joins onto its records before it reads them: the order reports and the
+ledger's history, loaded once per run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+
+from ..amazon import policy
+from ..ledger.store import Ledger
+from ..options import Options
+from . import orders_report
+from .join import Enricher
+
+
+@dataclass
+class History:
+    """What the order reports and the ledger add to the batch metrics."""
+
+    orders_in_window: int | None = None
+    orders_source: str | None = None
+    cancels_in_window: int | None = None
+    cancels_source: str | None = None
+    listings: dict = field(default_factory=dict)  # sku -> (count, [order ids]) of 30 days
+
+
+def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher, History]:
+    """Load the order reports and the ledger history a run joins onto its records."""
+    history = History()
+    report = None
+    if options.orders_reports:
+        report = orders_report.load(options.orders_reports)
+        window = report.orders_in_window(market.window_days)
+        if window is not None:
+            count, start, end = window
+            history.orders_in_window = count
+            history.orders_source = (
+                f"order report: {count} orders purchased {start:%Y-%m-%d %H:%M} to "
+                f"{end:%Y-%m-%d %H:%M} UTC"
+            )
+    known = None
+    if options.ledger and os.path.exists(options.ledger):
+        now = dt.datetime.now(dt.timezone.utc)
+        with Ledger.open(options.ledger, create=False) as ledger:
+            known = ledger.known()
+            history.cancels_in_window = ledger.seller_cancels_in_window(now, market.window_days)
+            history.cancels_source = "ledger (confirmed batches)"
+            history.listings = ledger.listing_cancellations(now, policy.LISTING_WINDOW_DAYS)
+    elif options.ledger:
+        history.cancels_in_window, history.cancels_source = 0, "ledger (no batches yet)"
+    return Enricher(report, known), history

@@ -1,0 +1,302 @@
+"""Batch rules over a compact per-row index: duplicates, conflicting reasons, whole-order
+conflicts, and the order counts of the batch.
+
+The index keeps a few bytes a row, so a million-row batch is checked without keeping the
+rows in memory; past SPILL_ROWS its columns move their older rows to disk.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import compress, count
+
+from ..amazon import reasons
+from ..amazon.policy import RISK_LEVELS
+from . import spill
+from .spill import Column
+
+# A bitmap of order-id hashes finds orders seen more than once with 16 MB for any batch
+# size; only those candidates are grouped exactly at the end.
+_BITMAP_BITS = 1 << 27
+SLOT_PRIME = 134217689
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A change of status decided by a batch rule for one accepted row."""
+
+    status: str  # "duplicate" or "rejected"
+    code: str
+    message: str
+    kept: int | None = None  # for a duplicate: the sequence number of the row kept
+
+
+def _append(column: Column, values) -> None:
+    """Append values to a column, moving its buffer to disk once it is full."""
+    column.extend(values)
+    if len(column.buffer) >= spill.SPILL_ROWS:
+        column.spill()
+
+
+def pack(reason: str | None, risk: str, counting: bool, requested: bool) -> int:
+    """One byte of facts about an accepted row: reason, risk, counts, buyer-requested."""
+    return (
+        reasons.CODE_INDEX[reason]
+        | RISK_INDEX[risk] << 4
+        | (64 if counting else 0)
+        | (128 if requested else 0)
+    )
+
+
+def unpack(facts: int) -> tuple[str | None, str, bool, bool]:
+    """The inverse of `pack`."""
+    return (
+        reasons.INDEX_CODE[facts & 15],
+        RISK_LEVELS[(facts >> 4) & 3],
+        bool(facts & 64),
+        bool(facts & 128),
+    )
+
+
+RISK_INDEX = {level: i for i, level in enumerate(RISK_LEVELS)}
+COUNTING = 64
+RISKY = 48  # the risk bits: any level above "none"
+
+
+class BatchIndex:
+    """Compact per-row facts of the accepted rows, in acceptance order: about 24 bytes a
+    row plus a fixed 16 MB bitmap. Given a folder, the columns move their older rows to files
+    there (column.SPILL_ROWS), so memory stays flat whatever the batch size."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        def column(typecode: str, name: str) -> Column:
+            return Column(typecode, os.path.join(folder, name) if folder else None)
+
+        self.orders = column("q", "orders.col")  # order id digits as an integer
+        # item code digits << 8 | the facts byte (see pack)
+        self.item_facts = column("q", "item-facts.col")
+        self.rows = column("I", "rows.col")  # the row number a person sees
+        self.skus = column("i", "skus.col")  # index into sku_names, -1 for none
+        self.sku_names: dict[str, int] = {}
+        #: sequence number at which each source's rows begin
+        self.source_starts: list[int] = []
+        self.bitmap = bytearray(_BITMAP_BITS // 8)
+        self.candidates: set[int] = set()
+        #: rows that are a further item of the order on the row before (other items, no
+        #: whole-order row): each is not an order of its own for the counts...
+        self.adjacent = array("I")
+        #: ...and of those, the rows that add a counting row to an order already counting
+        self.adjacent_counting = array("I")
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def columns(self) -> tuple[Column, ...]:
+        return self.orders, self.item_facts, self.rows, self.skus
+
+    def spill(self) -> None:
+        """Move the rows held in memory to the columns' files."""
+        for column in self.columns():
+            column.spill()
+
+    def close(self) -> None:
+        for column in self.columns():
+            column.close()
+
+    def start_source(self) -> None:
+        self.source_starts.append(len(self.orders))
+
+    def source_of(self, seq: int) -> int:
+        return bisect.bisect_right(self.source_starts, seq) - 1
+
+    def facts(self, seq: int) -> int:
+        return self.item_facts[seq] & 255
+
+    def item(self, seq: int) -> int:
+        return self.item_facts[seq] >> 8
+
+    def sku_id(self, sku: str | None) -> int:
+        if not sku:
+            return -1
+        return self.sku_names.setdefault(sku, len(self.sku_names))
+
+    def adder(self) -> Callable[[str, str | None, int, int, str], int]:
+        """The one way to accept a row: `add(order_id, item_code, facts, row, sku)` remembers
+        it and returns its sequence number. Both paths of the pipeline's hot loop call it;
+        it binds the columns' in-memory buffers, which a spill clears in place."""
+        orders, item_facts, rows, skus = self.orders, self.item_facts, self.rows, self.skus
+        orders_append, item_facts_append = orders.buffer.append, item_facts.buffer.append
+        rows_append, skus_append = rows.buffer.append, skus.buffer.append
+        orders_buffer, sku_names = orders.buffer, self.sku_names
+        bitmap, add_candidate = self.bitmap, self.candidates.add
+        adjacent_append = self.adjacent.append
+        adjacent_counting_append = self.adjacent_counting.append
+        run_order, run_items, run_counting = None, set(), False
+
+        def add(order_id: str, item: str | None, facts: int, row: int, sku: str) -> int:
+            nonlocal run_order, run_items, run_counting
+            order = int(order_id.replace("-", ""))
+            item_code = int(item) if item else 0
+            seq = orders.spilled + len(orders_buffer)
+            if order == run_order:
+                # another item of the order on the row before: a multi-item order needs no
+                # grouping at the end unless it repeats an item or has a whole-order row
+                if item_code and item_code not in run_items and 0 not in run_items:
+                    run_items.add(item_code)
+                    adjacent_append(seq)
+                    if facts & COUNTING:
+                        if run_counting:
+                            adjacent_counting_append(seq)
+                        run_counting = True
+                else:
+                    add_candidate(order)
+            else:
+                run_order, run_items = order, {item_code}
+                run_counting = bool(facts & COUNTING)
+                slot = order % SLOT_PRIME
+                bit = 1 << (slot & 7)
+                slot >>= 3
+                if bitmap[slot] & bit:
+                    add_candidate(order)
+                else:
+                    bitmap[slot] |= bit
+            orders_append(order)
+            item_facts_append(item_code << 8 | facts)
+            rows_append(row)
+            skus_append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+            return seq
+
+        return add
+
+    def spill_if_full(self) -> None:
+        """Move the rows held in memory to disk once there are SPILL_ROWS of them."""
+        if len(self.orders.buffer) >= spill.SPILL_ROWS:
+            self.spill()
+
+    def extend(
+        self,
+        orders: Column,
+        item_facts: Column,
+        rows: Column,
+        skus: Column,
+        sku_names: list[str],
+        candidates: set[int],
+        adjacent: array,
+        adjacent_counting: array,
+    ) -> None:
+        """Append another index's rows (read from a later part of the same source)."""
+        remap = [self.sku_id(name) for name in sku_names]
+        remap.append(-1)  # so that remap[-1], "no SKU", stays -1
+        offset = len(self.orders)
+        self.adjacent.extend(seq + offset for seq in adjacent)
+        self.adjacent_counting.extend(seq + offset for seq in adjacent_counting)
+        bitmap = self.bitmap
+        add_candidate = self.candidates.add
+        previous = None
+        for chunk in orders.chunks():
+            for order in chunk:  # orders seen in both parts are candidates too
+                if order == previous:
+                    continue  # a further row of the same order: the other part judged it
+                previous = order
+                slot = order % SLOT_PRIME
+                bit = 1 << (slot & 7)
+                slot >>= 3
+                if bitmap[slot] & bit:
+                    add_candidate(order)
+                else:
+                    bitmap[slot] |= bit
+            _append(self.orders, chunk)
+        self.candidates |= candidates
+        for chunk in item_facts.chunks():
+            _append(self.item_facts, chunk)
+        for chunk in rows.chunks():
+            _append(self.rows, chunk)
+        for chunk in skus.chunks():
+            _append(self.skus, map(remap.__getitem__, chunk))
+
+    def groups(self) -> dict[int, list[int]]:
+        """Sequence numbers of the rows of every order that may appear more than once."""
+        candidates, orders = self.candidates, self.orders
+        groups: dict[int, list[int]] = {}
+        for seq in compress(count(), map(candidates.__contains__, orders)):
+            members = groups.get(orders[seq])
+            if members is None:
+                groups[orders[seq]] = [seq]
+            else:
+                members.append(seq)
+        return groups
+
+    def resolve(self, where, counting_rows: int) -> tuple[dict[int, Patch], int, int]:
+        """Apply the batch rules to the orders that appear more than once.
+
+        Returns the patches, the number of distinct orders kept and how many of them count
+        against the rate (`counting_rows`: rows with the counting bit, before the rules).
+        `where(seq)` describes a row for messages ("in.csv row 5").
+        """
+        patches: dict[int, Patch] = {}
+        item_facts, candidates = self.item_facts, self.candidates
+        order_of = self.orders.__getitem__
+        # further items of an order on the rows before it are not orders of their own,
+        # unless the order is a candidate: its rows are all counted afresh below
+        orders = len(self.orders) - len(self.adjacent)
+        orders += sum(map(candidates.__contains__, map(order_of, self.adjacent)))
+        counting_orders = counting_rows - len(self.adjacent_counting)
+        counting_orders += sum(map(candidates.__contains__, map(order_of, self.adjacent_counting)))
+        for seqs in self.groups().values():
+            size = len(seqs)
+            if size == 1:
+                continue
+            values = [item_facts[s] for s in seqs]
+            items = [v >> 8 for v in values]
+            counting = [v & COUNTING for v in values]
+            if 0 not in items and len(set(items)) == size:
+                # several different items of one order: all kept, one order for the rate
+                kept = range(size)
+            else:
+                self._conflicts(seqs, items, values, where, patches)
+                kept = [i for i, s in enumerate(seqs) if s not in patches]
+            # each row was counted as an order of its own; the group is one order (or none)
+            orders += (1 if kept else 0) - size
+            kept_counting = any(counting[i] for i in kept)
+            counting_orders += (1 if kept_counting else 0) - sum(1 for c in counting if c)
+        return patches, orders, counting_orders
+
+    @staticmethod
+    def _conflicts(seqs, items, values, where, patches: dict[int, Patch]) -> None:
+        whole = [s for s, item in zip(seqs, items) if item == 0]
+        if whole and len(whole) < len(seqs):
+            others = ", ".join(where(s) for s in seqs)
+            for s in seqs:
+                patches[s] = Patch(
+                    "rejected",
+                    "whole_order_conflict",
+                    "the order is cancelled both as a whole and item by item in this "
+                    f"batch ({others}); keep either the whole-order row or the item rows",
+                )
+            return
+        by_item: dict[int, list[tuple[int, int]]] = {}
+        for s, item, value in zip(seqs, items, values):
+            by_item.setdefault(item, []).append((s, value & 15))
+        for members in by_item.values():
+            if len(members) < 2:
+                continue
+            if len({code for _, code in members}) > 1:
+                listing = ", ".join(
+                    f"{reasons.INDEX_CODE[code]} ({where(s)})" for s, code in members
+                )
+                for s, _ in members:
+                    patches[s] = Patch(
+                        "rejected",
+                        "conflicting_reasons",
+                        f"the same order item has different reasons: {listing}; choose one",
+                    )
+            else:
+                first = members[0][0]
+                for s, _ in members[1:]:
+                    patches[s] = Patch(
+                        "duplicate", "duplicate", f"repeats {where(first)}", kept=first
+                    )

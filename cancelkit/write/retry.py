@@ -1,0 +1,81 @@
+"""Reconciling a processing report with the ledger, and the retry file of the failed rows.
+
+The one place of what `cancelkit reconcile` does (and `submit` after downloading Amazon's
+answer): refuse a taken retry path before anything changes, apply the report to the batch,
+then write the failed rows where the seller finds them.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ..errors import OutputError
+from ..ledger.reconcile import (
+    RETRY_COLUMNS,
+    ReconcileOutcome,
+    parse_processing_report,
+    reconcile,
+)
+from ..ledger.store import Ledger
+from .files import atomic_write, free_name, refuse_existing
+from .result import guard
+
+
+def reconcile_report(
+    report_path: str | Path,
+    ledger_path: str | Path,
+    batch_id: str | None = None,
+    retry_path: str | Path | None = None,
+    force: bool = False,
+    fallback_dir: str | Path = "cancelkit-out",
+) -> tuple[ReconcileOutcome, Path | None]:
+    """Apply Amazon's processing report to a batch (the newest by default) and write the
+    retry file when rows failed; returns the outcome and the retry file's path (or None)."""
+    if retry_path is not None and not force:
+        refuse_existing(retry_path)
+    report = parse_processing_report(report_path)
+    with Ledger.open(ledger_path, create=False) as book:
+        outcome = reconcile(book, report, batch_id)
+    written = None
+    if outcome.failed:
+        if retry_path is not None:
+            written = write_retry(outcome, retry_path, force=force)
+        else:
+            written = write_retry_near(outcome, fallback_dir)
+    return outcome, written
+
+
+def default_retry_path(report_path: str | Path) -> Path:
+    """Where `cancelkit reconcile` writes the retry file when not told: next to the report
+    (`<report>-retry.csv`, numbered when taken)."""
+    report_path = Path(report_path)
+    folder = report_path.parent
+    return folder / (free_name(folder, f"{report_path.stem}-retry", [".csv"]) + ".csv")
+
+
+def write_retry(outcome: ReconcileOutcome, path: str | Path, force: bool = False) -> Path:
+    """Write the failed rows as a cancellation input file (CSV, UTF-8 with BOM, as Excel
+    opens it) that `cancelkit generate` reads back: fix what Amazon complained about, then
+    generate a new upload file from it."""
+
+    def write(stream) -> None:
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow(RETRY_COLUMNS)
+        for row in outcome.failed:
+            writer.writerow(
+                [guard(v or "") for v in (row.order_id, row.reason, row.item_code, row.sku)]
+            )
+
+    return atomic_write(path, write, force=force, encoding="utf-8-sig")
+
+
+def write_retry_near(outcome: ReconcileOutcome, fallback_dir: str | Path = "cancelkit-out") -> Path:
+    """Write the retry file next to the report, or into `fallback_dir` when that folder
+    cannot be written."""
+    try:
+        return write_retry(outcome, default_retry_path(outcome.report.path))
+    except OutputError:
+        folder = Path(fallback_dir)
+        name = free_name(folder, f"{Path(outcome.report.path).stem}-retry", [".csv"])
+        return write_retry(outcome, folder / f"{name}.csv")

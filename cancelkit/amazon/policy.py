@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Marketplace:
@@ -60,8 +62,6 @@ def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
     """The policy of a marketplace, with overrides from the config file applied."""
     key = MARKETPLACE_ALIASES.get(code.upper(), code.upper())
     if key not in MARKETPLACES:
-        from ..errors import ConfigError
-
         raise ConfigError(f"unknown marketplace '{code}'; known: {', '.join(sorted(MARKETPLACES))}")
     market = MARKETPLACES[key]
     if overrides:

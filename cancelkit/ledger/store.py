@@ -29,6 +29,8 @@ from itertools import chain, count, islice
 from pathlib import Path
 
 from ..errors import CancelkitError
+from ..read.tables import file_sha256
+from ..version import __version__
 
 SCHEMA_VERSION = 1
 STATES = ("generated", "confirmed", "failed", "superseded")
@@ -230,8 +232,6 @@ def _window(now: dt.datetime | str | None, days: float) -> tuple[str, str]:
 
 
 def _file_sha256(path: str) -> str | None:
-    from ..read.tables import file_sha256
-
     try:
         return file_sha256(path)
     except OSError:
@@ -425,10 +425,7 @@ class Ledger:
         flat_sha = meta.get("flat_file_sha256")
         if flat_file and not flat_sha:
             flat_sha = _file_sha256(str(flat_file))
-        if "tool_version" in meta:
-            tool_version = meta["tool_version"]
-        else:
-            from ..version import __version__ as tool_version
+        tool_version = meta.get("tool_version", __version__)
         with self._write() as db:
             had_open = self._has_generated()
             batch_id = meta.get("id") or self._new_id(created)

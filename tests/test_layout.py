@@ -1,0 +1,153 @@
+"""The package's shape: imports run one way, top to bottom, with no cycle (DESIGN.md "Layout").
+
+Each module belongs to a layer (its package under cancelkit/, or a top-level module); a
+module may import its own package and the layers below it, never one above. Imports of
+cancelkit modules sit at the top of a module; the one function-level import allowed is the
+pydantic record model, which loads only when a row needs it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cancelkit"
+
+#: top to bottom; a layer may import the layers after it (the same README lists them)
+LAYERS = (
+    "__main__",
+    "cli",
+    "__init__",
+    "pipeline",
+    "write",
+    "assess",
+    "enrich",
+    "ledger",
+    "validate",
+    "options",
+    "read",
+    "amazon",
+    ("codes", "errors", "version"),
+)
+RANK = {
+    name: rank
+    for rank, layer in enumerate(LAYERS)
+    for name in (layer if isinstance(layer, tuple) else (layer,))
+}
+#: function-level imports of cancelkit modules that are allowed, and why
+LAZY_ALLOWED = {"cancelkit.validate.model"}  # pydantic: only rows off the fast path need it
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    """The cancelkit modules an import statement imports."""
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    if target != "cancelkit" and not target.startswith("cancelkit."):
+        return []
+    found = []
+    for alias in node.names:
+        candidate = f"{target}.{alias.name}"
+        path = PACKAGE.parent.joinpath(*candidate.split("."))
+        found.append(candidate if path.with_suffix(".py").exists() or path.is_dir() else target)
+    return found
+
+
+def imports() -> dict[str, list[tuple[str, bool, int]]]:
+    """module -> [(imported module, at function level, line)]."""
+    graph: dict[str, list[tuple[str, bool, int]]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        nested = {
+            id(inner)
+            for outer in ast.walk(tree)
+            if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for inner in ast.walk(outer)
+        }
+        edges = graph.setdefault(module, [])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                for target in resolve(module, path.name == "__init__.py", node):
+                    edges.append((target, id(node) in nested, node.lineno))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("cancelkit"):
+                        edges.append((alias.name, id(node) in nested, node.lineno))
+    return graph
+
+
+GRAPH = imports()
+
+
+def test_every_module_has_a_layer():
+    assert {layer_of(m) for m in GRAPH} <= set(RANK)
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_imports_run_down_the_layers(module):
+    mine = layer_of(module)
+    upward = [
+        f"line {line}: {target} ({layer_of(target)} is above {mine})"
+        for target, _, line in GRAPH[module]
+        if layer_of(target) != mine and RANK[layer_of(target)] < RANK[mine]
+    ]
+    assert not upward, f"{module} imports upward: {upward}"
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_no_function_level_imports_of_cancelkit_modules(module):
+    lazy = [
+        f"line {line}: {target}"
+        for target, nested, line in GRAPH[module]
+        if nested and target not in LAZY_ALLOWED
+    ]
+    assert not lazy, f"{module} imports inside a function: {lazy}"
+
+
+def test_there_is_no_import_cycle():
+    top_level = {
+        module: {t for t, nested, _ in edges if not nested and t in GRAPH and t != module}
+        for module, edges in GRAPH.items()
+    }
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(top_level[module]):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :] + [target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(top_level):
+        if module not in state:
+            visit(module)
+
+
+def test_the_checker_sees_an_upward_import(tmp_path):
+    """The rules above are not vacuous: a read module importing write is found."""
+    node = ast.parse("from ..write.result import Result").body[0]
+    (target,) = resolve("cancelkit.read.tables", False, node)
+    assert target == "cancelkit.write.result"
+    assert RANK[layer_of(target)] < RANK[layer_of("cancelkit.read.tables")]

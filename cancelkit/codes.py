@@ -257,9 +257,3 @@ CODES: dict[str, Code] = {
         ),
     )
 }
-
-
-def code_title(code: str) -> str:
-    """The short title of a code (the code itself when it is unknown)."""
-    entry = CODES.get(code)
-    return entry.title if entry else code

@@ -7,7 +7,7 @@ template version is a change to the constants here and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,16 +42,6 @@ FIRST_DATA_LINE = 3
 def data_line(order_id: str, reason: str | None, item_code: str | None) -> str:
     """One data row of the flat file, in the column order of COLUMNS."""
     return f"{order_id}\t{reason or ''}\t{item_code or ''}{LINE_END}"
-
-
-def write_lines(stream, rows: Iterable[tuple[str, str | None, str | None]]) -> int:
-    """Write the two header rows and the data rows to a text stream; returns the row count."""
-    stream.write(HEADER_LINES)
-    count = 0
-    for order_id, reason, item_code in rows:
-        stream.write(data_line(order_id, reason, item_code))
-        count += 1
-    return count
 
 
 @dataclass(frozen=True)

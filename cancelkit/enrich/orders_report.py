@@ -142,11 +142,6 @@ class OrdersReport:
             f"order {order_id} has no item with SKU {sku}; its items: {_items_text(order)}",
         )
 
-    def item_belongs(self, order_id: str, item_code: str) -> bool:
-        """Whether a report lists `item_code` as an item of `order_id`."""
-        order = self._orders.get(order_id)
-        return order is not None and order.item(item_code) is not None
-
     def check_item(self, order_id: str, item_code: str) -> tuple[str, str] | None:
         """`("item_not_in_order", message)` when the reports list the order's item codes
         and `item_code` is not one of them; None when it is, or when the reports cannot

@@ -3,8 +3,6 @@ data rows in input order, and the round trip write -> flatfile.parse."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, expected_table, normalised
 
@@ -29,17 +27,13 @@ def test_data_lines():
     assert flatfile.data_line("112-3348201-5569047", None, None) == "112-3348201-5569047\t\t\r\n"
 
 
-def test_write_lines_counts_rows():
-    stream = io.StringIO(newline="")
-    count = flatfile.write_lines(
-        stream,
-        [
-            ("113-4728391-2038475", "NoInventory", "62845173920562"),
-            ("112-3348201-5569047", None, None),
-        ],
-    )
-    assert count == 2
-    assert stream.getvalue() == (
+def test_header_lines_and_data_lines_make_the_file():
+    rows = [
+        ("113-4728391-2038475", "NoInventory", "62845173920562"),
+        ("112-3348201-5569047", None, None),
+    ]
+    text = flatfile.HEADER_LINES + "".join(flatfile.data_line(*row) for row in rows)
+    assert text == (
         flatfile.HEADER_LINES
         + "113-4728391-2038475\tNoInventory\t62845173920562\r\n"
         + "112-3348201-5569047\t\t\r\n"

@@ -213,9 +213,10 @@ def test_a_report_without_item_codes_says_so():
 
 
 def test_item_codes_must_belong_to_their_order(unshipped, both):
-    assert unshipped.item_belongs("111-8837261-4402918", "31947205836188")
-    assert not unshipped.item_belongs("111-8837261-4402918", "62845173920562")
-    assert not unshipped.item_belongs("999-0000000-0000000", "62845173920562")
+    order = unshipped.get("111-8837261-4402918")
+    assert order.item("31947205836188") is not None
+    assert order.item("62845173920562") is None
+    assert unshipped.get("999-0000000-0000000") is None
     assert unshipped.check_item("111-8837261-4402918", "31947205836188") is None
     code, message = unshipped.check_item("111-8837261-4402918", "62845173920562")
     assert code == "item_not_in_order"

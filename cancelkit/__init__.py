@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from .amazon import marketplaces, spapi  # noqa: E402
+from .enrich import amazon_orders  # noqa: E402
 from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa: E402
-from .options import build_options  # noqa: E402
+from .ledger import submit as submitting  # noqa: E402
+from .ledger.store import Ledger  # noqa: E402
+from .ledger.submit import StillProcessing, SubmitOutcome  # noqa: E402
+from .options import build_options, load_config, resolve_ledger_path  # noqa: E402
 from .pipeline.run import run  # noqa: E402
 from .version import __version__  # noqa: E402
+from .write.files import atomic_write, free_name  # noqa: E402
 from .write.result import Result  # noqa: E402
+from .write.retry import write_retry_near  # noqa: E402
 
 
 def check(
@@ -44,6 +51,104 @@ def check(
     return run(paths, rows, build_options(**options))
 
 
+def _spapi_settings(config: str | Path | None):
+    """The SP-API settings (environment over the config file's [amazon] table) and the
+    config's other settings."""
+    settings = load_config(config)
+    amazon = spapi.load_settings(None, settings.get("amazon"), settings.get("_path"))
+    return amazon, settings
+
+
+def _save_report(path: Path, content: bytes) -> Path:
+    """Write a downloaded processing report beside the upload file, numbered when taken."""
+    folder = path.parent
+    name = free_name(folder, path.stem, [path.suffix]) + path.suffix
+    return atomic_write(folder / name, lambda stream: stream.write(content), mode="wb")
+
+
+def submit(
+    batch: str | None = None,
+    ledger: str | Path | None = None,
+    wait: float | None = None,
+    *,
+    resubmit: bool = False,
+    config: str | Path | None = None,
+    say=None,
+) -> SubmitOutcome:
+    """Send a batch's upload file through the SP-API Feeds API, wait for Amazon's
+    processing report, save it beside the upload file and reconcile it.
+
+    `batch`: a batch id (default: the newest); `ledger`: the ledger path (default
+    `CANCELKIT_LEDGER`, the config's `ledger`, or the user data folder); `wait`: seconds to
+    wait for Amazon (default 1800; a rerun resumes the recorded feed); `resubmit=True` sends
+    a batch that was already sent. Credentials and endpoints: the environment or the
+    config's [amazon] table (see the README). `say(text)` receives progress lines.
+
+    Returns the reconcile outcome (`SubmitOutcome`: `confirmed`, `failed`, `file_failed`,
+    `warnings`, plus `submission` with the feed id, `report_path` and `retry_path`, the
+    retry file of the failed rows beside the report). Raises
+    `StillProcessing` (with `feed_id`) when Amazon has not finished when the wait ends, and
+    a `CancelkitError` when the batch cannot be sent or the feed ended unprocessed.
+    """
+    say = say or (lambda _text: None)
+    amazon, settings = _spapi_settings(config)
+    for warning in amazon.warnings:
+        say(f"warning: {warning}")
+    path = resolve_ledger_path(ledger or settings.get("ledger"))
+    with Ledger.open(path, create=False) as book:
+        outcome = submitting.submit(
+            book,
+            amazon,
+            batch,
+            wait=submitting.DEFAULT_WAIT_S if wait is None else wait,
+            resubmit=resubmit,
+            save_report=_save_report,
+            say=say,
+        )
+    if outcome.failed:
+        outcome.retry_path = str(write_retry_near(outcome))
+    return outcome
+
+
+def fetch_orders(
+    output: str | Path,
+    marketplace: str | None = None,
+    days: int | None = None,
+    *,
+    config: str | Path | None = None,
+    force: bool = False,
+    say=None,
+) -> int:
+    """Write Amazon's unshipped merchant-fulfilled orders of a marketplace (default: the
+    config's marketplace, else US) created in the last `days` days (default 30) as a
+    tab-separated order report for `--orders-report`, without buyer personal data.
+    Returns the number of order-item lines written."""
+    say = say or (lambda _text: None)
+    amazon, settings = _spapi_settings(config)
+    for warning in amazon.warnings:
+        say(f"warning: {warning}")
+    days = amazon_orders.DEFAULT_DAYS if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"days must be a whole number of days >= 1 (got {days!r})")
+    market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
+    output = Path(output)
+    if output.exists() and not force:
+        raise OutputError(f"{output}: already exists; use --force to replace it")
+    amazon.require_credentials()
+    written = 0
+
+    def write(stream) -> None:
+        nonlocal written
+        with spapi.SpapiClient(amazon, market) as client:
+            stream.write("\t".join(amazon_orders.COLUMNS) + "\r\n")
+            for line in amazon_orders.fetch(client, days):
+                stream.write("\t".join(line) + "\r\n")
+                written += 1
+
+    atomic_write(output, write, force=force)
+    return written
+
+
 __all__ = [
     "CancelkitError",
     "ConfigError",
@@ -51,5 +156,8 @@ __all__ = [
     "OutputError",
     "Result",
     "__version__",
+    "StillProcessing",
     "check",
+    "fetch_orders",
+    "submit",
 ]

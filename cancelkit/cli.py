@@ -10,11 +10,13 @@ import time
 
 import click
 
+from . import fetch_orders, submit
 from .amazon import reasons
 from .codes import CODES
 from .errors import CancelkitError
 from .ledger import reconcile
 from .ledger import store as ledger
+from .ledger.submit import StillProcessing
 from .options import build_options, resolve_ledger_path
 from .pipeline.run import run
 from .version import __version__
@@ -22,7 +24,7 @@ from .write.retry import reconcile_report
 from .write.verdict import terminal_summary
 from .write.workbook import write_template
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
 
 
 def _fail(message: str, code: str | None = None) -> None:
@@ -448,6 +450,91 @@ def history_command(days, ledger_path, as_json) -> None:
     else:
         click.echo(f"Ledger: {path}")
         click.echo(ledger.history_text(batches))
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@cli.command(name="submit")
+@click.option("--batch", "batch_id", help="Batch id (default: the newest; see `history`).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=1800,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for Amazon's answer; then exit 4 (run submit again to resume).",
+)
+@_ledger_path_option
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="TOML config file with an [amazon] table (default: ./cancelkit.toml when present).",
+)
+@click.option(
+    "--resubmit", is_flag=True, help="Send a batch that was already sent (a second feed)."
+)
+@_guarded
+def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
+    """Send a batch's upload file to Amazon through the SP-API Feeds API, wait for the
+    processing report, save it next to the upload file and reconcile it. Exit 0 or 1 as
+    `reconcile`, 4 when Amazon is still processing when --wait ends.
+
+    \b
+    Example:
+      cancelkit submit --wait 900
+    """
+    try:
+        outcome = submit(batch_id, ledger_path, wait, resubmit=resubmit, config=config, say=_say)
+    except StillProcessing as exc:
+        click.echo(f"cancelkit: {exc}", err=True)
+        click.echo(f"feed {exc.feed_id} {exc.status}")
+        sys.exit(EXIT_PROCESSING)
+    sent = "sent again" if outcome.resubmitted else "sent"
+    click.echo(
+        f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
+        f"report: {outcome.report_path}"
+    )
+    click.echo(reconcile.outcome_text(outcome, outcome.retry_path))
+    sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
+
+
+@cli.command(name="fetch-orders")
+@click.option("--marketplace", help="Marketplace code (default: the config's, else US).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1, max=365),
+    default=30,
+    show_default=True,
+    help="Orders created in the last N days.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The order report to write (tab-separated; give it to --orders-report).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="TOML config file with an [amazon] table (default: ./cancelkit.toml when present).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@_guarded
+def fetch_orders_command(marketplace, days, output, config, force) -> None:
+    """Fetch Amazon's unshipped merchant-fulfilled orders (state, items, buyer cancellation
+    requests, ship-by date) through the Orders API into an order report for
+    --orders-report, without buyer personal data.
+
+    \b
+    Example:
+      cancelkit fetch-orders --marketplace DE -o orders-de.txt
+      cancelkit generate cancellations.csv --marketplace DE --orders-report orders-de.txt
+    """
+    lines = fetch_orders(output, marketplace, days, config=config, force=force, say=_say)
+    click.echo(f"fetch-orders: {lines} order item lines written to {output}", err=True)
 
 
 def main() -> None:

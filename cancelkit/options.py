@@ -135,6 +135,12 @@ def load_config(path: str | Path | None) -> dict:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     settings = dict(document.get("cancelkit", document))
     policy_table = settings.pop("policy", {})
+    # [amazon]: the SP-API credentials and endpoints (amazon/spapi.py checks its keys)
+    amazon_table = settings.pop("amazon", None)
+    if amazon_table is None:
+        amazon_table = document.get("amazon", {})
+    if not isinstance(amazon_table, dict):
+        raise ConfigError(f"{path}: 'amazon' must be a table ([amazon])")
     unknown = sorted(set(settings) - set(CONFIG_KEYS) - {"cancelkit"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
@@ -142,6 +148,7 @@ def load_config(path: str | Path | None) -> dict:
         if key in settings and not isinstance(settings[key], kind):
             raise ConfigError(f"{path}: '{key}' must be a {kind.__name__}")
     settings["policy"] = policy_table
+    settings["amazon"] = amazon_table
     settings["_path"] = str(path)
     return settings
 

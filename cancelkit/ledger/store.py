@@ -32,7 +32,7 @@ from ..errors import CancelkitError
 from ..read.tables import file_sha256
 from ..version import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATES = ("generated", "confirmed", "failed", "superseded")
 #: how long a run waits for another run's write transaction before giving up
 BUSY_TIMEOUT_S = 30.0
@@ -98,12 +98,76 @@ def _migrate_to_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_submissions(db: sqlite3.Connection) -> None:
+    """The `submissions` table: each attempt to send a batch through the SP-API Feeds API
+    (see ledger/submit.py), so that a rerun resumes it and never sends the batch twice."""
+    db.execute(
+        """CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            marketplace TEXT NOT NULL,          -- code, e.g. DE
+            marketplace_id TEXT NOT NULL,       -- Amazon's id, e.g. A1PA6795UKMFR9
+            endpoint TEXT NOT NULL,             -- the API base URL used
+            upload_sha256 TEXT NOT NULL,        -- of the bytes sent
+            started_at TEXT NOT NULL,           -- UTC
+            document_id TEXT,                   -- createFeedDocument's feedDocumentId
+            intent_at TEXT,                     -- set just before createFeed is called
+            feed_id TEXT,                       -- set as soon as createFeed answers
+            status TEXT NOT NULL,               -- uploading, intent or Amazon's processingStatus
+            result_document_id TEXT,
+            result_path TEXT,                   -- the saved processing report
+            finished TEXT,                      -- NULL while open; SUBMISSION_ENDS
+            updated_at TEXT NOT NULL,
+            message TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX submissions_batch ON submissions (batch_id, id)")
+
+
 #: MIGRATIONS[n] takes a ledger from schema version n to n + 1
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_to_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_to_1,
+    _migrate_submissions,
+)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 # -- values -------------------------------------------------------------------------------
+
+#: how a submission ended: its report was applied, Amazon cancelled the feed, Amazon
+#: aborted it without a report (nothing processed), or it was dropped before createFeed
+SUBMISSION_ENDS = ("reconciled", "cancelled", "fatal_no_report", "abandoned")
+_SUBMISSION_FIELDS = (
+    "id, batch_id, marketplace, marketplace_id, endpoint, upload_sha256, started_at, "
+    "document_id, intent_at, feed_id, status, result_document_id, result_path, finished, "
+    "updated_at, message"
+)
+_SUBMISSION_UPDATES = frozenset(
+    {"document_id", "intent_at", "feed_id", "status", "result_document_id", "result_path"}
+    | {"finished", "message"}
+)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One attempt to send a batch through the SP-API (a row of `submissions`)."""
+
+    id: int
+    batch_id: str
+    marketplace: str
+    marketplace_id: str
+    endpoint: str
+    upload_sha256: str
+    started_at: str
+    document_id: str | None
+    intent_at: str | None
+    feed_id: str | None
+    status: str
+    result_document_id: str | None
+    result_path: str | None
+    finished: str | None
+    updated_at: str
+    message: str | None
 
 
 @dataclass(frozen=True)
@@ -584,6 +648,61 @@ class Ledger:
             db.executemany(update, (("failed", c, m, batch_id, n) for n, (c, m) in failed.items()))
             self._supersede(db, batch_id, ("confirmed",), now)
         return {"confirmed": total - len(failed), "failed": len(failed)}
+
+    # -- submissions ------------------------------------------------------------------------
+    def start_submission(
+        self, batch_id: str, marketplace: str, marketplace_id: str, endpoint: str, sha256: str
+    ) -> Submission:
+        """Record a new attempt to send the batch (status `uploading`)."""
+        now = _iso(_utc(None))
+        with self._write() as db:
+            self._require(batch_id)
+            cursor = db.execute(
+                "INSERT INTO submissions (batch_id, marketplace, marketplace_id, endpoint, "
+                "upload_sha256, started_at, status, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'uploading', ?)",
+                (batch_id, marketplace, marketplace_id, endpoint, sha256, now, now),
+            )
+            number = cursor.lastrowid
+        return self.submission(number)
+
+    def update_submission(self, number: int, **changes) -> Submission:
+        """Change fields of a submission in one committed transaction (durable before the
+        next call to Amazon); `intent_at=True` stamps the current time."""
+        unknown = set(changes) - _SUBMISSION_UPDATES
+        if unknown:
+            raise ValueError(f"unknown submission fields: {', '.join(sorted(unknown))}")
+        if changes.get("finished") not in (None, *SUBMISSION_ENDS):
+            raise ValueError(f"unknown end of a submission: {changes['finished']}")
+        now = _iso(_utc(None))
+        if changes.get("intent_at") is True:
+            changes["intent_at"] = now
+        names = sorted(changes)
+        assignments = ", ".join(f"{name} = ?" for name in names)  # names checked above
+        with self._write() as db:
+            db.execute(
+                f"UPDATE submissions SET {assignments}, updated_at = ? WHERE id = ?",
+                (*(changes[name] for name in names), now, number),
+            )
+        return self.submission(number)
+
+    def submission(self, number: int) -> Submission:
+        with self._errors():
+            row = self._db.execute(
+                f"SELECT {_SUBMISSION_FIELDS} FROM submissions WHERE id = ?", (number,)
+            ).fetchone()
+        if row is None:
+            raise LedgerError(f"no submission {number} in the ledger {self.path}")
+        return Submission(*row)
+
+    def submissions(self, batch_id: str | None = None) -> list[Submission]:
+        """The submissions of a batch (of every batch when None), oldest first."""
+        where, params = ("WHERE batch_id = ?", (batch_id,)) if batch_id else ("", ())
+        with self._errors():
+            rows = self._db.execute(
+                f"SELECT {_SUBMISSION_FIELDS} FROM submissions {where} ORDER BY id", params
+            ).fetchall()
+        return [Submission(*row) for row in rows]
 
     # -- reading ----------------------------------------------------------------------------
     def known(self, order_ids: Collection[str] | None = None) -> KnownRows:

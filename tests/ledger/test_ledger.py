@@ -74,9 +74,11 @@ def test_open_creates_the_folders_and_a_wal_database_with_a_schema_version(tmp_p
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
         assert book.integrity_check() == "ok"
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [
+        (ledger_module.SCHEMA_VERSION,)
+    ]
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"schema_version", "batches", "batch_rows"} <= tables
+    assert {"schema_version", "batches", "batch_rows", "submissions"} <= tables
 
 
 def test_a_missing_ledger_is_not_created_when_only_read(tmp_path):
@@ -120,12 +122,14 @@ def test_the_next_schema_version_is_one_migration_function(tmp_path, monkeypatch
         calls.append(1)
         db.execute("ALTER TABLE batches ADD COLUMN note TEXT")
 
+    following = ledger_module.SCHEMA_VERSION + 1
     monkeypatch.setattr(ledger_module, "MIGRATIONS", (*ledger_module.MIGRATIONS, to_2))
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", following)
     for _ in range(2):  # migrated once, then left alone
         with Ledger.open(path) as book:
             assert book.batch(batch).rows == 1
-            assert book._db.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+            version = book._db.execute("SELECT version FROM schema_version").fetchone()[0]
+            assert version == following
     assert calls == [1]
 
 

@@ -16,6 +16,9 @@ from click.testing import CliRunner
 import cancelkit
 from cancelkit.cli import cli
 
+#: the `standin` fixture: a local stand-in for Amazon's SP-API (tests/spapi_standin.py)
+pytest_plugins = ("spapi_standin",)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CLEAN = FIXTURES / "clean-batch.csv"

@@ -16,7 +16,6 @@ import itertools
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -249,6 +248,8 @@ class Standin:
         self.feeds: dict[str, Feed] = {}
         self.results: dict[str, bytes] = {}
         self.orders_queries: list[dict] = []
+        #: set to let a hanging createFeed answer
+        self.release = threading.Event()
         self._numbers = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -276,6 +277,7 @@ class Standin:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -418,7 +420,7 @@ class Standin:
                 400,
                 {
                     "error": "invalid_grant",
-                    "error_description": "The request has an invalid grant parameter : refresh_token",
+                    "error_description": "The request has an invalid grant parameter",
                 },
             )
         token = f"{TOKEN_PREFIX}{next(self._numbers)}"
@@ -439,6 +441,11 @@ class Standin:
     def _upload(self, handler, document_id: str, query: dict, body: bytes) -> None:
         with self.lock:
             self.calls.append("upload")
+        fault = self._fault("upload")
+        if fault is not None:
+            return self._send(
+                handler, fault, raw=b"<Error><Code>SlowDown</Code></Error>", kind="application/xml"
+            )
         if handler.headers.get("x-amz-access-token"):
             self._violation("upload: the access token was sent to the presigned URL")
         declared = self.declared.get(document_id)
@@ -451,7 +458,8 @@ class Standin:
             return self._send(
                 handler,
                 403,
-                raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message>"
+                b"</Error>",
                 kind="application/xml",
             )
         if handler.headers.get("content-type") != declared:
@@ -473,6 +481,11 @@ class Standin:
     def _download(self, handler, document_id: str, query: dict) -> None:
         with self.lock:
             self.calls.append("download")
+        fault = self._fault("download")
+        if fault is not None:
+            return self._send(
+                handler, fault, raw=b"<Error><Code>SlowDown</Code></Error>", kind="application/xml"
+            )
         if handler.headers.get("x-amz-access-token"):
             self._violation("download: the access token was sent to the presigned URL")
         content = self.results.get(document_id)
@@ -518,7 +531,7 @@ class Standin:
                 list(self.scenario.statuses),
             )
         if self.scenario.hang_create_feed:
-            time.sleep(self.scenario.hang_create_feed)
+            self.release.wait(self.scenario.hang_create_feed)
         if self.scenario.drop_create_feed_answer:
             self.scenario.drop_create_feed_answer = False
             handler.close_connection = True
@@ -595,6 +608,7 @@ class Standin:
             self.orders_queries.append({k: v[0] for k, v in query.items()})
         markets = set(query.get("marketplaceIds", [""])[0].split(","))
         statuses = set(query.get("fulfillmentStatuses", [""])[0].split(","))
+        by = set(query.get("fulfilledBy", ["MERCHANT,AMAZON"])[0].split(","))
         size = int(query.get("maxResultsPerPage", ["100"])[0])
         start = int(query.get("paginationToken", ["0"])[0])
         chosen = [
@@ -602,6 +616,7 @@ class Standin:
             for o in self.scenario.orders
             if o["salesChannel"].get("marketplaceId") in markets
             and o["fulfillment"]["fulfillmentStatus"] in statuses
+            and o["fulfillment"].get("fulfilledBy") in by
         ]
         page = chosen[start : start + size]
         answer: dict = {"orders": page}

@@ -25,6 +25,7 @@ from .write.verdict import terminal_summary
 from .write.workbook import write_template
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 
 def _fail(message: str, code: str | None = None) -> None:
@@ -491,6 +492,14 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
         click.echo(f"cancelkit: {exc}", err=True)
         click.echo(f"feed {exc.feed_id} {exc.status}")
         sys.exit(EXIT_PROCESSING)
+    except KeyboardInterrupt:
+        # every step is in the ledger already: a rerun resumes, it never sends twice
+        click.echo(
+            "cancelkit: interrupted; run `cancelkit submit` again to resume (the batch is not "
+            "sent twice)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     sent = "sent again" if outcome.resubmitted else "sent"
     click.echo(
         f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "

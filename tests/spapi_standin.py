@@ -226,6 +226,7 @@ class Scenario:
     fatal_report: bool = False
     faults: dict[str, list[int]] = field(default_factory=dict)
     expired_uploads: int = 0
+    expired_downloads: int = 0
     reject_tokens: bool = False
     hang_create_feed: float = 0.0
     drop_create_feed_answer: bool = False
@@ -488,6 +489,8 @@ class Standin:
             )
         if handler.headers.get("x-amz-access-token"):
             self._violation("download: the access token was sent to the presigned URL")
+        if query.get("expired") == ["1"]:
+            return self._send(handler, 403, raw=b"<Error><Code>AccessDenied</Code></Error>")
         content = self.results.get(document_id)
         if content is None:
             return self._send(
@@ -594,7 +597,12 @@ class Standin:
         document_id = values["feedDocumentId"]
         if document_id not in self.results:
             return 404, {"errors": [{"code": "NotFound", "message": "no such document"}]}
-        answer = {"feedDocumentId": document_id, "url": f"{self.base}/download/{document_id}?sig=x"}
+        url = f"{self.base}/download/{document_id}?sig=x"
+        with self.lock:
+            if self.scenario.expired_downloads > 0:
+                self.scenario.expired_downloads -= 1
+                url += "&expired=1"
+        answer = {"feedDocumentId": document_id, "url": url}
         if self.scenario.gzip:
             answer["compressionAlgorithm"] = "GZIP"
         return 200, answer

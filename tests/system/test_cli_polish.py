@@ -19,6 +19,7 @@ from cancelkit.pipeline.collector import PROGRESS_ROWS
 from cancelkit.pipeline.run import run
 
 COMMANDS = ("generate", "check", "review", "template", "reconcile", "confirm", "history", "reasons")
+COMMANDS += ("submit", "fetch-orders")
 
 
 class _Terminal(io.StringIO):

@@ -255,6 +255,16 @@ def test_an_expired_upload_url_gets_a_new_document(standin, tmp_path):
     assert outcome.confirmed == 12
 
 
+def test_an_expired_download_url_is_asked_for_again(standin, tmp_path):
+    make_batch(tmp_path)
+    standin.scenario.expired_downloads = 1
+    lines = []
+    outcome = cancelkit.submit(say=lines.append)
+    assert standin.count("getFeedDocument") == 2 and standin.count("download") == 2
+    assert "the download URL was refused (expired); asking Amazon for a new one" in lines
+    assert outcome.confirmed == 12
+
+
 def test_403_for_a_bad_token_says_to_check_the_credentials(standin, tmp_path):
     batch_id, _ = make_batch(tmp_path)
     standin.scenario.reject_tokens = True
@@ -398,15 +408,23 @@ def _wait_for(condition, seconds: float = 60.0) -> None:
 
 
 @pytest.mark.slow
-def test_a_kill_while_polling_then_a_rerun_makes_exactly_one_feed(standin, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_a_kill_while_polling_then_a_rerun_makes_exactly_one_feed(standin, tmp_path, stop):
     batch_id, flat = make_batch(tmp_path)
     standin.scenario.statuses = ["IN_QUEUE", "IN_PROGRESS"]  # never finishes by itself
     env = dict(os.environ)
     process = _cli(env, "submit")
     _wait_for(lambda: standin.count("getFeed") >= 3)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=30)
+    if stop == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 130
+        assert stderr.decode().splitlines()[-1] == (
+            "cancelkit: interrupted; run `cancelkit submit` again to resume (the batch is not "
+            "sent twice)"
+        )
     feed = the_feed(standin)
     feed.statuses = ["DONE"]
 

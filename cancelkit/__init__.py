@@ -17,7 +17,7 @@ from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa
 from .ledger import submit as submitting  # noqa: E402
 from .ledger.store import Ledger  # noqa: E402
 from .ledger.submit import StillProcessing, SubmitOutcome  # noqa: E402
-from .options import build_options, load_config, resolve_ledger_path  # noqa: E402
+from .options import build_options, load_config, resolve_ledger_path, spapi_settings  # noqa: E402
 from .pipeline.run import run  # noqa: E402
 from .version import __version__  # noqa: E402
 from .write.files import atomic_write, free_name  # noqa: E402
@@ -55,7 +55,7 @@ def _spapi_settings(config: str | Path | None):
     """The SP-API settings (environment over the config file's [amazon] table) and the
     config's other settings."""
     settings = load_config(config)
-    amazon = spapi.load_settings(None, settings.get("amazon"), settings.get("_path"))
+    amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
     return amazon, settings
 
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .amazon import marketplaces, spapi
 from .errors import ConfigError
 from .read.tables import Limits
+from .read.words import is_yes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -219,3 +222,82 @@ def _limits(settings: dict) -> Limits | None:
         if value <= 0:
             raise ConfigError(f"{settings.get('_path')}: '{key}' must be a positive number")
     return Limits(**given)
+
+
+# -- the SP-API settings ------------------------------------------------------------------
+
+
+def _seconds(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number of seconds (got '{value}')") from None
+    if not number >= 0 or number == float("inf"):
+        raise ConfigError(f"{name} must be a number of seconds >= 0 (got '{value}')")
+    return number
+
+
+def spapi_settings(
+    environ: Mapping[str, str] | None = None,
+    table: Mapping | None = None,
+    config_path: str | os.PathLike | None = None,
+) -> spapi.SpapiSettings:
+    """The SP-API settings: each value from the environment (`LWA_APP_ID`, ...,
+    `CANCELKIT_SPAPI_ENDPOINT`), else from the config file's `[amazon]` table (`table`, read
+    from `config_path`), else the default. Warns when a config file holding a secret is
+    readable by other users."""
+    environ = os.environ if environ is None else environ
+    table = dict(table or {})
+    where = f"{config_path}: " if config_path else ""
+    unknown = sorted(str(k) for k in table if str(k).lower() not in spapi.CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}unknown setting(s) in [amazon]: {', '.join(unknown)} "
+            f"(known: {', '.join(spapi.CONFIG_KEYS)})"
+        )
+    configured = {str(k).lower(): v for k, v in table.items()}
+    for key, value in configured.items():
+        if key not in ("sandbox", "poll_interval") and not isinstance(value, str):
+            raise ConfigError(f"{where}'{key}' in [amazon] must be a string")
+
+    def value(key: str) -> str | None:
+        given = environ.get(spapi.CONFIG_KEYS[key], "").strip()
+        if given:
+            return given
+        found = configured.get(key)
+        if isinstance(found, bool):
+            return "true" if found else "false"
+        return None if found is None else str(found).strip() or None
+
+    found = {key: value(key) for key in spapi.SECRET_KEYS}
+    missing = tuple(spapi.CONFIG_KEYS[key] for key, given in found.items() if not given)
+    credentials = None if missing else spapi.Credentials(*(found[k] for k in spapi.SECRET_KEYS))
+    warnings = []
+    if config_path and any(configured.get(k) for k in spapi.SECRET_KEYS):
+        warnings.extend(_readable_by_others(Path(config_path)))
+    poll = value("poll_interval")
+    return spapi.SpapiSettings(
+        credentials=credentials,
+        missing=missing,
+        api_endpoint=value("spapi_endpoint"),
+        lwa_endpoint=value("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
+        sandbox=is_yes(value("sandbox")),
+        poll_interval=(
+            spapi.DEFAULT_POLL_INTERVAL if poll is None else _seconds(poll, spapi.ENV_POLL_INTERVAL)
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _readable_by_others(path: Path) -> list[str]:
+    if os.name != "posix":
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        return [
+            f"{path} holds SP-API credentials and other users can read it; run: chmod 600 {path}"
+        ]
+    return []

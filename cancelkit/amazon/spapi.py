@@ -14,14 +14,11 @@ up with getFeeds first, see ledger/submit.py).
 from __future__ import annotations
 
 import gzip
-import os
-import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..errors import CancelkitError, ConfigError
+from ..errors import CancelkitError
 from .marketplaces import LWA_TOKEN_URL, SpapiMarketplace, sandbox_endpoint
 
 # -- Amazon's vocabulary (Feeds API 2021-06-30 and Orders API 2026-01-01 models) ----------
@@ -75,7 +72,8 @@ CONFIG_KEYS: dict[str, str] = {
     "poll_interval": ENV_POLL_INTERVAL,
     "sandbox": ENV_SANDBOX,
 }
-_SECRET_KEYS = ("lwa_app_id", "lwa_client_secret", "sp_api_refresh_token")
+#: the [amazon] keys of the three credentials
+SECRET_KEYS = ("lwa_app_id", "lwa_client_secret", "sp_api_refresh_token")
 DEFAULT_POLL_INTERVAL = 30.0
 #: polling slows down by this factor each round, up to MAX_POLL_INTERVAL
 POLL_GROWTH = 1.5
@@ -174,88 +172,6 @@ class SpapiSettings:
                 code="spapi_credentials_missing",
             )
         return self.credentials
-
-
-def _number(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds (got '{value}')") from None
-    if not number >= 0 or number == float("inf"):
-        raise ConfigError(f"{name} must be a number of seconds >= 0 (got '{value}')")
-    return number
-
-
-def _yes(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "y", "on"}
-
-
-def load_settings(
-    environ: Mapping[str, str] | None = None,
-    table: Mapping | None = None,
-    config_path: str | os.PathLike | None = None,
-) -> SpapiSettings:
-    """The SP-API settings: each value from the environment, else from the config file's
-    `[amazon]` table (`table`, read from `config_path`), else the default."""
-    environ = os.environ if environ is None else environ
-    table = dict(table or {})
-    unknown = sorted(k for k in table if str(k).lower() not in CONFIG_KEYS)
-    where = f"{config_path}: " if config_path else ""
-    if unknown:
-        raise ConfigError(
-            f"{where}unknown setting(s) in [amazon]: {', '.join(unknown)} "
-            f"(known: {', '.join(CONFIG_KEYS)})"
-        )
-    from_config = {str(k).lower(): v for k, v in table.items()}
-    for key, value in from_config.items():
-        if key != "sandbox" and key != "poll_interval" and not isinstance(value, str):
-            raise ConfigError(f"{where}'{key}' in [amazon] must be a string")
-
-    def value(key: str) -> str | None:
-        given = environ.get(CONFIG_KEYS[key], "").strip()
-        if given:
-            return given
-        configured = from_config.get(key)
-        return None if configured is None else str(configured).strip() or None
-
-    names = {"lwa_app_id": ENV_APP_ID, "lwa_client_secret": ENV_CLIENT_SECRET}
-    names["sp_api_refresh_token"] = ENV_REFRESH_TOKEN
-    found = {key: value(key) for key in _SECRET_KEYS}
-    missing = tuple(names[key] for key, given in found.items() if not given)
-    credentials = None
-    if not missing:
-        credentials = Credentials(
-            found["lwa_app_id"], found["lwa_client_secret"], found["sp_api_refresh_token"]
-        )
-    warnings = []
-    if config_path and any(from_config.get(k) for k in _SECRET_KEYS):
-        warnings.extend(_permission_warning(Path(config_path)))
-    poll = value("poll_interval")
-    return SpapiSettings(
-        credentials=credentials,
-        missing=missing,
-        api_endpoint=value("spapi_endpoint"),
-        lwa_endpoint=value("lwa_endpoint") or LWA_TOKEN_URL,
-        sandbox=_yes(value("sandbox") or ""),
-        poll_interval=DEFAULT_POLL_INTERVAL if poll is None else _number(poll, ENV_POLL_INTERVAL),
-        warnings=tuple(warnings),
-    )
-
-
-def _permission_warning(path: Path) -> list[str]:
-    if os.name != "posix":
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        return [
-            f"{path} holds SP-API credentials and other users can read it; run: chmod 600 {path}"
-        ]
-    return []
 
 
 # -- the client ---------------------------------------------------------------------------

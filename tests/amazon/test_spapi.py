@@ -11,7 +11,7 @@ from spapi_standin import SECRETS, Models
 
 from cancelkit.amazon import marketplaces, policy, spapi
 from cancelkit.errors import ConfigError
-from cancelkit.options import load_config
+from cancelkit.options import load_config, spapi_settings
 
 APP_ID, CLIENT_SECRET, REFRESH_TOKEN = SECRETS
 ENVIRONMENT = {
@@ -53,12 +53,12 @@ def test_an_unknown_marketplace_is_a_config_error():
 
 def test_endpoint_override_and_sandbox():
     de = marketplaces.spapi_marketplace("DE")
-    plain = spapi.load_settings(ENVIRONMENT, None, None)
+    plain = spapi_settings(ENVIRONMENT, None, None)
     assert plain.endpoint_for(de) == "https://sellingpartnerapi-eu.amazon.com"
     assert plain.lwa_endpoint == "https://api.amazon.com/auth/o2/token"
-    sandbox = spapi.load_settings({**ENVIRONMENT, "CANCELKIT_SPAPI_SANDBOX": "1"}, None, None)
+    sandbox = spapi_settings({**ENVIRONMENT, "CANCELKIT_SPAPI_SANDBOX": "1"}, None, None)
     assert sandbox.endpoint_for(de) == "https://sandbox.sellingpartnerapi-eu.amazon.com"
-    override = spapi.load_settings(
+    override = spapi_settings(
         {
             **ENVIRONMENT,
             "CANCELKIT_SPAPI_ENDPOINT": "http://127.0.0.1:9/",
@@ -82,19 +82,19 @@ def test_the_environment_wins_over_the_config_table():
         "spapi_endpoint": "http://config.example",
         "poll_interval": 5,
     }
-    only_config = spapi.load_settings({}, table, None)
+    only_config = spapi_settings({}, table, None)
     assert only_config.credentials == spapi.Credentials(
         "from-config-app", "from-config-secret", "from-config-refresh"
     )
     assert (only_config.api_endpoint, only_config.poll_interval) == ("http://config.example", 5)
-    both = spapi.load_settings({**ENVIRONMENT, "CANCELKIT_SPAPI_POLL_INTERVAL": "0.5"}, table, None)
+    both = spapi_settings({**ENVIRONMENT, "CANCELKIT_SPAPI_POLL_INTERVAL": "0.5"}, table, None)
     assert both.credentials == spapi.Credentials(*SECRETS)
     assert both.poll_interval == 0.5
-    assert spapi.load_settings({}, None, None).poll_interval == 30.0
+    assert spapi_settings({}, None, None).poll_interval == 30.0
 
 
 def test_missing_credentials_are_listed():
-    settings = spapi.load_settings({"LWA_APP_ID": APP_ID}, None, None)
+    settings = spapi_settings({"LWA_APP_ID": APP_ID}, None, None)
     assert settings.credentials is None
     assert settings.missing == ("LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
     with pytest.raises(spapi.SpapiError) as info:
@@ -113,7 +113,7 @@ def test_missing_credentials_are_listed():
 )
 def test_bad_amazon_settings_are_config_errors(table, message):
     with pytest.raises(ConfigError) as info:
-        spapi.load_settings({}, table, "cancelkit.toml")
+        spapi_settings({}, table, "cancelkit.toml")
     assert message in str(info.value)
 
 
@@ -135,19 +135,19 @@ def test_a_config_file_with_secrets_readable_by_others_is_warned_about(tmp_path)
     path.write_text("")
     table = {"lwa_client_secret": CLIENT_SECRET}
     path.chmod(0o640)
-    (warning,) = spapi.load_settings({}, table, path).warnings
+    (warning,) = spapi_settings({}, table, path).warnings
     assert warning == f"{path} holds SP-API credentials and other users can read it; " + (
         f"run: chmod 600 {path}"
     )
     assert CLIENT_SECRET not in warning
     path.chmod(0o600)
-    assert spapi.load_settings({}, table, path).warnings == ()
+    assert spapi_settings({}, table, path).warnings == ()
     path.chmod(0o644)  # no secret in the file: nothing to warn about
-    assert spapi.load_settings({}, {"poll_interval": 1}, path).warnings == ()
+    assert spapi_settings({}, {"poll_interval": 1}, path).warnings == ()
 
 
 def test_reprs_never_show_a_secret():
-    settings = spapi.load_settings(ENVIRONMENT, None, None)
+    settings = spapi_settings(ENVIRONMENT, None, None)
     texts = [repr(settings), str(settings), repr(settings.credentials), str(settings.credentials)]
     client = spapi.SpapiClient(settings, marketplaces.spapi_marketplace("US"))
     texts.append(repr(client))
@@ -169,7 +169,7 @@ def test_server_messages_are_scrubbed_of_secrets_and_the_token():
         echo = f"bad request from {CLIENT_SECRET} with token {token} and {REFRESH_TOKEN}"
         return httpx.Response(400, json={"errors": [{"code": "InvalidInput", "message": echo}]})
 
-    settings = spapi.load_settings(
+    settings = spapi_settings(
         {**ENVIRONMENT, "CANCELKIT_SPAPI_ENDPOINT": "http://amazon.test"}, None, None
     )
     client = spapi.SpapiClient(settings, marketplaces.spapi_marketplace("US"))

@@ -26,6 +26,7 @@ from cancelkit.errors import CancelkitError
 from cancelkit.ledger import submit as submitting
 from cancelkit.ledger.store import Ledger
 from cancelkit.ledger.submit import StillProcessing
+from cancelkit.options import spapi_settings
 
 ALL_OPERATIONS = (
     "token",
@@ -490,7 +491,7 @@ def test_an_intent_amazon_never_saw_creates_the_feed_once(standin, tmp_path):
 def test_polling_starts_at_the_interval_and_grows(standin, tmp_path):
     make_batch(tmp_path)
     standin.scenario.statuses = ["IN_QUEUE"] * 5 + ["DONE"]
-    settings = spapi.load_settings(
+    settings = spapi_settings(
         {**standin.environment(), "CANCELKIT_SPAPI_POLL_INTERVAL": "30"}, None, None
     )
     pauses: list[float] = []
@@ -541,7 +542,7 @@ def test_no_secret_in_any_output_log_ledger_file_or_traceback(standin, tmp_path,
         cancelkit.submit(resubmit=True)
     texts = [run.output, failed.output, caplog.text]
     texts.append("".join(traceback.format_exception(info.value)))
-    texts.append(repr(spapi.load_settings()))
+    texts.append(repr(spapi_settings()))
     db = sqlite3.connect(os.environ["CANCELKIT_LEDGER"])
     texts.append("\n".join(db.iterdump()))
     db.close()
@@ -550,7 +551,7 @@ def test_no_secret_in_any_output_log_ledger_file_or_traceback(standin, tmp_path,
     assert "ATVPDKIKX0DER" in everything  # the search does see the ledger's content
     for secret in (*SECRETS, *standin.tokens):
         assert secret not in everything
-    assert "***" in repr(spapi.load_settings().credentials)
+    assert "***" in repr(spapi_settings().credentials)
 
 
 # -- configuration ------------------------------------------------------------------------

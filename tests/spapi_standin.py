@@ -646,3 +646,14 @@ def standin(monkeypatch):
         yield server
     finally:
         server.stop()
+
+
+if __name__ == "__main__":  # a manual run: python3 tests/spapi_standin.py, then the exports
+    running = Standin().start()
+    for variable, setting in running.environment().items():
+        print(f"export {variable}='{setting}'", flush=True)
+    try:
+        running.thread.join()
+    except KeyboardInterrupt:
+        running.stop()
+        print(f"calls: {running.calls}\nviolations: {running.violations}")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import itertools
 import json
 import re
+import signal
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -649,11 +651,17 @@ def standin(monkeypatch):
 
 
 if __name__ == "__main__":  # a manual run: python3 tests/spapi_standin.py, then the exports
+    # Ctrl-C or `kill PID` prints what the stand-in saw (a background job ignores SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     running = Standin().start()
     for variable, setting in running.environment().items():
         print(f"export {variable}='{setting}'", flush=True)
     try:
-        running.thread.join()
+        while running.thread.is_alive():
+            running.thread.join(0.2)  # a plain join() would not see Ctrl-C
     except KeyboardInterrupt:
         running.stop()
         print(f"calls: {running.calls}\nviolations: {running.violations}")
+        for document_id, content in running.uploads.items():
+            print(f"uploaded {document_id}: sha256 {hashlib.sha256(content).hexdigest()}")

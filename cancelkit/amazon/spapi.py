@@ -287,6 +287,13 @@ class SpapiClient:
         for attempt in range(self.settings.max_retries + 1):
             try:
                 response = self._http.request(method, url, **kw)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise SpapiError(
+                    f"{operation}: cannot call '{self._scrub(url.split('?')[0])}'; check "
+                    "CANCELKIT_SPAPI_ENDPOINT / CANCELKIT_LWA_ENDPOINT (or spapi_endpoint / "
+                    "lwa_endpoint in [amazon])",
+                    code="spapi_endpoint_invalid",
+                ) from None
             except httpx.TransportError as exc:
                 last = f"no answer ({type(exc).__name__})"
                 if not retry_server_errors:
@@ -307,8 +314,8 @@ class SpapiClient:
             if attempt < self.settings.max_retries:
                 self._pause(attempt, f"{operation}: {last}", response)
         raise SpapiUnavailable(
-            f"{operation}: Amazon answered {last} {self.settings.max_retries + 1} times in a "
-            "row; nothing was lost, run the command again later"
+            f"{operation}: {last}, {self.settings.max_retries + 1} times in a row; nothing was "
+            "lost, run the command again later"
         )
 
     def _access_token(self, renew: bool = False) -> str:

@@ -127,7 +127,7 @@ class _Submitter:
             self._client.close()
 
     def _waiting(self, seconds: float, why: str) -> None:
-        self.say(f"Amazon answered {why.split(': ', 1)[-1]}; retrying in {seconds:.0f} s")
+        self.say(f"{why}; retrying in {seconds:.0f} s")
 
     # -- checks -----------------------------------------------------------------------------
     def upload_bytes(self) -> bytes:

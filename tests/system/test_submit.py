@@ -282,6 +282,31 @@ def test_403_for_a_bad_token_says_to_check_the_credentials(standin, tmp_path):
     assert len(standin.feeds) == 1
 
 
+@pytest.mark.parametrize(
+    "variable, value",
+    [("CANCELKIT_SPAPI_ENDPOINT", "ftp://127.0.0.1:9"), ("CANCELKIT_LWA_ENDPOINT", "nowhere")],
+)
+def test_an_unusable_endpoint_setting_is_named(standin, tmp_path, monkeypatch, variable, value):
+    make_batch(tmp_path)
+    monkeypatch.setenv(variable, value)
+    run = invoke("submit")
+    line = error_line(run, "cannot call", "check CANCELKIT_SPAPI_ENDPOINT / CANCELKIT_LWA_ENDPOINT")
+    assert "[spapi_endpoint_invalid]" in line
+
+
+def test_amazon_unreachable_through_every_retry_is_reported_and_resumable(
+    standin, tmp_path, monkeypatch
+):
+    batch_id, _ = make_batch(tmp_path)
+    standin.scenario.faults = {"createFeedDocument": [503] * 9}
+    run = invoke("submit")
+    line = error_line(run, "createFeedDocument: HTTP 503, 9 times in a row", "run the command")
+    assert "[spapi_unavailable]" in line
+    assert run.stderr.count("createFeedDocument: HTTP 503; retrying in") == 8
+    assert invoke("submit").exit_code == 0  # the rerun starts afresh: nothing was sent
+    assert len(standin.feeds) == 1
+
+
 def test_refused_credentials_at_login_with_amazon(standin, tmp_path, monkeypatch):
     make_batch(tmp_path)
     monkeypatch.setenv("SP_API_REFRESH_TOKEN", "Atzr|not-the-right-one-0123456789")

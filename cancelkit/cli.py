@@ -16,7 +16,7 @@ from .codes import CODES
 from .errors import CancelkitError
 from .ledger import reconcile
 from .ledger import store as ledger
-from .ledger.submit import StillProcessing
+from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
 from .options import build_options, resolve_ledger_path
 from .pipeline.run import run
 from .version import __version__
@@ -462,7 +462,7 @@ def _say(text: str) -> None:
 @click.option(
     "--wait",
     type=click.FloatRange(min=0),
-    default=1800,
+    default=DEFAULT_WAIT_S,
     show_default=True,
     metavar="SECONDS",
     help="How long to wait for Amazon's answer; then exit 4 (run submit again to resume).",

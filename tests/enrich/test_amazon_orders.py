@@ -3,10 +3,12 @@ that `--orders-report` reads, and no buyer personal data in it even when Amazon 
 
 from __future__ import annotations
 
+import pytest
 from conftest import assert_one_line_error, invoke
 
 import cancelkit
 from cancelkit.enrich import amazon_orders, orders_report
+from cancelkit.errors import ConfigError
 
 US, DE = "ATVPDKIKX0DER", "A1PA6795UKMFR9"
 PERSONAL = ("Jane Q. Buyer", "jane.buyer@marketplace.amazon.com", "12 Secret Lane", "555-0100")
@@ -163,3 +165,15 @@ def test_a_403_leaves_no_file(standin, tmp_path):
     )
     assert not output.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+@pytest.mark.parametrize("days", [0, -3, "7", 2.5, True])
+def test_the_api_refuses_a_bad_number_of_days(standin, tmp_path, days):
+    with pytest.raises(ConfigError, match="days must be a whole number of days >= 1"):
+        cancelkit.fetch_orders(tmp_path / "orders.txt", days=days)
+    assert standin.calls == []
+
+
+def test_an_unknown_marketplace_is_refused(standin, tmp_path):
+    run = invoke("fetch-orders", "--marketplace", "XX", "-o", tmp_path / "o.txt")
+    assert_one_line_error(run, "unknown marketplace 'XX' for the SP-API", "[config_error]")

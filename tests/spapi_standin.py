@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import signal
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -655,7 +656,9 @@ if __name__ == "__main__":  # a manual run: python3 tests/spapi_standin.py, then
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     running = Standin().start()
-    for variable, setting in running.environment().items():
+    scratch = Path(tempfile.mkdtemp(prefix="cancelkit-standin-"))  # never the real ledger
+    exports = {**running.environment(), "CANCELKIT_LEDGER": str(scratch / "ledger.sqlite3")}
+    for variable, setting in exports.items():
         print(f"export {variable}='{setting}'", flush=True)
     try:
         while running.thread.is_alive():

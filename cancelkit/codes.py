@@ -187,6 +187,30 @@ CODES: dict[str, Code] = {
             "handles them.",
         ),
         Code(
+            "order_status_unknown",
+            "flag",
+            "Order status not recognised",
+            "The order status is not one cancelkit knows (see README, 'Order states'). Only "
+            "unshipped, merchant-fulfilled orders can be cancelled with the file: check the "
+            "order in Seller Central before uploading. Risk high, so --fail-on high stops the "
+            "batch.",
+        ),
+        Code(
+            "fulfillment_channel_unknown",
+            "flag",
+            "Fulfillment channel not recognised",
+            "The fulfillment channel is neither Amazon's (FBA/AFN) nor the seller's "
+            "(Merchant/MFN) as cancelkit knows them; check the order is merchant-fulfilled "
+            "before uploading. Risk high.",
+        ),
+        Code(
+            "order_partially_shipped",
+            "flag",
+            "Order partially shipped",
+            "Some items of the order are shipped. Only its unshipped items can be cancelled, "
+            "one by one with their item codes; a whole-order row is rejected.",
+        ),
+        Code(
             "item_not_in_order",
             "error",
             "Item not in that order",

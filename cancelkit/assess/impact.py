@@ -12,32 +12,12 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..amazon import policy
+from ..amazon import order_states, policy
 from ..codes import Flag
 from ..read.words import is_yes
 from ..validate.rows import Record
 
 RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
-
-
-_STATE_ERRORS = {
-    "pending": (
-        "order_pending",
-        "the order is Pending (payment not verified); wait for Amazon to verify the payment, "
-        "it cannot be cancelled yet",
-    ),
-    "pendingavailability": (
-        "order_pending",
-        "the order is Pending; wait for Amazon to verify the payment, it cannot be cancelled yet",
-    ),
-    "shipped": (
-        "order_shipped",
-        "the order is already shipped; issue a refund or handle a return instead",
-    ),
-    "canceled": ("order_already_cancelled", "the order is already cancelled; nothing to do"),
-    "cancelled": ("order_already_cancelled", "the order is already cancelled; nothing to do"),
-}
-_AMAZON_CHANNELS = {"amazon", "afn"}
 
 
 @dataclass(frozen=True)
@@ -114,23 +94,18 @@ def needs_record_rules(fields) -> bool:
 def assess(record: Record, today: dt.date | None = None) -> None:
     """Assess one accepted record in place: state rules, metric effect, ship-by pressure."""
     context = record.context
+    state_flag = None
     if context:
-        status = context.get("order_status", "").strip().lower().replace(" ", "")
-        state = _STATE_ERRORS.get(status)
-        if state:
-            column = record.table.column_of("order_status", "order report")
-            record.reject(state[0], column, context["order_status"], state[1])
+        finding = order_states.check_state(
+            context.get("order_status", ""),
+            context.get("fulfillment_channel", ""),
+            record.amazon_order_item_code is None,
+        )
+        if finding is not None and finding.kind == "error":
+            column = record.table.column_of(finding.field, "order report")
+            record.reject(finding.code, column, finding.value, finding.message)
             return
-        channel = context.get("fulfillment_channel", "").strip().lower()
-        if channel in _AMAZON_CHANNELS:
-            column = record.table.column_of("fulfillment_channel", "order report")
-            record.reject(
-                "order_fba",
-                column,
-                context["fulfillment_channel"],
-                "the order is fulfilled by Amazon (FBA); it is not cancelled with this file",
-            )
-            return
+        state_flag = finding
         requested = is_yes(context.get("buyer_requested"))
     else:
         requested = False
@@ -139,6 +114,10 @@ def assess(record: Record, today: dt.date | None = None) -> None:
     record.risk = result.risk
     if result.flags:
         record.flags.extend(result.flags)
+    if state_flag is not None:
+        record.flags.append(Flag(state_flag.code, state_flag.message))
+        risk = "medium" if state_flag.code == "order_partially_shipped" else "high"
+        record.risk = max(record.risk, risk, key=RISK_ORDER.__getitem__)
     if context:
         _ship_by(record, today or dt.date.today())
 

@@ -7,6 +7,7 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 
 from __future__ import annotations
 
+from ..amazon import order_states
 from ..codes import Flag
 from ..ledger.store import check_row
 from ..read.words import is_yes
@@ -27,11 +28,43 @@ class Enricher:
     def __bool__(self) -> bool:
         return self.report is not None or bool(self.known)
 
-    def resolve_item(self, order_id: str, sku: str) -> tuple[str | None, tuple | None]:
-        """The item code of the order's item with this SKU (from the order report)."""
+    def resolve_item(
+        self, order_id: str, sku: str, context: dict[str, str] | None = None
+    ) -> tuple[str | None, tuple | None]:
+        """The item code of the order's item with this SKU (from the order report).
+
+        The order's state speaks first: a pending, shipped, cancelled or Amazon-fulfilled
+        order (by the report, else by the row's own columns) gives that error, as
+        `(None, (code, message, column, value))`, before any SKU is looked up; the
+        all-orders report cannot list the item codes of such orders anyway.
+        """
         if self.report is None:
             return None, None
+        blocked = self.state_error(order_id, context or {}, whole_order=False)
+        if blocked is not None:
+            return None, blocked
         return self.report.resolve_item(order_id, sku)
+
+    def state_error(
+        self, order_id: str, context: dict[str, str], whole_order: bool
+    ) -> tuple[str, str, str, str, str | None] | None:
+        """`(code, message, field, value, where)` when the order's state (report first, then
+        the row) forbids the cancellation, `where` being "order report" when the report said
+        it; None otherwise (flags are left to the checker)."""
+        facts = dict(context)
+        order = self.report.get(order_id) if self.report is not None else None
+        if order is not None:
+            for name in _AUTHORITATIVE:
+                if getattr(order, name):
+                    facts[name] = getattr(order, name)
+        finding = order_states.check_state(
+            facts.get("order_status", ""), facts.get("fulfillment_channel", ""), whole_order
+        )
+        if finding is None or finding.kind != "error":
+            return None
+        from_report = order is not None and getattr(order, finding.field) == finding.value
+        where = "order report" if from_report else None
+        return finding.code, finding.message, finding.field, finding.value, where
 
     def apply(self, record: Record) -> None:
         """Add report context and ledger findings to an accepted record (may reject it)."""
@@ -46,6 +79,11 @@ class Enricher:
                     )
                 )
             else:
+                blocked = self.state_error(order_id, record.context, item is None)
+                if blocked is not None:
+                    code, message, field, value, where = blocked
+                    record.reject(code, record.table.column_of(field, where), value, message)
+                    return
                 if item is not None:
                     problem = self.report.check_item(order_id, item)
                     if problem is not None:

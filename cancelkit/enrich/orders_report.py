@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..amazon import order_states
 from ..errors import InputError
 from ..read import headers as columns
 from ..read.words import is_yes
@@ -32,8 +33,6 @@ ORDER_FIELDS: tuple[str, ...] = (
 ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin")
 #: `purchase-date` is not an input column of a cancellation batch, so columns.py lacks it
 _PURCHASE_DATE = columns.fold("purchase-date")
-#: fulfillment-channel values of merchant-fulfilled orders (Amazon's report: `Merchant`)
-MERCHANT_CHANNELS = frozenset({"merchant", "mfn"})
 
 #: yes/no fields where any report's yes wins over another report's no
 _YES_WINS = frozenset({"buyer_requested", "verge_of_cancellation"})
@@ -187,8 +186,7 @@ class OrdersReport:
         for order in self._orders.values():
             if not order.in_orders_report or not order.purchase_date:
                 continue
-            channel = order.fulfillment_channel.strip().lower()
-            if channel and channel not in MERCHANT_CHANNELS:
+            if not order_states.is_merchant(order.fulfillment_channel):
                 continue
             moment = _parse_time(order.purchase_date)
             if moment is not None:

@@ -123,7 +123,7 @@ class RowValidator:
         if self.resolver is not None and not raw["amazon_order_item_code"].strip():
             sku = context.get("sku", "").strip()
             if sku and raw["reason"].strip():
-                lookup = self.resolver(raw["order_id"].strip(), sku)
+                lookup = self.resolver(raw["order_id"].strip(), sku, context)
                 if lookup[0] is not None:
                     raw["amazon_order_item_code"] = lookup[0]
         from .model import validate_fields  # pydantic loads only when a row needs it
@@ -139,7 +139,15 @@ class RowValidator:
                 )
             else:  # the lookup's error says more than "reason without item code"
                 problems = [p for p in problems if p[0] != "reason_without_item"]
-                problems.append((lookup[1][0], "sku", sku, lookup[1][1]))
+                # (code, message), or (code, message, field, value, where) for an order-state
+                # error: the order's state speaks before the SKU
+                code, message, *state = lookup[1]
+                if state:
+                    field, value, where = state
+                    name = table.column_of(field, where)
+                else:
+                    name, value = "sku", sku
+                problems.append((code, name, value, message))
                 model = None
         if model is None:
             record = Record(

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..amazon import processing_words as words
 from ..errors import InputError
 from ..read import headers as columns
 from .store import BatchSummary, Ledger
@@ -34,16 +35,12 @@ REPORT_COLUMNS = {
         ("error-message", "message"),
     )
 }
-ERROR_TYPES = {"error": "Error", "warning": "Warning", "fatal": "Fatal"}
-_SUMMARY_LINE = re.compile(r"^\s*number\s+of\s+records\s+(processed|successful)\W*?(\d+)\s*$", re.I)
-#: any other "words ... number" line between the title and the table
-_OTHER_SUMMARY = re.compile(r"^\s*[a-z][a-z \t()/-]*?[\s:]+\d+\s*$", re.I)
+#: an error-type word not in amazon/processing_words.py
+UNKNOWN_TYPE = "Unknown"
 # A table pasted with its tabs turned into spaces: record, order id?, item code?, code, type,
 # message. Unambiguous because order ids have hyphens and only item codes precede the code.
 _SPACED_ROW = re.compile(
-    r"^\s*(\d+)\s+(?:(\d{3}-\d{7}-\d{7})\s+)?(?:(\d{10,})\s+)?(\d+)\s+"
-    r"(error|warning|fatal)\b\s*(.*)$",
-    re.I,
+    r"^\s*(\d+)\s+(?:(\d{3}-\d{7}-\d{7})\s+)?(?:(\d{10,})\s+)?(\d+)\s+(\S+)\s*(.*)$"
 )
 #: the columns of the retry file: what cancelkit reads as a cancellation batch
 RETRY_COLUMNS = ("order-id", "cancellation-reason-code", "amazon-order-item-code", "sku")
@@ -57,9 +54,11 @@ class ReportRow:
     order_id: str | None
     item_code: str | None
     code: str
-    type: str  # Error, Warning or Fatal
+    type: str  # Error, Warning, Fatal, Info, or Unknown (a word not in the table)
     message: str
     line: int  # line of the report file, for messages
+    #: the error-type word as the report wrote it (`Fehler`, `Avertissement`, ...)
+    word: str = ""
 
 
 @dataclass
@@ -72,9 +71,16 @@ class ProcessingReport:
     @property
     def file_failed(self) -> bool:
         """Whether Amazon rejected the whole file: a Fatal error, or an Error on record 0."""
-        return any(
-            r.type == "Fatal" or (r.type == "Error" and r.record_number == 0) for r in self.rows
-        )
+        return any(_rejects_file(r) for r in self.rows)
+
+    @property
+    def unknown(self) -> list[ReportRow]:
+        """Rows whose error-type word is not known (reported with their line)."""
+        return [r for r in self.rows if r.type == UNKNOWN_TYPE]
+
+
+def _rejects_file(row: ReportRow) -> bool:
+    return row.type == words.FATAL or (row.type == words.ERROR and row.record_number == 0)
 
 
 @dataclass(frozen=True)
@@ -97,9 +103,12 @@ class ReconcileOutcome:
     file_failed: bool
     confirmed: int
     failed: list[FailedRow]
-    #: Warning rows (processed anyway) and file-level messages, as Amazon gave them
+    #: Warning and Info rows (processed anyway), as Amazon gave them
     warnings: list[ReportRow] = field(default_factory=list)
     fatal: list[ReportRow] = field(default_factory=list)
+    #: rows with an error-type word cancelkit does not know (a listed record is treated as
+    #: failed, so it is retried; a file-level one is only reported)
+    unknown: list[ReportRow] = field(default_factory=list)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -139,14 +148,14 @@ def parse_processing_report(path: str | Path) -> ProcessingReport:
         if not line.strip():
             continue
         if header is None:
-            if columns.fold(line) == SUMMARY_TITLE:
+            if columns.fold(line) == SUMMARY_TITLE or words.is_summary_title(line):
                 titled = True
                 continue
-            summary = _SUMMARY_LINE.match(line)
+            summary = words.summary_count(line)
             if summary:
-                counts[summary.group(1).lower()] = int(summary.group(2))
+                counts[summary[0]] = summary[1]
                 continue
-            if titled and _OTHER_SUMMARY.match(line):
+            if titled and words.is_other_summary(line):
                 continue
             cells = [columns.fold(c) for c in _split(line)]
             if columns.fold(RECORD_COLUMN) in cells:
@@ -207,12 +216,8 @@ def _row(line: str, number: int, header: dict[str, int], source: str) -> ReportR
         raise InputError(
             f"{source}: line {number}: original-record-number '{record}' is not a number"
         )
-    kind = ERROR_TYPES.get(values.get("type", "").strip().lower())
-    if kind is None:
-        raise InputError(
-            f"{source}: line {number}: unknown error-type '{values.get('type', '')}' "
-            "(expected Error, Warning or Fatal)"
-        )
+    word = values.get("type", "").strip()
+    kind = words.error_type(word) or UNKNOWN_TYPE
     return ReportRow(
         record_number=int(record),
         order_id=values.get("order_id") or None,
@@ -221,6 +226,7 @@ def _row(line: str, number: int, header: dict[str, int], source: str) -> ReportR
         type=kind,
         message=values.get("message", ""),
         line=number,
+        word=word,
     )
 
 
@@ -281,25 +287,25 @@ def reconcile(
                 f"record {row.record_number} is item {mine.item_code} in the "
                 f"batch but {row.item_code} in the report",
             )
-    fatal = [r for r in report.rows if r.type == "Fatal" or r.record_number == 0]
-    warnings = [r for r in report.rows if r.type == "Warning"]
+    fatal = [r for r in report.rows if _rejects_file(r)]
+    warnings = [r for r in report.rows if r.type in (words.WARNING, words.INFO)]
     errors: dict[int, list[ReportRow]] = {}
     for row in listed:
-        if row.type == "Error":
+        if row.type in (words.ERROR, UNKNOWN_TYPE):
             errors.setdefault(row.record_number, []).append(row)
     if file_failed:
-        first = next(r for r in fatal if r.type != "Warning")
+        first = fatal[0]
         file_error = (first.code or "file_rejected", f"Amazon rejected the file: {first.message}")
         ledger.apply_reconcile(batch.id, {}, True, file_error)
         failed = [_failed(r, *file_error) for r in ledger.batch_rows(batch.id)]
         confirmed = 0
     else:
         failures = {
-            n: (" ".join(dict.fromkeys(r.code for r in rs)), "; ".join(r.message for r in rs))
+            n: (" ".join(dict.fromkeys(r.code for r in rs)), "; ".join(map(_failure_text, rs)))
             for n, rs in errors.items()
         }
         warned = {
-            r.record_number: (r.code, f"Warning: {r.message}")
+            r.record_number: (r.code, f"{r.type}: {r.message}")
             for r in warnings
             if r.record_number > 0 and r.record_number not in failures
         }
@@ -313,7 +319,17 @@ def reconcile(
         confirmed=confirmed,
         failed=failed,
         warnings=warnings,
-        fatal=[r for r in fatal if r.type != "Warning"],
+        fatal=fatal,
+        unknown=report.unknown,
+    )
+
+
+def _failure_text(row: ReportRow) -> str:
+    if row.type != UNKNOWN_TYPE:
+        return row.message
+    return (
+        f"{row.message} (error-type '{row.word}' on line {row.line} of the report is not one "
+        "cancelkit knows; treated as failed so it is retried: check it in Seller Central)"
     )
 
 
@@ -343,7 +359,13 @@ def outcome_text(outcome: ReconcileOutcome, retry_path: str | Path | None = None
             lines.append(f"  record {row.record_number}: {what}: {row.code} {row.message}")
     for warning in outcome.warnings:
         where = f"record {warning.record_number}" if warning.record_number else "file"
-        lines.append(f"  Warning ({where}) {warning.code}: {warning.message}")
+        lines.append(f"  {warning.type} ({where}) {warning.code}: {warning.message}")
+    for row in outcome.unknown:
+        where = f"record {row.record_number}" if row.record_number else "file"
+        lines.append(
+            f"  Unknown error-type '{row.word}' on line {row.line} ({where}) {row.code}: "
+            f"{row.message}"
+        )
     if retry_path is not None:
         lines.append(
             f"Retry file with the {len(outcome.failed)} failed rows: {retry_path} "

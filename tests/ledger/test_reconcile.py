@@ -114,10 +114,6 @@ def test_crlf_bom_blank_lines_and_spaces_are_tolerated(tmp_path):
             "line 2: original-record-number 'three' is not a number",
         ),
         (
-            b"original-record-number\terror-code\terror-type\terror-message\n3\t1\tOops\tx\n",
-            "unknown error-type 'Oops'",
-        ),
-        (
             b"original-record-number\terror-code\terror-message\n3\t1\tx\n",
             "no error-type column",
         ),
@@ -340,3 +336,95 @@ def test_command_with_another_ledger_and_batch(tmp_path, workdir, rows):
     assert run.exit_code == 0, run.output
     assert row_states(other, batch) == ["confirmed"] * 12
     assert_one_line_error(invoke("reconcile", SUCCESS), "no ledger yet")
+
+
+# -- processing reports in other languages -------------------------------------------------
+
+GERMAN = FIXTURES / "processing-report-de.txt"
+FRENCH = FIXTURES / "processing-report-fr.txt"
+UNKNOWN_TYPE = FIXTURES / "processing-report-unknown-type.txt"
+
+
+def test_german_report_fehler_and_warnung(ledger_path):
+    report = reconcile.parse_processing_report(GERMAN)
+    assert (report.processed, report.successful) == (12, 10)
+    assert [(r.record_number, r.type, r.word) for r in report.rows] == [
+        (3, "Error", "Fehler"),
+        (7, "Error", "Fehler"),
+        (0, "Warning", "Warnung"),
+    ]
+    with Ledger.open(ledger_path) as book:
+        outcome = reconcile.reconcile(book, report)
+    assert (outcome.confirmed, [f.record_number for f in outcome.failed]) == (10, [3, 7])
+    assert not outcome.file_failed
+    expected = ["confirmed"] * 12
+    expected[2] = expected[6] = "failed"
+    assert row_states(ledger_path) == expected
+
+
+def test_french_report_colon_summary_and_info_row(ledger_path):
+    report = reconcile.parse_processing_report(FRENCH)
+    assert (report.processed, report.successful) == (12, 11)
+    assert [(r.record_number, r.type, r.word) for r in report.rows] == [
+        (5, "Error", "Erreur"),
+        (0, "Info", "Info"),
+    ]
+    with Ledger.open(ledger_path) as book:
+        outcome = reconcile.reconcile(book, report)
+    assert outcome.confirmed == 11 and [f.record_number for f in outcome.failed] == [5]
+    assert not outcome.file_failed  # Info on record 0 is not a rejection of the file
+    assert [w.type for w in outcome.warnings] == ["Info"]
+    assert "Info (file) 90200" in reconcile.outcome_text(outcome)
+
+
+@pytest.mark.parametrize(
+    "word, kind",
+    [
+        ("ERROR", "Error"),
+        ("warning", "Warning"),
+        ("FEHLER", "Error"),
+        ("Avertissement", "Warning"),
+        ("Errore", "Error"),
+        ("Avviso", "Warning"),
+        ("Advertencia", "Warning"),
+        ("Fout", "Error"),
+        ("Waarschuwing", "Warning"),
+        ("Fel", "Error"),
+        ("Varning", "Warning"),
+        ("Błąd", "Error"),
+        ("Ostrzeżenie", "Warning"),
+        ("エラー", "Error"),
+        ("警告", "Warning"),
+        (" info ", "Info"),
+        ("Fatal", "Fatal"),
+    ],
+)
+def test_error_type_words_of_every_language(tmp_path, word, kind):
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n"
+        f"2\t\t\t18004\t{word}\tx\n",
+        encoding="utf-8",
+    )
+    (row,) = reconcile.parse_processing_report(path).rows
+    assert row.type == kind
+
+
+def test_unknown_error_type_is_reported_and_the_rest_applies(ledger_path):
+    report = reconcile.parse_processing_report(UNKNOWN_TYPE)
+    (row,) = report.rows
+    assert (row.type, row.word, row.line, row.record_number) == ("Unknown", "Avería", 6, 4)
+    with Ledger.open(ledger_path) as book:
+        outcome = reconcile.reconcile(book, report)
+    assert outcome.confirmed == 11
+    (failed,) = outcome.failed
+    assert failed.record_number == 4
+    assert "error-type 'Avería' on line 6" in failed.message
+    text = reconcile.outcome_text(outcome)
+    assert "Unknown error-type 'Avería' on line 6 (record 4)" in text
+
+
+def test_german_report_through_the_command(ledger_path, workdir):
+    run = invoke("reconcile", copy(GERMAN, workdir))
+    assert run.exit_code == 1, run.output
+    assert "10 of 12 rows confirmed, 2 failed" in run.output

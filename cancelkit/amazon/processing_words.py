@@ -1,0 +1,174 @@
+"""The words of Amazon's processing report in every marketplace's language, as data.
+
+A processing report (DOMAIN.md section 6) keeps its column names in English, but the
+`error-type` cell and the summary lines follow the seller's Seller Central language
+(DOMAIN.md section 7: amazon.de `Fehler` / `Warnung`, amazon.fr `Erreur` /
+`Avertissement`; Seller Central also shows informational messages, `Info`). Words are
+matched case-insensitively after trimming; a word not listed is reported by the reader
+with its line, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+ERROR = "Error"  # that record failed
+WARNING = "Warning"  # the record was processed; tell the user
+FATAL = "Fatal"  # the whole file was rejected
+INFO = "Info"  # informational: handled like a warning
+
+# error-type word -> kind. English: Amazon's reports (DOMAIN.md section 6, the public
+# SP-API issue amzn/selling-partner-api-docs#133 shows `Fatal` and `Warning`). DE and FR:
+# DOMAIN.md section 7 (seen in real amazon.de / amazon.fr reports). The other languages
+# are the words Seller Central's own translations use for error / warning / information
+# (IT, ES, NL, SE, PL, TR, PT-BR, JP, ZH, AR); not yet seen in a published report, so they
+# are an open list: a word missing here is reported, and does not stop reconcile.
+ERROR_TYPE_WORDS: dict[str, str] = {
+    # English
+    "error": ERROR,
+    "warning": WARNING,
+    "fatal": FATAL,
+    "info": INFO,
+    "information": INFO,
+    "informational": INFO,
+    # German (amazon.de)
+    "fehler": ERROR,
+    "warnung": WARNING,
+    "schwerwiegend": FATAL,
+    "schwerwiegender fehler": FATAL,
+    "hinweis": INFO,
+    # French (amazon.fr, amazon.com.be)
+    "erreur": ERROR,
+    "avertissement": WARNING,
+    "fatale": FATAL,
+    "erreur fatale": FATAL,
+    "informations": INFO,
+    # Italian (amazon.it)
+    "errore": ERROR,
+    "avviso": WARNING,
+    "avvertenza": WARNING,
+    "errore irreversibile": FATAL,
+    "irreversibile": FATAL,
+    "informazioni": INFO,
+    "informazione": INFO,
+    # Spanish (amazon.es, amazon.com.mx): "error" as in English
+    "advertencia": WARNING,
+    "error grave": FATAL,
+    "grave": FATAL,
+    "información": INFO,
+    # Dutch (amazon.nl)
+    "fout": ERROR,
+    "waarschuwing": WARNING,
+    "fataal": FATAL,
+    "fatale fout": FATAL,
+    "informatie": INFO,
+    # Swedish (amazon.se)
+    "fel": ERROR,
+    "varning": WARNING,
+    "allvarligt fel": FATAL,
+    "kritiskt fel": FATAL,
+    # Polish (amazon.pl)
+    "błąd": ERROR,
+    "ostrzeżenie": WARNING,
+    "błąd krytyczny": FATAL,
+    "krytyczny": FATAL,
+    "informacja": INFO,
+    # Turkish (amazon.com.tr)
+    "hata": ERROR,
+    "uyarı": WARNING,
+    "kritik hata": FATAL,
+    "bilgi": INFO,
+    # Portuguese (amazon.com.br)
+    "erro": ERROR,
+    "aviso": WARNING,
+    "erro fatal": FATAL,
+    "informação": INFO,
+    # Japanese (amazon.co.jp)
+    "エラー": ERROR,
+    "警告": WARNING,
+    "致命的": FATAL,
+    "致命的なエラー": FATAL,
+    "情報": INFO,
+    # Chinese (Seller Central's Chinese UI)
+    "错误": ERROR,
+    "严重错误": FATAL,
+    "信息": INFO,
+    # Arabic (amazon.ae, amazon.sa, amazon.eg)
+    "خطأ": ERROR,
+    "تحذير": WARNING,
+    "خطأ فادح": FATAL,
+    "معلومات": INFO,
+}
+
+
+def error_type(word: str) -> str | None:
+    """The kind (Error, Warning, Fatal, Info) of an `error-type` word; None when unknown."""
+    return ERROR_TYPE_WORDS.get(" ".join(word.split()).casefold())
+
+
+# The summary lines that count records. English from Amazon's reports (DOMAIN.md section 6:
+# "Number of records processed", "Number of records successful", also written
+# "Number of records processed: 1045"). The localized words are the translations of
+# "processed" and "successful" (same sources and caveat as ERROR_TYPE_WORDS): a line is read
+# as a count when it holds one of these words and ends in a number; "successful" is tested
+# first, because a translation may say "successfully processed".
+SUCCESSFUL_WORDS: tuple[str, ...] = (
+    "successful",
+    "erfolgreich",
+    "réussi",
+    "reussi",
+    "riuscit",
+    "correct",
+    "succesvol",
+    "lyckade",
+    "pomyśln",
+    "powodzeniem",
+    "exitos",
+    "éxito",
+    "sucesso",
+    "başarılı",
+    "成功",
+)
+PROCESSED_WORDS: tuple[str, ...] = (
+    "processed",
+    "verarbeitet",
+    "traité",
+    "traite",
+    "elaborat",
+    "procesad",
+    "verwerkt",
+    "bearbetade",
+    "przetworzon",
+    "processad",
+    "işlenen",
+    "処理",
+    "处理",
+)
+#: a summary line: words (any script), optional colon, then a count
+SUMMARY_COUNT = re.compile(r"^\s*(?P<words>\D*?\w\D*?)[\s:：]+(?P<count>\d+)\s*$")
+
+
+def summary_count(line: str) -> tuple[str, int] | None:
+    """`("processed" | "successful", count)` for a summary line that counts records, in
+    any of the languages above; None for any other line."""
+    match = SUMMARY_COUNT.match(line)
+    if not match:
+        return None
+    words = match.group("words").casefold()
+    if any(w in words for w in SUCCESSFUL_WORDS):
+        return "successful", int(match.group("count"))
+    if any(w in words for w in PROCESSED_WORDS):
+        return "processed", int(match.group("count"))
+    return None
+
+
+def is_summary_title(line: str) -> bool:
+    """Whether a line is the report's title (`Feed Processing Summary:`, or a translation):
+    words ending in a colon, no digits."""
+    text = line.strip()
+    return text.endswith((":", "：")) and not any(ch.isdigit() for ch in text) and len(text) > 2
+
+
+def is_other_summary(line: str) -> bool:
+    """Another "words ... number" summary line (tolerated and ignored)."""
+    return SUMMARY_COUNT.match(line) is not None

@@ -8,15 +8,17 @@ can leak them.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..amazon import order_states
+from ..amazon.flatfile import ORDER_ID_PATTERN
 from ..errors import InputError
 from ..read import headers as columns
+from ..read import text as text_encoding
 from ..read.words import is_yes
 
 #: order-level fields kept, named as the pipeline's context fields (columns.ALIASES keys)
@@ -37,7 +39,7 @@ _PURCHASE_DATE = columns.fold("purchase-date")
 #: yes/no fields where any report's yes wins over another report's no
 _YES_WINS = frozenset({"buyer_requested", "verge_of_cancellation"})
 _WANTED = frozenset((columns.REQUIRED, *ORDER_FIELDS, *ITEM_FIELDS))
-_SNIFF_BYTES = 1 << 16
+_WHAT = "an Amazon order report (tab-separated)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class OrdersReport:
     def __init__(self, sources: list[str]) -> None:
         self.sources = sources
         self._orders: dict[str, OrderInfo] = {}
+        #: what could not be read from the reports, for the summary and the report
+        self.problems: list[str] = []
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -241,39 +245,6 @@ def _parse_time(text: str) -> dt.datetime | None:
     return moment
 
 
-def _open_text(path: Path, source: str):
-    """The report's lines, decoded as UTF-8 (with or without BOM), UTF-16 with BOM, or
-    Windows-1252 when the bytes are not UTF-8."""
-    try:
-        with open(path, "rb") as raw:
-            head = raw.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read the order report ({exc.strerror or exc})") from exc
-    if not head.strip():
-        raise InputError(f"{source}: the order report is empty")
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif b"\x00" in head:
-        raise InputError(f"{source}: binary data, not a tab-separated order report")
-    else:
-        encoding = "utf-8"
-        try:
-            with open(path, encoding="utf-8") as stream:
-                for _ in iter(lambda: stream.read(1 << 20), ""):
-                    pass
-        except UnicodeDecodeError:
-            encoding = "cp1252"
-    sample = head.decode(encoding, errors="ignore")
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
-    if controls > max(2, len(sample) // 100):
-        raise InputError(f"{source}: binary data, not a tab-separated order report")
-    # cp1252 leaves five bytes undefined; they cannot be in a real report, so replace them
-    errors = "replace" if encoding == "cp1252" else "strict"
-    return open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115
-
-
 def _field_positions(header: list[str], source: str) -> tuple[dict[str, int], int | None]:
     positions: dict[str, int] = {}
     purchase = None
@@ -299,9 +270,11 @@ def _read_one(report: OrdersReport, path: Path) -> None:
     source = str(path)
     if path.is_dir():
         raise InputError(f"{source}: is a folder, not an order report")
-    with _open_text(path, source) as stream:
+    with text_encoding.open_text(path, source, _WHAT) as stream:
         header: list[str] | None = None
+        header_line = 0
         for line in stream:
+            header_line += 1
             line = line.rstrip("\r\n")
             if line.strip():
                 header = [cell.strip().lstrip("\ufeff") for cell in line.split("\t")]
@@ -324,8 +297,8 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             return cells[index].strip() or None
 
         rows = 0
-        for line in stream:
-            cells = line.rstrip("\r\n").split("\t")
+        records = RecordLines(stream, len(header), i_order, header_line)
+        for cells in records:
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
             order_id = cells[i_order].strip()
@@ -337,8 +310,74 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             order = report._add(order_id, values, item)
             if all_orders:
                 order.in_orders_report = True
+        report.problems.extend(f"{source}: {problem}" for problem in records.problems)
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
+
+
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
+
+
+class RecordLines:
+    """The records of a tab-separated report without quoting, each a list of cells.
+
+    A line break inside a field (a product name, a gift message) splits a record over
+    several physical lines (DOMAIN.md section 7). A line with fewer cells than the header
+    is completed by the following lines that do not start a record (no order id in the
+    order-id column), the break kept inside the field, until the record has the header's
+    column count. A record that overshoots it cannot be rejoined: it is dropped and named,
+    with its line numbers, in `problems`; its columns are never shifted.
+    """
+
+    def __init__(self, lines: Iterable[str], columns: int, i_order: int, header_line: int):
+        self.lines = lines
+        self.columns = columns
+        self.i_order = i_order
+        self.number = header_line
+        self.problems: list[str] = []
+
+    def _starts_record(self, cells: list[str]) -> bool:
+        return len(cells) > self.i_order and bool(_ORDER_ID.fullmatch(cells[self.i_order].strip()))
+
+    def __iter__(self) -> Iterator[list[str]]:
+        pending: list[str] | None = None
+        first = 0
+        for line in self.lines:
+            self.number += 1
+            cells = line.rstrip("\r\n").split("\t")
+            if pending is not None:
+                if self._starts_record(cells):
+                    yield pending  # a short record: its missing cells are empty
+                    pending = None
+                else:
+                    pending[-1] += "\n" + cells[0]
+                    pending.extend(cells[1:])
+                    if len(pending) < self.columns:
+                        continue
+                    if len(pending) == self.columns:
+                        yield pending
+                    else:
+                        self._unjoinable(pending, first, len(pending))
+                    pending = None
+                    continue
+            if len(cells) < self.columns and line.strip():
+                if not self._starts_record(cells):
+                    self._unjoinable(cells, self.number, len(cells))
+                    continue
+                pending, first = cells, self.number
+                continue
+            yield cells
+        if pending is not None:
+            yield pending
+
+    def _unjoinable(self, cells: list[str], first: int, count: int) -> None:
+        lines = f"line {first}" if first == self.number else f"lines {first}-{self.number}"
+        order = cells[self.i_order].strip() if self._starts_record(cells) else None
+        what = f"the record of order {order}" if order else "a line that starts no record"
+        self.problems.append(
+            f"{lines}: {what} has {count} cells where the header has {self.columns} (a line "
+            "break or tab inside a field that cannot be rejoined); not read"
+        )
 
 
 def load(paths: str | Path | Iterable[str | Path]) -> OrdersReport:

@@ -9,14 +9,14 @@ row of the uploaded file, record 0 the file or its header), often `order-id` and
 
 from __future__ import annotations
 
-import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..amazon import processing_words as words
 from ..errors import InputError
 from ..read import headers as columns
+from ..read import text as text_encoding
 from .store import BatchSummary, Ledger
 
 # Amazon's processing report: header names and error types (DOMAIN.md section 6)
@@ -111,19 +111,6 @@ class ReconcileOutcome:
     unknown: list[ReportRow] = field(default_factory=list)
 
 
-def _decode(data: bytes, source: str) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if b"\x00" in data:
-        raise InputError(f"{source}: binary data, not an Amazon processing report")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _split(line: str) -> list[str]:
     return line.split("\t") if "\t" in line else re.split(r"\s{2,}", line.strip())
 
@@ -139,7 +126,7 @@ def parse_processing_report(path: str | Path) -> ProcessingReport:
         raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
     if not data.strip():
         raise InputError(f"{source}: the processing report is empty")
-    lines = _decode(data, source).splitlines()
+    lines = text_encoding.decode(data, source, "an Amazon processing report").splitlines()
     counts: dict[str, int] = {}
     header: dict[str, int] | None = None
     titled = False
@@ -176,6 +163,11 @@ def parse_processing_report(path: str | Path) -> ProcessingReport:
                     f"'{RECORD_COLUMN} ...')"
                 )
             raise InputError(f"{source}: line {number}: cannot read this summary line: {line}")
+        if rows and not _split(line)[0].strip().isdigit():
+            # a line break inside the message (the last column): the record goes on
+            last = rows[-1]
+            rows[-1] = replace(last, message=f"{last.message}\n{line.strip()}")
+            continue
         rows.append(_row(line, number, header, source))
     if header is None:
         if not titled:

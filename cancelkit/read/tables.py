@@ -7,7 +7,6 @@ the pipeline but still counted for numbering.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -27,10 +26,10 @@ from pathlib import Path
 from ..amazon.flatfile import TEMPLATE_TYPE
 from ..errors import InputError
 from . import headers as columns
+from . import text as text_encoding
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
-_SNIFF_BYTES = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 #: Limits on untrusted workbooks: python-calamine holds a whole sheet in memory, so what it
@@ -63,15 +62,6 @@ class Limits:
 # The OWASP guard our own CSV outputs put before a value a spreadsheet would run as a formula.
 GUARD = "'"
 GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-# Bytes that are not UTF-8 in a file whose sniffed sample was plain ASCII: the file is
-# Windows-1252 with its first accented character further on.
-_CP1252_FALLBACK = "cancelkit-cp1252-fallback"
-codecs.register_error(
-    _CP1252_FALLBACK,
-    lambda exc: (exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end),
-)
 
 
 def unguard(value: str) -> str:
@@ -148,41 +138,10 @@ def is_blank(cells: list[str]) -> bool:
     return not any(c.strip() for c in cells)
 
 
-def _detect_encoding(head: bytes, source: str) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        sample = head[:4096]
-        even_nul = sample[0::2].count(0)
-        odd_nul = sample[1::2].count(0)
-        half = len(sample) // 2
-        if odd_nul > 0.3 * half and even_nul < 0.05 * half:
-            return "utf-16-le"
-        if even_nul > 0.3 * half and odd_nul < 0.05 * half:
-            return "utf-16-be"
-        raise InputError(
-            f"{source}: binary data (NUL bytes), not a CSV or text file", code="file_binary"
-        )
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the end of the sample is still UTF-8
-        if exc.start < len(head) - 3:
-            return "cp1252"
-    return "utf-8"
-
-
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in ("\t", ";", ",")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
-
-
-def _looks_binary(text: str) -> bool:
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
-    return controls > max(2, len(text) // 100)
 
 
 def _refuse_empty_or_ole(head: bytes, source: str) -> None:
@@ -225,28 +184,23 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raise InputError(f"{source}: is a folder, not a file", code="is_folder")
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by Table.close
-        head = raw.read(_SNIFF_BYTES)
+        head = raw.read(text_encoding.SNIFF_BYTES)
     except OSError as exc:
         raise InputError(
             f"{source}: cannot read ({exc.strerror or exc})", code="unreadable"
         ) from exc
     try:
         _check_signature(head, source, Path(path).suffix.lower())
-        encoding = _detect_encoding(head, source)
+        sniffed = text_encoding.sniff(head, source)
+        encoding = sniffed.codec
         sample = head.decode(encoding, errors="ignore")
-        if _looks_binary(sample):
+        if text_encoding.looks_binary(sample):
             raise InputError(f"{source}: binary data, not a CSV or text file", code="file_binary")
         raw.seek(0)
     except (InputError, OSError):
         raw.close()
         raise
-    if encoding == "cp1252":
-        errors = "replace"
-    elif encoding == "utf-8" and head.isascii():
-        errors = _CP1252_FALLBACK
-    else:
-        errors = "strict"
-    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+    text = io.TextIOWrapper(raw, encoding=encoding, errors=sniffed.errors, newline="")
     lines = sample.lstrip("\ufeff").splitlines()
     candidates = [line for line in lines if line.strip() and not line.startswith(TEMPLATE_TYPE)]
     candidates = candidates[:HEADER_SEARCH_ROWS]

@@ -428,3 +428,17 @@ def test_german_report_through_the_command(ledger_path, workdir):
     run = invoke("reconcile", copy(GERMAN, workdir))
     assert run.exit_code == 1, run.output
     assert "10 of 12 rows confirmed, 2 failed" in run.output
+
+
+def test_line_break_inside_a_message_is_rejoined(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "Feed Processing Summary:\n\tNumber of records processed\t\t12\n"
+        "\tNumber of records successful\t\t11\n\n"
+        "original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n"
+        "3\t111-8837261-4402918\t31947205836174\t18004\tError\tThe order item could not\n"
+        "be cancelled.\n",
+        encoding="utf-8",
+    )
+    (row,) = reconcile.parse_processing_report(path).rows
+    assert (row.record_number, row.message) == (3, "The order item could not\nbe cancelled.")

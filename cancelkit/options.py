@@ -49,6 +49,9 @@ class Options:
     orders_reports: list[str] = field(default_factory=list)
     #: the ledger file (None: no ledger); read here, written by `generate` only
     ledger: str | None = None
+    #: an order report older than this many hours is flagged as stale (config
+    #: `report_max_age_hours`)
+    report_max_age_hours: float = 24.0
     #: size limits for reading inputs (None: the defaults of read.tables)
     limits: Limits | None = None
     #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
@@ -115,12 +118,15 @@ CONFIG_KEYS = {
     "fail_on": str,
     "sheet": str,
     "ledger": str,
+    # an order report older than this is flagged as stale (default 24)
+    "report_max_age_hours": float,
     # limits for reading inputs (see sources.Limits)
     "max_xlsx_bytes": int,
     "max_rows": int,
     "max_columns": int,
 }
 FAIL_ON = ("none", "medium", "high")
+_KIND_WORDS = {float: "number", int: "whole number", str: "text"}
 
 
 def load_config(path: str | Path | None) -> dict:
@@ -148,8 +154,12 @@ def load_config(path: str | Path | None) -> dict:
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
     for key, kind in CONFIG_KEYS.items():
-        if key in settings and not isinstance(settings[key], kind):
-            raise ConfigError(f"{path}: '{key}' must be a {kind.__name__}")
+        if key not in settings:
+            continue
+        value = settings[key]
+        number = kind is float and isinstance(value, int) and not isinstance(value, bool)
+        if not isinstance(value, kind) and not number:
+            raise ConfigError(f"{path}: '{key}' must be a {_KIND_WORDS.get(kind, kind.__name__)}")
     settings["policy"] = policy_table
     settings["amazon"] = amazon_table
     settings["_path"] = str(path)
@@ -170,6 +180,7 @@ def build_options(
     orders_reports: str | Path | list | None = None,
     ledger: str | Path | None = None,
     no_ledger: bool = False,
+    report_max_age_hours: float | None = None,
 ) -> Options:
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
@@ -194,6 +205,13 @@ def build_options(
     ledger_path = resolve_ledger_path(ledger or settings.get("ledger"), no_ledger)
     if isinstance(orders_reports, (str, Path)):
         orders_reports = [orders_reports]
+    max_age = report_max_age_hours
+    if max_age is None:
+        max_age = settings.get("report_max_age_hours", 24.0)
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age > 0:
+        raise ConfigError(
+            f"report_max_age_hours must be a positive number of hours (got {max_age!r})"
+        )
     return Options(
         sheet=sheet or settings.get("sheet"),
         marketplace=market,
@@ -209,6 +227,7 @@ def build_options(
         orders_reports=[str(p) for p in orders_reports or []],
         ledger=str(ledger_path) if ledger_path else None,
         limits=_limits(settings),
+        report_max_age_hours=float(max_age),
     )
 
 

@@ -55,6 +55,16 @@ LISTING_WINDOW_DAYS = 30
 #: Amazon auto-cancels unshipped orders this many days after the ship-by date (counts too).
 AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
 
+#: how a seller gets the optional buyer-request columns into the order reports (DOMAIN.md
+#: sections 5 and 7: `is-buyer-requested-cancellation` / `buyer-requested-cancel-reason`
+#: appear only after the seller switches them on in Seller Central's order report column
+#: settings; the Unshipped Orders report page links "Add or remove order report columns")
+BUYER_REQUEST_COLUMN_HOWTO = (
+    "switch the column on in Seller Central (Orders > Order Reports > Add or remove order "
+    "report columns: Buyer requested cancellation), then download the Unshipped Orders "
+    "report again and pass it with --orders-report"
+)
+
 RISK_LEVELS = ("none", "low", "medium", "high")
 
 

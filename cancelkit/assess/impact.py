@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from ..amazon import order_states, policy
 from ..codes import Flag
+from ..enrich.join import REPORT_LACKS_BUYER_REQUEST
 from ..read.words import is_yes
 from ..validate.rows import Record
 
@@ -114,12 +115,27 @@ def assess(record: Record, today: dt.date | None = None) -> None:
     record.risk = result.risk
     if result.flags:
         record.flags.extend(result.flags)
+        if context and context.get(REPORT_LACKS_BUYER_REQUEST):
+            record.flags[:] = [_no_request_column(f) for f in record.flags]
     if state_flag is not None:
         record.flags.append(Flag(state_flag.code, state_flag.message))
         risk = "medium" if state_flag.code == "order_partially_shipped" else "high"
         record.risk = max(record.risk, risk, key=RISK_ORDER.__getitem__)
     if context:
         _ship_by(record, today or dt.date.today())
+
+
+def _no_request_column(flag: Flag) -> Flag:
+    """The unverified-BuyerCanceled flag of an order whose reports lack the column."""
+    if flag.code != "buyer_request_unverified":
+        return flag
+    return Flag(
+        flag.code,
+        "BuyerCanceled cannot be verified: the order report has no "
+        "is-buyer-requested-cancellation column, so it cannot show whether the buyer used "
+        f"Amazon's Request cancellation; {policy.BUYER_REQUEST_COLUMN_HOWTO}. Until then it "
+        "counts against your rate unless the buyer did request it",
+    )
 
 
 def _ship_by(record: Record, today: dt.date) -> None:

@@ -23,6 +23,10 @@ class History:
     cancels_in_window: int | None = None
     cancels_source: str | None = None
     listings: dict = field(default_factory=dict)  # sku -> (count, [order ids]) of 30 days
+    #: each order report's age and columns (`summary["order_reports"]`), and the lines that
+    #: could not be read from them (`summary["order_report_problems"]`)
+    order_reports: list[dict] = field(default_factory=list)
+    report_problems: list[str] = field(default_factory=list)
 
 
 def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher, History]:
@@ -31,6 +35,9 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
     report = None
     if options.orders_reports:
         report = orders_report.load(options.orders_reports)
+        now = dt.datetime.now(dt.timezone.utc)
+        history.order_reports = report.evidence(now, options.report_max_age_hours)
+        history.report_problems = list(report.problems)
         window = report.orders_in_window(market.window_days)
         if window is not None:
             count, start, end = window

@@ -15,6 +15,9 @@ from ..validate.rows import Record
 
 #: report columns that describe the order's state: the report wins over the batch
 _AUTHORITATIVE = ("order_status", "fulfillment_channel")
+#: context mark: the order reports listing the order have no buyer-request column, so a
+#: BuyerCanceled cannot be verified from them (the checker says how to get the column)
+REPORT_LACKS_BUYER_REQUEST = "report_lacks_buyer_request"
 
 
 class Enricher:
@@ -96,6 +99,10 @@ class Enricher:
                     evidence = name == "buyer_requested" and is_yes(value)
                     if name in _AUTHORITATIVE or name not in context or evidence:
                         context[name] = value
+                if "buyer_requested" not in context and self.report.lacks_buyer_request_column(
+                    order_id
+                ):
+                    context[REPORT_LACKS_BUYER_REQUEST] = "yes"
         if self.known:
             found = check_row(self.known, order_id, item)
             if found is not None:

@@ -68,6 +68,8 @@ class OrderInfo:
     items: list[OrderItem] = field(default_factory=list)
     #: whether an all-orders report (one with an order-status column) lists the order
     in_orders_report: bool = False
+    #: whether a report that lists the order has the is-buyer-requested-cancellation column
+    buyer_request_column: bool = False
 
     def item(self, item_code: str) -> OrderItem | None:
         return next((i for i in self.items if i.item_code == item_code), None)
@@ -78,6 +80,67 @@ def _items_text(order: OrderInfo) -> str:
     return ", ".join(listed) or "none"
 
 
+@dataclass(frozen=True)
+class ReportFile:
+    """What one order report file is: for the evidence the summary and the report show."""
+
+    source: str
+    orders: int
+    #: the newest purchase-date in it (None without that column or dates)
+    newest_purchase: dt.datetime | None
+    #: the file's modification time
+    file_time: dt.datetime
+    #: whether it has Amazon's optional is-buyer-requested-cancellation column
+    buyer_request_column: bool
+    #: whether it is an all-orders report (order-status column)
+    all_orders: bool
+
+    def age_hours(self, now: dt.datetime) -> float:
+        """Hours since the newest purchase in the report, or since the file was written."""
+        moment = self.newest_purchase or self.file_time
+        return max(0.0, (now - moment).total_seconds() / 3600)
+
+    def evidence(self, now: dt.datetime, max_age_hours: float) -> dict:
+        """The report's entry of the summary (`summary["order_reports"]`)."""
+        age = self.age_hours(now)
+        stale = age > max_age_hours
+        basis = "newest purchase-date" if self.newest_purchase else "file time"
+        moment = self.newest_purchase or self.file_time
+        text = (
+            f"{self.source}: {self.orders} orders; {basis} "
+            f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {_age_words(age)} ago"
+        )
+        if stale:
+            text += (
+                f", older than {max_age_hours:g} hours: it does not show orders shipped or "
+                "cancelled since; download a fresh report before uploading"
+            )
+        return {
+            "path": self.source,
+            "orders": self.orders,
+            "newest_purchase": _iso(self.newest_purchase),
+            "file_time": _iso(self.file_time),
+            "age_hours": round(age, 1),
+            "age_basis": "purchase-date" if self.newest_purchase else "file-time",
+            "stale": stale,
+            "max_age_hours": max_age_hours,
+            "buyer_request_column": self.buyer_request_column,
+            "text": text,
+        }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _age_words(hours: float) -> str:
+    if hours < 48:
+        return f"{hours:.1f} hours"
+    return f"{hours / 24:.1f} days"
+
+
 class OrdersReport:
     """Amazon order reports joined by order id. Build it with `load(paths)`."""
 
@@ -86,6 +149,17 @@ class OrdersReport:
         self._orders: dict[str, OrderInfo] = {}
         #: what could not be read from the reports, for the summary and the report
         self.problems: list[str] = []
+        #: one entry per report file read
+        self.files: list[ReportFile] = []
+
+    def evidence(self, now: dt.datetime, max_age_hours: float) -> list[dict]:
+        """Each report's age, staleness and buyer-request column (`summary["order_reports"]`)."""
+        return [f.evidence(now, max_age_hours) for f in self.files]
+
+    def lacks_buyer_request_column(self, order_id: str) -> bool:
+        """Whether the order is listed only by reports without the buyer-request column."""
+        order = self._orders.get(order_id)
+        return order is not None and not order.buyer_request_column
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -296,7 +370,10 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                 return None
             return cells[index].strip() or None
 
+        has_request = "buyer_requested" in positions
         rows = 0
+        listed: set[str] = set()
+        purchases: set[str] = set()
         records = RecordLines(stream, len(header), i_order, header_line)
         for cells in records:
             if len(cells) < width:
@@ -308,11 +385,27 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             values = {name: cells[index].strip() for name, index in order_fields}
             item = OrderItem(cell(cells, i_item), cell(cells, i_sku), cell(cells, i_asin))
             order = report._add(order_id, values, item)
+            listed.add(order_id)
             if all_orders:
                 order.in_orders_report = True
+            if has_request:
+                order.buyer_request_column = True
+            if i_purchase is not None:
+                purchases.add(cells[i_purchase])
         report.problems.extend(f"{source}: {problem}" for problem in records.problems)
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
+    moments = [m for m in map(_parse_time, purchases) if m is not None]
+    report.files.append(
+        ReportFile(
+            source=source,
+            orders=len(listed),
+            newest_purchase=max(moments, default=None),
+            file_time=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc),
+            buyer_request_column=has_request,
+            all_orders=all_orders,
+        )
+    )
 
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)

@@ -167,6 +167,10 @@ def _finish(
         # rows of a review workbook that nobody approved: not input rows, not uploaded
         "skipped_unapproved": sum(len(t.skipped) for t in tables),
     }
+    if options.orders_reports:
+        # each order report's age (stale or not) and columns; lines that could not be read
+        summary["order_reports"] = history.order_reports
+        summary["order_report_problems"] = history.report_problems
     if input_rows != accepted + rejected + duplicates:
         raise AssertionError(f"row accounting is off: {summary}")
     risks = listing_risks(index, patches, history.listings)

@@ -195,6 +195,15 @@ def terminal_summary(
         lines.append(rate)
     else:
         lines.append("rate: unknown (pass --orders-7d N to project it)")
+    for entry in summary.get("order_reports", ()):
+        lines.append(f"{'STALE ' if entry['stale'] else ''}order report: {entry['text']}")
+        if not entry["buyer_request_column"]:
+            lines.append(
+                "  no is-buyer-requested-cancellation column: BuyerCanceled cannot be verified; "
+                + policy.BUYER_REQUEST_COLUMN_HOWTO
+            )
+    for problem in summary.get("order_report_problems", ()):
+        lines.append(f"order report line not read: {problem}")
     for risk in result.listing_risks[:5]:
         lines.append(
             f"listing at risk: {risk['sku']} ({risk['seller_cancellations_30d']} cancellations)"

@@ -7,18 +7,20 @@ template version is a change to the constants here and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 
 TEMPLATE_TYPE = "TemplateType=OrderCancellation"
-TEMPLATE_VERSION = "Version=1.0/1.0.3"
 TEMPLATE_NOTICE = "This row for Amazon.com use only.  Do not modify or delete."
-COLUMNS: tuple[str, ...] = ("order-id", "cancellation-reason-code", "amazon-order-item-code")
-#: Version 1.0.1 had merchant-order-id as a second column; kept so old files parse.
-LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
+#: every template version cancelkit reads, with its column set; the first is Amazon's
+#: current template, the only one written. Version 1.0.1 had merchant-order-id as a
+#: second column (DOMAIN.md section 2); long-lived integrations still write it (section 7).
+TEMPLATE_VERSIONS: dict[str, tuple[str, ...]] = {
+    "Version=1.0/1.0.3": ("order-id", "cancellation-reason-code", "amazon-order-item-code"),
     "Version=1.0/1.0.1": (
         "order-id",
         "merchant-order-id",
@@ -26,6 +28,8 @@ LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
         "amazon-order-item-code",
     ),
 }
+TEMPLATE_VERSION = next(iter(TEMPLATE_VERSIONS))
+COLUMNS: tuple[str, ...] = TEMPLATE_VERSIONS[TEMPLATE_VERSION]
 LINE_END = "\r\n"
 ENCODING = "ascii"
 # Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); item codes are Amazon's 14-digit
@@ -50,31 +54,59 @@ class FlatFileRow:
     order_id: str
     reason: str | None
     amazon_order_item_code: str | None
+    #: the merchant-order-id of a Version=1.0/1.0.1 file (not part of the comparison)
+    merchant_order_id: str | None = field(default=None, compare=False)
+
+
+# The template row with its cells separated by spaces instead of tabs, as some
+# integrations write it: TemplateType=..., Version=..., then the notice.
+_SPACED_TEMPLATE = re.compile(r"^\s*(TemplateType=\S+)\s+(Version=\S+)(?:\s+(.*))?$")
+
+
+def template_cells(line: str) -> list[str]:
+    """The cells of a template row, whether tabs or spaces separate them."""
+    cells = [cell.strip() for cell in line.split("\t")]
+    if len(cells) == 1 or not cells[1]:
+        spaced = _SPACED_TEMPLATE.match(line.replace("\t", " "))
+        if spaced:
+            return [part for part in spaced.groups() if part is not None]
+    return cells
 
 
 def parse(path: str | Path) -> Iterator[FlatFileRow]:
-    """Read back an Order Cancellation flat file (for round trips and reconciliation)."""
+    """Read back an Order Cancellation flat file (for round trips, reconciliation and
+    `check` of an existing upload file). Tolerant of what integrations write: LF or CRLF
+    line ends, any version of TEMPLATE_VERSIONS (1.0.1 with merchant-order-id), template
+    cells separated by spaces, trailing empty cells."""
     path = Path(path)
     try:
         with open(path, encoding=ENCODING, newline="") as stream:
-            lines = stream.read().split(LINE_END)
+            lines = stream.read().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the flat file ({exc})") from exc
     if len(lines) < 2:
         raise InputError(f"{path}: not an Order Cancellation flat file (too short)")
-    template = lines[0].split("\t")
+    template = template_cells(lines[0])
     if not template or template[0] != TEMPLATE_TYPE:
         raise InputError(f"{path}: row 1 is not the {TEMPLATE_TYPE} template row")
     version = template[1] if len(template) > 1 else ""
-    expected = COLUMNS if version == TEMPLATE_VERSION else LEGACY_COLUMNS.get(version)
-    header = tuple(lines[1].split("\t"))
-    if expected is None or header != expected:
-        raise InputError(f"{path}: unexpected template version or header: {version} {header}")
+    expected = TEMPLATE_VERSIONS.get(version)
+    header = [cell.strip() for cell in lines[1].split("\t")]
+    while header and not header[-1]:
+        header.pop()
+    if expected is None or tuple(header) != expected:
+        raise InputError(
+            f"{path}: unexpected template version or header: {version} {tuple(header)}; "
+            f"known versions: {', '.join(TEMPLATE_VERSIONS)}"
+        )
     index = {name: i for i, name in enumerate(header)}
+    merchant = index.get("merchant-order-id")
     for number, line in enumerate(lines[2:], start=1):
-        if not line:
+        if not line.strip():
             continue
-        cells = line.split("\t")
+        cells = [cell.strip() for cell in line.split("\t")]
+        cells.extend([""] * (len(header) - len(cells)))
         reason = cells[index["cancellation-reason-code"]] or None
         item = cells[index["amazon-order-item-code"]] or None
-        yield FlatFileRow(number, cells[index["order-id"]], reason, item)
+        merchant_id = cells[merchant] or None if merchant is not None else None
+        yield FlatFileRow(number, cells[index["order-id"]], reason, item, merchant_id)

@@ -4,7 +4,16 @@ data rows in input order, and the round trip write -> flatfile.parse."""
 from __future__ import annotations
 
 import pytest
-from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, expected_table, normalised
+from conftest import (
+    CLEAN,
+    FIXTURES,
+    HEADER_ROW,
+    MESSY,
+    NUMERIC,
+    TEMPLATE_ROW,
+    expected_table,
+    normalised,
+)
 
 import cancelkit
 from cancelkit.amazon import flatfile
@@ -184,3 +193,70 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path):
         atomic_write(tmp_path / "upload.txt", fail_half_way, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["upload.txt"]
     assert (tmp_path / "upload.txt").read_text() == "yesterday's upload"
+
+
+# -- tolerant reading of files other integrations wrote ------------------------------------
+
+OLD_TEMPLATE = (
+    "TemplateType=OrderCancellation{sep}Version=1.0/1.0.1{sep}This row for Amazon.com use "
+    "only.  Do not modify or delete."
+)
+OLD_HEADER = "order-id\tmerchant-order-id\tcancellation-reason-code\tamazon-order-item-code"
+OLD_ROWS = [
+    "113-4728391-2038475\tMY-1001\tNoInventory\t62845173920562",
+    "112-3348201-5569047\t\t\t",
+]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"], ids=["crlf", "lf"])
+@pytest.mark.parametrize("sep", ["\t", " ", "  ", " \t"], ids=["tab", "space", "spaces", "mixed"])
+def test_parse_old_files_in_every_shape(tmp_path, newline, sep):
+    path = tmp_path / "old.txt"
+    lines = [OLD_TEMPLATE.format(sep=sep), OLD_HEADER, *OLD_ROWS]
+    path.write_bytes((newline.join(lines) + newline).encode("ascii"))
+    rows = list(flatfile.parse(path))
+    assert rows == [
+        flatfile.FlatFileRow(1, "113-4728391-2038475", "NoInventory", "62845173920562"),
+        flatfile.FlatFileRow(2, "112-3348201-5569047", None, None),
+    ]
+    assert [r.merchant_order_id for r in rows] == ["MY-1001", None]
+
+
+def test_parse_current_version_with_lf_and_spaced_template(tmp_path):
+    path = tmp_path / "lf.txt"
+    path.write_bytes(
+        b"TemplateType=OrderCancellation Version=1.0/1.0.3 This row for Amazon.com use only.  "
+        b"Do not modify or delete.\n"
+        b"order-id\tcancellation-reason-code\tamazon-order-item-code\t\n"
+        b"113-4728391-2038475\tNoInventory\t62845173920562\n"
+    )
+    assert list(flatfile.parse(path)) == [
+        flatfile.FlatFileRow(1, "113-4728391-2038475", "NoInventory", "62845173920562")
+    ]
+
+
+def test_template_versions_are_data_and_writing_stays_current():
+    assert list(flatfile.TEMPLATE_VERSIONS) == ["Version=1.0/1.0.3", "Version=1.0/1.0.1"]
+    assert flatfile.TEMPLATE_VERSION == "Version=1.0/1.0.3"
+    assert flatfile.HEADER_LINES == (
+        "TemplateType=OrderCancellation\tVersion=1.0/1.0.3\tThis row for Amazon.com use only."
+        "  Do not modify or delete.\r\norder-id\tcancellation-reason-code\tamazon-order-item-code"
+        "\r\n"
+    )
+
+
+def test_fixture_flat_file_1_0_1_parses_and_checks():
+    fixture = FIXTURES / "flat-file-1.0.1.txt"
+    parsed = list(flatfile.parse(fixture))
+    assert [(p.order_id, p.reason, p.amazon_order_item_code) for p in parsed] == [
+        ("113-4728391-2038475", "NoInventory", "62845173920562"),
+        ("112-5550193-7782014", "BuyerCanceled", "27485019374652"),
+        ("112-3348201-5569047", None, None),
+    ]
+    with cancelkit.check(fixture, no_ledger=True) as result:
+        records = [(r["row"], r["order_id"], r["status"]) for r in result.records]
+    assert records == [
+        (3, "113-4728391-2038475", "accepted"),
+        (4, "112-5550193-7782014", "accepted"),
+        (5, "112-3348201-5569047", "accepted"),
+    ]

@@ -1,0 +1,82 @@
+"""The real-world shaped fixtures (DOMAIN.md section 7) against fixtures/EXPECTED.md: every
+row's outcome and codes, the totals, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, codes_in, expected_table, expected_totals, invoke
+
+import cancelkit
+
+CASES = [
+    pytest.param(
+        "compound-batch.csv",
+        "order-report-compound.txt",
+        "compound-batch.csv (with `--orders-report order-report-compound.txt`)",
+        id="compound",
+    ),
+    pytest.param(
+        "in-batch.csv",
+        "orders-report-in.txt",
+        "in-batch.csv (with `--orders-report orders-report-in.txt`)",
+        id="india",
+    ),
+    pytest.param(
+        "jp-batch.csv",
+        "orders-report-jp.txt",
+        "jp-batch.csv (with `--orders-report orders-report-jp.txt`)",
+        id="japan",
+    ),
+    pytest.param(
+        "br-batch.csv",
+        "orders-report-br.txt",
+        "br-batch.csv (with `--orders-report orders-report-br.txt`)",
+        id="brazil",
+    ),
+]
+#: flags that depend on the day the test runs (the fixtures' ship-by dates are fixed)
+DAY_DEPENDENT = {"past_ship_by"}
+
+
+@pytest.mark.parametrize("batch, report, section", CASES)
+def test_every_row_as_expected(batch, report, section):
+    result = cancelkit.check(FIXTURES / batch, orders_reports=[FIXTURES / report], no_ledger=True)
+    (totals,) = expected_totals(section)
+    assert {key: result.summary[key] for key in totals} == totals
+    by_row = {r["row"]: r for r in result.records}
+    for expected in expected_table(section):
+        record = by_row[int(expected["row"])]
+        assert record["status"] == expected["outcome"], (batch, expected)
+        found = [e["code"] for e in record["errors"]] + [
+            f["code"] for f in record["flags"] if f["code"] not in DAY_DEPENDENT
+        ]
+        assert sorted(found) == sorted(codes_in(expected["code(s)"])), (batch, expected, found)
+
+
+def test_compound_statuses_never_reach_the_upload_file(tmp_path):
+    out = tmp_path / "out"
+    args = ("--orders-report", FIXTURES / "order-report-compound.txt", "--no-ledger")
+    run = invoke("generate", FIXTURES / "compound-batch.csv", *args, "--out-dir", out)
+    assert run.exit_code == 1, run.output
+    (upload,) = out.glob("cancellations-*.txt")
+    body = upload.read_text(encoding="ascii").splitlines()[2:]
+    assert body == ["406-1100000-2000010\tNoInventory\t71190000000010"]
+    gated = tmp_path / "gated"
+    run = invoke(
+        "generate", FIXTURES / "compound-batch.csv", *args, "--out-dir", gated, "--fail-on", "high"
+    )
+    assert run.exit_code == 3, run.output
+    assert not list(gated.glob("cancellations-*.txt"))
+
+
+def test_compound_rows_name_the_report_status():
+    result = cancelkit.check(
+        FIXTURES / "compound-batch.csv",
+        orders_reports=[FIXTURES / "order-report-compound.txt"],
+        no_ledger=True,
+    )
+    first = next(r for r in result.records if r["row"] == 2)
+    (error,) = first["errors"]
+    assert error["column"] == "order-status (order report)"
+    assert error["value"] == "Shipped - Delivered to Buyer"
+    assert "Shipped - Delivered to Buyer" in error["message"]

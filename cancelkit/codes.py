@@ -211,6 +211,14 @@ CODES: dict[str, Code] = {
             "one by one with their item codes; a whole-order row is rejected.",
         ),
         Code(
+            "cancellation_fee",
+            "flag",
+            "Cancellation fee (India)",
+            "Amazon.in charges a fee on seller cancellations: 100% of the referral fee when the "
+            "order is cancelled on or before its expected ship date, 150% after it. The "
+            "estimate uses your referral_fee_rate and the item price.",
+        ),
+        Code(
             "item_not_in_order",
             "error",
             "Item not in that order",

@@ -52,6 +52,15 @@ class Options:
     #: an order report older than this many hours is flagged as stale (config
     #: `report_max_age_hours`)
     report_max_age_hours: float = 24.0
+    #: the figures of a marketplace's longer window (India's 30 days; config `orders_30d`,
+    #: `cancels_30d`)
+    orders_in_30d: int | None = None
+    cancels_in_30d: int | None = None
+    orders_30d_source: str | None = None
+    cancels_30d_source: str | None = None
+    #: the seller's referral-fee rate (a fraction of the item price), for the cancellation
+    #: fee estimate of marketplaces that charge one (config `referral_fee_rate`)
+    referral_fee_rate: float | None = None
     #: size limits for reading inputs (None: the defaults of read.tables)
     limits: Limits | None = None
     #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
@@ -62,14 +71,20 @@ class Options:
         self,
         found_orders: tuple[int | None, str | None] = (None, None),
         found_cancels: tuple[int | None, str | None] = (None, None),
+        long_window: bool = False,
     ) -> WindowFigures:
-        """The 7-day figures a run projects with: an explicit figure (option, then config)
-        wins over what the order reports and the ledger found (`found_*`: value, source).
-        The report, the JSON, the terminal summary and the review workbook all use these."""
-        orders, orders_source = self.orders_in_window, self.orders_source
+        """The 7-day figures a run projects with (`long_window`: those of the 30-day window):
+        an explicit figure (option, then config) wins over what the order reports and the
+        ledger found (`found_*`: value, source). The report, the JSON, the terminal summary
+        and the review workbook all use these."""
+        if long_window:
+            orders, orders_source = self.orders_in_30d, self.orders_30d_source
+            cancels, cancels_source = self.cancels_in_30d, self.cancels_30d_source
+        else:
+            orders, orders_source = self.orders_in_window, self.orders_source
+            cancels, cancels_source = self.cancels_in_window, self.cancels_source
         if orders is None:
             orders, orders_source = found_orders
-        cancels, cancels_source = self.cancels_in_window, self.cancels_source
         if cancels is None:
             cancels, cancels_source = found_cancels
         return WindowFigures(
@@ -120,6 +135,10 @@ CONFIG_KEYS = {
     "ledger": str,
     # an order report older than this is flagged as stale (default 24)
     "report_max_age_hours": float,
+    # India: the 30-day window's figures, and the referral-fee rate for the fee estimate
+    "orders_30d": int,
+    "cancels_30d": int,
+    "referral_fee_rate": float,
     # limits for reading inputs (see sources.Limits)
     "max_xlsx_bytes": int,
     "max_rows": int,
@@ -181,6 +200,9 @@ def build_options(
     ledger: str | Path | None = None,
     no_ledger: bool = False,
     report_max_age_hours: float | None = None,
+    orders_in_30d: int | None = None,
+    cancels_in_30d: int | None = None,
+    referral_fee_rate: float | None = None,
 ) -> Options:
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
@@ -191,9 +213,17 @@ def build_options(
     cancels_source = "--cancels-7d" if cancels_in_window is not None else None
     if cancels_in_window is None and "cancels_7d" in settings:
         cancels_in_window, cancels_source = settings["cancels_7d"], f"config {where}"
+    orders_30d_source = "orders_in_30d option" if orders_in_30d is not None else None
+    if orders_in_30d is None and "orders_30d" in settings:
+        orders_in_30d, orders_30d_source = settings["orders_30d"], f"config {where}"
+    cancels_30d_source = "cancels_in_30d option" if cancels_in_30d is not None else None
+    if cancels_in_30d is None and "cancels_30d" in settings:
+        cancels_in_30d, cancels_30d_source = settings["cancels_30d"], f"config {where}"
     for name, value in (
         ("orders_in_window", orders_in_window),
         ("cancels_in_window", cancels_in_window),
+        ("orders_in_30d", orders_in_30d),
+        ("cancels_in_30d", cancels_in_30d),
     ):
         if value is not None and value < 0:
             raise ConfigError(f"{name} must not be negative (got {value})")
@@ -212,6 +242,18 @@ def build_options(
         raise ConfigError(
             f"report_max_age_hours must be a positive number of hours (got {max_age!r})"
         )
+    fee_rate = (
+        referral_fee_rate if referral_fee_rate is not None else settings.get("referral_fee_rate")
+    )
+    if fee_rate is not None and (
+        isinstance(fee_rate, bool)
+        or not isinstance(fee_rate, (int, float))
+        or not 0 < fee_rate <= 1
+    ):
+        raise ConfigError(
+            f"referral_fee_rate must be a fraction of the item price, above 0 and at most 1 "
+            f"(got {fee_rate!r}; 8% is 0.08)"
+        )
     return Options(
         sheet=sheet or settings.get("sheet"),
         marketplace=market,
@@ -228,6 +270,11 @@ def build_options(
         ledger=str(ledger_path) if ledger_path else None,
         limits=_limits(settings),
         report_max_age_hours=float(max_age),
+        orders_in_30d=orders_in_30d,
+        cancels_in_30d=cancels_in_30d,
+        orders_30d_source=orders_30d_source,
+        cancels_30d_source=cancels_30d_source,
+        referral_fee_rate=float(fee_rate) if fee_rate is not None else None,
     )
 
 

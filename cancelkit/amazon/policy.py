@@ -6,6 +6,7 @@ section 3). They can change; `cancelkit.toml` may override any of them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
@@ -17,6 +18,8 @@ class Marketplace:
     name: str
     threshold: float  # the target is a rate *under* this fraction
     window_days: int = 7
+    #: a second, longer window the marketplace also reports the rate over (India: 30 days)
+    long_window_days: int | None = None
 
 
 _TWO_AND_HALF = 0.025
@@ -43,7 +46,7 @@ MARKETPLACES: dict[str, Marketplace] = {
         Marketplace("AE", "United Arab Emirates", _TWO_AND_HALF),
         Marketplace("SA", "Saudi Arabia", _TWO_AND_HALF),
         # India recommends under 2% and also reports a 30-day rate.
-        Marketplace("IN", "India", 0.02),
+        Marketplace("IN", "India", 0.02, long_window_days=30),
     )
 }
 #: GB is the ISO code of the UK marketplace; both are accepted.
@@ -54,6 +57,32 @@ LISTING_RISK_CANCELLATIONS = 2
 LISTING_WINDOW_DAYS = 30
 #: Amazon auto-cancels unshipped orders this many days after the ship-by date (counts too).
 AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
+
+
+@dataclass(frozen=True)
+class CancellationFee:
+    """A marketplace's fee on seller cancellations, as multiples of the referral fee."""
+
+    currency: str
+    on_time: float  # cancelled on or before the expected ship date
+    late: float  # cancelled after it
+
+
+#: marketplaces that charge a cancellation fee (DOMAIN.md section 7: Amazon.in charges 100%
+#: of the referral fee when the seller cancels on or before the expected ship date, 150%
+#: after it). The referral-fee rate is the seller's own (config `referral_fee_rate`).
+CANCELLATION_FEES: dict[str, CancellationFee] = {"IN": CancellationFee("INR", 1.0, 1.5)}
+
+
+def price_of(text: str | None) -> float | None:
+    """A price as a report or a spreadsheet writes it (`899.00`, `1,299.00`); None when
+    there is none or it is not a finite, non-negative number."""
+    try:
+        value = float(text.replace(",", "").strip()) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
+
 
 #: how a seller gets the optional buyer-request columns into the order reports (DOMAIN.md
 #: sections 5 and 7: `is-buyer-requested-cancellation` / `buyer-requested-cancel-reason`
@@ -79,5 +108,6 @@ def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
             market,
             threshold=float(overrides.get("threshold", market.threshold)),
             window_days=int(overrides.get("window_days", market.window_days)),
+            long_window_days=overrides.get("long_window_days", market.long_window_days),
         )
     return market

@@ -176,6 +176,67 @@ def _ship_by(record: Record, today: dt.date) -> None:
         record.risk = "low"
 
 
+@dataclass(frozen=True)
+class FeeRule:
+    """The cancellation fee of a marketplace that charges one (India), with the seller's
+    referral-fee rate: estimated per seller cancellation whose item price is known."""
+
+    fee: policy.CancellationFee
+    referral_fee_rate: float
+
+    def apply(self, record: Record, today: dt.date) -> float | None:
+        """Flag a counting record with its estimated fee and return the fee (None when the
+        record does not count or its price is unknown). Without a known expected ship date
+        the higher (late) fee is assumed."""
+        if not record.counts_against_rate:
+            return None
+        price = policy.price_of(record.context.get("item_price"))
+        if price is None:
+            return None
+        referral = price * self.referral_fee_rate
+        ship_by = _ship_by_date(record.context.get("promise_date", ""))
+        currency = self.fee.currency
+        if ship_by is not None and today <= ship_by:
+            amount, when = (
+                referral * self.fee.on_time,
+                f"on or before the expected ship date {ship_by}",
+            )
+            share = self.fee.on_time
+        elif ship_by is not None:
+            amount, when = referral * self.fee.late, f"after the expected ship date {ship_by}"
+            share = self.fee.late
+        else:
+            amount, when = (
+                referral * self.fee.late,
+                "assumed after the expected ship date (not known)",
+            )
+            share = self.fee.late
+        record.flags.append(
+            Flag(
+                "cancellation_fee",
+                f"estimated cancellation fee {currency} {amount:.2f}: {share:.0%} of the referral "
+                f"fee ({self.referral_fee_rate:.2%} of {currency} {price:.2f}), cancelled {when}",
+            )
+        )
+        return round(amount, 2)
+
+
+def fee_rule(market: policy.Marketplace, referral_fee_rate: float | None) -> FeeRule | None:
+    """The fee rule of a marketplace that charges a cancellation fee, when the seller's
+    referral-fee rate is known; None otherwise."""
+    fee = policy.CANCELLATION_FEES.get(market.code)
+    if fee is None or not referral_fee_rate:
+        return None
+    return FeeRule(fee, referral_fee_rate)
+
+
+def _ship_by_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()[:10]) if text.strip() else None
+    except ValueError:
+        return None
+
+
 def project_rate(
     counting_orders: int,
     orders_in_window: int | None,

@@ -27,6 +27,9 @@ class History:
     #: could not be read from them (`summary["order_report_problems"]`)
     order_reports: list[dict] = field(default_factory=list)
     report_problems: list[str] = field(default_factory=list)
+    #: the same figures over the marketplace's longer window (India: 30 days), if it has one
+    orders_long: tuple[int | None, str | None] = (None, None)
+    cancels_long: tuple[int | None, str | None] = (None, None)
 
 
 def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher, History]:
@@ -40,12 +43,11 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
         history.report_problems = list(report.problems)
         window = report.orders_in_window(market.window_days)
         if window is not None:
-            count, start, end = window
-            history.orders_in_window = count
-            history.orders_source = (
-                f"order report: {count} orders purchased {start:%Y-%m-%d %H:%M} to "
-                f"{end:%Y-%m-%d %H:%M} UTC"
-            )
+            history.orders_in_window, history.orders_source = _orders_found(window)
+        if market.long_window_days:
+            window = report.orders_in_window(market.long_window_days)
+            if window is not None:
+                history.orders_long = _orders_found(window)
     known = None
     if options.ledger and os.path.exists(options.ledger):
         now = dt.datetime.now(dt.timezone.utc)
@@ -54,6 +56,19 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
             history.cancels_in_window = ledger.seller_cancels_in_window(now, market.window_days)
             history.cancels_source = "ledger (confirmed batches)"
             history.listings = ledger.listing_cancellations(now, policy.LISTING_WINDOW_DAYS)
+            if market.long_window_days:
+                history.cancels_long = (
+                    ledger.seller_cancels_in_window(now, market.long_window_days),
+                    "ledger (confirmed batches)",
+                )
     elif options.ledger:
         history.cancels_in_window, history.cancels_source = 0, "ledger (no batches yet)"
+        history.cancels_long = (0, "ledger (no batches yet)")
     return Enricher(report, known), history
+
+
+def _orders_found(window: tuple[int, dt.datetime, dt.datetime]) -> tuple[int, str]:
+    count, start, end = window
+    return count, (
+        f"order report: {count} orders purchased {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    )

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..amazon import order_states
+from ..amazon import order_states, policy
 from ..amazon.flatfile import ORDER_ID_PATTERN
 from ..errors import InputError
 from ..read import headers as columns
@@ -32,7 +32,7 @@ ORDER_FIELDS: tuple[str, ...] = (
     "verge_of_cancellation",
 )
 #: item-level fields kept
-ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin")
+ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin", "item_price")
 #: `purchase-date` is not an input column of a cancellation batch, so columns.py lacks it
 _PURCHASE_DATE = columns.fold("purchase-date")
 
@@ -50,6 +50,8 @@ class OrderItem:
     item_code: str | None
     sku: str | None
     asin: str | None
+    #: the line's `item-price` (all-orders report), as written
+    item_price: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -245,10 +247,15 @@ class OrdersReport:
             return {}
         found = {name: getattr(order, name) for name in ORDER_FIELDS if getattr(order, name)}
         items = [i for i in order.items if i.item_code == item_code] if item_code else order.items
+        if not items and len(order.items) == 1 and order.items[0].item_code is None:
+            items = order.items  # a report without order-item-ids: the order's one line
         for name in ("sku", "asin"):
             values = {getattr(i, name) for i in items} - {None}
             if len(values) == 1:
                 found[name] = values.pop()
+        prices = [policy.price_of(i.item_price) for i in items]
+        if items and None not in prices:
+            found["item_price"] = f"{sum(prices):.2f}"  # a whole order: all its items
         return found
 
     def orders_in_window(self, days: int) -> tuple[int, dt.datetime, dt.datetime] | None:
@@ -300,7 +307,10 @@ def _merge_item(order: OrderInfo, item: OrderItem) -> None:
             same = bool(item.sku) and item.sku == known.sku
         if same:
             order.items[index] = OrderItem(
-                known.item_code or item.item_code, known.sku or item.sku, known.asin or item.asin
+                known.item_code or item.item_code,
+                known.sku or item.sku,
+                known.asin or item.asin,
+                known.item_price or item.item_price,
             )
             return
     order.items.append(item)
@@ -359,6 +369,7 @@ def _read_one(report: OrdersReport, path: Path) -> None:
         i_order = positions[columns.REQUIRED]
         i_item = positions.get("amazon_order_item_code")
         i_sku, i_asin = positions.get("sku"), positions.get("asin")
+        i_price = positions.get("item_price")
         order_fields = [(name, positions[name]) for name in ORDER_FIELDS if name in positions]
         if i_purchase is not None:
             order_fields.append(("purchase_date", i_purchase))
@@ -383,7 +394,9 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                 continue
             rows += 1
             values = {name: cells[index].strip() for name, index in order_fields}
-            item = OrderItem(cell(cells, i_item), cell(cells, i_sku), cell(cells, i_asin))
+            item = OrderItem(
+                cell(cells, i_item), cell(cells, i_sku), cell(cells, i_asin), cell(cells, i_price)
+            )
             order = report._add(order_id, values, item)
             listed.add(order_id)
             if all_orders:

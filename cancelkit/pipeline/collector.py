@@ -12,7 +12,7 @@ import os
 import shutil
 from collections import Counter
 
-from ..amazon import flatfile
+from ..amazon import flatfile, policy
 from ..assess import impact
 from ..codes import Flag
 from ..enrich.join import Enricher
@@ -54,6 +54,11 @@ class Collector:
         self.records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
         self.today = options.today or dt.date.today()
         self.enricher = enricher or Enricher()
+        market = policy.marketplace(options.marketplace, options.policy_overrides)
+        #: India's cancellation fee, when the seller's referral-fee rate is known
+        self.fee_rule = impact.fee_rule(market, options.referral_fee_rate)
+        #: sequence number -> estimated cancellation fee of that accepted row
+        self.fees: dict[int, float] = {}
         self.index = BatchIndex(workdir)
         self.rejected_by_code: Counter = Counter()
         self.flagged: list[dict] = []
@@ -98,10 +103,12 @@ class Collector:
         # Rows already in canonical form skip the model: one precompiled pattern (built from
         # the model's own patterns) checks the whole output line. A table with order-state
         # columns sends every row through the per-record rules.
-        enricher = self.enricher
+        enricher, fee_rule = self.enricher, self.fee_rule
         # rows with formula cells are noted on the record path; such workbooks are small
         formula_rows = table.formula_rows
         fast = is_fast(table) and enricher.report is None and not formula_rows
+        # a row with a price may owe a cancellation fee (India): the record path says so
+        fast = fast and not (fee_rule is not None and "item_price" in table.fields)
         ledger_orders = enricher.ledger_orders  # rows of these orders take the record path
         if enricher.report is not None:
             validate.resolver = enricher.resolve_item
@@ -171,14 +178,19 @@ class Collector:
                     )
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
+                fee = None
                 if record.status == "accepted":
                     impact.assess(record, today)
+                    if fee_rule is not None:
+                        fee = fee_rule.apply(record, today)
                 if record.status == "accepted":
                     requested = is_yes(record.context.get("buyer_requested"))
                     facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
                     sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
                     item = record.amazon_order_item_code
                     seq = add(record.order_id, item, facts, number, sku)
+                    if fee is not None:
+                        self.fees[seq] = fee
                     lines.append(flatfile.data_line(record.order_id, record.reason, item))
                     if len(lines) >= _WRITE_BLOCK:
                         flush()
@@ -222,6 +234,7 @@ class Collector:
             "rejected_by_code": self.rejected_by_code,
             "flagged": self.flagged,
             "rejected_listed": self.rejected_listed,
+            "fees": self.fees,
         }
 
     def merge(self, half: dict) -> None:
@@ -233,6 +246,7 @@ class Collector:
             shutil.copyfileobj(rejects, self.rejects_spool, 1 << 20)
         offset = len(self.index)
         self.index.extend(**half["index"])
+        self.fees.update({seq + offset: fee for seq, fee in half["fees"].items()})
         self.rejected_by_code.update(half["rejected_by_code"])
         for entry in half["flagged"]:
             if len(self.flagged) < REPORT_CAP:

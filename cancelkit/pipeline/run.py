@@ -152,6 +152,11 @@ def _finish(
         (history.orders_in_window, history.orders_source),
         (history.cancels_in_window, history.cancels_source),
     )
+    long_figures = None
+    if market.long_window_days:
+        long_figures = options.window_figures(
+            history.orders_long, history.cancels_long, long_window=True
+        )
     flagged_total = sum(risk_counts[level] for level in ("high", "medium", "low"))
     summary = {
         "input_rows": input_rows,
@@ -167,6 +172,8 @@ def _finish(
         # rows of a review workbook that nobody approved: not input rows, not uploaded
         "skipped_unapproved": sum(len(t.skipped) for t in tables),
     }
+    if collector.fee_rule is not None:
+        summary["cancellation_fees"] = _fee_summary(collector, patches)
     if options.orders_reports:
         # each order report's age (stale or not) and columns; lines that could not be read
         summary["order_reports"] = history.order_reports
@@ -180,6 +187,7 @@ def _finish(
         inputs=inputs,
         summary=summary,
         figures=figures,
+        long_figures=long_figures,
         listing_risks=risks,
         ledger_rows=lambda: collector.ledger_rows(patches),
         patches=patches,
@@ -192,3 +200,19 @@ def _finish(
         market=market,
         records_path=collector.records_path,
     )
+
+
+def _fee_summary(collector: Collector, patches) -> dict:
+    """The estimated cancellation fees of the rows that stay in the upload (India)."""
+    rule = collector.fee_rule
+    fees = [fee for seq, fee in collector.fees.items() if seq not in patches]
+    return {
+        "currency": rule.fee.currency,
+        "referral_fee_rate": rule.referral_fee_rate,
+        "rows_with_fee": len(fees),
+        "estimated_total": round(sum(fees), 2),
+        "rule": (
+            f"{rule.fee.on_time:.0%} of the referral fee when cancelled on or before the "
+            f"expected ship date, {rule.fee.late:.0%} after it"
+        ),
+    }

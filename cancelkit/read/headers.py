@@ -35,6 +35,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "days_past_promise": ("days-past-promise",),
     "promise_date": ("promise-date", "ship-by", "ship-by-date", "latest-ship-date"),
     "verge_of_cancellation": ("verge-of-cancellation",),
+    # the price of the item (all-orders report: `item-price`, the line's total), for the
+    # cancellation fee estimate of marketplaces that charge one
+    "item_price": ("item-price", "item-total", "price"),
     "note": ("note", "notes", "comment", "comments"),
 }
 

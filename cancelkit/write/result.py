@@ -13,6 +13,7 @@ import json
 import shutil
 import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class Result:
         summary: dict,
         figures: WindowFigures,
         listing_risks: list[dict],
+        long_figures: WindowFigures | None = None,
         ledger_rows: Callable[[], Iterator[Row]],
         patches: dict[int, Patch],
         flagged: list[dict],
@@ -94,6 +96,8 @@ class Result:
         self.summary = summary
         #: the figures of the metric window, chosen by `Options.window_figures`
         self.figures = figures
+        #: those of the marketplace's longer window (India's 30 days), when it has one
+        self.long_figures = long_figures
         self.options = options
         self.market = market
         #: the JSON report's `metrics`: the batch projected against the marketplace target
@@ -154,6 +158,15 @@ class Result:
         )
         metrics["orders_source"] = figures.orders_source
         metrics["cancels_source"] = figures.cancels_source
+        long = self.long_figures
+        if long is not None and self.market.long_window_days:
+            # India reports a 30-day rate beside the 7-day one (DOMAIN.md sections 3 and 7)
+            window = replace(self.market, window_days=self.market.long_window_days)
+            metrics["long_window"] = project_rate(
+                counting_orders, long.orders_in_window, long.cancels_in_window, window
+            )
+            metrics["long_window"]["orders_source"] = long.orders_source
+            metrics["long_window"]["cancels_source"] = long.cancels_source
         return metrics
 
     @property

@@ -195,6 +195,23 @@ def terminal_summary(
         lines.append(rate)
     else:
         lines.append("rate: unknown (pass --orders-7d N to project it)")
+    long = metrics.get("long_window")
+    if long and long.get("rate_after") is not None:
+        lines.append(
+            f"{long['window_days']}-day rate before {_pct(long['rate_before'])} -> after "
+            f"{_pct(long['rate_after'])} (target under {_pct(long['threshold'])})"
+        )
+    elif long:
+        lines.append(
+            f"{long['window_days']}-day rate: unknown (set orders_30d in cancelkit.toml, or join "
+            "an all-orders report)"
+        )
+    fees = summary.get("cancellation_fees")
+    if fees:
+        lines.append(
+            f"estimated cancellation fees: {fees['currency']} {fees['estimated_total']:.2f} on "
+            f"{fees['rows_with_fee']} row(s) ({fees['rule']})"
+        )
     for entry in summary.get("order_reports", ()):
         lines.append(f"{'STALE ' if entry['stale'] else ''}order report: {entry['text']}")
         if not entry["buyer_request_column"]:

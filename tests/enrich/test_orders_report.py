@@ -247,7 +247,7 @@ def test_context_of_the_joined_reports(both):
     assert context["order_status"] == "Unshipped"
     assert context["fulfillment_channel"] == "Merchant"
     assert (context["sku"], context["asin"]) == ("MUG-BLUE-12OZ", "B0CK7TQ2MZ")
-    assert set(context) <= set(orders_report.ORDER_FIELDS) | {"sku", "asin"}
+    assert set(context) <= set(orders_report.ORDER_FIELDS) | {"sku", "asin", "item_price"}
     # a whole-order row of a two-listing order has no single SKU
     whole = both.context("111-8837261-4402918")
     assert "sku" not in whole and whole["order_status"] == "Unshipped"

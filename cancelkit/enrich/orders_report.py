@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from ..amazon import order_states, policy
@@ -87,7 +88,8 @@ class ReportFile:
     """What one order report file is: for the evidence the summary and the report show."""
 
     source: str
-    orders: int
+    #: the order lines read from it
+    lines: int
     #: the newest purchase-date in it (None without that column or dates)
     newest_purchase: dt.datetime | None
     #: the file's modification time
@@ -109,7 +111,7 @@ class ReportFile:
         basis = "newest purchase-date" if self.newest_purchase else "file time"
         moment = self.newest_purchase or self.file_time
         text = (
-            f"{self.source}: {self.orders} orders; {basis} "
+            f"{self.source}: {self.lines} order lines; {basis} "
             f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {_age_words(age)} ago"
         )
         if stale:
@@ -119,7 +121,7 @@ class ReportFile:
             )
         return {
             "path": self.source,
-            "orders": self.orders,
+            "order_lines": self.lines,
             "newest_purchase": _iso(self.newest_purchase),
             "file_time": _iso(self.file_time),
             "age_hours": round(age, 1),
@@ -383,28 +385,36 @@ def _read_one(report: OrdersReport, path: Path) -> None:
 
         has_request = "buyer_requested" in positions
         rows = 0
-        listed: set[str] = set()
         purchases: set[str] = set()
-        records = RecordLines(stream, len(header), i_order, header_line)
-        for cells in records:
-            if len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-            order_id = cells[i_order].strip()
-            if not order_id:
-                continue
-            rows += 1
-            values = {name: cells[index].strip() for name, index in order_fields}
-            item = OrderItem(
-                cell(cells, i_item), cell(cells, i_sku), cell(cells, i_asin), cell(cells, i_price)
-            )
-            order = report._add(order_id, values, item)
-            listed.add(order_id)
-            if all_orders:
-                order.in_orders_report = True
-            if has_request:
-                order.buyer_request_column = True
-            if i_purchase is not None:
-                purchases.add(cells[i_purchase])
+        records = RecordLines(len(header), i_order)
+        n_columns = len(header)
+        for number, line in enumerate(chain(stream, ("",)), header_line + 1):
+            cells = line.rstrip("\r\n").split("\t")
+            if len(cells) >= n_columns and records.pending is None:
+                complete: Iterable[list[str]] = (cells,)  # the usual line: one whole record
+            else:
+                complete = records.feed(number, cells, line)
+            for cells in complete:
+                if len(cells) < width:
+                    cells.extend([""] * (width - len(cells)))
+                order_id = cells[i_order].strip()
+                if not order_id:
+                    continue
+                rows += 1
+                values = {name: cells[index].strip() for name, index in order_fields}
+                item = OrderItem(
+                    cell(cells, i_item),
+                    cell(cells, i_sku),
+                    cell(cells, i_asin),
+                    cell(cells, i_price),
+                )
+                order = report._add(order_id, values, item)
+                if all_orders:
+                    order.in_orders_report = True
+                if has_request:
+                    order.buyer_request_column = True
+                if i_purchase is not None:
+                    purchases.add(cells[i_purchase])
         report.problems.extend(f"{source}: {problem}" for problem in records.problems)
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
@@ -412,7 +422,7 @@ def _read_one(report: OrdersReport, path: Path) -> None:
     report.files.append(
         ReportFile(
             source=source,
-            orders=len(listed),
+            lines=rows,
             newest_purchase=max(moments, default=None),
             file_time=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc),
             buyer_request_column=has_request,
@@ -425,7 +435,7 @@ _ORDER_ID = re.compile(ORDER_ID_PATTERN)
 
 
 class RecordLines:
-    """The records of a tab-separated report without quoting, each a list of cells.
+    """Rejoins the records of a tab-separated report without quoting.
 
     A line break inside a field (a product name, a gift message) splits a record over
     several physical lines (DOMAIN.md section 7). A line with fewer cells than the header
@@ -433,48 +443,53 @@ class RecordLines:
     order-id column), the break kept inside the field, until the record has the header's
     column count. A record that overshoots it cannot be rejoined: it is dropped and named,
     with its line numbers, in `problems`; its columns are never shifted.
+
+    The reader hands over only the lines that are not one whole record (`feed`), and `""`
+    (no line end) at the end of the file; a whole line needs no call while nothing is
+    pending.
     """
 
-    def __init__(self, lines: Iterable[str], columns: int, i_order: int, header_line: int):
-        self.lines = lines
+    def __init__(self, columns: int, i_order: int):
         self.columns = columns
         self.i_order = i_order
-        self.number = header_line
+        self.number = 0
+        #: the cells of a record still waiting for its continuation lines
+        self.pending: list[str] | None = None
+        self.first = 0
         self.problems: list[str] = []
 
     def _starts_record(self, cells: list[str]) -> bool:
         return len(cells) > self.i_order and bool(_ORDER_ID.fullmatch(cells[self.i_order].strip()))
 
-    def __iter__(self) -> Iterator[list[str]]:
-        pending: list[str] | None = None
-        first = 0
-        for line in self.lines:
-            self.number += 1
-            cells = line.rstrip("\r\n").split("\t")
-            if pending is not None:
-                if self._starts_record(cells):
-                    yield pending  # a short record: its missing cells are empty
-                    pending = None
-                else:
-                    pending[-1] += "\n" + cells[0]
-                    pending.extend(cells[1:])
-                    if len(pending) < self.columns:
-                        continue
-                    if len(pending) == self.columns:
-                        yield pending
-                    else:
-                        self._unjoinable(pending, first, len(pending))
-                    pending = None
-                    continue
-            if len(cells) < self.columns and line.strip():
-                if not self._starts_record(cells):
-                    self._unjoinable(cells, self.number, len(cells))
-                    continue
-                pending, first = cells, self.number
-                continue
-            yield cells
+    def feed(self, number: int, cells: list[str], line: str) -> list[list[str]]:
+        """The records complete after physical line `number` (its `cells`)."""
+        self.number = number
+        pending, done = self.pending, []
+        if not line:  # the end of the file
+            self.pending = None
+            return [pending] if pending is not None else []
         if pending is not None:
-            yield pending
+            if self._starts_record(cells):
+                done.append(pending)  # a short record: its missing cells are empty
+                self.pending = None
+            else:
+                pending[-1] += "\n" + cells[0]
+                pending.extend(cells[1:])
+                if len(pending) < self.columns:
+                    return done
+                if len(pending) == self.columns:
+                    done.append(pending)
+                else:
+                    self._unjoinable(pending, self.first, len(pending))
+                self.pending = None
+                return done
+        if len(cells) >= self.columns or not line.strip():
+            done.append(cells)
+        elif not self._starts_record(cells):
+            self._unjoinable(cells, number, len(cells))
+        else:
+            self.pending, self.first = cells, number
+        return done
 
     def _unjoinable(self, cells: list[str], first: int, count: int) -> None:
         lines = f"line {first}" if first == self.number else f"lines {first}-{self.number}"

@@ -71,7 +71,7 @@ def test_fresh_report_is_not_stale(tmp_path):
     (entry,) = result.summary["order_reports"]
     assert entry["stale"] is False and entry["age_basis"] == "purchase-date"
     assert 2.9 <= entry["age_hours"] <= 3.2
-    assert entry["orders"] == 1 and entry["max_age_hours"] == 24
+    assert entry["order_lines"] == 1 and entry["max_age_hours"] == 24
 
 
 def test_old_report_is_stale_by_its_newest_purchase(tmp_path):
@@ -117,7 +117,7 @@ def test_stale_report_in_the_summary_the_report_and_the_json(tmp_path):
         "--report", out / "r.html", "--json", out / "r.json",
     )  # fmt: skip
     assert run.exit_code == 0, run.output
-    assert f"STALE order report: {report}: 1 orders; newest purchase-date" in run.stderr
+    assert f"STALE order report: {report}: 1 order lines; newest purchase-date" in run.stderr
     assert "no is-buyer-requested-cancellation column" in run.stderr
     html = (out / "r.html").read_text(encoding="utf-8")
     assert "Order reports joined" in html and "<strong>Stale:</strong>" in html

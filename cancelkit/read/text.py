@@ -49,6 +49,10 @@ NAMES = {
     "cp1252": "Windows-1252",
     "latin-1": "ISO-8859-1",
 }
+# Amazon JP's order reports are Shift_JIS as Windows writes it (code page 932, Java's
+# "windows-31J") with CRLF: DOMAIN.md section 7, and a public integration that reads them
+# (kota-imai/amznmail_order_report, src/main/java/util/TsvPerser.java: "windows-31J",
+# line separator "\r\n", "UTF-8だと文字化けする"). EUC-JP is what older Unix tools write.
 _JAPANESE = ("cp932", "euc_jp")
 # Windows-1252 leaves these five bytes undefined; text that has them is ISO-8859-1.
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")

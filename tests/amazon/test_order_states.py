@@ -221,3 +221,19 @@ def test_property_any_status_text_is_classified_never_silently_cancellable(text)
             "partiallyshipped",
             "partialshipped",
         }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    head=st.sampled_from(["Shipped", "Pending", "Canceled", "Cancelled"]),
+    joiner=st.sampled_from([" - ", "-", " – ", ": ", " ", "_", ""]),
+    suffix=st.text(min_size=1, max_size=30),
+    seed=st.integers(0, 2**32),
+)
+def test_property_any_compound_value_keeps_its_head(head, joiner, suffix, seed):
+    """`Shipped - <anything>`, however written, is shipped; the same for Pending and
+    Cancelled: a status Amazon adds later under a known head never becomes cancellable."""
+    case = random.Random(seed).choice([str.upper, str.lower, str.title, lambda s: s])
+    status = case(head) + joiner + suffix
+    kind = {"Shipped": SHIPPED, "Pending": PENDING}.get(head, CANCELLED)
+    assert classify(status).kind == kind, status

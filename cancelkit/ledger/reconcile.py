@@ -3,8 +3,9 @@
 The report answers an uploaded Order Cancellation file (DOMAIN.md section 6): summary
 lines, then one row per problem with `original-record-number` (record 1 is the first data
 row of the uploaded file, record 0 the file or its header), often `order-id` and
-`order-item-id`, `error-code`, `error-type` (`Error`, `Warning` or `Fatal`) and
-`error-message`. A report that cannot be matched to the batch is refused, never guessed.
+`order-item-id`, `error-code`, `error-type` (`Error`, `Warning`, `Fatal` or `Info`, in the
+seller's language: amazon/processing_words.py) and `error-message`. A report that cannot be
+matched to the batch is refused, never guessed.
 """
 
 from __future__ import annotations

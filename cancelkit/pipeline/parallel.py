@@ -18,6 +18,7 @@ import traceback
 from dataclasses import dataclass
 from itertools import islice
 
+from ..enrich.join import Enricher
 from ..errors import CancelkitError
 from ..options import Options
 from ..read.tables import Table
@@ -82,7 +83,9 @@ def read(collector: Collector, table: Table, source_index: int, split: Split) ->
     os.mkdir(workdir)
     worker = context.Process(
         target=_second_half,
-        args=(sender, table, source_index, split, collector.options, workdir),
+        # the order reports and the ledger's history are joined in the worker too (the fork
+        # shares them): without them its half would skip the order-state checks
+        args=(sender, table, source_index, split, collector.options, workdir, collector.enricher),
         daemon=True,
     )
     worker.start()
@@ -107,11 +110,17 @@ def read(collector: Collector, table: Table, source_index: int, split: Split) ->
 
 
 def _second_half(
-    sender, table: Table, source_index: int, split: Split, options: Options, workdir: str
+    sender,
+    table: Table,
+    source_index: int,
+    split: Split,
+    options: Options,
+    workdir: str,
+    enricher: Enricher,
 ) -> None:
     """The worker: read from `split.mid` to the end with a collector of its own."""
     try:
-        collector = Collector(options, workdir)
+        collector = Collector(options, workdir, enricher)
         raw = open(table.path, "rb")  # noqa: SIM115 - closed below
         try:
             raw.seek(split.mid)

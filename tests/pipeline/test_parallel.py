@@ -135,3 +135,30 @@ def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):
     assert on_disk == in_memory
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)  # both halves spill, then merge
     assert outcome(batch, tmp_path, "both") == in_memory
+
+
+def test_the_second_half_joins_the_order_report_too(tmp_path, monkeypatch):
+    """Security: the worker reading the second half checked no order state, so the shipped
+    orders of a large file's second half reached the upload file."""
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1000)
+    batch = tmp_path / "batch.csv"
+    report = tmp_path / "orders.txt"
+    lines = ["order-id,cancellation-reason-code,amazon-order-item-code"]
+    states = ["amazon-order-id\torder-status\tfulfillment-channel"]
+    for n in range(2000):
+        lines.append(f"111-{n:07d}-0000001,NoInventory,{10**13 + n}")
+        status = "Shipped - Delivered to Buyer" if n % 2 else "Unshipped"
+        states.append(f"111-{n:07d}-0000001\t{status}\tMerchant")
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report.write_text("\n".join(states) + "\n", encoding="utf-8")
+    table = cancelkit.pipeline.run.open_tables([str(batch)], None, None)[0]
+    try:
+        assert parallel.plan(table, cancelkit.options.Options(keep_records=False)) is not None
+    finally:
+        table.close()
+    result = cancelkit.check(batch, orders_reports=[report], no_ledger=True, keep_records=False)
+    assert result.summary["rejected_by_code"] == {"order_shipped": 1000}
+    assert result.summary["accepted"] == 1000
+    upload = result.write_flat_file(tmp_path / "upload.txt")
+    body = upload.read_text(encoding="ascii").splitlines()[2:]
+    assert len(body) == 1000 and all(int(line.split("-")[1]) % 2 == 0 for line in body)

@@ -291,12 +291,39 @@ class OrdersReport:
         if order is None:
             order = self._orders[order_id] = OrderInfo(order_id)
         for name, value in order_values.items():
-            # a later report may show a buyer request or auto-cancel warning an earlier did not
-            if value and (not getattr(order, name) or name in _YES_WINS and is_yes(value)):
+            if not value:
+                continue
+            current = getattr(order, name)
+            # a later report may show a buyer request or auto-cancel warning an earlier did
+            # not; and of two reports that disagree on the order's state, the one that stops
+            # the cancellation wins (an older report may still say Unshipped)
+            if (
+                not current
+                or (name in _YES_WINS and is_yes(value))
+                or (name in _STATE_WINS and value != current and _stops(name, value, current))
+            ):
                 setattr(order, name, value)
         if item.item_code or item.sku or item.asin:
             _merge_item(order, item)
         return order
+
+
+_STATE_WINS = frozenset({"order_status", "fulfillment_channel"})
+
+
+def _state_rank(name: str, value: str) -> int:
+    """How strongly a status or channel value speaks against a cancellation."""
+    if name == "order_status":
+        state = order_states.classify(value)
+        if state.kind in order_states.BLOCKED:
+            return 3
+        return 2 if state.kind == order_states.UNKNOWN else int(state.partial)
+    kind = order_states.channel_kind(value)
+    return {order_states.AMAZON_FULFILLED: 3, order_states.UNKNOWN: 2}.get(kind, 0)
+
+
+def _stops(name: str, value: str, current: str) -> bool:
+    return _state_rank(name, value) > _state_rank(name, current)
 
 
 def _merge_item(order: OrderInfo, item: OrderItem) -> None:

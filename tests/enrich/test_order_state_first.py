@@ -99,3 +99,17 @@ def test_row_status_checked_before_sku_lookup(tmp_path):
     (record,) = result.records
     assert [e["code"] for e in record["errors"]] == ["order_shipped"]
     assert record["errors"][0]["column"] == "order-status"
+
+
+@pytest.mark.parametrize("order", [("old", "new"), ("new", "old")])
+def test_of_two_reports_the_state_that_stops_the_cancellation_wins(tmp_path, order):
+    old = all_orders_report(tmp_path / "old.txt", "Unshipped", "Merchant")
+    new = all_orders_report(tmp_path / "new.txt", "Shipped - Out for Delivery", "Merchant")
+    paths = {"old": old, "new": new}
+    result = cancelkit.check(
+        rows=[{"order-id": ORDER, "reason": "NoInventory", "order-item-id": ITEM}],
+        orders_reports=[paths[name] for name in order],
+        no_ledger=True,
+    )
+    (record,) = result.records
+    assert [e["code"] for e in record["errors"]] == ["order_shipped"]

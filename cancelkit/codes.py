@@ -204,6 +204,14 @@ CODES: dict[str, Code] = {
             "before uploading. Risk high.",
         ),
         Code(
+            "order_report_unreadable",
+            "flag",
+            "Order's report line not readable",
+            "A line of this order in the order report could not be read (a line break or tab "
+            "inside a field that cannot be rejoined), so cancelkit does not know its state. "
+            "Risk high: check the order in Seller Central, or fix the report line.",
+        ),
+        Code(
             "order_partially_shipped",
             "flag",
             "Order partially shipped",

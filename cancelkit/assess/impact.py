@@ -19,6 +19,8 @@ from ..read.words import is_yes
 from ..validate.rows import Record
 
 RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
+#: flags an earlier stage adds that make a record high risk: its order's state is not known
+HIGH_RISK_FLAGS = frozenset({"order_report_unreadable"})
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def assess(record: Record, today: dt.date | None = None) -> None:
         record.flags.extend(result.flags)
         if context and context.get(REPORT_LACKS_BUYER_REQUEST):
             record.flags[:] = [_no_request_column(f) for f in record.flags]
+    if any(f.code in HIGH_RISK_FLAGS for f in record.flags):
+        record.risk = "high"
     if state_flag is not None:
         record.flags.append(Flag(state_flag.code, state_flag.message))
         risk = "medium" if state_flag.code == "order_partially_shipped" else "high"

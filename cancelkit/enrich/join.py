@@ -73,6 +73,16 @@ class Enricher:
         """Add report context and ledger findings to an accepted record (may reject it)."""
         order_id, item = record.order_id, record.amazon_order_item_code
         if self.report is not None:
+            unreadable = self.report.unreadable.get(order_id)
+            if unreadable is not None:
+                record.flags.append(
+                    Flag(
+                        "order_report_unreadable",
+                        f"a line of order {order_id} in the order report could not be read "
+                        f"({unreadable}), so its state is not known; check the order in "
+                        "Seller Central before uploading",
+                    )
+                )
             if self.report.get(order_id) is None:
                 record.flags.append(
                     Flag(

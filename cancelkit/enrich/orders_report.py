@@ -155,6 +155,8 @@ class OrdersReport:
         self.problems: list[str] = []
         #: one entry per report file read
         self.files: list[ReportFile] = []
+        #: order id -> why a line of that order could not be read (its state is not known)
+        self.unreadable: dict[str, str] = {}
 
     def evidence(self, now: dt.datetime, max_age_hours: float) -> list[dict]:
         """Each report's age, staleness and buyer-request column (`summary["order_reports"]`)."""
@@ -417,7 +419,7 @@ def _read_one(report: OrdersReport, path: Path) -> None:
         n_columns = len(header)
         for number, line in enumerate(chain(stream, ("",)), header_line + 1):
             cells = line.rstrip("\r\n").split("\t")
-            if len(cells) >= n_columns and records.pending is None:
+            if len(cells) == n_columns and records.pending is None:
                 complete: Iterable[list[str]] = (cells,)  # the usual line: one whole record
             else:
                 complete = records.feed(number, cells, line)
@@ -443,6 +445,8 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                 if i_purchase is not None:
                     purchases.add(cells[i_purchase])
         report.problems.extend(f"{source}: {problem}" for problem in records.problems)
+        for order_id, problem in records.unreadable.items():
+            report.unreadable.setdefault(order_id, f"{source}: {problem}")
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
     moments = [m for m in map(_parse_time, purchases) if m is not None]
@@ -484,6 +488,8 @@ class RecordLines:
         self.pending: list[str] | None = None
         self.first = 0
         self.problems: list[str] = []
+        #: order id -> the problem of its record that could not be read
+        self.unreadable: dict[str, str] = {}
 
     def _starts_record(self, cells: list[str]) -> bool:
         return len(cells) > self.i_order and bool(_ORDER_ID.fullmatch(cells[self.i_order].strip()))
@@ -510,7 +516,13 @@ class RecordLines:
                     self._unjoinable(pending, self.first, len(pending))
                 self.pending = None
                 return done
-        if len(cells) >= self.columns or not line.strip():
+        if len(cells) > self.columns:
+            if any(cell.strip() for cell in cells[self.columns :]):
+                # a tab inside a field: every column after it would be shifted
+                self._unjoinable(cells, number, len(cells))
+            else:
+                done.append(cells[: self.columns])  # trailing empty cells
+        elif len(cells) == self.columns or not line.strip():
             done.append(cells)
         elif not self._starts_record(cells):
             self._unjoinable(cells, number, len(cells))
@@ -522,10 +534,13 @@ class RecordLines:
         lines = f"line {first}" if first == self.number else f"lines {first}-{self.number}"
         order = cells[self.i_order].strip() if self._starts_record(cells) else None
         what = f"the record of order {order}" if order else "a line that starts no record"
-        self.problems.append(
+        problem = (
             f"{lines}: {what} has {count} cells where the header has {self.columns} (a line "
             "break or tab inside a field that cannot be rejoined); not read"
         )
+        self.problems.append(problem)
+        if order:
+            self.unreadable[order] = problem
 
 
 def load(paths: str | Path | Iterable[str | Path]) -> OrdersReport:

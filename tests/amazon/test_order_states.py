@@ -4,6 +4,8 @@ pending, shipped, cancelled or Amazon-fulfilled order ever reaches the upload fi
 from __future__ import annotations
 
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -237,3 +239,33 @@ def test_property_any_compound_value_keeps_its_head(head, joiner, suffix, seed):
     status = case(head) + joiner + suffix
     kind = {"Shipped": SHIPPED, "Pending": PENDING}.get(head, CANCELLED)
     assert classify(status).kind == kind, status
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    status=st.sampled_from(sorted(KNOWN)),
+    channel=st.sampled_from(["Merchant", "MFN", "Amazon", "AFN", ""]),
+    seed=st.integers(0, 2**32),
+    by_sku=st.booleans(),
+)
+def test_property_report_states_never_reach_the_upload_file(status, channel, seed, by_sku):
+    """The same through an order report, with the row giving only a SKU (the state is
+    checked before the SKU lookup) or the item code."""
+    # a report cell holds no tab (the format has no quoting)
+    spelled = _respell(status, random.Random(seed)).replace("\t", " ")
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "orders.txt"
+        report.write_text(
+            "amazon-order-id\torder-item-id\torder-status\tfulfillment-channel\tsku\n"
+            f"{ORDER}\t{ITEM}\t{spelled}\t{channel}\tMUG\n",
+            encoding="utf-8",
+        )
+        row = {"order-id": ORDER, "reason": "NoInventory", "sku": "MUG"}
+        if not by_sku:
+            row["order-item-id"] = ITEM
+        result = cancelkit.check(rows=[row], orders_reports=[report], no_ledger=True)
+        (record,) = result.records
+    blocked = KNOWN[status] != CANCELLABLE or channel_kind(channel) == AMAZON_FULFILLED
+    assert (record["status"] == "rejected") == blocked, (spelled, channel, record)
+    if blocked:
+        assert record["errors"][0]["code"] in BLOCKING_CODE.values()

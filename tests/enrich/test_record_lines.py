@@ -100,3 +100,35 @@ def test_short_records_without_continuation_are_still_read(tmp_path):
     )
     report = orders_report.load(path)
     assert report.problems == [] and len(report) == 2
+
+
+def test_a_tab_inside_a_field_is_named_never_shifted(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "order-id\torder-item-id\torder-status\tfulfillment-channel\n"
+        "111-0000001-0000001\t11111111111111\t\tShipped\tMerchant\n"  # a stray tab
+        "111-0000002-0000002\t22222222222222\tUnshipped\tMerchant\t\t\n"  # trailing tabs
+    )
+    report = orders_report.load(path)
+    (problem,) = report.problems
+    assert "line 2: the record of order 111-0000001-0000001 has 5 cells" in problem
+    assert "111-0000001-0000001" not in report
+    assert report.get("111-0000002-0000002").order_status == "Unshipped"
+    result = cancelkit.check(
+        rows=[{"order-id": "111-0000001-0000001", "reason": "NoInventory",
+               "order-item-id": "11111111111111"}],
+        orders_reports=[path],
+        no_ledger=True,
+    )  # fmt: skip
+    (record,) = result.records
+    assert record["risk"] == "high"
+    flag = next(f for f in record["flags"] if f["code"] == "order_report_unreadable")
+    assert "line 2" in flag["message"] and "Seller Central" in flag["message"]
+    gated = cancelkit.check(
+        rows=[{"order-id": "111-0000001-0000001", "reason": "NoInventory",
+               "order-item-id": "11111111111111"}],
+        orders_reports=[path],
+        no_ledger=True,
+        fail_on="high",
+    )  # fmt: skip
+    assert gated.gate_tripped()

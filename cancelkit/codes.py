@@ -263,6 +263,14 @@ CODES: dict[str, Code] = {
             "shipped or cancelled, or belong to another marketplace.",
         ),
         Code(
+            "marketplace_unknown",
+            "error",
+            "Marketplace unknown",
+            "The row's marketplace or sales-channel names no Amazon marketplace cancelkit "
+            "knows. Write a code such as DE or UK, a site as Amazon's order reports write it "
+            "(Amazon.de, Amazon.co.uk) or a marketplace id (A1PA6795UKMFR9).",
+        ),
+        Code(
             "already_confirmed",
             "error",
             "Already cancelled in a confirmed batch",

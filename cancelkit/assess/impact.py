@@ -90,8 +90,9 @@ def assessment_for(reason: str | None, requested: bool) -> Assessment:
 
 
 def needs_record_rules(fields) -> bool:
-    """Whether a table carries columns that only the per-record rules read."""
-    return not STATE_FIELDS.isdisjoint(fields)
+    """Whether a table carries columns that only the per-record rules read (order state,
+    ship-by pressure, the row's marketplace)."""
+    return not STATE_FIELDS.isdisjoint(fields) or "marketplace" in fields
 
 
 def assess(record: Record, today: dt.date | None = None) -> None:

@@ -31,6 +31,7 @@ ORDER_FIELDS: tuple[str, ...] = (
     "days_past_promise",
     "promise_date",
     "verge_of_cancellation",
+    "marketplace",  # the report's sales-channel (Amazon.de)
 )
 #: item-level fields kept
 ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin", "item_price")
@@ -67,6 +68,7 @@ class OrderInfo:
     days_past_promise: str = ""
     promise_date: str = ""
     verge_of_cancellation: str = ""
+    marketplace: str = ""
     purchase_date: str = ""
     items: list[OrderItem] = field(default_factory=list)
     #: whether an all-orders report (one with an order-status column) lists the order
@@ -262,10 +264,13 @@ class OrdersReport:
             found["item_price"] = f"{sum(prices):.2f}"  # a whole order: all its items
         return found
 
-    def orders_in_window(self, days: int) -> tuple[int, dt.datetime, dt.datetime] | None:
+    def orders_in_window(
+        self, days: int, marketplace: str | None = None
+    ) -> tuple[int, dt.datetime, dt.datetime] | None:
         """Distinct merchant-fulfilled orders purchased in the `days` days up to the newest
         purchase date of the all-orders reports: `(count, start, end)`, counting
         `start < purchase-date <= end`; None without such a report or purchase dates.
+        With `marketplace` (a code), only the orders whose sales-channel names it.
 
         Only reports with an order-status column (Amazon's all-orders reports) count: the
         Unshipped Orders report lists only unshipped orders, too few for the rate's
@@ -276,6 +281,8 @@ class OrdersReport:
             if not order.in_orders_report or not order.purchase_date:
                 continue
             if not order_states.is_merchant(order.fulfillment_channel):
+                continue
+            if marketplace and policy.marketplace_code(order.marketplace) != marketplace:
                 continue
             moment = _parse_time(order.purchase_date)
             if moment is not None:

@@ -19,6 +19,7 @@ from ..enrich.join import Enricher
 from ..options import Options
 from ..read.tables import Table, is_blank
 from ..read.words import is_yes
+from ..validate import market_column
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patch, pack
 from ..validate.rows import _FLAT_CODES, RowValidator
 from ..validate.rows import canonical_line_ok as _line_ok
@@ -60,6 +61,8 @@ class Collector:
         #: sequence number -> estimated cancellation fee of that accepted row
         self.fees: dict[int, float] = {}
         self.index = BatchIndex(workdir)
+        #: the marketplace of rows that name none (`--marketplace`)
+        self.default_market = policy.marketplace(options.marketplace).code
         self.rejected_by_code: Counter = Counter()
         self.flagged: list[dict] = []
         self.rejected_listed: list[dict] = []
@@ -99,6 +102,9 @@ class Collector:
         i_item, i_reason = validate.i_item, validate.i_reason
         i_requested = fields.get("buyer_requested")
         i_sku = fields.get("sku", fields.get("asin"))
+        i_market = fields.get("marketplace")
+        market_id, default_market = index.market_id, self.default_market
+        plain_market = market_id(default_market)  # fast-path rows name no marketplace
         width = validate.width
         # Rows already in canonical form skip the model: one precompiled pattern (built from
         # the model's own patterns) checks the whole output line. A table with order-state
@@ -147,7 +153,7 @@ class Collector:
                             known = facts_of(reason, is_yes(cells[i_requested]))
                         facts = known[0]
                         sku = cells[i_sku].strip() if i_sku is not None else ""
-                        seq = add(order_id, item, facts, number, sku)
+                        seq = add(order_id, item, facts, number, sku, plain_market)
                         lines.append(line)
                         if len(lines) >= _WRITE_BLOCK:
                             flush()
@@ -167,6 +173,8 @@ class Collector:
                     reported = number
                     progress(table.source, number)
                 record = validate(number, cells)
+                if i_market is not None:
+                    market_column.check(record, i_market)
                 if formula_rows and number in formula_rows:
                     columns = ", ".join(f"{letter}{number}" for letter in formula_rows[number])
                     record.flags.append(
@@ -188,7 +196,8 @@ class Collector:
                     facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
                     sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
                     item = record.amazon_order_item_code
-                    seq = add(record.order_id, item, facts, number, sku)
+                    market = market_id(market_column.market_of(record, default_market))
+                    seq = add(record.order_id, item, facts, number, sku, market)
                     if fee is not None:
                         self.fees[seq] = fee
                     lines.append(flatfile.data_line(record.order_id, record.reason, item))
@@ -230,6 +239,8 @@ class Collector:
                 "candidates": index.candidates,
                 "adjacent": index.adjacent,
                 "adjacent_counting": index.adjacent_counting,
+                "markets": index.markets,
+                "market_names": sorted(index.market_names, key=index.market_names.__getitem__),
             },
             "rejected_by_code": self.rejected_by_code,
             "flagged": self.flagged,

@@ -39,6 +39,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # cancellation fee estimate of marketplaces that charge one
     "item_price": ("item-price", "item-total", "price"),
     "note": ("note", "notes", "comment", "comments"),
+    # the marketplace of the order: a code (DE), a site (Amazon.de) or a marketplace id
+    "marketplace": ("marketplace", "sales-channel", "marketplace-id", "marketplace-code"),
 }
 
 REQUIRED = "order_id"

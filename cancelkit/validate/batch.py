@@ -68,7 +68,7 @@ RISKY = 48  # the risk bits: any level above "none"
 
 
 class BatchIndex:
-    """Compact per-row facts of the accepted rows, in acceptance order: about 24 bytes a
+    """Compact per-row facts of the accepted rows, in acceptance order: about 25 bytes a
     row plus a fixed 16 MB bitmap. Given a folder, the columns move their older rows to files
     there (column.SPILL_ROWS), so memory stays flat whatever the batch size."""
 
@@ -82,6 +82,9 @@ class BatchIndex:
         self.rows = column("I", "rows.col")  # the row number a person sees
         self.skus = column("i", "skus.col")  # index into sku_names, -1 for none
         self.sku_names: dict[str, int] = {}
+        self.markets = column("B", "markets.col")  # index into market_names
+        #: marketplace code -> its number in `markets` (a batch holds a few at most)
+        self.market_names: dict[str, int] = {}
         #: sequence number at which each source's rows begin
         self.source_starts: list[int] = []
         self.bitmap = bytearray(_BITMAP_BITS // 8)
@@ -96,7 +99,7 @@ class BatchIndex:
         return len(self.orders)
 
     def columns(self) -> tuple[Column, ...]:
-        return self.orders, self.item_facts, self.rows, self.skus
+        return self.orders, self.item_facts, self.rows, self.skus, self.markets
 
     def spill(self) -> None:
         """Move the rows held in memory to the columns' files."""
@@ -124,20 +127,33 @@ class BatchIndex:
             return -1
         return self.sku_names.setdefault(sku, len(self.sku_names))
 
-    def adder(self) -> Callable[[str, str | None, int, int, str], int]:
-        """The one way to accept a row: `add(order_id, item_code, facts, row, sku)` remembers
-        it and returns its sequence number. Both paths of the pipeline's hot loop call it;
-        it binds the columns' in-memory buffers, which a spill clears in place."""
+    def market_id(self, code: str) -> int:
+        """The number of a marketplace code in the `markets` column."""
+        found = self.market_names.get(code)
+        if found is None:
+            if len(self.market_names) > 255:
+                raise ValueError("more than 256 marketplaces in one batch")
+            found = self.market_names[code] = len(self.market_names)
+        return found
+
+    def adder(self) -> Callable[..., int]:
+        """The one way to accept a row: `add(order_id, item_code, facts, row, sku, market)`
+        remembers it and returns its sequence number (`market`: see `market_id`). Both paths
+        of the pipeline's hot loop call it; it binds the columns' in-memory buffers, which a
+        spill clears in place."""
         orders, item_facts, rows, skus = self.orders, self.item_facts, self.rows, self.skus
         orders_append, item_facts_append = orders.buffer.append, item_facts.buffer.append
         rows_append, skus_append = rows.buffer.append, skus.buffer.append
+        markets_append = self.markets.buffer.append
         orders_buffer, sku_names = orders.buffer, self.sku_names
         bitmap, add_candidate = self.bitmap, self.candidates.add
         adjacent_append = self.adjacent.append
         adjacent_counting_append = self.adjacent_counting.append
         run_order, run_items, run_counting = None, set(), False
 
-        def add(order_id: str, item: str | None, facts: int, row: int, sku: str) -> int:
+        def add(
+            order_id: str, item: str | None, facts: int, row: int, sku: str, market: int = 0
+        ) -> int:
             nonlocal run_order, run_items, run_counting
             order = int(order_id.replace("-", ""))
             item_code = int(item) if item else 0
@@ -168,6 +184,7 @@ class BatchIndex:
             item_facts_append(item_code << 8 | facts)
             rows_append(row)
             skus_append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+            markets_append(market)
             return seq
 
         return add
@@ -187,10 +204,13 @@ class BatchIndex:
         candidates: set[int],
         adjacent: array,
         adjacent_counting: array,
+        markets: Column,
+        market_names: list[str],
     ) -> None:
         """Append another index's rows (read from a later part of the same source)."""
         remap = [self.sku_id(name) for name in sku_names]
         remap.append(-1)  # so that remap[-1], "no SKU", stays -1
+        market_remap = [self.market_id(code) for code in market_names]
         offset = len(self.orders)
         self.adjacent.extend(seq + offset for seq in adjacent)
         self.adjacent_counting.extend(seq + offset for seq in adjacent_counting)
@@ -217,6 +237,8 @@ class BatchIndex:
             _append(self.rows, chunk)
         for chunk in skus.chunks():
             _append(self.skus, map(remap.__getitem__, chunk))
+        for chunk in markets.chunks():
+            _append(self.markets, map(market_remap.__getitem__, chunk))
 
     def groups(self) -> dict[int, list[int]]:
         """Sequence numbers of the rows of every order that may appear more than once."""

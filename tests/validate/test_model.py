@@ -41,6 +41,7 @@ MODEL_CODES = {
 }
 BATCH_CODES = {"conflicting_reasons", "whole_order_conflict"}
 ORDER_STATE_CODES = {"order_pending", "order_shipped", "order_already_cancelled", "order_fba"}
+MARKETPLACE_CODES = {"marketplace_unknown"}
 REPORT_AND_LEDGER_CODES = {
     "item_not_in_order",
     "sku_not_in_order",
@@ -68,7 +69,7 @@ def _problems(order_id: str = ORDER, reason: str = "NoInventory", item: str = IT
 
 def test_every_row_error_code_is_catalogued():
     error_codes = {c.code for c in codes.CODES.values() if c.kind == "error"}
-    assert error_codes == MODEL_CODES | BATCH_CODES | ORDER_STATE_CODES | REPORT_AND_LEDGER_CODES
+    assert error_codes == MODEL_CODES | BATCH_CODES | ORDER_STATE_CODES | REPORT_AND_LEDGER_CODES | MARKETPLACE_CODES
     for code in error_codes:
         entry = codes.CODES[code]
         assert entry.title and entry.explanation

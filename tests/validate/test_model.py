@@ -69,7 +69,14 @@ def _problems(order_id: str = ORDER, reason: str = "NoInventory", item: str = IT
 
 def test_every_row_error_code_is_catalogued():
     error_codes = {c.code for c in codes.CODES.values() if c.kind == "error"}
-    assert error_codes == MODEL_CODES | BATCH_CODES | ORDER_STATE_CODES | REPORT_AND_LEDGER_CODES | MARKETPLACE_CODES
+    assert (
+        error_codes
+        == MODEL_CODES
+        | BATCH_CODES
+        | ORDER_STATE_CODES
+        | REPORT_AND_LEDGER_CODES
+        | MARKETPLACE_CODES
+    )
     for code in error_codes:
         entry = codes.CODES[code]
         assert entry.title and entry.explanation

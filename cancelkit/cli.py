@@ -17,7 +17,7 @@ from .errors import CancelkitError
 from .ledger import reconcile
 from .ledger import store as ledger
 from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
-from .options import build_options, resolve_ledger_path
+from .options import build_options, parse_figures, resolve_ledger_path
 from .pipeline.run import run
 from .version import __version__
 from .write.retry import reconcile_report
@@ -51,6 +51,20 @@ def _guarded(command):
     return wrapper
 
 
+class _Figures(click.ParamType):
+    """A plain number, or one per marketplace: `1200` or `DE=1200,FR=800`."""
+
+    name = "N|CODE=N,..."
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_figures(value, param.opts[0] if param else "figure")
+        except CancelkitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def _metric_options(command):
     options = [
         click.option("--sheet", help="Worksheet to read from xlsx inputs (default: the first)."),
@@ -59,13 +73,15 @@ def _metric_options(command):
         ),
         click.option(
             "--orders-7d",
-            type=click.IntRange(min=0),
-            help="All seller-fulfilled orders in the 7-day window, including those cancelled.",
+            type=_Figures(),
+            help="All seller-fulfilled orders in the 7-day window, including those cancelled; "
+            "per marketplace as DE=1200,FR=800.",
         ),
         click.option(
             "--cancels-7d",
-            type=click.IntRange(min=0),
-            help="Seller cancellations already in the window, not counting this batch.",
+            type=_Figures(),
+            help="Seller cancellations already in the window, not counting this batch; per "
+            "marketplace as DE=3,FR=0.",
         ),
         click.option(
             "--fail-on",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .amazon import marketplaces, spapi
+from .amazon import marketplaces, policy, spapi
 from .errors import ConfigError
 from .read.tables import Limits
 from .read.words import is_yes
@@ -66,23 +66,40 @@ class Options:
     #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
     #: progress line); a large file's second half calls it from the parallel reader's worker
     progress: Callable[[str, int], None] | None = None
+    #: figures per marketplace (`--orders-7d DE=1200,FR=800`, the config's [orders_7d] and
+    #: [cancels_7d] tables): code -> (value, source), the option's entries over the config's
+    orders_by_marketplace: dict[str, tuple[int, str]] = field(default_factory=dict)
+    cancels_by_marketplace: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: the config's [policy] table: marketplace code -> overrides of its target and window
+    policy_table: dict = field(default_factory=dict)
 
     def window_figures(
         self,
         found_orders: tuple[int | None, str | None] = (None, None),
         found_cancels: tuple[int | None, str | None] = (None, None),
         long_window: bool = False,
+        marketplace: str | None = None,
+        single: bool = True,
     ) -> WindowFigures:
-        """The 7-day figures a run projects with (`long_window`: those of the 30-day window):
-        an explicit figure (option, then config) wins over what the order reports and the
-        ledger found (`found_*`: value, source). The report, the JSON, the terminal summary
-        and the review workbook all use these."""
+        """The window figures a run projects a marketplace with (default `--marketplace`;
+        `long_window`: those of the 30-day window): an explicit figure wins over what the
+        order reports and the ledger found (`found_*`: value, source). Explicit is the
+        marketplace's own entry (`--orders-7d DE=1200`, then the config's table), else a
+        plain number (option, then config), which means the batch's marketplace when the
+        batch has one (`single`), else `--marketplace`'s.
+        The report, the JSON, the terminal summary and the review workbook all use these."""
         if long_window:
             orders, orders_source = self.orders_in_30d, self.orders_30d_source
             cancels, cancels_source = self.cancels_in_30d, self.cancels_30d_source
         else:
-            orders, orders_source = self.orders_in_window, self.orders_source
-            cancels, cancels_source = self.cancels_in_window, self.cancels_source
+            code = policy.marketplace_code(marketplace or self.marketplace) or self.marketplace
+            plain = single or code == policy.marketplace_code(self.marketplace)
+            orders, orders_source = self.orders_by_marketplace.get(code, (None, None))
+            if orders is None and plain:
+                orders, orders_source = self.orders_in_window, self.orders_source
+            cancels, cancels_source = self.cancels_by_marketplace.get(code, (None, None))
+            if cancels is None and plain:
+                cancels, cancels_source = self.cancels_in_window, self.cancels_source
         if orders is None:
             orders, orders_source = found_orders
         if cancels is None:
@@ -146,6 +163,8 @@ CONFIG_KEYS = {
 }
 FAIL_ON = ("none", "medium", "high")
 _KIND_WORDS = {float: "number", int: "whole number", str: "text"}
+#: settings that may also be a table of figures per marketplace (`[orders_7d]` DE = 1200)
+MARKET_TABLE_KEYS = ("orders_7d", "cancels_7d")
 
 
 def load_config(path: str | Path | None) -> dict:
@@ -172,6 +191,7 @@ def load_config(path: str | Path | None) -> dict:
     unknown = sorted(set(settings) - set(CONFIG_KEYS) - {"cancelkit"})
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    tables = {k: settings.pop(k) for k in MARKET_TABLE_KEYS if isinstance(settings.get(k), dict)}
     for key, kind in CONFIG_KEYS.items():
         if key not in settings:
             continue
@@ -179,18 +199,69 @@ def load_config(path: str | Path | None) -> dict:
         number = kind is float and isinstance(value, int) and not isinstance(value, bool)
         if not isinstance(value, kind) and not number:
             raise ConfigError(f"{path}: '{key}' must be a {_KIND_WORDS.get(kind, kind.__name__)}")
+    settings.update(tables)
     settings["policy"] = policy_table
     settings["amazon"] = amazon_table
     settings["_path"] = str(path)
     return settings
 
 
+def parse_figures(text: str, name: str) -> int | dict[str, int]:
+    """A figure of the command line: a plain number (`1200`), or one per marketplace
+    (`DE=1200,FR=800`)."""
+    text = text.strip()
+    if "=" not in text:
+        return _whole_number(name, text)
+    found: dict[str, int] = {}
+    for part in text.split(","):
+        code, sep, value = part.partition("=")
+        if not sep or not code.strip():
+            raise ConfigError(
+                f"{name}: write N or CODE=N,CODE=N (e.g. DE=1200,FR=800), not {text!r}"
+            )
+        found[code.strip()] = _whole_number(name, value.strip())
+    return found
+
+
+def _whole_number(name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative (got {value})")
+    return value
+
+
+def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str, tuple[int, str]]]:
+    """A figure as given (None, a number, or a mapping of marketplace codes to numbers): the
+    plain number and the entries per marketplace, each with its source."""
+    if value is None:
+        return None, {}
+    if not isinstance(value, Mapping):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be a whole number or CODE=N figures (got {value!r})")
+        if value < 0:
+            raise ConfigError(f"{name} must not be negative (got {value})")
+        return value, {}
+    found = {}
+    for code, count in value.items():
+        known = policy.marketplace_code(str(code))
+        if known is None:
+            raise ConfigError(
+                f"{name}: unknown marketplace '{code}'; known: {', '.join(policy.MARKETPLACES)}"
+            )
+        plain, _ = _figures(f"{name} {code}", count, source)
+        found[known] = (plain, source)
+    return None, found
+
+
 def build_options(
     *,
     sheet: str | None = None,
     marketplace: str | None = None,
-    orders_in_window: int | None = None,
-    cancels_in_window: int | None = None,
+    orders_in_window: int | Mapping[str, int] | None = None,
+    cancels_in_window: int | Mapping[str, int] | None = None,
     fail_on: str | None = None,
     keep_records: bool = True,
     config: str | Path | None = None,
@@ -207,12 +278,21 @@ def build_options(
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
     where = settings.get("_path")
+    config = f"config {where}"
+    orders_in_window, orders_by_market = _figures(
+        "orders_in_window", orders_in_window, "--orders-7d"
+    )
+    config_orders, config_orders_by = _figures("orders_7d", settings.get("orders_7d"), config)
     orders_source = "--orders-7d" if orders_in_window is not None else None
-    if orders_in_window is None and "orders_7d" in settings:
-        orders_in_window, orders_source = settings["orders_7d"], f"config {where}"
+    if orders_in_window is None and config_orders is not None:
+        orders_in_window, orders_source = config_orders, config
+    cancels_in_window, cancels_by_market = _figures(
+        "cancels_in_window", cancels_in_window, "--cancels-7d"
+    )
+    config_cancels, config_cancels_by = _figures("cancels_7d", settings.get("cancels_7d"), config)
     cancels_source = "--cancels-7d" if cancels_in_window is not None else None
-    if cancels_in_window is None and "cancels_7d" in settings:
-        cancels_in_window, cancels_source = settings["cancels_7d"], f"config {where}"
+    if cancels_in_window is None and config_cancels is not None:
+        cancels_in_window, cancels_source = config_cancels, config
     orders_30d_source = "orders_in_30d option" if orders_in_30d is not None else None
     if orders_in_30d is None and "orders_30d" in settings:
         orders_in_30d, orders_30d_source = settings["orders_30d"], f"config {where}"
@@ -275,6 +355,9 @@ def build_options(
         orders_30d_source=orders_30d_source,
         cancels_30d_source=cancels_30d_source,
         referral_fee_rate=float(fee_rate) if fee_rate is not None else None,
+        orders_by_marketplace={**config_orders_by, **orders_by_market},
+        cancels_by_marketplace={**config_cancels_by, **cancels_by_market},
+        policy_table={str(k).upper(): v for k, v in settings.get("policy", {}).items()},
     )
 
 

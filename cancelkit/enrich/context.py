@@ -67,8 +67,20 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
     return Enricher(report, known), history
 
 
-def _orders_found(window: tuple[int, dt.datetime, dt.datetime]) -> tuple[int, str]:
+def _orders_found(window: tuple[int, dt.datetime, dt.datetime], where: str = "") -> tuple[int, str]:
     count, start, end = window
     return count, (
-        f"order report: {count} orders purchased {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        f"order report: {count} orders{where} purchased {start:%Y-%m-%d %H:%M} to "
+        f"{end:%Y-%m-%d %H:%M} UTC"
     )
+
+
+def report_window(
+    report: orders_report.OrdersReport, market: policy.Marketplace, of_market: bool = False
+) -> tuple[int | None, str | None]:
+    """The orders of the metric window in the all-orders reports, and where the figure came
+    from; with `of_market`, only the orders whose sales-channel is that marketplace."""
+    window = report.orders_in_window(market.window_days, market.code if of_market else None)
+    if window is None:
+        return None, None
+    return _orders_found(window, f" of {market.code}" if of_market else "")

@@ -776,19 +776,23 @@ class Ledger:
             if prior is None or prior[0] != "confirmed" or entry[2] < prior[2]:
                 found[key] = entry
 
-    def seller_cancels_in_window(self, now: dt.datetime | str | None, days: float) -> int:
+    def seller_cancels_in_window(
+        self, now: dt.datetime | str | None, days: float, marketplace: str | None = None
+    ) -> int:
         """Distinct orders with a confirmed cancellation that counts against the rate, in
-        batches created in the `days` days up to `now`."""
+        batches created in the `days` days up to `now` (with `marketplace`: only batches
+        recorded for that marketplace)."""
         start, end = _window(now, days)
+        market = "" if marketplace is None else " AND marketplace = ?"
         with self._errors():
             # grouped in the order of the confirmed-rows index: no sort, no temporary table
             row = self._db.execute(
                 "SELECT count(*) FROM (SELECT order_id "
                 "FROM batch_rows INDEXED BY batch_rows_confirmed "
                 "WHERE state = 'confirmed' AND counts_against_rate AND batch_id IN "
-                "(SELECT id FROM batches WHERE created_at > ? AND created_at <= ?) "
+                f"(SELECT id FROM batches WHERE created_at > ? AND created_at <= ?{market}) "
                 "GROUP BY order_id)",
-                (start, end),
+                (start, end) if marketplace is None else (start, end, marketplace),
             ).fetchone()
         return row[0]
 

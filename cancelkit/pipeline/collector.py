@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import shutil
 from collections import Counter
+from itertools import repeat
 
 from ..amazon import flatfile, policy
 from ..assess import impact
@@ -316,22 +317,26 @@ class Collector:
                 finally:
                     table.close()
 
-    def ledger_rows(self, patches: dict[int, Patch]):
+    def ledger_rows(self, patches: dict[int, Patch], market: int | None = None):
         """The uploaded rows in file order, as the ledger records them: (order id, item code,
-        reason, SKU, ASIN, counts against the rate)."""
+        reason, SKU, ASIN, counts against the rate); with `market`, only the rows of that
+        marketplace number (see BatchIndex.market_id)."""
         index = self.index
         names = sorted(index.sku_names, key=index.sku_names.__getitem__)
         # the body holds the rows that were not patched away, in order: walk the columns
         # alongside
+        markets = repeat(None) if market is None else index.markets
         kept = (
-            (sku, facts)
-            for seq, (sku, facts) in enumerate(zip(index.skus, index.item_facts))
+            (sku, facts, number)
+            for seq, (sku, facts, number) in enumerate(zip(index.skus, index.item_facts, markets))
             if seq not in patches
         )
         with open(self.body_path, encoding="ascii", newline="") as body:
             body.readline()
             body.readline()
-            for (sku, facts), line in zip(kept, body):
+            for (sku, facts, number), line in zip(kept, body):
+                if number != market:
+                    continue
                 order_id, reason, item = line[:-2].split("\t")
                 yield (
                     order_id,
@@ -341,3 +346,7 @@ class Collector:
                     None,
                     bool(facts & COUNTING),
                 )
+
+    def kept_markets(self, patches: dict[int, Patch]):
+        """The marketplace number of each row of the flat-file body, in file order."""
+        return (n for seq, n in enumerate(self.index.markets) if seq not in patches)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from ..amazon import flatfile, policy
 from ..assess import impact
 from ..assess.listings import listing_risks
+from ..assess.markets import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
@@ -22,6 +23,7 @@ from ..read.tables import Limits, Table, open_input, read_rows, remove_spool
 from ..validate.batch import COUNTING, unpack
 from ..write.result import Result
 from . import parallel
+from .by_market import split_markets
 from .collector import Collector
 
 
@@ -181,6 +183,10 @@ def _finish(
     if input_rows != accepted + rejected + duplicates:
         raise AssertionError(f"row accounting is off: {summary}")
     risks = listing_risks(index, patches, history.listings)
+    markets = split_markets(collector, patches, options)
+    if markets:  # the JSON's `metrics` describe the marketplace with most counting orders
+        main = main_market(markets)
+        market, figures = main.market, main.figures
     index.close()  # the files the random look-ups opened
     return Result(
         workdir=collector.workdir,
@@ -189,7 +195,9 @@ def _finish(
         figures=figures,
         long_figures=long_figures,
         listing_risks=risks,
-        ledger_rows=lambda: collector.ledger_rows(patches),
+        ledger_rows=lambda market=None: collector.ledger_rows(patches, market),
+        markets=markets,
+        market_rows=lambda: collector.kept_markets(patches),
         patches=patches,
         flagged=flagged,
         flagged_more=max(0, flagged_total - len(flagged)),

@@ -20,12 +20,13 @@ from pathlib import Path
 from ..amazon import flatfile
 from ..amazon.policy import Marketplace
 from ..assess.impact import project_rate
+from ..assess.markets import MarketBatch, main_market
 from ..ledger.store import Ledger, Row, batch_stamp
 from ..options import Options, WindowFigures
 from ..read.tables import GUARDED_STARTS, Table
 from ..validate.batch import Patch
 from ..version import __version__
-from . import spool
+from . import split, spool
 from .files import atomic_write, free_name, refuse_existing, remove_stale_temporaries
 from .report import render_report, report_format_for
 from .verdict import report_context
@@ -66,6 +67,42 @@ def record_dict(record, seq: int | None, values: bool = False) -> dict:
     return entry
 
 
+def _numbered(path: Path, rows: int, max_rows: int | None) -> list[Path]:
+    """`path`, or with `max_rows` the numbered parts `NAME-1.txt`, ... holding `rows` rows
+    (at least one part)."""
+    if max_rows is None:
+        return [path]
+    count = max(1, -(-rows // max_rows))
+    return [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(1, count + 1)]
+
+
+def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, force: bool) -> None:
+    """Write a spooled flat-file body (template and header rows first) to its upload file,
+    or with `max_rows` split in order into the `targets`, each a complete flat file."""
+    if max_rows is None:
+        with open(body_path, "rb") as body:
+            atomic_write(
+                targets[0],
+                lambda out: shutil.copyfileobj(body, out, 1 << 20),
+                force=force,
+                mode="wb",
+            )
+        return
+    if not force:
+        for target in targets:
+            refuse_existing(target)
+    with open(body_path, encoding="ascii", newline="") as body:
+        body.readline()  # the body's own template and header rows
+        body.readline()
+
+        def write_part(out: io.TextIOBase) -> None:
+            out.write(flatfile.HEADER_LINES)
+            out.writelines(islice(body, max_rows))
+
+        for target in targets:
+            atomic_write(target, write_part, force=force, encoding="ascii")
+
+
 class Result:
     """What a run found: summary, metrics, listing risks, records; and the writers."""
 
@@ -88,6 +125,8 @@ class Result:
         options: Options,
         market: Marketplace,
         records_path: str | None,
+        markets: list[MarketBatch] | None = None,
+        market_rows: Callable[[], Iterator[int]] | None = None,
     ) -> None:
         self._workdir = workdir
         #: each input's path, sha256 and row count
@@ -100,8 +139,23 @@ class Result:
         self.long_figures = long_figures
         self.options = options
         self.market = market
+        #: each marketplace's part of the batch, when its rows name marketplaces other than
+        #: `--marketplace` (assess.markets); [] otherwise
+        self.markets = list(markets or [])
+        self._market_rows = market_rows
+        counting = summary["counting_orders"]
+        if self.markets:
+            counting = main_market(self.markets).count.counting_orders
         #: the JSON report's `metrics`: the batch projected against the marketplace target
-        self.metrics = self.project(summary["counting_orders"])
+        #: (of a batch spanning several: the marketplace with most counting orders)
+        self.metrics = self.project(counting)
+        #: the JSON report's `metrics_by_marketplace` (None unless the batch spans several)
+        self.metrics_by_marketplace: dict[str, dict] | None = None
+        if len(self.markets) > 1:
+            self.metrics_by_marketplace = {
+                b.market.code: self.project(b.count.counting_orders, b.market, b.figures)
+                for b in self.markets
+            }
         self.listing_risks = listing_risks
         #: the first flagged records (at most REPORT_CAP) and how many more there are
         self.flagged = flagged
@@ -122,6 +176,8 @@ class Result:
         #: one ledger batch id per written upload file
         self.batch_ids: list[str] = []
         self._max_rows: int | None = None
+        #: the upload bodies written, (marketplace or None, file names), by write_flat_file
+        self._plan: list[tuple] = []
         self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self.outputs: dict = {
             "flat_file": None,
@@ -149,12 +205,21 @@ class Result:
         """Whether every record was kept (`keep_records=True`), so `records` can be read."""
         return self._records_path is not None
 
-    def project(self, counting_orders: int) -> dict:
+    def project(
+        self,
+        counting_orders: int,
+        market: Marketplace | None = None,
+        figures: WindowFigures | None = None,
+    ) -> dict:
         """The metrics if `counting_orders` orders of the batch counted against the rate, with
-        the run's window figures (the review's "pre-approved rows only" line uses this)."""
-        figures = self.figures
+        the run's window figures (the review's "pre-approved rows only" line uses this), or
+        with those of another marketplace of the batch."""
+        figures = figures or self.figures
         metrics = project_rate(
-            counting_orders, figures.orders_in_window, figures.cancels_in_window, self.market
+            counting_orders,
+            figures.orders_in_window,
+            figures.cancels_in_window,
+            market or self.market,
         )
         metrics["orders_source"] = figures.orders_source
         metrics["cancels_source"] = figures.cancels_source
@@ -184,7 +249,12 @@ class Result:
             return False
         risk = self.summary["risk"]
         levels = ("high",) if level == "high" else ("high", "medium")
-        return any(risk.get(lv) for lv in levels) or bool(self.metrics.get("over_threshold"))
+        return any(risk.get(lv) for lv in levels) or bool(self.over_threshold())
+
+    def over_threshold(self) -> list[str]:
+        """The marketplaces this batch puts over their target (the gate trips for any)."""
+        by_market = self.metrics_by_marketplace or {self.metrics["marketplace"]: self.metrics}
+        return [code for code, metrics in by_market.items() if metrics.get("over_threshold")]
 
     # -- records --------------------------------------------------------------------------
     def iter_records(self) -> Iterator[dict]:
@@ -223,14 +293,21 @@ class Result:
     # -- writers --------------------------------------------------------------------------
     def flat_file_parts(self, path: str | Path, max_rows: int | None = None) -> list[Path]:
         """The upload file name(s): `path` itself, or with `max_rows` the numbered parts
-        `NAME-1.txt`, `NAME-2.txt`, ... (at least one, even for no accepted rows)."""
-        path = Path(path)
-        if max_rows is None:
-            return [path]
-        if max_rows < 1:
+        `NAME-1.txt`, `NAME-2.txt`, ... (at least one, even for no accepted rows). A batch
+        spanning several marketplaces has one file per marketplace, `NAME-DE.txt`, ... (with
+        `max_rows`: `NAME-DE-1.txt`, ...)."""
+        return [target for _, targets in self._file_plan(path, max_rows) for target in targets]
+
+    def _file_plan(self, path: str | Path, max_rows: int | None) -> list[tuple]:
+        """(marketplace or None, its upload file names) for each upload body."""
+        if max_rows is not None and max_rows < 1:
             raise ValueError(f"max_rows must be at least 1 (got {max_rows})")
-        count = max(1, -(-self.accepted // max_rows))
-        return [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(1, count + 1)]
+        if len(self.markets) > 1:
+            return [
+                (b, _numbered(split.market_path(path, b.market.code), b.count.accepted, max_rows))
+                for b in self.markets
+            ]
+        return [(None, _numbered(Path(path), self.accepted, max_rows))]
 
     def write_flat_file(
         self, path: str | Path, force: bool = False, max_rows: int | None = None
@@ -242,27 +319,22 @@ class Result:
         each written atomically; the first part's path is returned and `outputs["flat_files"]`
         lists them all. Without `force` no part is written when any of them exists.
         """
-        body_path = Path(self._workdir) / "flat.txt"
-        targets = self.flat_file_parts(path, max_rows)
-        if max_rows is None:
-            with open(body_path, "rb") as body:
-                atomic_write(
-                    path, lambda out: shutil.copyfileobj(body, out, 1 << 20), force=force, mode="wb"
-                )
-        else:
+        plan = self._file_plan(path, max_rows)
+        targets = [target for _, group in plan for target in group]
+        if len(plan) > 1:
             if not force:
                 for target in targets:
                     refuse_existing(target)
-            with open(body_path, encoding="ascii", newline="") as body:
-                body.readline()  # the body's own template and header rows
-                body.readline()
-
-                def write_part(out: io.TextIOBase) -> None:
-                    out.write(flatfile.HEADER_LINES)
-                    out.writelines(islice(body, max_rows))
-
-                for target in targets:
-                    atomic_write(target, write_part, force=force, encoding="ascii")
+            bodies = split.split_body(
+                Path(self._workdir) / "flat.txt",
+                self._market_rows(),
+                {b.count.number: b.market.code for b, _ in plan},
+            )
+            for batch, group in plan:
+                _write_body(bodies[batch.count.number], group, max_rows, force)
+        else:
+            _write_body(Path(self._workdir) / "flat.txt", targets, max_rows, force)
+        self._plan = plan
         self._max_rows = max_rows
         self.outputs["flat_file"] = str(targets[0])
         self.outputs["flat_files"] = [str(target) for target in targets]
@@ -331,6 +403,11 @@ class Result:
             "inputs": self.inputs,
             "summary": self.summary,
             "metrics": self.metrics,
+            **(
+                {"metrics_by_marketplace": self.metrics_by_marketplace}
+                if self.metrics_by_marketplace
+                else {}
+            ),
             "listing_risks": self.listing_risks,
             "records": self.records if self._records_path else [],
             "outputs": dict(self.outputs),
@@ -374,9 +451,9 @@ class Result:
         remove_stale_temporaries(folder)  # what a killed earlier run left behind
         stamp = batch_stamp(self.generated_at.astimezone())
         suffixes = [".txt", "-report.html", "-rejects.csv"]
-        if max_rows_per_file is not None:
+        if max_rows_per_file is not None or len(self.markets) > 1:
             parts = self.flat_file_parts("x.txt", max_rows_per_file)
-            suffixes += [part.name[1:] for part in parts]  # "-1.txt", "-2.txt", ...
+            suffixes += [part.name[1:] for part in parts]  # "-1.txt", "-DE.txt", ...
         stem = free_name(folder, f"cancellations-{stamp}", suffixes)
         plan: dict[str, Path | None] = {
             "flat_file": None if self.gate_tripped() else Path(flat_file or folder / f"{stem}.txt"),
@@ -437,7 +514,9 @@ class Result:
         rows = self._ledger_rows()
         self.batch_ids = []
         with Ledger.open(path) as ledger:
-            if len(parts) == 1:
+            if len(self._plan) > 1:
+                self._record_markets(ledger, meta)
+            elif len(parts) == 1:
                 self.batch_ids.append(ledger.record_batch(meta, rows))
             else:
                 for number, part in enumerate(parts, start=1):
@@ -452,6 +531,33 @@ class Result:
                     )
         self.batch_id = self.batch_ids[0]
         return self.batch_id
+
+    def _record_markets(self, ledger: Ledger, meta: dict) -> None:
+        """One batch per upload file of a batch spanning several marketplaces, each with
+        its marketplace and that marketplace's window figures."""
+        total = sum(len(group) for _, group in self._plan)
+        number = 0
+        for batch, group in self._plan:
+            metrics = self.metrics_by_marketplace[batch.market.code]
+            rows = self._ledger_rows(batch.count.number)
+            for part in group:
+                number += 1
+                options = {
+                    **meta["options"],
+                    "orders_in_window": metrics["orders_in_window"],
+                    "cancels_in_window": metrics["seller_cancels_in_window"],
+                    "part": f"{number}/{total}",
+                }
+                if self._max_rows is not None:
+                    options["max_rows_per_file"] = self._max_rows
+                part_meta = {
+                    **meta,
+                    "marketplace": batch.market.code,
+                    "options": options,
+                    "flat_file": part,
+                }
+                part_rows = rows if self._max_rows is None else islice(rows, self._max_rows)
+                self.batch_ids.append(ledger.record_batch(part_meta, part_rows))
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:
         """Write the review workbook in which a person approves rows before upload."""

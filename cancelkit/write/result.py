@@ -143,12 +143,13 @@ class Result:
         #: `--marketplace` (assess.markets); [] otherwise
         self.markets = list(markets or [])
         self._market_rows = market_rows
-        counting = summary["counting_orders"]
+        #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
+        self.rate_counting_orders = summary["counting_orders"]
         if self.markets:
-            counting = main_market(self.markets).count.counting_orders
+            self.rate_counting_orders = main_market(self.markets).count.counting_orders
         #: the JSON report's `metrics`: the batch projected against the marketplace target
         #: (of a batch spanning several: the marketplace with most counting orders)
-        self.metrics = self.project(counting)
+        self.metrics = self.project(self.rate_counting_orders)
         #: the JSON report's `metrics_by_marketplace` (None unless the batch spans several)
         self.metrics_by_marketplace: dict[str, dict] | None = None
         if len(self.markets) > 1:
@@ -255,6 +256,26 @@ class Result:
         """The marketplaces this batch puts over their target (the gate trips for any)."""
         by_market = self.metrics_by_marketplace or {self.metrics["marketplace"]: self.metrics}
         return [code for code, metrics in by_market.items() if metrics.get("over_threshold")]
+
+    def market_rows(self) -> list[dict]:
+        """A batch spanning several marketplaces, one row per marketplace (code order): its
+        accepted rows, orders, counting orders, metrics and upload files; [] otherwise."""
+        if not self.metrics_by_marketplace:
+            return []
+        files = {b.market.code: [str(t) for t in group] for b, group in self._plan if b}
+        return [
+            {
+                "marketplace": b.market.code,
+                "name": b.market.name,
+                "accepted": b.count.accepted,
+                "orders": b.count.orders,
+                "counting_orders": b.count.counting_orders,
+                "metrics": self.metrics_by_marketplace[b.market.code],
+                "flat_files": files.get(b.market.code, []),
+                "flat_file_names": [Path(f).name for f in files.get(b.market.code, [])],
+            }
+            for b in self.markets
+        ]
 
     # -- records --------------------------------------------------------------------------
     def iter_records(self) -> Iterator[dict]:

@@ -21,12 +21,20 @@ def verdict(result) -> dict:
     summary, metrics = result.summary, result.metrics
     counting = summary["counting_orders"]
     target = _pct(metrics["threshold"])
-    if metrics.get("over_threshold"):
+    over = result.over_threshold()
+    if over:
+        by_market = result.metrics_by_marketplace
+        where, rate_of = "", "7-day rate"
+        if by_market:
+            metrics = by_market[over[0]]
+            target = _pct(metrics["threshold"])
+            where = f" in {', '.join(over)}"
+            rate_of = f"{metrics['window_days']}-day rate in {over[0]}"
         return {
             "level": "danger",
-            "title": f"This batch puts your Cancellation Rate over the {target} target",
+            "title": f"This batch puts your Cancellation Rate{where} over the {target} target",
             "text": (
-                f"After this batch the 7-day rate would be {_pct(metrics['rate_after'])} "
+                f"After this batch the {rate_of} would be {_pct(metrics['rate_after'])} "
                 f"(before: {_pct(metrics['rate_before'])}). {counting} order(s) in it count "
                 "against the rate; remove or postpone some, or get buyers to request the "
                 "cancellation on Amazon."
@@ -63,6 +71,21 @@ def hints(result) -> list[str]:
     """What the user can pass to get figures the report could not compute."""
     metrics = result.metrics
     found = []
+    by_market = result.metrics_by_marketplace
+    if by_market:
+        unknown = [code for code, m in by_market.items() if not m.get("orders_in_window")]
+        if unknown:
+            found.append(
+                f"Pass --orders-7d {','.join(f'{code}=N' for code in unknown)} (all your "
+                "seller-fulfilled orders of the last 7 days on each marketplace, including the "
+                "ones this batch cancels) to see each marketplace's projected Cancellation Rate."
+            )
+        if any(m.get("seller_cancels_in_window") is None for m in by_market.values()):
+            found.append(
+                "Pass --cancels-7d CODE=N,... (seller cancellations already in the last 7 days "
+                "on each marketplace) for the rates before this batch; without it 0 is assumed."
+            )
+        return found
     if not metrics.get("orders_in_window"):
         found.append(
             "Pass --orders-7d N (all your seller-fulfilled orders of the last 7 days, including "
@@ -81,7 +104,13 @@ def gate(result) -> dict:
     tripped = result.gate_tripped()
     reason = None
     if tripped:
-        if result.metrics.get("over_threshold"):
+        over = result.over_threshold()
+        if over and result.metrics_by_marketplace:
+            reason = (
+                f"the batch puts the rate of {', '.join(over)} over the target; no upload "
+                "file was written"
+            )
+        elif over:
             reason = "the batch puts the rate over the target; the upload file was not written"
         else:
             reason = f"records at risk level {fail_on} or higher; the upload file was not written"
@@ -108,6 +137,8 @@ def report_context(result) -> dict:
         "inputs": result.inputs,
         "summary": summary,
         "metrics": result.metrics,
+        "markets": result.market_rows(),
+        "rate_counting_orders": result.rate_counting_orders,
         "verdict": verdict(result),
         "gate": gate(result),
         "hints": hints(result),
@@ -134,6 +165,26 @@ def _public(entry: dict) -> dict:
 
 _COLORS = {"ok": "\x1b[32m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 _RESET = "\x1b[0m"
+
+
+def _market_line(row: dict, color: bool) -> str:
+    """One marketplace of a batch spanning several, for the terminal summary."""
+    metrics = row["metrics"]
+    text = (
+        f"  {row['marketplace']}: rows {row['accepted']}, orders {row['orders']}, counting "
+        f"{row['counting_orders']}; "
+    )
+    if metrics["rate_after"] is None:
+        return text + f"rate unknown (pass --orders-7d {row['marketplace']}=N)"
+    rate = (
+        f"rate {_pct(metrics['rate_before'])} -> {_pct(metrics['rate_after'])} (target under "
+        f"{_pct(metrics['threshold'])}, headroom {metrics['headroom_orders']})"
+    )
+    if metrics["over_threshold"]:
+        rate += " OVER"
+    if color:
+        rate = f"{_COLORS['danger' if metrics['over_threshold'] else 'ok']}{rate}{_RESET}"
+    return text + rate
 
 
 def flag_counts(result) -> dict[str, int] | None:
@@ -184,7 +235,11 @@ def terminal_summary(
     lines.append(
         f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
     )
-    if metrics.get("rate_after") is not None:
+    markets = result.market_rows()
+    if markets:
+        lines.append(f"marketplaces {len(markets)}, each against its own target:")
+        lines += [_market_line(row, color) for row in markets]
+    elif metrics.get("rate_after") is not None:
         rate = (
             f"rate before {_pct(metrics['rate_before'])} -> after {_pct(metrics['rate_after'])}"
             f" (target under {_pct(metrics['threshold'])}, headroom "
@@ -232,14 +287,17 @@ def terminal_summary(
         lines += _verbose_lines(result, timings)
     parts = result.outputs.get("flat_files") or []
     for name, path in result.outputs.items():
-        if name == "flat_file" and len(parts) > 1:
+        if name == "flat_file" and markets and len(parts) <= 4:
+            lines += [f"flat file: {part}" for part in parts]
+        elif name == "flat_file" and len(parts) > 1:
             lines.append(f"flat files: {len(parts)} parts, {parts[0]} ... {parts[-1]}")
         elif path and name != "flat_files":
             lines.append(f"{name.replace('_', ' ')}: {path}")
     batch_ids = result.batch_ids or ([result.batch_id] if result.batch_id else [])
     if len(batch_ids) > 1:
         lines.append(
-            f"ledger batches: {', '.join(batch_ids)} (one per part; {result.options.ledger})"
+            f"ledger batches: {', '.join(batch_ids)} (one per "
+            f"{'upload file' if markets else 'part'}; {result.options.ledger})"
         )
     elif batch_ids:
         lines.append(f"ledger batch: {batch_ids[0]} ({result.options.ledger})")

@@ -490,6 +490,25 @@ def _write_summary(
     line("orders", summary["orders"])
     line("orders counting against the rate", summary["counting_orders"])
 
+    markets = result.market_rows()
+    if markets:
+        section("Marketplaces (each against its own target; one upload file each)")
+        for market in markets:
+            m = market["metrics"]
+            if m["rate_after"] is None:
+                rate_text = f"rate unknown: pass --orders-7d {market['marketplace']}=N"
+            else:
+                over = " (at or over the target)" if m["over_threshold"] else ""
+                rate_text = (
+                    f"rate {m['rate_before'] * 100:.2f}% -> {m['rate_after'] * 100:.2f}%{over}, "
+                    f"target under {m['threshold'] * 100:.2f}%, headroom {m['headroom_orders']}"
+                )
+            line(
+                f"{market['marketplace']} ({market['name']})",
+                f"{market['accepted']} row(s), {market['orders']} order(s), "
+                f"{market['counting_orders']} counting; {rate_text}",
+            )
+
     section(
         f"Cancellation Rate ({metrics['window_days']}-day window, marketplace "
         f"{metrics['marketplace']})"

@@ -92,8 +92,8 @@ class Options:
             orders, orders_source = self.orders_in_30d, self.orders_30d_source
             cancels, cancels_source = self.cancels_in_30d, self.cancels_30d_source
         else:
-            code = policy.marketplace_code(marketplace or self.marketplace) or self.marketplace
-            plain = single or code == policy.marketplace_code(self.marketplace)
+            code = marketplaces.marketplace_code(marketplace or self.marketplace) or self.marketplace
+            plain = single or code == marketplaces.marketplace_code(self.marketplace)
             orders, orders_source = self.orders_by_marketplace.get(code, (None, None))
             if orders is None and plain:
                 orders, orders_source = self.orders_in_window, self.orders_source
@@ -246,7 +246,7 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
         return value, {}
     found = {}
     for code, count in value.items():
-        known = policy.marketplace_code(str(code))
+        known = marketplaces.marketplace_code(str(code))
         if known is None:
             raise ConfigError(
                 f"{name}: unknown marketplace '{code}'; known: {', '.join(policy.MARKETPLACES)}"

@@ -1,4 +1,6 @@
-"""Marketplace ids and SP-API regions, as data: which host answers for which marketplace.
+"""Marketplace ids and SP-API regions, as data: which host answers for which marketplace;
+and the sites Amazon's order reports name in `sales-channel`, so that a row's marketplace
+can be read from a code, a site or an id (`marketplace_code`).
 
 Source: Amazon's SP-API developer guide, "Marketplace IDs" and "SP-API endpoints"
 (DOMAIN.md section 8). Marketplace codes are those of `policy.MARKETPLACES` (GB is UK).
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from . import policy
 
 #: region -> SP-API base URL (Amazon's "SP-API endpoints" table)
 REGION_ENDPOINTS: dict[str, str] = {
@@ -85,3 +88,50 @@ def sandbox_endpoint(endpoint: str) -> str:
     """The sandbox host of a production endpoint (`https://sandbox.sellingpartnerapi-...`)."""
     scheme, _, host = endpoint.partition("://")
     return f"{scheme}://{SANDBOX_PREFIX}{host}"
+
+
+#: the site of each marketplace, as Amazon's order reports name it in `sales-channel`
+#: (`Amazon.de`; DOMAIN.md section 8: the all-orders report's sales-channel names the site)
+#: and as the storefront's host is spelled (`www.amazon.co.uk`). Hosts from Amazon's list of
+#: marketplace sites in the SP-API developer guide ("Marketplace IDs"), compared in lower case.
+SALES_CHANNELS: dict[str, str] = {
+    "amazon.com": "US",
+    "amazon.ca": "CA",
+    "amazon.com.mx": "MX",
+    "amazon.com.br": "BR",
+    "amazon.co.uk": "UK",
+    "amazon.de": "DE",
+    "amazon.fr": "FR",
+    "amazon.it": "IT",
+    "amazon.es": "ES",
+    "amazon.nl": "NL",
+    "amazon.se": "SE",
+    "amazon.pl": "PL",
+    "amazon.com.be": "BE",
+    "amazon.ie": "IE",
+    "amazon.com.au": "AU",
+    "amazon.co.jp": "JP",
+    "amazon.sg": "SG",
+    "amazon.ae": "AE",
+    "amazon.sa": "SA",
+    "amazon.in": "IN",
+}
+_SITE_PREFIXES = ("https://", "http://", "www.")
+
+
+def marketplace_code(value: str) -> str | None:
+    """The code of the marketplace a value names: a code (`DE`, `GB`), a site as the order
+    reports' `sales-channel` writes it (`Amazon.de`, `www.amazon.co.uk`) or an SP-API
+    marketplace id (`A1PA6795UKMFR9`); None when it names none of `policy.MARKETPLACES`."""
+    text = value.strip()
+    upper = text.upper()
+    code = policy.MARKETPLACE_ALIASES.get(upper, upper)
+    by_id = by_marketplace_id(upper)
+    if by_id is not None:
+        code = by_id.code
+    if code in policy.MARKETPLACES:
+        return code
+    site = text.lower().rstrip("/")
+    for prefix in _SITE_PREFIXES:
+        site = site.removeprefix(prefix)
+    return SALES_CHANNELS.get(site)

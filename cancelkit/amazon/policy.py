@@ -52,58 +52,6 @@ MARKETPLACES: dict[str, Marketplace] = {
 #: GB is the ISO code of the UK marketplace; both are accepted.
 MARKETPLACE_ALIASES = {"GB": "UK"}
 
-#: the site of each marketplace, as Amazon's order reports name it in `sales-channel`
-#: (`Amazon.de`; DOMAIN.md section 8: the all-orders report's sales-channel names the site)
-#: and as the storefront's host is spelled (`www.amazon.co.uk`). Hosts from Amazon's list of
-#: marketplace sites in the SP-API developer guide ("Marketplace IDs"), compared in lower case.
-SALES_CHANNELS: dict[str, str] = {
-    "amazon.com": "US",
-    "amazon.ca": "CA",
-    "amazon.com.mx": "MX",
-    "amazon.com.br": "BR",
-    "amazon.co.uk": "UK",
-    "amazon.de": "DE",
-    "amazon.fr": "FR",
-    "amazon.it": "IT",
-    "amazon.es": "ES",
-    "amazon.nl": "NL",
-    "amazon.se": "SE",
-    "amazon.pl": "PL",
-    "amazon.com.be": "BE",
-    "amazon.ie": "IE",
-    "amazon.com.au": "AU",
-    "amazon.co.jp": "JP",
-    "amazon.sg": "SG",
-    "amazon.ae": "AE",
-    "amazon.sa": "SA",
-    "amazon.in": "IN",
-}
-#: SP-API marketplace ids (the Orders API's `MarketplaceId`), from Amazon's "Marketplace IDs"
-#: table (DOMAIN.md section 8); only marketplaces of MARKETPLACES.
-MARKETPLACE_ID_CODES: dict[str, str] = {
-    "ATVPDKIKX0DER": "US",
-    "A2EUQ1WTGCTBG2": "CA",
-    "A1AM78C64UM0Y8": "MX",
-    "A2Q3Y263D00KWC": "BR",
-    "A1F83G8C2ARO7P": "UK",
-    "A1PA6795UKMFR9": "DE",
-    "A13V1IB3VIYZZH": "FR",
-    "APJ6JRA9NG5V4": "IT",
-    "A1RKKUPIHCS9HS": "ES",
-    "A1805IZSGTT6HS": "NL",
-    "A2NODRKZP88ZB9": "SE",
-    "A1C3SOZRARQ6R3": "PL",
-    "AMEN7PMS3EDWL": "BE",
-    "A28R8C7NBKEWEA": "IE",
-    "A39IBJ37TRP1C6": "AU",
-    "A1VC38T7YXB528": "JP",
-    "A19VAU5U5O7RUS": "SG",
-    "A2VIGQ35RCS4UG": "AE",
-    "A17E79C6D8DWNP": "SA",
-    "A21TJRUUN4KGV": "IN",
-}
-_SITE_PREFIXES = ("https://", "http://", "www.")
-
 #: Amazon may deactivate a listing after this many seller cancellations in LISTING_WINDOW_DAYS.
 LISTING_RISK_CANCELLATIONS = 2
 LISTING_WINDOW_DAYS = 30
@@ -147,23 +95,6 @@ BUYER_REQUEST_COLUMN_HOWTO = (
 )
 
 RISK_LEVELS = ("none", "low", "medium", "high")
-
-
-def marketplace_code(value: str) -> str | None:
-    """The code of the marketplace a value names: a code (`DE`, `GB`), a site as the order
-    reports' `sales-channel` writes it (`Amazon.de`, `www.amazon.co.uk`) or an SP-API
-    marketplace id (`A1PA6795UKMFR9`); None when it names none of MARKETPLACES."""
-    text = value.strip()
-    upper = text.upper()
-    code = MARKETPLACE_ALIASES.get(upper, upper)
-    if code in MARKETPLACES:
-        return code
-    if upper in MARKETPLACE_ID_CODES:
-        return MARKETPLACE_ID_CODES[upper]
-    site = text.lower().rstrip("/")
-    for prefix in _SITE_PREFIXES:
-        site = site.removeprefix(prefix)
-    return SALES_CHANNELS.get(site)
 
 
 def marketplace(code: str, overrides: dict | None = None) -> Marketplace:

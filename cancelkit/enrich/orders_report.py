@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from ..amazon import order_states, policy
+from ..amazon import marketplaces, order_states, policy
 from ..amazon.flatfile import ORDER_ID_PATTERN
 from ..errors import InputError
 from ..read import headers as columns
@@ -282,7 +282,7 @@ class OrdersReport:
                 continue
             if not order_states.is_merchant(order.fulfillment_channel):
                 continue
-            if marketplace and policy.marketplace_code(order.marketplace) != marketplace:
+            if marketplace and marketplaces.marketplace_code(order.marketplace) != marketplace:
                 continue
             moment = _parse_time(order.purchase_date)
             if moment is not None:

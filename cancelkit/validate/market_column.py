@@ -8,7 +8,7 @@ seller's to fix, so the row keeps the run's marketplace.
 
 from __future__ import annotations
 
-from ..amazon import policy
+from ..amazon import marketplaces, policy
 from ..read.tables import unguard
 from .rows import Record
 
@@ -16,7 +16,7 @@ from .rows import Record
 def check(record: Record, column_index: int) -> None:
     """Reject the record when its marketplace cell holds a value that names no marketplace."""
     value = unguard(record.cells[column_index])
-    if value.strip() and policy.marketplace_code(value) is None:
+    if value.strip() and marketplaces.marketplace_code(value) is None:
         record.reject(
             "marketplace_unknown",
             record.table.column_of("marketplace"),
@@ -29,4 +29,4 @@ def check(record: Record, column_index: int) -> None:
 def market_of(record: Record, default: str) -> str:
     """The marketplace code of an accepted record (see the module's first lines)."""
     value = record.context.get("marketplace")
-    return (value and policy.marketplace_code(value)) or default
+    return (value and marketplaces.marketplace_code(value)) or default

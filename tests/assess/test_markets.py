@@ -7,7 +7,7 @@ import pytest
 from conftest import FIXTURES
 
 import cancelkit
-from cancelkit.amazon import policy
+from cancelkit.amazon import marketplaces, policy
 from cancelkit.assess.markets import MarketBatch, MarketCount, count_by_market, main_market
 from cancelkit.errors import ConfigError
 from cancelkit.options import build_options, parse_figures
@@ -42,12 +42,14 @@ HEADER = ["order-id", "cancellation-reason-code", "amazon-order-item-code", "mar
     ],
 )
 def test_marketplace_code_reads_codes_sites_and_ids(value, code):
-    assert policy.marketplace_code(value) == code
+    assert marketplaces.marketplace_code(value) == code
 
 
 def test_every_table_entry_names_a_marketplace_of_the_policy():
-    assert set(policy.SALES_CHANNELS.values()) == set(policy.MARKETPLACES)
-    assert set(policy.MARKETPLACE_ID_CODES.values()) == set(policy.MARKETPLACES)
+    assert set(marketplaces.SALES_CHANNELS.values()) == set(policy.MARKETPLACES)
+    # every marketplace of the policy has an SP-API marketplace id (amazon/marketplaces.py)
+    assert set(policy.MARKETPLACES) <= set(marketplaces.MARKETPLACE_IDS)
+    assert marketplaces.marketplace_code("A33AVAJ2PDY3EV") is None  # TR: no policy (yet)
 
 
 def _index(rows: list[tuple[str, str, int, str]]) -> BatchIndex:

@@ -197,14 +197,16 @@ class Collector:
                     facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
                     sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
                     item = record.amazon_order_item_code
-                    market = market_id(market_column.market_of(record, default_market))
-                    seq = add(record.order_id, item, facts, number, sku, market)
+                    code = market_column.market_of(record, default_market)
+                    seq = add(record.order_id, item, facts, number, sku, market_id(code))
                     if fee is not None:
                         self.fees[seq] = fee
                     lines.append(flatfile.data_line(record.order_id, record.reason, item))
                     if len(lines) >= _WRITE_BLOCK:
                         flush()
                     entry = record_dict(record, seq)
+                    if code != default_market:  # see Result.iter_records
+                        entry["marketplace"] = code
                     if record.risk != "none" and len(flagged) < REPORT_CAP:
                         flagged.append(entry)
                 else:

@@ -53,6 +53,9 @@ REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     ("row", 5),
 )
 REVIEW_HEADER: tuple[str, ...] = tuple(name for name, _ in REVIEW_COLUMNS)
+#: the column a review of a batch whose rows name marketplaces adds after `row`: each row's
+#: marketplace, so that `generate --from-review` writes one upload file per marketplace again
+MARKETPLACE = "marketplace"
 POSITION = {name: i for i, name in enumerate(REVIEW_HEADER)}
 #: Review columns that become the input table of `generate --from-review`, and the names
 #: the table gives them (the original source and row are kept for the rejects file)
@@ -77,11 +80,15 @@ def read_review(path: str | Path) -> Table:
     is refused with `InputError`. No row approved at all is refused too (nothing to upload).
     """
     source = str(path)
-    sheet_rows = _open_review(source)
+    sheet_rows, with_market = _open_review(source)
     skipped: list[dict] = []
     headers = [name for _, name in INPUT_COLUMNS]
     picks = [POSITION[column] for column, _ in INPUT_COLUMNS]
     width = len(REVIEW_HEADER)
+    if with_market:
+        headers.append(MARKETPLACE)
+        picks.append(width)
+        width += 1
     approve, result = POSITION["approve"], POSITION["result"]
     order = POSITION[ORDER_ID]
 
@@ -136,9 +143,10 @@ def _skip_reason(decision: str, status: str) -> str:
     return "not approved"
 
 
-def _open_review(source: str) -> Iterator[list]:
+def _open_review(source: str) -> tuple[Iterator[list], bool]:
     """Check that a file is a review workbook of this cancelkit version with the Review
-    header unchanged; returns the rows below the header."""
+    header unchanged; returns the rows below the header and whether the sheet has the
+    marketplace column."""
     from python_calamine import CalamineWorkbook
 
     if os.path.isdir(source):
@@ -176,13 +184,13 @@ def _open_review(source: str) -> Iterator[list]:
     found = [cell_text(v).strip() for v in header]
     while found and not found[-1]:
         found.pop()
-    if tuple(found) != REVIEW_HEADER:
+    if tuple(found) not in (REVIEW_HEADER, (*REVIEW_HEADER, MARKETPLACE)):
         change = _difference(found)
         raise InputError(
             f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({change}); "
             "restore it or write the review again, as cancelkit reads the columns by position"
         )
-    return rows
+    return rows, len(found) > len(REVIEW_HEADER)
 
 
 def _difference(found: list[str]) -> str:

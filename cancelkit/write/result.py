@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..amazon import flatfile
+from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
 from ..assess.impact import project_rate
 from ..assess.markets import MarketBatch, main_market
@@ -142,6 +143,7 @@ class Result:
         #: each marketplace's part of the batch, when its rows name marketplaces other than
         #: `--marketplace` (assess.markets); [] otherwise
         self.markets = list(markets or [])
+        self._default_market = marketplace_code(options.marketplace) or options.marketplace
         self._market_rows = market_rows
         #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
         self.rate_counting_orders = summary["counting_orders"]
@@ -293,6 +295,9 @@ class Result:
     def _finish(self, entry: dict) -> dict:
         seq = entry.pop("seq")
         entry.pop("values", None)
+        if self.markets and entry["status"] == "accepted":
+            # a batch whose rows name marketplaces: each accepted record says its own
+            entry.setdefault("marketplace", self._default_market)
         patch = self._patches.get(seq) if seq is not None else None
         if patch is not None:
             entry["status"] = patch.status

@@ -20,6 +20,7 @@ from ..read.review import (
     BUYER_REQUESTED,
     FORMAT_ID,
     ITEM_CODE,
+    MARKETPLACE,
     META_SHEET,
     NOT_APPROVABLE,
     NOTE,
@@ -297,6 +298,10 @@ def _build_review(result, stream) -> None:
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
         review.write_string(0, col, name, styles.header)
+    market_col = len(REVIEW_HEADER) if result.markets else None
+    if market_col is not None:
+        review.set_column(market_col, market_col, 12)
+        review.write_string(0, market_col, MARKETPLACE, styles.header)
 
     # write_string without its A1-notation wrapper (the same call, ~10% faster on 100,000
     # rows); the public method where an xlsxwriter version lacks the undecorated one
@@ -341,6 +346,8 @@ def _build_review(result, stream) -> None:
             if value:
                 write(last, col, value)
         write_number(last, POSITION["row"], record["row"])
+        if market_col is not None and record.get("marketplace"):
+            write(last, market_col, record["marketplace"])
     _finish_review_sheet(review, styles, last)
     _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting))
     _write_meta(meta, result)

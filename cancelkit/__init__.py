@@ -34,8 +34,9 @@ def check(
 
     `path_or_paths`: a CSV/TSV/xlsx path or a list of them. `rows`: any iterable of
     mappings (csv.DictReader, DataFrame.to_dict("records")) or of sequences whose first
-    item is the header row. Options: `sheet`, `marketplace`, `orders_in_window`,
-    `cancels_in_window`, `fail_on`, `keep_records`, `config` (a cancelkit.toml path),
+    item is the header row. Options: `sheet`, `marketplace`, `orders_in_window` and
+    `cancels_in_window` (a number, or per marketplace `{"DE": 1200, "FR": 800}`), `fail_on`,
+    `keep_records`, `config` (a cancelkit.toml path),
     `from_review` (a review workbook: only its approved rows are checked),
     `orders_reports` (Amazon order report paths), `ledger` (a ledger path; default
     `CANCELKIT_LEDGER` or the user data folder) and `no_ledger`. `check` only reads the

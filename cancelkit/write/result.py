@@ -343,7 +343,9 @@ class Result:
         With `max_rows`, the rows are split in input order into numbered files of at most
         that many rows (see `flat_file_parts`), each with the template and header rows and
         each written atomically; the first part's path is returned and `outputs["flat_files"]`
-        lists them all. Without `force` no part is written when any of them exists.
+        lists them all. Without `force` no part is written when any of them exists. A batch
+        spanning several marketplaces is written as one file per marketplace (`NAME-DE.txt`,
+        ..., each split by `max_rows` on its own), the first returned.
         """
         plan = self._file_plan(path, max_rows)
         targets = [target for _, group in plan for target in group]

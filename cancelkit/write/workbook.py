@@ -313,6 +313,7 @@ def _build_review(result, stream) -> None:
     note_width = int(widths[NOTE] * _CHARS_PER_WIDTH)
     approvable = pre_approved = 0
     pre_counting: set[str] = set()
+    shown = result.metrics["marketplace"]
     last = 0
     for last, record in enumerate(result.iter_records(), start=1):
         approve = _approve_cell(record)
@@ -320,7 +321,8 @@ def _build_review(result, stream) -> None:
             approvable += 1
             if approve:
                 pre_approved += 1
-                if record["counts_against_rate"]:
+                # of a batch spanning several marketplaces, those of the one the rate shows
+                if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
                     pre_counting.add(record["order_id"])
         problems, note = _problems(record), record["note"] or ""
         long_problems = len(problems) > problems_width or "\n" in problems

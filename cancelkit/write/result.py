@@ -178,6 +178,8 @@ class Result:
         self.batch_id: str | None = None
         #: one ledger batch id per written upload file
         self.batch_ids: list[str] = []
+        #: the marketplace of each of `batch_ids`
+        self.batch_marketplaces: list[str] = []
         self._max_rows: int | None = None
         #: the upload bodies written, (marketplace or None, file names), by write_flat_file
         self._plan: list[tuple] = []
@@ -541,6 +543,7 @@ class Result:
         }
         rows = self._ledger_rows()
         self.batch_ids = []
+        self.batch_marketplaces = []
         with Ledger.open(path) as ledger:
             if len(self._plan) > 1:
                 self._record_markets(ledger, meta)
@@ -586,6 +589,7 @@ class Result:
                 }
                 part_rows = rows if self._max_rows is None else islice(rows, self._max_rows)
                 self.batch_ids.append(ledger.record_batch(part_meta, part_rows))
+                self.batch_marketplaces.append(batch.market.code)
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:
         """Write the review workbook in which a person approves rows before upload."""

@@ -294,7 +294,13 @@ def terminal_summary(
         elif path and name != "flat_files":
             lines.append(f"{name.replace('_', ' ')}: {path}")
     batch_ids = result.batch_ids or ([result.batch_id] if result.batch_id else [])
-    if len(batch_ids) > 1:
+    if len(batch_ids) > 1 and markets:
+        # which batch is which file: `reconcile --batch ID` takes each processing report
+        named = [f"{i} ({code})" for i, code in zip(batch_ids, result.batch_marketplaces)]
+        lines.append(
+            f"ledger batches: {', '.join(named)} (one per upload file; {result.options.ledger})"
+        )
+    elif len(batch_ids) > 1:
         lines.append(
             f"ledger batches: {', '.join(batch_ids)} (one per "
             f"{'upload file' if markets else 'part'}; {result.options.ledger})"

@@ -62,7 +62,10 @@ def test_generate_writes_one_file_and_ledger_batch_per_marketplace(workdir):
     assert [b.flat_file for b in batches] == [str(workdir / f) for f in flat_files]
     assert "marketplaces 2, each against its own target:" in run.stderr
     assert "  FR: rows 2, orders 2, counting 2; rate 0.00% -> 3.33%" in run.stderr
-    assert "ledger batches: " in run.stderr and "(one per upload file;" in run.stderr
+    ids = {b.marketplace: b.id for b in batches}
+    assert f"ledger batches: {ids['DE']} (DE), {ids['FR']} (FR) (one per upload file;" in (
+        run.stderr
+    )
 
 
 def test_gate_over_any_marketplace_writes_no_upload_file(workdir):

@@ -46,16 +46,38 @@ def count_by_market(
     if not names or list(names) == [default]:
         return []
     accepted: dict[int, int] = {}
-    orders: dict[int, set[int]] = {}
-    counting: dict[int, set[int]] = {}
+    orders: dict[int, int] = {}
+    counting: dict[int, int] = {}
+    # Orders seen more than once (the index's candidates) are grouped exactly in sets; every
+    # other order is one row, or a run of consecutive rows (its further items), counted at
+    # its first row: no set of all the batch's orders is held.
+    candidates = index.candidates
+    repeated: dict[int, set[int]] = {}
+    repeated_counting: dict[int, set[int]] = {}
+    run_order, run_number, run_counting = None, 0, False
     rows = zip(index.orders, index.item_facts, index.markets)
     for seq, (order, value, number) in enumerate(rows):
         if seq in patches:
             continue
         accepted[number] = accepted.get(number, 0) + 1
-        orders.setdefault(number, set()).add(order)
-        if value & COUNTING:
-            counting.setdefault(number, set()).add(order)
+        counts = bool(value & COUNTING)
+        if order in candidates:
+            repeated.setdefault(number, set()).add(order)
+            if counts:
+                repeated_counting.setdefault(number, set()).add(order)
+        elif order == run_order:
+            if counts and not run_counting:
+                counting[run_number] = counting.get(run_number, 0) + 1
+                run_counting = True
+        else:
+            run_order, run_number, run_counting = order, number, counts
+            orders[number] = orders.get(number, 0) + 1
+            if counts:
+                counting[number] = counting.get(number, 0) + 1
+    for number, found in repeated.items():
+        orders[number] = orders.get(number, 0) + len(found)
+    for number, found in repeated_counting.items():
+        counting[number] = counting.get(number, 0) + len(found)
     code_of = {number: code for code, number in names.items()}
     if not accepted or [code_of[n] for n in accepted] == [default]:
         return []
@@ -65,8 +87,8 @@ def count_by_market(
                 code_of[number],
                 number,
                 accepted[number],
-                len(orders[number]),
-                len(counting.get(number, ())),
+                orders.get(number, 0),
+                counting.get(number, 0),
             )
             for number in accepted
         ),

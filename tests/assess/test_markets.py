@@ -3,6 +3,8 @@ marketplace, the figures each is projected with, and the gate over all of them."
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from conftest import FIXTURES
 
@@ -91,6 +93,34 @@ def test_count_by_market_leaves_out_patched_rows():
     # only DE is left, which is not the run's marketplace: still projected as DE
     assert count_by_market(index, patches, "US") == [MarketCount("DE", 0, 1, 1, 1)]
     assert count_by_market(index, patches, "DE") == []
+
+
+def test_count_by_market_equals_counting_distinct_orders_by_hand():
+    rng = random.Random(5)
+    rows = []
+    for n in range(3000):
+        order = f"302-{rng.randint(0, 400):07d}-0000001"  # many orders repeat, far apart
+        code = "DE" if int(order[4:11]) % 3 else "FR"  # an order's rows share a marketplace
+        rows.append((order, f"{10**13 + n}", COUNTING if rng.random() < 0.6 else 0, code))
+        if rng.random() < 0.3:  # a further item of the same order on the next row
+            rows.append((order, f"{2 * 10**13 + n}", 0 if rng.random() < 0.5 else COUNTING, code))
+    rows += rows[:40]  # duplicates: patched away by the batch rules
+    index = _index(rows)
+    patches, _, _ = index.resolve(lambda seq: f"row {seq}", 0)
+    assert sum(p.status == "duplicate" for p in patches.values()) == 40
+    expected = {}
+    for seq, (order, _, facts, code) in enumerate(rows):
+        if seq in patches:
+            continue
+        found = expected.setdefault(code, [0, set(), set()])
+        found[0] += 1
+        found[1].add(order)
+        if facts & COUNTING:
+            found[2].add(order)
+    counts = count_by_market(index, patches, "US")
+    assert {c.code: (c.accepted, c.orders, c.counting_orders) for c in counts} == {
+        code: (n, len(orders), len(counting)) for code, (n, orders, counting) in expected.items()
+    }
 
 
 def test_main_market_has_most_counting_orders_then_most_rows():

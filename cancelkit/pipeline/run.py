@@ -197,7 +197,7 @@ def _finish(
         listing_risks=risks,
         ledger_rows=lambda market=None: collector.ledger_rows(patches, market),
         markets=markets,
-        market_rows=lambda: collector.kept_markets(patches),
+        kept_markets=lambda: collector.kept_markets(patches),
         patches=patches,
         flagged=flagged,
         flagged_more=max(0, flagged_total - len(flagged)),

@@ -127,7 +127,7 @@ class Result:
         market: Marketplace,
         records_path: str | None,
         markets: list[MarketBatch] | None = None,
-        market_rows: Callable[[], Iterator[int]] | None = None,
+        kept_markets: Callable[[], Iterator[int]] | None = None,
     ) -> None:
         self._workdir = workdir
         #: each input's path, sha256 and row count
@@ -144,7 +144,7 @@ class Result:
         #: `--marketplace` (assess.markets); [] otherwise
         self.markets = list(markets or [])
         self._default_market = marketplace_code(options.marketplace) or options.marketplace
-        self._market_rows = market_rows
+        self._kept_markets = kept_markets
         #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
         self.rate_counting_orders = summary["counting_orders"]
         if self.markets:
@@ -357,7 +357,7 @@ class Result:
                     refuse_existing(target)
             bodies = split.split_body(
                 Path(self._workdir) / "flat.txt",
-                self._market_rows(),
+                self._kept_markets(),
                 {b.count.number: b.market.code for b, _ in plan},
             )
             for batch, group in plan:

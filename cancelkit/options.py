@@ -251,6 +251,8 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
             raise ConfigError(
                 f"{name}: unknown marketplace '{code}'; known: {', '.join(policy.MARKETPLACES)}"
             )
+        if isinstance(count, Mapping):
+            raise ConfigError(f"{name} {code} must be a whole number (got a table)")
         plain, _ = _figures(f"{name} {code}", count, source)
         found[known] = (plain, source)
     return None, found
@@ -278,21 +280,23 @@ def build_options(
     """Options for one run: explicit values over the config file over the defaults."""
     settings = load_config(config)
     where = settings.get("_path")
-    config = f"config {where}"
+    from_config = f"config {where}"
     orders_in_window, orders_by_market = _figures(
         "orders_in_window", orders_in_window, "--orders-7d"
     )
-    config_orders, config_orders_by = _figures("orders_7d", settings.get("orders_7d"), config)
+    config_orders, config_orders_by = _figures("orders_7d", settings.get("orders_7d"), from_config)
     orders_source = "--orders-7d" if orders_in_window is not None else None
     if orders_in_window is None and config_orders is not None:
-        orders_in_window, orders_source = config_orders, config
+        orders_in_window, orders_source = config_orders, from_config
     cancels_in_window, cancels_by_market = _figures(
         "cancels_in_window", cancels_in_window, "--cancels-7d"
     )
-    config_cancels, config_cancels_by = _figures("cancels_7d", settings.get("cancels_7d"), config)
+    config_cancels, config_cancels_by = _figures(
+        "cancels_7d", settings.get("cancels_7d"), from_config
+    )
     cancels_source = "--cancels-7d" if cancels_in_window is not None else None
     if cancels_in_window is None and config_cancels is not None:
-        cancels_in_window, cancels_source = config_cancels, config
+        cancels_in_window, cancels_source = config_cancels, from_config
     orders_30d_source = "orders_in_30d option" if orders_in_30d is not None else None
     if orders_in_30d is None and "orders_30d" in settings:
         orders_in_30d, orders_30d_source = settings["orders_30d"], f"config {where}"

@@ -271,6 +271,13 @@ CODES: dict[str, Code] = {
             "(Amazon.de, Amazon.co.uk) or a marketplace id (A1PA6795UKMFR9).",
         ),
         Code(
+            "marketplace_conflict",
+            "error",
+            "One order, several marketplaces",
+            "Rows of the same order name different marketplaces. An Amazon order belongs to "
+            "one marketplace; correct the marketplace or sales-channel of the wrong rows.",
+        ),
+        Code(
             "already_confirmed",
             "error",
             "Already cancelled in a confirmed batch",

@@ -149,12 +149,12 @@ class BatchIndex:
         bitmap, add_candidate = self.bitmap, self.candidates.add
         adjacent_append = self.adjacent.append
         adjacent_counting_append = self.adjacent_counting.append
-        run_order, run_items, run_counting = None, set(), False
+        run_order, run_items, run_counting, run_market = None, set(), False, 0
 
         def add(
             order_id: str, item: str | None, facts: int, row: int, sku: str, market: int = 0
         ) -> int:
-            nonlocal run_order, run_items, run_counting
+            nonlocal run_order, run_items, run_counting, run_market
             order = int(order_id.replace("-", ""))
             item_code = int(item) if item else 0
             seq = orders.spilled + len(orders_buffer)
@@ -170,8 +170,10 @@ class BatchIndex:
                         run_counting = True
                 else:
                     add_candidate(order)
+                if market != run_market:  # an order is of one marketplace: group it
+                    add_candidate(order)
             else:
-                run_order, run_items = order, {item_code}
+                run_order, run_items, run_market = order, {item_code}, market
                 run_counting = bool(facts & COUNTING)
                 slot = order % SLOT_PRIME
                 bit = 1 << (slot & 7)
@@ -268,6 +270,7 @@ class BatchIndex:
         orders += sum(map(candidates.__contains__, map(order_of, self.adjacent)))
         counting_orders = counting_rows - len(self.adjacent_counting)
         counting_orders += sum(map(candidates.__contains__, map(order_of, self.adjacent_counting)))
+        several_markets = len(self.market_names) > 1
         for seqs in self.groups().values():
             size = len(seqs)
             if size == 1:
@@ -275,7 +278,10 @@ class BatchIndex:
             values = [item_facts[s] for s in seqs]
             items = [v >> 8 for v in values]
             counting = [v & COUNTING for v in values]
-            if 0 not in items and len(set(items)) == size:
+            if several_markets and len({self.markets[s] for s in seqs}) > 1:
+                self._market_conflict(seqs, where, patches)
+                kept = []
+            elif 0 not in items and len(set(items)) == size:
                 # several different items of one order: all kept, one order for the rate
                 kept = range(size)
             else:
@@ -286,6 +292,18 @@ class BatchIndex:
             kept_counting = any(counting[i] for i in kept)
             counting_orders += (1 if kept_counting else 0) - sum(1 for c in counting if c)
         return patches, orders, counting_orders
+
+    def _market_conflict(self, seqs, where, patches: dict[int, Patch]) -> None:
+        """An order is of one marketplace: rows of one order naming several are rejected."""
+        code_of = {number: code for code, number in self.market_names.items()}
+        listing = ", ".join(f"{code_of[self.markets[s]]} ({where(s)})" for s in seqs)
+        for s in seqs:
+            patches[s] = Patch(
+                "rejected",
+                "marketplace_conflict",
+                f"the order is given for different marketplaces in this batch: {listing}; an "
+                "order belongs to one marketplace, correct its marketplace or sales-channel",
+            )
 
     @staticmethod
     def _conflicts(seqs, items, values, where, patches: dict[int, Patch]) -> None:

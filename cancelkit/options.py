@@ -92,8 +92,9 @@ class Options:
             orders, orders_source = self.orders_in_30d, self.orders_30d_source
             cancels, cancels_source = self.cancels_in_30d, self.cancels_30d_source
         else:
-            code = marketplaces.marketplace_code(marketplace or self.marketplace) or self.marketplace
-            plain = single or code == marketplaces.marketplace_code(self.marketplace)
+            own = marketplaces.marketplace_code(self.marketplace) or self.marketplace
+            code = marketplaces.marketplace_code(marketplace or self.marketplace) or own
+            plain = single or code == own
             orders, orders_source = self.orders_by_marketplace.get(code, (None, None))
             if orders is None and plain:
                 orders, orders_source = self.orders_in_window, self.orders_source

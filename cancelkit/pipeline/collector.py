@@ -61,6 +61,7 @@ class Collector:
         self.fee_rule = impact.fee_rule(market, options.referral_fee_rate)
         #: sequence number -> estimated cancellation fee of that accepted row
         self.fees: dict[int, float] = {}
+        self.fee_rules: dict[str, impact.FeeRule | None] = {}
         self.index = BatchIndex(workdir)
         #: the marketplace of rows that name none (`--marketplace`)
         self.default_market = policy.marketplace(options.marketplace).code
@@ -76,6 +77,13 @@ class Collector:
     def close(self) -> None:
         for stream in (self.body, self.rejects_spool, self.records_spool):
             stream.close()
+
+    def fee_rule_of(self, code: str) -> impact.FeeRule | None:
+        """The cancellation-fee rule of a row's marketplace other than `--marketplace`."""
+        if code not in self.fee_rules:
+            market = policy.marketplace(code, self.options.policy_table.get(code))
+            self.fee_rules[code] = impact.fee_rule(market, self.options.referral_fee_rate)
+        return self.fee_rules[code]
 
     def facts_of(self, reason: str, requested: bool) -> tuple[int, impact.Assessment]:
         found = self.known_facts.get((reason, requested))
@@ -187,17 +195,17 @@ class Collector:
                     )
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
-                fee = None
                 if record.status == "accepted":
                     impact.assess(record, today)
-                    if fee_rule is not None:
-                        fee = fee_rule.apply(record, today)
                 if record.status == "accepted":
+                    code = market_column.market_of(record, default_market)
+                    # the fee is the row's own marketplace's (India's), whatever --marketplace says
+                    rule = fee_rule if code == default_market else self.fee_rule_of(code)
+                    fee = rule.apply(record, today) if rule is not None else None
                     requested = is_yes(record.context.get("buyer_requested"))
                     facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
                     sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
                     item = record.amazon_order_item_code
-                    code = market_column.market_of(record, default_market)
                     seq = add(record.order_id, item, facts, number, sku, market_id(code))
                     if fee is not None:
                         self.fees[seq] = fee

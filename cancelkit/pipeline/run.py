@@ -174,8 +174,10 @@ def _finish(
         # rows of a review workbook that nobody approved: not input rows, not uploaded
         "skipped_unapproved": sum(len(t.skipped) for t in tables),
     }
-    if collector.fee_rule is not None:
-        summary["cancellation_fees"] = _fee_summary(collector, patches)
+    # the fee rule of --marketplace, else of the rows' own marketplace (India has the one rule)
+    fee_rule = collector.fee_rule or next(filter(None, collector.fee_rules.values()), None)
+    if fee_rule is not None:
+        summary["cancellation_fees"] = _fee_summary(collector, patches, fee_rule)
     if options.orders_reports:
         # each order report's age (stale or not) and columns; lines that could not be read
         summary["order_reports"] = history.order_reports
@@ -210,9 +212,8 @@ def _finish(
     )
 
 
-def _fee_summary(collector: Collector, patches) -> dict:
+def _fee_summary(collector: Collector, patches, rule: impact.FeeRule) -> dict:
     """The estimated cancellation fees of the rows that stay in the upload (India)."""
-    rule = collector.fee_rule
     fees = [fee for seq, fee in collector.fees.items() if seq not in patches]
     return {
         "currency": rule.fee.currency,

@@ -220,18 +220,17 @@ class Result:
         the run's window figures (the review's "pre-approved rows only" line uses this), or
         with those of another marketplace of the batch."""
         figures = figures or self.figures
+        market = market or self.market
         metrics = project_rate(
-            counting_orders,
-            figures.orders_in_window,
-            figures.cancels_in_window,
-            market or self.market,
+            counting_orders, figures.orders_in_window, figures.cancels_in_window, market
         )
         metrics["orders_source"] = figures.orders_source
         metrics["cancels_source"] = figures.cancels_source
         long = self.long_figures
-        if long is not None and self.market.long_window_days:
+        # the 30-day figures are those of --marketplace: only its metrics show them
+        if long is not None and market.long_window_days and market.code == self._default_market:
             # India reports a 30-day rate beside the 7-day one (DOMAIN.md sections 3 and 7)
-            window = replace(self.market, window_days=self.market.long_window_days)
+            window = replace(market, window_days=market.long_window_days)
             metrics["long_window"] = project_rate(
                 counting_orders, long.orders_in_window, long.cancels_in_window, window
             )

@@ -263,3 +263,57 @@ def test_a_batch_of_one_other_marketplace_is_projected_against_it_in_one_file(tm
         assert "metrics_by_marketplace" not in result.json_document()
         outputs = result.write_outputs(tmp_path, flat_file=tmp_path / "up.txt")
         assert outputs["flat_files"] == [str(tmp_path / "up.txt")]
+
+
+def test_cancellation_fee_follows_each_rows_own_marketplace(tmp_path):
+    config = tmp_path / "cancelkit.toml"
+    config.write_text("referral_fee_rate = 0.1\n", encoding="utf-8")
+    rows = [
+        [*HEADER, "item-price", "promise-date"],
+        [
+            "402-0000000-0000001",
+            "NoInventory",
+            "10000000000001",
+            "Amazon.in",
+            "899.00",
+            "2099-01-01",
+        ],
+        [
+            "302-0000000-0000002",
+            "NoInventory",
+            "10000000000002",
+            "Amazon.de",
+            "50.00",
+            "2099-01-01",
+        ],
+    ]
+    for marketplace in ("US", "IN", "DE"):
+        with cancelkit.check(
+            rows=rows, config=config, marketplace=marketplace, no_ledger=True
+        ) as r:
+            fees = r.summary["cancellation_fees"]
+            assert (fees["currency"], fees["rows_with_fee"], fees["estimated_total"]) == (
+                "INR",
+                1,
+                89.9,
+            )
+            flagged = {rec["order_id"]: [f["code"] for f in rec["flags"]] for rec in r.records}
+            assert "cancellation_fee" in flagged["402-0000000-0000001"]
+            assert "cancellation_fee" not in flagged["302-0000000-0000002"]
+
+
+def test_indias_30_day_rate_shows_only_in_its_own_marketplace_metrics():
+    rows = [
+        HEADER,
+        ["402-0000000-0000001", "NoInventory", "10000000000001", "IN"],
+        ["302-0000000-0000002", "NoInventory", "10000000000002", "DE"],
+        ["302-0000000-0000003", "NoInventory", "10000000000003", "DE"],
+    ]
+    figures = {"IN": 100, "DE": 100}
+    with cancelkit.check(
+        rows=rows, marketplace="IN", orders_in_window=figures, orders_in_30d=400, no_ledger=True
+    ) as result:
+        by_market = result.metrics_by_marketplace
+        assert by_market["IN"]["long_window"]["orders_in_window"] == 400
+        assert "long_window" not in by_market["DE"]
+        assert result.metrics == by_market["DE"]  # two counting orders against one

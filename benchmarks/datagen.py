@@ -11,6 +11,7 @@ import csv
 import os
 import random
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 #: Bump when the generated rows change, so old files in benchmarks/data/ are not reused.
@@ -58,14 +59,16 @@ def _cumulative(weights: list[float]) -> list[float]:
     return out
 
 
-def rows(count: int, seed: int) -> Iterator[tuple[str, str, str, str]]:
+def rows(count: int, seed: int, sku_seed: int | None = None) -> Iterator[tuple[str, str, str, str]]:
     """`count` valid rows: unique orders, unique 14-digit item codes, no contradictions.
 
     Order ids and item codes are made unique by construction (a counter run through a
     permutation modulo a power of ten) rather than by remembering what was issued.
+    `sku_seed` (default `seed`) picks the SKU catalogue, so that two sets of rows of
+    different seeds can share one seller's listings.
     """
     rng = random.Random(seed)
-    skus = _skus(rng)
+    skus = _skus(rng if sku_seed is None else random.Random(sku_seed))
     # A few SKUs sell (and run out) much more than the rest: Zipf-like weights.
     sku_cum = _cumulative([1.0 / (rank + 1) ** 0.8 for rank in range(len(skus))])
     reason_codes = [code for code, _ in REASONS]
@@ -152,5 +155,61 @@ def xlsx_file(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
         if sku:
             sheet.write_string(number, 3, sku)
     workbook.close()
+    os.replace(partial, path)
+    return path, False
+
+
+# -- a seller's history in the ledger ----------------------------------------------------------
+
+#: the history's batches: one a day, the newest HISTORY_NEWEST_HOURS before the benchmark
+HISTORY_DAYS = 365
+HISTORY_NEWEST_HOURS = 1
+#: seeds derived from the main seed: the history's orders, and a small batch of new orders
+HISTORY_SEED_OFFSET = 1
+SMALL_BATCH_SEED_OFFSET = 2
+
+
+def history_ledger(path: Path, count: int, seed: int, now=None) -> int:
+    """Build a ledger of `count` confirmed rows with the cancelkit on the import path: one
+    batch a day over HISTORY_DAYS days up to `now` (so the 7- and 30-day windows hold about
+    2% and 8% of it), the same SKU catalogue as the batches of `seed`. Returns the batches.
+
+    Built with the tool's own API (record_batch, then confirm), so the file is what that
+    version writes; ids and times are fixed, the rows come from `rows`."""
+    import datetime as dt
+
+    from cancelkit.ledger.store import Ledger
+
+    now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    source = rows(count, seed + HISTORY_SEED_OFFSET, sku_seed=seed)
+    batches = min(HISTORY_DAYS, count)
+    per_batch, extra = divmod(count, batches)
+    with Ledger.open(path) as ledger:
+        for day in range(batches):
+            size = per_batch + (1 if day < extra else 0)
+            created = now - dt.timedelta(days=batches - 1 - day, hours=HISTORY_NEWEST_HOURS)
+            part = []
+            for order_id, reason, item, sku in islice(source, size):
+                counts = reason not in ("BuyerCanceled", "CustomerExchange", "CustomerReturn")
+                part.append((order_id, item or None, reason or None, sku or None, None, counts))
+            batch_id = ledger.record_batch(
+                {"id": f"history-{day:04d}", "created_at": created, "tool_version": "bench"},
+                part,
+            )
+            ledger.confirm(batch_id)
+    return batches
+
+
+def small_batch_csv(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
+    """A small batch of new orders (none in the history) over the same SKU catalogue."""
+    path = data_dir / _name("small-batch", count, seed, "csv")
+    if path.exists():
+        return path, True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows(count, seed + SMALL_BATCH_SEED_OFFSET, sku_seed=seed))
     os.replace(partial, path)
     return path, False

@@ -1,5 +1,5 @@
-"""What a run joins onto its records before it reads them: the order reports and the
-ledger's history, loaded once per run."""
+"""What a run joins onto its records: the order reports, the ledger's window figures, and a
+look-up of the ledger for the batch's own orders (the Enricher closes it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..amazon import policy
 from ..ledger.store import Ledger
 from ..options import Options
 from . import orders_report
-from .join import Enricher
+from .join import Enricher, LedgerLookup
 
 
 @dataclass
@@ -48,11 +48,11 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
             window = report.orders_in_window(market.long_window_days)
             if window is not None:
                 history.orders_long = _orders_found(window)
-    known = None
+    lookup = None
     if options.ledger and os.path.exists(options.ledger):
         now = dt.datetime.now(dt.timezone.utc)
-        with Ledger.open(options.ledger, create=False) as ledger:
-            known = ledger.known()
+        ledger = Ledger.open(options.ledger, create=False)
+        try:
             history.cancels_in_window = ledger.seller_cancels_in_window(now, market.window_days)
             history.cancels_source = "ledger (confirmed batches)"
             history.listings = ledger.listing_cancellations(now, policy.LISTING_WINDOW_DAYS)
@@ -61,10 +61,15 @@ def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher
                     ledger.seller_cancels_in_window(now, market.long_window_days),
                     "ledger (confirmed batches)",
                 )
+            if ledger.has_known():  # else nothing to look up: the connection is closed
+                lookup = LedgerLookup(ledger)
+        finally:
+            if lookup is None:
+                ledger.close()
     elif options.ledger:
         history.cancels_in_window, history.cancels_source = 0, "ledger (no batches yet)"
         history.cancels_long = (0, "ledger (no batches yet)")
-    return Enricher(report, known), history
+    return Enricher(report, lookup), history
 
 
 def _orders_found(window: tuple[int, dt.datetime, dt.datetime], where: str = "") -> tuple[int, str]:

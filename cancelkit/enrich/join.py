@@ -7,9 +7,12 @@ The ledger says whether an order or item was already cancelled in an earlier bat
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
 from ..amazon import order_states
 from ..codes import Flag
-from ..ledger.store import check_row
+from ..ledger.store import KnownRows, Ledger, check_row
 from ..read.words import is_yes
 from ..validate.rows import Record
 
@@ -20,16 +23,85 @@ _AUTHORITATIVE = ("order_status", "fulfillment_channel")
 REPORT_LACKS_BUYER_REQUEST = "report_lacks_buyer_request"
 
 
+#: input rows read ahead, whose order ids are looked up in the ledger together
+LOOKAHEAD_ROWS = 4096
+
+
+class LedgerLookup:
+    """The ledger's answers about the batch's own orders, asked a block of rows ahead.
+
+    `prefetch` wraps a table's rows: before it hands on a block of LOOKAHEAD_ROWS rows it
+    asks the ledger (indexed queries in chunks) about their order ids, so that `orders`
+    holds the block's orders that the ledger knows and `known` their rows. An order id
+    outside the block (a record path may tidy the cell's text) is asked on its own."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        #: the ledger rows of the current block's orders, and those orders
+        self.known = KnownRows()
+        self.orders: set[str] = set()
+        self._asked: set[str] = set()
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def reopened(self) -> LedgerLookup:
+        """A lookup of its own connection (for a forked worker: never share one)."""
+        return LedgerLookup(Ledger.open(self.ledger.path, create=False))
+
+    def ask(self, order_ids: Iterable[str]) -> None:
+        asked = set(order_ids)
+        known = self.ledger.known(asked)
+        self.known = known
+        self._asked = asked
+        self.orders.clear()  # in place: the hot loop holds this set
+        self.orders.update(order_id for order_id, _ in known)
+
+    def prefetch(self, rows: Iterable, i_order: int) -> Iterator:
+        """The same rows, each block's order ids asked first. An error of the reader is
+        raised after the rows read before it, so its row number stays right."""
+        rows = iter(rows)
+        while True:
+            block: list = []
+            error = None
+            try:
+                block.extend(islice(rows, LOOKAHEAD_ROWS))
+            except Exception as exc:  # noqa: BLE001 - raised again below, in order
+                error = exc
+            if block:
+                self.ask(cells[i_order].strip() for _, cells in block if len(cells) > i_order)
+                yield from block
+            if error is not None:
+                raise error
+            if len(block) < LOOKAHEAD_ROWS:
+                return
+
+    def check(self, order_id: str, item: str | None):
+        if order_id not in self._asked:
+            self.ask([order_id])
+        return check_row(self.known, order_id, item)
+
+
 class Enricher:
     """Joins order-report facts and ledger history onto records."""
 
-    def __init__(self, report=None, known=None) -> None:
+    def __init__(self, report=None, ledger: LedgerLookup | None = None) -> None:
         self.report = report
-        self.known = known or {}
-        self.ledger_orders = {order_id for order_id, _ in self.known}
+        self.ledger = ledger
 
     def __bool__(self) -> bool:
-        return self.report is not None or bool(self.known)
+        return self.report is not None or self.ledger is not None
+
+    def close(self) -> None:
+        """Close the ledger connection (the run's look-ups are done)."""
+        if self.ledger is not None:
+            self.ledger.close()
+            self.ledger = None
+
+    def reopened(self) -> Enricher:
+        """The same joins for a forked worker, with a ledger connection of its own."""
+        ledger = self.ledger.reopened() if self.ledger is not None else None
+        return Enricher(self.report, ledger)
 
     def resolve_item(
         self, order_id: str, sku: str, context: dict[str, str] | None = None
@@ -113,8 +185,8 @@ class Enricher:
                     order_id
                 ):
                     context[REPORT_LACKS_BUYER_REQUEST] = "yes"
-        if self.known:
-            found = check_row(self.known, order_id, item)
+        if self.ledger is not None:
+            found = self.ledger.check(order_id, item)
             if found is not None:
                 kind, code, message = found
                 if kind == "error":

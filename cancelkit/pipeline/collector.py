@@ -124,7 +124,11 @@ class Collector:
         fast = is_fast(table) and enricher.report is None and not formula_rows
         # a row with a price may owe a cancellation fee (India): the record path says so
         fast = fast and not (fee_rule is not None and "item_price" in table.fields)
-        ledger_orders = enricher.ledger_orders  # rows of these orders take the record path
+        ledger_orders: set[str] = set()  # rows of these orders take the record path
+        if enricher.ledger is not None:
+            # the ledger is asked about a block of rows ahead; `orders` is updated in place
+            rows = enricher.ledger.prefetch(rows, i_order)
+            ledger_orders = enricher.ledger.orders
         if enricher.report is not None:
             validate.resolver = enricher.resolve_item
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}

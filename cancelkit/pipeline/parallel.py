@@ -118,8 +118,10 @@ def _second_half(
     workdir: str,
     enricher: Enricher,
 ) -> None:
-    """The worker: read from `split.mid` to the end with a collector of its own."""
+    """The worker: read from `split.mid` to the end with a collector of its own, joining the
+    same order reports and asking the same ledger (on a connection of its own)."""
     try:
+        enricher = enricher.reopened()  # a ledger connection of its own
         collector = Collector(options, workdir, enricher)
         raw = open(table.path, "rb")  # noqa: SIM115 - closed below
         try:
@@ -133,6 +135,7 @@ def _second_half(
         finally:
             raw.close()
             collector.close()
+            enricher.close()
         sender.send({"rows": count, "half": collector.export()})
     except BaseException as exc:  # sent back and raised in the main process
         if not isinstance(exc, CancelkitError):

@@ -61,11 +61,18 @@ def run(
     options = options or Options()
     market = policy.marketplace(options.marketplace, options.policy_overrides)
     enricher, history = load_context(options, market)
-    tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
+    try:
+        tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
+    except BaseException:
+        enricher.close()
+        raise
     workdir = tempfile.mkdtemp(prefix="cancelkit-")
     try:
         collector = Collector(options, workdir, enricher)
-        inputs = _collect(tables, options, collector)
+        try:
+            inputs = _collect(tables, options, collector)
+        finally:
+            enricher.close()  # the ledger look-ups are done
         return _finish(tables, options, market, collector, inputs, history)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -118,12 +118,12 @@ def test_the_next_schema_version_is_one_migration_function(tmp_path, monkeypatch
         batch = book.record_batch({"created_at": NOW}, [row(A, "1")])
     calls = []
 
-    def to_2(db):
+    def to_next(db):
         calls.append(1)
         db.execute("ALTER TABLE batches ADD COLUMN note TEXT")
 
     following = ledger_module.SCHEMA_VERSION + 1
-    monkeypatch.setattr(ledger_module, "MIGRATIONS", (*ledger_module.MIGRATIONS, to_2))
+    monkeypatch.setattr(ledger_module, "MIGRATIONS", (*ledger_module.MIGRATIONS, to_next))
     monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", following)
     for _ in range(2):  # migrated once, then left alone
         with Ledger.open(path) as book:

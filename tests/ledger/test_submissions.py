@@ -3,7 +3,9 @@ ledger, and recording an SP-API submission step by step."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -16,22 +18,20 @@ ROW = ("113-4728391-2038475", "62845173920562", "NoInventory", "MUG", None, True
 def test_a_version_1_ledger_gains_the_submissions_table_and_keeps_its_batches(
     tmp_path, monkeypatch
 ):
+    # a ledger written by the schema-1 code (tests/ledger/data/make_v1_ledger.py)
     path = tmp_path / "ledger.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(store, "MIGRATIONS", store.MIGRATIONS[:1])
-        patch.setattr(store, "SCHEMA_VERSION", 1)
-        with Ledger.open(path) as book:
-            batch_id = book.record_batch({"marketplace": "DE"}, [ROW])
+    shutil.copy(Path(__file__).parent / "data" / "ledger-v1.sqlite3", path)
+    batch_id = "b1"
     db = sqlite3.connect(path)
     assert db.execute("SELECT version FROM schema_version").fetchone() == (1,)
     db.close()
 
     with Ledger.open(path) as book:
-        assert book.batch(batch_id).rows == 1
+        assert book.batch(batch_id).rows == 2
         assert book.submissions(batch_id) == []
         submission = book.start_submission(batch_id, "DE", "A1PA6795UKMFR9", "https://x", "ab")
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchone() == (2,)
+    assert db.execute("SELECT version FROM schema_version").fetchone() == (store.SCHEMA_VERSION,)
     assert db.execute("SELECT batch_id, status FROM submissions").fetchall() == [
         (batch_id, "uploading")
     ]

@@ -213,3 +213,133 @@ def small_batch_csv(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
         writer.writerows(rows(count, seed + SMALL_BATCH_SEED_OFFSET, sku_seed=seed))
     os.replace(partial, path)
     return path, False
+
+
+# -- Amazon's Unshipped Orders report and a batch that names items by SKU ---------------------
+
+UNSHIPPED_HEADER = [
+    "order-id",
+    "order-item-id",
+    "purchase-date",
+    "payments-date",
+    "reporting-date",
+    "promise-date",
+    "days-past-promise",
+    "buyer-email",
+    "buyer-name",
+    "payment-method-details",
+    "buyer-phone-number",
+    "sku",
+    "number-of-items",
+    "product-name",
+    "quantity-purchased",
+    "quantity-shipped",
+    "quantity-to-ship",
+    "ship-service-level",
+    "ship-service-name",
+    "recipient-name",
+    "ship-address-1",
+    "ship-address-2",
+    "ship-address-3",
+    "address-type",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "gift-wrap-type",
+    "gift-message-text",
+    "payment-method",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+    "is-prime",
+    "is-global-express",
+    "is-premium-order",
+    "buyer-company-name",
+    "is-replacement-order",
+    "is-exchange-order",
+    "original-order-id",
+    "is-transparency",
+    "is-ispu-order",
+    "is-buyer-requested-cancellation",
+    "buyer-requested-cancel-reason",
+    "verge-of-cancellation",
+    "verge-of-lateShipment",
+    "signature-confirmation-recommended",
+]
+#: every SKU_BATCH_EVERY-th order of the report is in the SKU batch, up to SKU_BATCH_ROWS
+SKU_BATCH_EVERY = 50
+SKU_BATCH_ROWS = 10_000
+_CITIES = (("Portland", "OR", "97214"), ("Austin", "TX", "78704"), ("Columbus", "OH", "43215"))
+
+
+def _unshipped_lines(count: int, seed: int) -> Iterator[tuple[str, str, str]]:
+    """(line, order id, sku) of `count` report lines: orders of 1-3 items with different
+    SKUs, in order-id blocks as Amazon writes them; the buyer columns are synthetic."""
+    rng = random.Random(seed)
+    skus = _skus(random.Random(seed))
+    randrange, choice = rng.randrange, rng.choice
+    order_no = item_no = emitted = 0
+    while emitted < count:
+        order_no += 1
+        order_id = (
+            f"{randrange(100, 1000)}-{randrange(0, 10_000_000):07d}-"
+            f"{(order_no * 7919 + 7_654_321) % 10_000_000:07d}"
+        )
+        day = 1 + order_no % 27
+        bought = f"2026-11-{day:02d}T{randrange(24):02d}:{randrange(60):02d}:11+00:00"
+        city, state, postal = choice(_CITIES)
+        items = 1 + (order_no % 7 == 0) + (order_no % 19 == 0)
+        for sku in rng.sample(skus, min(items, count - emitted)):
+            item_no += 1
+            item = f"{(item_no * 982_451_653 + 27_182_818_284) % 10**14:014d}"
+            # fmt: off
+            cells = [
+                order_id, item, bought, bought, bought, "2026-11-30T07:59:59+00:00", "0",
+                f"buyer{order_no}@marketplace.amazon.com", f"Buyer {order_no}", "Standard",
+                "+1 503-555-0148", sku, str(items), f"Product {sku}", "1", "0", "1",
+                "Standard", "Std US D2D Dom", f"Buyer {order_no}",
+                f"{randrange(1, 9999)} Main St", "", "", "Residential", city, state, postal,
+                "US", "", "", "Other", "false", "", "", "false", "false", "false", "",
+                "false", "false", "", "false", "false", "false", "", "false", "false",
+                "false",
+            ]
+            # fmt: on
+            yield "\t".join(cells), order_id, sku
+            emitted += 1
+
+
+def unshipped_report(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
+    """An Unshipped Orders report of `count` lines, and beside it the SKU batch made of
+    every SKU_BATCH_EVERY-th order (first item, by SKU, no item code): see sku_batch_csv."""
+    path = data_dir / _name("unshipped", count, seed, "txt")
+    batch = data_dir / _name("sku-batch-of-unshipped", count, seed, "csv")
+    if path.exists() and batch.exists():
+        return path, True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial_batch = batch.with_name(batch.name + ".partial")
+    with (
+        open(partial, "w", newline="", encoding="utf-8") as report,
+        open(partial_batch, "w", newline="", encoding="utf-8") as handle,
+    ):
+        writer = csv.writer(handle)
+        writer.writerow(("order-id", "cancellation-reason-code", "sku"))
+        report.write("\t".join(UNSHIPPED_HEADER) + "\r\n")
+        orders, last = 0, None
+        for line, order_id, sku in _unshipped_lines(count, seed):
+            report.write(line + "\r\n")
+            if order_id != last:
+                last = order_id
+                orders += 1
+                if orders % SKU_BATCH_EVERY == 0 and orders // SKU_BATCH_EVERY <= SKU_BATCH_ROWS:
+                    writer.writerow((order_id, "NoInventory", sku))
+    os.replace(partial_batch, batch)
+    os.replace(partial, path)
+    return path, False
+
+
+def sku_batch_csv(data_dir: Path, report_lines: int, seed: int) -> Path:
+    """The SKU batch written with the report of `report_lines` lines."""
+    unshipped_report(data_dir, report_lines, seed)
+    return data_dir / _name("sku-batch-of-unshipped", report_lines, seed, "csv")

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..amazon import policy
 from ..ledger.store import Ledger
 from ..options import Options
+from ..read.tables import Table, unguard
+from ..validate.rows import order_id_forms
 from . import orders_report
 from .join import Enricher, LedgerLookup
 
@@ -32,12 +35,36 @@ class History:
     cancels_long: tuple[int | None, str | None] = (None, None)
 
 
-def load_context(options: Options, market: policy.Marketplace) -> tuple[Enricher, History]:
-    """Load the order reports and the ledger history a run joins onto its records."""
+def batch_order_ids(tables: Sequence[Table]) -> set[str] | None:
+    """The order ids of the batch, read in a first pass over each input's order-id column
+    (each in the forms a record may give it), or None when an input cannot be read twice."""
+    found: set[str] = set()
+    for table in tables:
+        if table.reopen is None:
+            return None
+        again = table.reopen()
+        try:
+            i_order = again.fields["order_id"]
+            for _, cells in again.rows:
+                if len(cells) > i_order and cells[i_order]:
+                    found.update(order_id_forms(unguard(cells[i_order])))
+        except again.read_errors:
+            pass  # the pass that follows reports it, with its row
+        finally:
+            again.close()
+    return found
+
+
+def load_context(
+    options: Options, market: policy.Marketplace, tables: Sequence[Table] | None = None
+) -> tuple[Enricher, History]:
+    """Load the order reports and the ledger history a run joins onto its records. Given
+    the run's `tables`, the order reports keep only the batch's orders."""
     history = History()
     report = None
     if options.orders_reports:
-        report = orders_report.load(options.orders_reports)
+        wanted = batch_order_ids(tables) if tables is not None else None
+        report = orders_report.load(options.orders_reports, wanted)
         now = dt.datetime.now(dt.timezone.utc)
         history.order_reports = report.evidence(now, options.report_max_age_hours)
         history.report_problems = list(report.problems)

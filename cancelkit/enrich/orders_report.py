@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from pathlib import Path
 
 from ..amazon import marketplaces, order_states, policy
@@ -147,12 +148,100 @@ def _age_words(hours: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
-class OrdersReport:
-    """Amazon order reports joined by order id. Build it with `load(paths)`."""
+class _Dated:
+    """The merchant-fulfilled lines of all-orders reports with a purchase date, for
+    `orders_in_window`: order ids as integers, times as epoch seconds and the line's
+    marketplace as a small number, in three arrays (17 bytes a line, repeated lines of one
+    order once), not as Python objects. Order ids that are not 3-7-7 digits (never in
+    Amazon's reports) are kept aside as text."""
 
-    def __init__(self, sources: list[str]) -> None:
+    def __init__(self) -> None:
+        self.orders = array("q")
+        self.times = array("d")
+        self.markets = array("B")  # index into `codes`
+        self.codes: list[str | None] = []
+        self._code_index: dict[str | None, int] = {}
+        self.odd: list[tuple[float, str, int]] = []
+        self._last: tuple[str, float, int] | None = None
+
+    def add(self, order_id: str, moment: dt.datetime, market: str | None) -> None:
+        when = moment.timestamp()
+        index = self._code_index.get(market)
+        if index is None:
+            index = self._code_index[market] = len(self.codes)
+            self.codes.append(market)
+        if self._last == (order_id, when, index):
+            return  # the order's next item line
+        self._last = (order_id, when, index)
+        digits = order_id.replace("-", "")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            self.orders.append(int(digits))
+            self.times.append(when)
+            self.markets.append(index)
+        else:
+            self.odd.append((when, order_id, index))
+
+    def window(
+        self, days: int, marketplace: str | None = None
+    ) -> tuple[int, dt.datetime, dt.datetime] | None:
+        times, orders, odd = self.times, self.orders, self.odd
+        if marketplace:  # only the lines of that marketplace
+            if marketplace not in self.codes:
+                return None
+            index = self.codes.index(marketplace)
+            mine = list(map(index.__eq__, self.markets))
+            times = array("d", compress(times, mine))
+            orders = array("q", compress(orders, mine))
+            odd = [entry for entry in odd if entry[2] == index]
+        if not times and not odd:
+            return None
+        end_s = max([*([max(times)] if times else []), *(when for when, _, _ in odd)])
+        start_s = (
+            dt.datetime.fromtimestamp(end_s, dt.timezone.utc) - dt.timedelta(days=days)
+        ).timestamp()
+        inside = array("q", (o for o, t in zip(orders, times) if start_s < t <= end_s))
+        count = _distinct(inside)
+        count += len({o for when, o, _ in odd if start_s < when <= end_s})
+        end = dt.datetime.fromtimestamp(end_s, dt.timezone.utc)
+        return count, end - dt.timedelta(days=days), end
+
+
+def _distinct(values: array) -> int:
+    """How many different integers `values` holds, exactly, with two bitmaps of about 16
+    bits a value: values whose slot no other value shares are counted at once; only those
+    in shared slots (a repeated order, or a collision) go into a set."""
+    if not values:
+        return 0
+    bits = 1 << max(16, (len(values) * 16).bit_length())
+    mask = bits - 1
+    seen, twice = bytearray(bits >> 3), bytearray(bits >> 3)
+    for value in values:
+        slot = (value * 0x9E3779B97F4A7C15 >> 17) & mask
+        byte, bit = slot >> 3, 1 << (slot & 7)
+        if seen[byte] & bit:
+            twice[byte] |= bit
+        else:
+            seen[byte] |= bit
+    alone, shared = 0, set()
+    for value in values:
+        slot = (value * 0x9E3779B97F4A7C15 >> 17) & mask
+        if twice[slot >> 3] & 1 << (slot & 7):
+            shared.add(value)
+        else:
+            alone += 1
+    return alone + len(shared)
+
+
+class OrdersReport:
+    """Amazon order reports joined by order id. Build it with `load(paths)`; given the
+    batch's order ids, it keeps only those orders (the window count covers every line)."""
+
+    def __init__(self, sources: list[str], wanted: Collection[str] | None = None) -> None:
         self.sources = sources
         self._orders: dict[str, OrderInfo] = {}
+        #: the only orders kept (None: every order of the reports)
+        self.wanted = wanted
+        self._dated = _Dated()
         #: what could not be read from the reports, for the summary and the report
         self.problems: list[str] = []
         #: one entry per report file read
@@ -276,23 +365,7 @@ class OrdersReport:
         Unshipped Orders report lists only unshipped orders, too few for the rate's
         denominator. Orders without a fulfillment-channel are counted.
         """
-        dated: list[tuple[dt.datetime, str]] = []
-        for order in self._orders.values():
-            if not order.in_orders_report or not order.purchase_date:
-                continue
-            if not order_states.is_merchant(order.fulfillment_channel):
-                continue
-            if marketplace and marketplaces.marketplace_code(order.marketplace) != marketplace:
-                continue
-            moment = _parse_time(order.purchase_date)
-            if moment is not None:
-                dated.append((moment, order.order_id))
-        if not dated:
-            return None
-        end = max(moment for moment, _ in dated)
-        start = end - dt.timedelta(days=days)
-        count = len({order_id for moment, order_id in dated if start < moment <= end})
-        return count, start, end
+        return self._dated.window(days, marketplace)
 
     # -- building -------------------------------------------------------------------------
     def _add(self, order_id: str, order_values: dict[str, str], item: OrderItem) -> OrderInfo:
@@ -421,7 +494,12 @@ def _read_one(report: OrdersReport, path: Path) -> None:
 
         has_request = "buyer_requested" in positions
         rows = 0
-        purchases: set[str] = set()
+        newest = _Newest()
+        wanted = report.wanted
+        dated = report._dated if all_orders and i_purchase is not None else None
+        i_channel = positions.get("fulfillment_channel")
+        i_market = positions.get("marketplace")
+        market_codes: dict[str, str | None] = {}  # sales-channel text -> marketplace code
         records = RecordLines(len(header), i_order)
         n_columns = len(header)
         for number, line in enumerate(chain(stream, ("",)), header_line + 1):
@@ -437,6 +515,18 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                 if not order_id:
                     continue
                 rows += 1
+                if i_purchase is not None:
+                    moment = newest.see(cells[i_purchase])
+                    if dated is not None and moment is not None:
+                        market = None
+                        if i_market is not None:
+                            text = cells[i_market]
+                            market = market_codes.get(text)
+                            if market is None and text not in market_codes:
+                                market = market_codes[text] = marketplaces.marketplace_code(text)
+                        _count_dated(dated, order_id, moment, cells, i_channel, market)
+                if wanted is not None and order_id not in wanted:
+                    continue  # not an order of the batch: only counted
                 values = {name: cells[index].strip() for name, index in order_fields}
                 item = OrderItem(
                     cell(cells, i_item),
@@ -449,19 +539,16 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                     order.in_orders_report = True
                 if has_request:
                     order.buyer_request_column = True
-                if i_purchase is not None:
-                    purchases.add(cells[i_purchase])
         report.problems.extend(f"{source}: {problem}" for problem in records.problems)
         for order_id, problem in records.unreadable.items():
             report.unreadable.setdefault(order_id, f"{source}: {problem}")
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
-    moments = [m for m in map(_parse_time, purchases) if m is not None]
     report.files.append(
         ReportFile(
             source=source,
             lines=rows,
-            newest_purchase=max(moments, default=None),
+            newest_purchase=newest.moment,
             file_time=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc),
             buyer_request_column=has_request,
             all_orders=all_orders,
@@ -550,13 +637,50 @@ class RecordLines:
             self.unreadable[order] = problem
 
 
-def load(paths: str | Path | Iterable[str | Path]) -> OrdersReport:
+class _Newest:
+    """The newest purchase-date of a report, kept on the way (a date repeated on the next
+    line, as an order's items are, is parsed once)."""
+
+    def __init__(self) -> None:
+        self.moment: dt.datetime | None = None
+        self._text: str | None = None
+        self._parsed: dt.datetime | None = None
+
+    def see(self, text: str) -> dt.datetime | None:
+        """The line's purchase time (None when it has none), noting the newest."""
+        if text != self._text:
+            self._text = text
+            self._parsed = _parse_time(text) if text.strip() else None
+            if self._parsed is not None and (self.moment is None or self._parsed > self.moment):
+                self.moment = self._parsed
+        return self._parsed
+
+
+def _count_dated(
+    dated: _Dated,
+    order_id: str,
+    moment: dt.datetime,
+    cells: list[str],
+    i_channel: int | None,
+    market: str | None,
+) -> None:
+    """Note a dated line of an all-orders report for the window count when the order is
+    merchant-fulfilled (or no channel is given)."""
+    if i_channel is None or order_states.is_merchant(cells[i_channel]):
+        dated.add(order_id, moment, market)
+
+
+def load(
+    paths: str | Path | Iterable[str | Path], wanted: Collection[str] | None = None
+) -> OrdersReport:
     """Read one or more Amazon order reports (tab-separated, header row) and join them by
-    order id. Raises InputError, naming the file, for a report that cannot be used."""
+    order id. With `wanted` (the batch's order ids), only those orders are kept: memory
+    follows the batch, not the reports. Raises InputError, naming the file, for a report
+    that cannot be used."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     chosen = [Path(p) for p in paths]
-    report = OrdersReport([str(p) for p in chosen])
+    report = OrdersReport([str(p) for p in chosen], wanted)
     for path in chosen:
         if not path.exists():
             raise InputError(f"{path}: no such order report")

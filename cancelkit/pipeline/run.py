@@ -60,11 +60,13 @@ def run(
     """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
     options = options or Options()
     market = policy.marketplace(options.marketplace, options.policy_overrides)
-    enricher, history = load_context(options, market)
+    tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
     try:
-        tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
+        enricher, history = load_context(options, market, tables)
     except BaseException:
-        enricher.close()
+        for table in tables:
+            table.close()
+            remove_spool(table)
         raise
     workdir = tempfile.mkdtemp(prefix="cancelkit-")
     try:

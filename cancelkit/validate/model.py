@@ -16,20 +16,13 @@ from pydantic_core import PydanticCustomError
 from ..amazon import reasons
 from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
 from ..codes import Flag
+from .rows import DASHES as _DASHES
+from .rows import clean
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)
 _ITEM_CODE_DOT_ZERO = re.compile(r"([0-9]{14})\.0+")
 _SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+")
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
-# str.strip() already removes Unicode spaces including the non-breaking space (U+00A0);
-# these invisible characters come along when ids are copied from web pages.
-_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
-
-
-def clean(value: str) -> str:
-    """Trim spaces (including non-breaking spaces) and invisible characters."""
-    return value.strip().strip(_INVISIBLE).strip()
 
 
 def _non_ascii(value: str) -> PydanticCustomError:

@@ -48,6 +48,24 @@ class Record:
 
 
 _FLAT_CODES = frozenset(reasons.FLAT_FILE_CODES)
+#: dashes a copied order id may carry instead of the ASCII hyphen (the model tidies them)
+DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
+# str.strip() already removes Unicode spaces including the non-breaking space (U+00A0);
+# these invisible characters come along when ids are copied from web pages.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def clean(value: str) -> str:
+    """Trim spaces (including non-breaking spaces) and invisible characters."""
+    return value.strip().strip(_INVISIBLE).strip()
+
+
+def order_id_forms(text: str) -> set[str]:
+    """The forms in which an order-id cell reaches the order reports: trimmed as typed,
+    and as the record model tidies it (invisible characters, dashes)."""
+    return {text.strip(), clean(text).translate(DASHES)}
+
+
 # A flat-file data line whose values are already canonical: the model's order-id and item
 # patterns, a flat-file reason code with its item, or both empty (whole order). A cell that
 # held a tab or line break cannot match, as the pattern has exactly two tabs.

@@ -343,3 +343,20 @@ def sku_batch_csv(data_dir: Path, report_lines: int, seed: int) -> Path:
     """The SKU batch written with the report of `report_lines` lines."""
     unshipped_report(data_dir, report_lines, seed)
     return data_dir / _name("sku-batch-of-unshipped", report_lines, seed, "csv")
+
+
+def identical_csv(data_dir: Path, count: int) -> tuple[Path, bool]:
+    """`count` copies of one valid row: one accepted row and count - 1 duplicates."""
+    path = data_dir / _name("identical", count, 0, "csv")
+    if path.exists():
+        return path, True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    line = "113-4728391-2038475,NoInventory,62845173920562,MUG-BLUE-12OZ\r\n"
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        handle.write(",".join(HEADER) + "\r\n")
+        for _ in range(count // 10_000):
+            handle.write(line * 10_000)
+        handle.write(line * (count % 10_000))
+    os.replace(partial, path)
+    return path, False

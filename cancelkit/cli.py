@@ -279,7 +279,7 @@ def generate(
             record=True,
         )
         if json_path == "-":
-            click.echo(result.to_json(), nl=False)
+            result.write_json(click.get_text_stream("stdout"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))
@@ -308,9 +308,9 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
         if report:
             result.write_report(report, force=force)
         if json_path == "-":
-            click.echo(result.to_json(), nl=False)
+            result.write_json(click.get_text_stream("stdout"))
         elif json_path:
-            result.to_json(json_path, force=force)
+            result.write_json_file(json_path, force=force)
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))

@@ -6,23 +6,23 @@ from __future__ import annotations
 from collections import Counter
 from itertools import compress
 from itertools import count as numbers
+from operator import and_
 
 from ..amazon import policy
 from ..ledger.store import LISTED_ORDERS
-from ..validate.batch import COUNTING, BatchIndex, Patch
+from ..validate.batch import COUNTING, BatchIndex, Patches
 
 
-def listing_risks(index: BatchIndex, patches: dict[int, Patch], earlier: dict) -> list[dict]:
+def listing_risks(index: BatchIndex, patches: Patches, earlier: dict) -> list[dict]:
     """Listings (SKU, or ASIN) with enough counting cancellations, in this batch and in the
     ledger's confirmed batches of the last 30 days (`earlier`: sku -> (count, order ids)),
     to risk deactivation; the riskiest first."""
     counts: Counter = Counter()
     if index.sku_names:
         counting = map(COUNTING.__and__, index.item_facts)
+        if patches:  # the rows kept only: the mask is 0 for a patched row
+            counting = map(and_, counting, patches.keep_mask())
         counts.update(compress(index.skus, counting))
-        for seq in patches:
-            if index.facts(seq) & COUNTING:
-                counts[index.skus[seq]] -= 1
         counts.pop(-1, None)
     names = {n: sku for sku, n in index.sku_names.items()}
     totals = {names[n]: c for n, c in counts.items() if c > 0}

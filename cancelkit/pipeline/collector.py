@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import shutil
 from collections import Counter
-from itertools import repeat
+from itertools import compress, repeat
 
 from ..amazon import flatfile, policy
 from ..assess import impact
@@ -21,7 +21,7 @@ from ..options import Options
 from ..read.tables import Table, is_blank
 from ..read.words import is_yes
 from ..validate import market_column
-from ..validate.batch import COUNTING, RISKY, BatchIndex, Patch, pack
+from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
 from ..validate.rows import _FLAT_CODES, RowValidator
 from ..validate.rows import canonical_line_ok as _line_ok
 from ..write import spool
@@ -282,7 +282,7 @@ class Collector:
         self.rejected_listed.extend(half["rejected_listed"][: max(0, room)])
 
     # -- after the batch rules ------------------------------------------------------------
-    def apply_patches(self, patches: dict[int, Patch], tables: list[Table]) -> None:
+    def apply_patches(self, patches: Patches, tables: list[Table]) -> None:
         """Drop duplicate and conflicting rows from the flat-file body; add the conflicting ones
         (with their original values, read again from the input) to the rejects spool."""
         index, body_path = self.index, self.body_path
@@ -293,15 +293,12 @@ class Collector:
         ):
             new.write(old.readline())
             new.write(old.readline())
-            for seq, line in enumerate(old):
-                if seq not in patches:
-                    new.write(line)
+            new.writelines(compress(old, patches.keep_mask()))
         os.replace(temp, body_path)
         wanted: dict[int, dict[int, list[int]]] = {}
-        for seq, patch in patches.items():
-            if patch.status == "rejected":
-                source = index.source_of(seq)
-                wanted.setdefault(source, {}).setdefault(index.rows[seq], []).append(seq)
+        for seq in patches.rejected():
+            source = index.source_of(seq)
+            wanted.setdefault(source, {}).setdefault(index.rows[seq], []).append(seq)
         rejected_listed = self.rejected_listed
         with open(self.rejects_path, "ab") as rejects:
             for source, by_row in wanted.items():
@@ -331,7 +328,7 @@ class Collector:
                 finally:
                     table.close()
 
-    def ledger_rows(self, patches: dict[int, Patch], market: int | None = None):
+    def ledger_rows(self, patches: Patches, market: int | None = None):
         """The uploaded rows in file order, as the ledger records them: (order id, item code,
         reason, SKU, ASIN, counts against the rate); with `market`, only the rows of that
         marketplace number (see BatchIndex.market_id)."""
@@ -340,11 +337,9 @@ class Collector:
         # the body holds the rows that were not patched away, in order: walk the columns
         # alongside
         markets = repeat(None) if market is None else index.markets
-        kept = (
-            (sku, facts, number)
-            for seq, (sku, facts, number) in enumerate(zip(index.skus, index.item_facts, markets))
-            if seq not in patches
-        )
+        kept = zip(index.skus, index.item_facts, markets)
+        if patches:
+            kept = compress(kept, patches.keep_mask())
         with open(self.body_path, encoding="ascii", newline="") as body:
             body.readline()
             body.readline()
@@ -361,6 +356,8 @@ class Collector:
                     bool(facts & COUNTING),
                 )
 
-    def kept_markets(self, patches: dict[int, Patch]):
+    def kept_markets(self, patches: Patches):
         """The marketplace number of each row of the flat-file body, in file order."""
-        return (n for seq, n in enumerate(self.index.markets) if seq not in patches)
+        if not patches:
+            return iter(self.index.markets)
+        return compress(self.index.markets, patches.keep_mask())

@@ -127,20 +127,16 @@ def _finish(
     def where(seq: int) -> str:
         return f"{tables[index.source_of(seq)].source} row {index.rows[seq]}"
 
-    facts_of = index.facts
     # facts byte -> rows (before the batch rules), counted at C speed
     raw_facts = Counter(map((255).__and__, index.item_facts))
     counting_rows = sum(n for f, n in raw_facts.items() if f & COUNTING)
     patches, orders, counting_orders = index.resolve(where, counting_rows)
     facts_count = raw_facts.copy()
-    duplicates = 0
-    for seq, patch in patches.items():
-        facts_count[facts_of(seq)] -= 1
-        if patch.status == "duplicate":
-            duplicates += 1
-        else:
-            rejected += 1
-            rejected_by_code[patch.code] += 1
+    facts_count.subtract(patches.facts)  # facts of the patched rows, counted as patched
+    duplicates = patches.duplicates
+    for patch in patches.rejected().values():
+        rejected += 1
+        rejected_by_code[patch.code] += 1
     accepted = len(index) - len(patches)
     by_reason: Counter = Counter()
     risk_counts: Counter = Counter()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import os
 from array import array
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress, count
 
@@ -242,27 +243,31 @@ class BatchIndex:
         for chunk in markets.chunks():
             _append(self.markets, map(market_remap.__getitem__, chunk))
 
-    def groups(self) -> dict[int, list[int]]:
-        """Sequence numbers of the rows of every order that may appear more than once."""
+    def groups(self) -> dict[int, tuple[array, array]]:
+        """The rows of every order that may appear more than once: (sequence numbers, item
+        code << 8 | facts) as two int64 arrays each, read in one pass over the columns, so
+        a million repeated rows are 16 bytes a row, not lists of objects."""
         candidates, orders = self.candidates, self.orders
-        groups: dict[int, list[int]] = {}
-        for seq in compress(count(), map(candidates.__contains__, orders)):
-            members = groups.get(orders[seq])
+        groups: dict[int, tuple[array, array]] = {}
+        rows = zip(count(), orders, self.item_facts)
+        for seq, order, value in compress(rows, map(candidates.__contains__, orders)):
+            members = groups.get(order)
             if members is None:
-                groups[orders[seq]] = [seq]
+                groups[order] = (array("q", (seq,)), array("q", (value,)))
             else:
-                members.append(seq)
+                members[0].append(seq)
+                members[1].append(value)
         return groups
 
-    def resolve(self, where, counting_rows: int) -> tuple[dict[int, Patch], int, int]:
+    def resolve(self, where, counting_rows: int) -> tuple[Patches, int, int]:
         """Apply the batch rules to the orders that appear more than once.
 
         Returns the patches, the number of distinct orders kept and how many of them count
         against the rate (`counting_rows`: rows with the counting bit, before the rules).
         `where(seq)` describes a row for messages ("in.csv row 5").
         """
-        patches: dict[int, Patch] = {}
-        item_facts, candidates = self.item_facts, self.candidates
+        patches = Patches(len(self.orders))
+        candidates = self.candidates
         order_of = self.orders.__getitem__
         # further items of an order on the rows before it are not orders of their own,
         # unless the order is a candidate: its rows are all counted afresh below
@@ -271,72 +276,177 @@ class BatchIndex:
         counting_orders = counting_rows - len(self.adjacent_counting)
         counting_orders += sum(map(candidates.__contains__, map(order_of, self.adjacent_counting)))
         several_markets = len(self.market_names) > 1
-        for seqs in self.groups().values():
+        for seqs, values in self.groups().values():
             size = len(seqs)
             if size == 1:
                 continue
-            values = [item_facts[s] for s in seqs]
-            items = [v >> 8 for v in values]
-            counting = [v & COUNTING for v in values]
-            if several_markets and len({self.markets[s] for s in seqs}) > 1:
-                self._market_conflict(seqs, where, patches)
-                kept = []
+            items = array("q", map((8).__rrshift__, values))  # v >> 8: the item codes
+            counted = sum(map(COUNTING.__and__, values)) // COUNTING
+            if several_markets and len(set(map(self.markets.__getitem__, seqs))) > 1:
+                self._market_conflict(seqs, values, where, patches)
+                kept, kept_counting = 0, False
             elif 0 not in items and len(set(items)) == size:
                 # several different items of one order: all kept, one order for the rate
-                kept = range(size)
+                kept, kept_counting = size, counted > 0
             else:
-                self._conflicts(seqs, items, values, where, patches)
-                kept = [i for i, s in enumerate(seqs) if s not in patches]
+                survivors = self._conflicts(seqs, items, values, where, patches)
+                kept = len(survivors)
+                kept_counting = any(v & COUNTING for v in survivors)
             # each row was counted as an order of its own; the group is one order (or none)
             orders += (1 if kept else 0) - size
-            kept_counting = any(counting[i] for i in kept)
-            counting_orders += (1 if kept_counting else 0) - sum(1 for c in counting if c)
+            counting_orders += (1 if kept_counting else 0) - counted
         return patches, orders, counting_orders
 
-    def _market_conflict(self, seqs, where, patches: dict[int, Patch]) -> None:
+    def _market_conflict(self, seqs, values, where, patches: Patches) -> None:
         """An order is of one marketplace: rows of one order naming several are rejected."""
         code_of = {number: code for code, number in self.market_names.items()}
         listing = ", ".join(f"{code_of[self.markets[s]]} ({where(s)})" for s in seqs)
-        for s in seqs:
-            patches[s] = Patch(
-                "rejected",
-                "marketplace_conflict",
-                f"the order is given for different marketplaces in this batch: {listing}; an "
-                "order belongs to one marketplace, correct its marketplace or sales-channel",
-            )
+        patch = Patch(
+            "rejected",
+            "marketplace_conflict",
+            f"the order is given for different marketplaces in this batch: {listing}; an "
+            "order belongs to one marketplace, correct its marketplace or sales-channel",
+        )
+        patches.reject(seqs, values, patch)
 
     @staticmethod
-    def _conflicts(seqs, items, values, where, patches: dict[int, Patch]) -> None:
-        whole = [s for s, item in zip(seqs, items) if item == 0]
-        if whole and len(whole) < len(seqs):
+    def _conflicts(seqs, items, values, where, patches: Patches) -> list[int]:
+        """Patch one order's rows; returns the values of the rows kept."""
+        if 0 in items and any(items):
             others = ", ".join(where(s) for s in seqs)
-            for s in seqs:
-                patches[s] = Patch(
-                    "rejected",
-                    "whole_order_conflict",
-                    "the order is cancelled both as a whole and item by item in this "
-                    f"batch ({others}); keep either the whole-order row or the item rows",
-                )
-            return
-        by_item: dict[int, list[tuple[int, int]]] = {}
-        for s, item, value in zip(seqs, items, values):
-            by_item.setdefault(item, []).append((s, value & 15))
-        for members in by_item.values():
-            if len(members) < 2:
-                continue
-            if len({code for _, code in members}) > 1:
-                listing = ", ".join(
-                    f"{reasons.INDEX_CODE[code]} ({where(s)})" for s, code in members
-                )
-                for s, _ in members:
-                    patches[s] = Patch(
-                        "rejected",
-                        "conflicting_reasons",
-                        f"the same order item has different reasons: {listing}; choose one",
-                    )
+            patch = Patch(
+                "rejected",
+                "whole_order_conflict",
+                "the order is cancelled both as a whole and item by item in this "
+                f"batch ({others}); keep either the whole-order row or the item rows",
+            )
+            patches.reject(seqs, values, patch)
+            return []
+        # per item: its first row (reversed, so that the first one stays), its rows, and
+        # its reason codes; all counted at C speed
+        first = dict(zip(reversed(items), reversed(seqs)))
+        first_value = dict(zip(reversed(items), reversed(values)))
+        size = Counter(items)
+        codes = Counter(item for item, _ in set(zip(items, map((15).__and__, values))))
+        conflicting = {item for item, number in codes.items() if number > 1}
+        for item in conflicting:
+            listing = ", ".join(
+                f"{reasons.INDEX_CODE[v & 15]} ({where(s)})"
+                for s, other, v in zip(seqs, items, values)
+                if other == item
+            )
+            patch = Patch(
+                "rejected",
+                "conflicting_reasons",
+                f"the same order item has different reasons: {listing}; choose one",
+            )
+            mine = [i for i, other in enumerate(items) if other == item]
+            patches.reject([seqs[i] for i in mine], [values[i] for i in mine], patch)
+        repeated = [item for item, number in size.items() if number > 1]
+        if any(item not in conflicting for item in repeated):
+            kept_of = array("q", map(first.__getitem__, items))
+            duplicate = [
+                s != k and item not in conflicting for s, k, item in zip(seqs, kept_of, items)
+            ]
+            patches.duplicates_of(compress(seqs, duplicate), compress(kept_of, duplicate), where)
+            patches.facts.update(map((255).__and__, compress(values, duplicate)))
+        return [first_value[item] for item in first if item not in conflicting]
+
+
+class Patches:
+    """The batch rules' changes of status, by sequence number: a mapping of seq -> Patch.
+
+    Rejected rows keep a Patch each (they are few, and rows of one conflict share it); a
+    duplicate keeps only the sequence number of the row it repeats, in an int32 column made
+    when the first duplicate appears (4 bytes a row of the batch), and its Patch is made
+    when asked for. So a million repeated rows cost 4 MB, not a million objects. `facts`
+    counts the facts bytes of the patched rows; `keep_mask` serves sequential passes."""
+
+    def __init__(self, rows: int) -> None:
+        self._rows = rows
+        self._rejected: dict[int, Patch] = {}
+        self._kept: array | None = None
+        #: the row a kept seq names in messages ("in.csv row 5"), fixed when recorded
+        self._where: dict[int, str] = {}
+        self._mask: bytearray | None = None
+        self.duplicates = 0
+        #: facts byte -> patched rows
+        self.facts: Counter = Counter()
+
+    def __len__(self) -> int:
+        return len(self._rejected) + self.duplicates
+
+    def __bool__(self) -> bool:
+        return bool(self._rejected) or self.duplicates > 0
+
+    def __contains__(self, seq: object) -> bool:
+        if seq in self._rejected:
+            return True
+        kept = self._kept
+        return kept is not None and isinstance(seq, int) and 0 <= seq < len(kept) and kept[seq] >= 0
+
+    def reject(self, seqs, values, patch: Patch) -> None:
+        """Reject these rows (their item-facts values given) with one shared Patch."""
+        for seq in seqs:
+            self._rejected[seq] = patch
+        self.facts.update(v & 255 for v in values)
+        self._mask = None
+
+    def duplicates_of(self, seqs: Iterable[int], kept: Iterable[int], where) -> None:
+        """Mark each row of `seqs` a duplicate of the row beside it in `kept` (each a row
+        not marked itself); `where(seq)` names a kept row in the messages."""
+        if self._kept is None:
+            self._kept = array("i", (-1,)) * self._rows
+        column, named = self._kept, self._where
+        for seq, first in zip(seqs, kept):
+            if first not in named:
+                named[first] = where(first)
+            column[seq] = first
+            self.duplicates += 1
+        self._mask = None
+
+    def keep_mask(self) -> bytearray:
+        """One byte a row: 255 for a row kept, 0 for a patched one (for compress, and to
+        AND with facts)."""
+        if self._mask is None:
+            if self._kept is None:
+                mask = bytearray(b"\xff") * self._rows
             else:
-                first = members[0][0]
-                for s, _ in members[1:]:
-                    patches[s] = Patch(
-                        "duplicate", "duplicate", f"repeats {where(first)}", kept=first
-                    )
+                mask = bytearray(map((-1).__eq__, self._kept)).translate(_TO_KEEP_BYTE)
+            for seq in self._rejected:
+                mask[seq] = 0
+            self._mask = mask
+        return self._mask
+
+    def get(self, seq: int, default: Patch | None = None) -> Patch | None:
+        found = self._rejected.get(seq)
+        if found is not None:
+            return found
+        kept = self._kept
+        if kept is None or not 0 <= seq < len(kept) or kept[seq] < 0:
+            return default
+        first = kept[seq]
+        return Patch("duplicate", "duplicate", f"repeats {self._where[first]}", kept=first)
+
+    def __getitem__(self, seq: int) -> Patch:
+        found = self.get(seq)
+        if found is None:
+            raise KeyError(seq)
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._rejected
+        if self._kept is not None:
+            yield from compress(count(), map((-1).__lt__, self._kept))
+
+    def items(self) -> Iterator[tuple[int, Patch]]:
+        for seq in self:
+            yield seq, self[seq]
+
+    def rejected(self) -> dict[int, Patch]:
+        """The rejected rows only."""
+        return self._rejected
+
+
+#: True/False bytes (1/0) of "is not a duplicate" -> 255/0
+_TO_KEEP_BYTE = bytes([0, 255] + [0] * 254)

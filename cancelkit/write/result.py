@@ -25,7 +25,7 @@ from ..assess.markets import MarketBatch, main_market
 from ..ledger.store import Ledger, Row, batch_stamp
 from ..options import Options, WindowFigures
 from ..read.tables import GUARDED_STARTS, Table
-from ..validate.batch import Patch
+from ..validate.batch import Patches
 from ..version import __version__
 from . import split, spool
 from .files import atomic_write, free_name, refuse_existing, remove_stale_temporaries
@@ -33,6 +33,8 @@ from .report import render_report, report_format_for
 from .verdict import report_context
 from .workbook import write_review
 
+#: stands for the records in the JSON text until they are streamed in its place
+_RECORDS_MARK = "\x00records\x00"
 REJECTS_EXTRA = ("cancelkit-source", "cancelkit-row", "cancelkit-error-codes", "cancelkit-errors")
 
 
@@ -117,7 +119,7 @@ class Result:
         listing_risks: list[dict],
         long_figures: WindowFigures | None = None,
         ledger_rows: Callable[[], Iterator[Row]],
-        patches: dict[int, Patch],
+        patches: Patches,
         flagged: list[dict],
         flagged_more: int,
         rejected_listed: list[dict],
@@ -423,8 +425,9 @@ class Result:
         self.outputs["rejects"] = str(path)
         return written
 
-    def json_document(self) -> dict:
-        """The JSON report (schema_version 1) as a dict."""
+    def json_document(self, records: bool = True) -> dict:
+        """The JSON report (schema_version 1) as a dict (`records` empty when not kept, or
+        when `records` is False: `write_json` streams them)."""
         return {
             "schema_version": 1,
             "tool": {"name": "cancelkit", "version": __version__},
@@ -438,16 +441,46 @@ class Result:
                 else {}
             ),
             "listing_risks": self.listing_risks,
-            "records": self.records if self._records_path else [],
+            "records": self.records if self._records_path and records else [],
             "outputs": dict(self.outputs),
         }
 
+    def write_json(self, stream: io.TextIOBase) -> None:
+        """Write the JSON report to a text stream, the records one at a time as they are
+        read back from the spool (memory bounded by one record). The document is indented
+        as `json.dumps(..., indent=2)` would; each record is one line (the C encoder: an
+        indented record costs five times as much to write)."""
+        document = self.json_document(records=False)
+        document["records"] = _RECORDS_MARK
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        head, tail = text.split(json.dumps(_RECORDS_MARK), 1)
+        stream.write(head)
+        if self._records_path is None:
+            stream.write("[]")
+        else:
+            encode = json.JSONEncoder(ensure_ascii=False).encode
+            write = stream.write
+            opened = False
+            for record in self.iter_records():
+                write((",\n    " if opened else "[\n    ") + encode(record))
+                opened = True
+            write("\n  ]" if opened else "[]")
+        stream.write(tail + "\n")
+
     def to_json(self, path: str | Path | None = None, force: bool = False) -> str:
-        """The JSON report as text; also written atomically to `path` when given."""
-        text = json.dumps(self.json_document(), indent=2, ensure_ascii=False) + "\n"
+        """The JSON report as text; also written atomically to `path` when given. For a
+        huge batch use `write_json_file`, which never holds the whole text."""
+        out = io.StringIO()
+        self.write_json(out)
+        text = out.getvalue()
         if path is not None:
-            atomic_write(path, lambda out: out.write(text), force=force, newline="\n")
+            atomic_write(path, lambda stream: stream.write(text), force=force, newline="\n")
         return text
+
+    def write_json_file(self, path: str | Path, force: bool = False) -> Path:
+        """Write the JSON report to `path` atomically, streaming the records (what
+        `--json PATH` does)."""
+        return atomic_write(path, self.write_json, force=force, newline="\n")
 
     def report_context(self) -> dict:
         """Everything the risk report templates show."""
@@ -510,7 +543,7 @@ class Result:
         if plan["report"] is not None:
             self.outputs["report"] = str(plan["report"])
         if json_target is not None:
-            self.to_json(json_target, force=force)
+            self.write_json_file(json_target, force=force)
         if plan["report"] is not None:
             self.write_report(plan["report"], force=force)
         if record:

@@ -2,6 +2,8 @@
 
 Each record is a marshal blob behind its 4-byte length, so reading back is one memory map
 and a slice per record (`marshal.load` on a file object costs many small reads a record).
+The pages already read are given back as the reading goes on, so a spool of any size costs
+at most _RELEASE bytes of resident memory.
 Spools written separately can be concatenated byte for byte.
 """
 
@@ -14,6 +16,8 @@ import struct
 from collections.abc import Iterator
 
 _LENGTH = struct.Struct("<I")
+#: bytes of a mapped spool read between two releases of its pages
+_RELEASE = 16 << 20
 
 
 def append(stream, value) -> None:
@@ -34,13 +38,18 @@ def read(path: str) -> Iterator:
     ):
         view = memoryview(mapped)
         try:
-            position = 0
+            position = released = 0
             unpack = _LENGTH.unpack_from
             loads = marshal.loads
+            release = getattr(mapped, "madvise", None)  # not on every platform
             while position < size:
                 (length,) = unpack(view, position)
                 start = position + 4
                 position = start + length
                 yield loads(view[start:position])
+                if release is not None and position - released >= _RELEASE:
+                    done = position - position % mmap.PAGESIZE
+                    release(mmap.MADV_DONTNEED, released, done - released)
+                    released = done
         finally:
             view.release()

@@ -1,0 +1,120 @@
+"""Duplicates without a Patch object a row, and the JSON report streamed a record at a time:
+the same answers as before, in memory that does not grow with the repeated rows."""
+
+from __future__ import annotations
+
+import io
+import json
+from array import array
+
+from conftest import MESSY, assert_schema_v1, invoke
+
+import cancelkit
+from cancelkit.validate.batch import Patch, Patches
+from cancelkit.write import spool
+
+ROW = {"order-id": "113-4728391-2038475", "reason": "NoInventory", "item": "62845173920562"}
+
+
+def _rows(count: int) -> list[dict]:
+    rows = [
+        {
+            "order-id": ROW["order-id"],
+            "cancellation-reason-code": ROW["reason"],
+            "amazon-order-item-code": ROW["item"],
+            "sku": "MUG",
+        }
+        for _ in range(count)
+    ]
+    # a conflict and a whole-order conflict among them, and a repeated whole-order row
+    rows.append(
+        {
+            "order-id": "114-0000001-0000001",
+            "cancellation-reason-code": "NoInventory",
+            "amazon-order-item-code": "10000000000001",
+        }
+    )
+    rows.append(
+        {
+            "order-id": "114-0000001-0000001",
+            "cancellation-reason-code": "BuyerCanceled",
+            "amazon-order-item-code": "10000000000001",
+        }
+    )
+    rows += [{"order-id": "115-0000001-0000001"}, {"order-id": "115-0000001-0000001"}]
+    rows += [
+        {"order-id": "116-0000001-0000001"},
+        {
+            "order-id": "116-0000001-0000001",
+            "cancellation-reason-code": "NoInventory",
+            "amazon-order-item-code": "10000000000002",
+        },
+    ]
+    return rows
+
+
+def test_many_identical_rows_are_one_accepted_row_and_duplicates(tmp_path):
+    with cancelkit.check(rows=_rows(3000)) as result:
+        summary = result.summary
+        assert summary["input_rows"] == 3006
+        assert summary["duplicates"] == 2999 + 1
+        assert summary["accepted"] == 1 + 1
+        assert summary["rejected_by_code"] == {"conflicting_reasons": 2, "whole_order_conflict": 2}
+        assert summary["orders"] == 2
+        records = result.records
+        assert records[0]["status"] == "accepted"
+        assert {r["status"] for r in records[1:3000]} == {"duplicate"}
+        assert records[2999]["flags"][-1] == {
+            "code": "duplicate",
+            "message": "repeats <rows> row 2",
+        }
+        assert records[3003]["flags"][-1]["message"] == "repeats <rows> row 3004"
+        patches = result._patches
+        assert isinstance(patches, Patches) and isinstance(patches._kept, array)
+        assert len(patches._rejected) == 4  # rejected rows only: duplicates are a column
+        assert len(patches) == 3004 and patches.duplicates == 3000
+        assert patches[5] == Patch("duplicate", "duplicate", "repeats <rows> row 2", kept=0)
+        assert 0 not in patches and 5 in patches and patches.get(0) is None
+        mask = patches.keep_mask()
+        assert mask[0] == 255 and mask[1] == 0 and sum(m == 255 for m in mask) == 2
+        flat = result.write_flat_file(tmp_path / "upload.txt")
+    lines = flat.read_text(encoding="ascii").splitlines()
+    assert lines[2:] == [
+        "113-4728391-2038475\tNoInventory\t62845173920562",
+        "115-0000001-0000001\t\t",
+    ]
+
+
+def test_the_streamed_json_is_the_document(tmp_path):
+    with cancelkit.check(MESSY) as result:
+        out = io.StringIO()
+        result.write_json(out)
+        text = out.getvalue()
+        document = json.loads(text)
+        assert document == result.json_document()
+        assert_schema_v1(document)
+        assert len(document["records"]) == 23
+        assert result.to_json() == text
+        written = result.write_json_file(tmp_path / "r.json")
+        assert written.read_text(encoding="utf-8") == text
+    without = cancelkit.check(MESSY, keep_records=False)
+    out = io.StringIO()
+    without.write_json(out)
+    assert json.loads(out.getvalue())["records"] == []
+    without.close()
+
+
+def test_json_to_stdout_is_streamed_too(tmp_path):
+    outcome = invoke("check", str(MESSY), "--json", "-")
+    document = json.loads(outcome.stdout)
+    assert len(document["records"]) == 23
+
+
+def test_a_spool_gives_its_pages_back_as_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(spool, "_RELEASE", 4096)
+    path = tmp_path / "s.bin"
+    values = [{"n": n, "text": "x" * (n % 300)} for n in range(5000)]
+    with open(path, "wb") as stream:
+        for value in values:
+            spool.append(stream, value)
+    assert list(spool.read(str(path))) == values

@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,17 @@ GOAL_RSS_MB = 150.0
 GOAL_LINEAR_RATIO = 5.5
 GOAL_CHECK_RATIO = 0.35
 GOAL_REVIEW_RATIO = 1.5
+GOAL_HISTORY_RATIO = 3.0
+GOAL_HISTORY_RSS_MB = 100.0
+GOAL_REPORT_RATIO = 2.0
+GOAL_IDENTICAL_RATIO = 2.0
+#: rows of the small batch generated against a big history
+SMALL_BATCH_ROWS = 12
+#: lines of the Unshipped Orders report of the report benchmark
+REPORT_LINES = 625_000
+#: the growth curves: rows of history, lines of report
+GROWTH_HISTORY = (10_000, 100_000, 1_000_000)
+GROWTH_REPORT = (10_000, 100_000, 1_000_000)
 
 # --- baselines: small scripts run with `python -c SCRIPT ARGS...` --------------------------
 
@@ -107,6 +119,24 @@ with open(src, newline="", encoding="utf-8") as fin:
         ws.write_string(n, 11, source)
         ws.write_number(n, 12, n + 1)
 wb.close()
+"""
+
+
+# Plain csv-module scan of an order report: every line split by the csv module, nothing kept.
+BASELINE_CSV_SCAN = r"""
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as fin:
+    for row in csv.reader(fin, delimiter="\t"):
+        pass
+"""
+
+# Builds the history ledger with the cancelkit on the import path (datagen.history_ledger).
+BUILD_HISTORY = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import datagen
+datagen.history_ledger(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
 """
 
 
@@ -258,6 +288,9 @@ class Bench:
         self.data_dir: Path = args.data_dir
         self.scratch_root = self.data_dir / "tmp"
         self.results: list[Result] = []
+        #: growth curves: (kind, size) -> (seconds, peak MiB, baseline seconds)
+        self.growth: list[tuple[str, int, float, float, float, float]] = []
+        self.ledger_sizes: dict[int, int] = {}
 
     def scratch(self) -> Path:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
@@ -325,6 +358,92 @@ class Bench:
                 shutil.rmtree(work, ignore_errors=True)
 
         return side
+
+    def tool_side(
+        self,
+        source: Path,
+        expected_lines: int,
+        extra: tuple[str, ...] = (),
+        ledger_from: Path | None = None,
+        json_out: bool = False,
+    ):
+        """`generate SOURCE` with `extra` options; the ledger in the scratch folder starts as
+        a copy of `ledger_from` (copied before the clock starts) or fresh. With `json_out`,
+        `--json` into the scratch folder, and the document must parse."""
+
+        def side() -> Run | str:
+            work = self.scratch()
+            try:
+                out_dir = work / "out"
+                ledger = work / "ledger.sqlite"
+                if ledger_from is not None:
+                    shutil.copyfile(ledger_from, ledger)
+                    warm(ledger)
+                cmd = [PYTHON, "-m", "cancelkit", "generate", str(source), "--out-dir"]
+                cmd += [str(out_dir), "--ledger", str(ledger), *extra]
+                if json_out:
+                    cmd += ["--json", str(work / "report.json")]
+                log = work / "log.txt"
+                run = measure(cmd, work, candidate_env(work), log)
+                if run.exit_code != 0:
+                    return f"exit code {run.exit_code}: {tail(log)}"
+                flat_files = sorted(out_dir.glob("*.txt"))
+                if len(flat_files) != 1:
+                    return f"expected one flat file in --out-dir, found {len(flat_files)}"
+                lines = count_lines(flat_files[0])
+                if lines != expected_lines:
+                    return f"flat file has {lines:,} lines, expected {expected_lines:,}"
+                if json_out:
+                    size = (work / "report.json").stat().st_size
+                    with open(work / "report.json", "rb") as handle:
+                        head, end = handle.read(1), (handle.seek(-2, 2), handle.read(2))[1]
+                    if head != b"{" or end != b"}\n" or size < 1000:
+                        return "the --json report is not a JSON document"
+                return run
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+        return side
+
+    def script_side(self, script: str, *args: str):
+        def side() -> Run | str:
+            work = self.scratch()
+            try:
+                log = work / "log.txt"
+                run = measure([PYTHON, "-c", script, *args], work, dict(os.environ), log)
+                return run if run.exit_code == 0 else f"exit {run.exit_code}: {tail(log)}"
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+        return side
+
+    def history_ledger(self, rows: int) -> Path:
+        """A ledger of `rows` confirmed rows (one batch a day over a year up to now), built
+        by the cancelkit under test once per invocation."""
+        path = self.scratch_root / f"history-{rows}.sqlite"
+        if path.exists():
+            return path
+        progress(f"  building a ledger of {rows:,} confirmed rows ...")
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [PYTHON, "-c", BUILD_HISTORY, str(HERE), str(path), str(rows), str(self.args.seed)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"building the history failed: {done.stderr.strip()[-500:]}")
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        size = path.stat().st_size
+        progress(
+            f"  ledger built in {time.perf_counter() - start:.0f} s: {size / 1e6:.0f} MB, "
+            f"{size / rows:.0f} bytes a row"
+        )
+        self.ledger_sizes[rows] = size
+        return path
 
     def csv_copy_side(self, source: Path, expected_lines: int):
         checked = False
@@ -555,6 +674,131 @@ class Bench:
             self._fill(result, outcome["baseline xlsxwriter write"], outcome["review"])
         self.results.append(result)
 
+    # --- history, report, identical rows ------------------------------------------------
+
+    def _pair(self, result: Result, sides, base_label: str, cand_label: str) -> Result:
+        outcome = self.interleave(sides)
+        if isinstance(outcome, str):
+            result.status = "ERROR"
+            result.notes.append(outcome)
+        else:
+            self._fill(result, outcome[base_label], outcome[cand_label])
+        self.results.append(result)
+        return result
+
+    def bench_history(self, rows: int = 1_000_000, growth: bool = False) -> Result:
+        """A 12-row generate with a ledger of `rows` confirmed rows vs the same batch with a
+        fresh ledger (<= 3x, <= 100 MB)."""
+        name = f"12-row generate, ledger of {rows:,} confirmed rows"
+        progress(f"{name}:")
+        batch, _ = datagen.small_batch_csv(self.data_dir, SMALL_BATCH_ROWS, self.args.seed)
+        ledger = self.history_ledger(rows)
+        expected = SMALL_BATCH_ROWS + 2
+        result = Result(
+            name,
+            rows,
+            "same batch, fresh ledger",
+            "generate with the history",
+            ratio_goal=GOAL_HISTORY_RATIO,
+            rss_goal=GOAL_HISTORY_RSS_MB,
+        )
+        sides = [
+            ("fresh ledger", self.tool_side(batch, expected)),
+            ("with history", self.tool_side(batch, expected, ledger_from=ledger)),
+        ]
+        self._pair(result, sides, "fresh ledger", "with history")
+        if rows in self.ledger_sizes:
+            size = self.ledger_sizes[rows]
+            result.notes.append(
+                f"ledger file {size / 1e6:.0f} MB = {size / rows:.0f} bytes a confirmed row"
+            )
+        if growth:
+            self.results.remove(result)
+        if growth and result.status != "ERROR":
+            self.growth.append(
+                ("history", rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
+            )
+        return result
+
+    def bench_report(self, lines: int = REPORT_LINES, growth: bool = False) -> Result:
+        """The SKU batch resolved against an Unshipped Orders report of `lines` lines vs a
+        csv-module scan of the report (<= 2.0x, <= 150 MB). For the growth curve the batch
+        is the one of the smallest report, so only the report grows."""
+        report, _ = datagen.unshipped_report(self.data_dir, lines, self.args.seed)
+        batch_of = min(GROWTH_REPORT) if growth else lines
+        batch = datagen.sku_batch_csv(self.data_dir, batch_of, self.args.seed)
+        batch_rows = count_lines(batch) - 1
+        name = f"{batch_rows:,}-row SKU batch, {lines:,}-line Unshipped Orders report"
+        progress(f"{name}:")
+        warm(report)
+        result = Result(
+            name,
+            lines,
+            "csv-module scan of the report",
+            "generate --orders-report",
+            ratio_goal=GOAL_REPORT_RATIO,
+            rss_goal=GOAL_RSS_MB,
+        )
+        sides = [
+            ("baseline csv scan", self.script_side(BASELINE_CSV_SCAN, str(report))),
+            (
+                "generate --orders-report",
+                self.tool_side(batch, batch_rows + 2, ("--orders-report", str(report))),
+            ),
+        ]
+        self._pair(result, sides, "baseline csv scan", "generate --orders-report")
+        if growth:
+            self.results.remove(result)
+        if growth and result.status != "ERROR":
+            self.growth.append(
+                (
+                    "report",
+                    lines,
+                    result.candidate_s,
+                    result.rss_mb,
+                    result.baseline_s,
+                    result.baseline_rss_mb,
+                )
+            )
+        return result
+
+    def bench_identical(self, rows: int = 1_000_000) -> None:
+        """`generate` of 1M identical rows, without and with --json, vs the csv copy of the
+        same file (<= 2.0x, <= 150 MB either way)."""
+        name = f"generate {rows // 1_000_000}M identical rows"
+        progress(f"{name}:")
+        source, _ = datagen.identical_csv(self.data_dir, rows)
+        warm(source)
+        expected = 3  # the template row, the header and the one row kept
+        base = ("baseline csv copy", self.csv_copy_side(source, rows + 2))
+        plain = ("identical", self.tool_side(source, expected, ("--no-ledger",)))
+        with_json = (
+            "identical --json",
+            self.tool_side(source, expected, ("--no-ledger",), json_out=True),
+        )
+        outcome = self.interleave([base, plain, with_json])
+        for label, suffix in (("identical", ""), ("identical --json", ", --json")):
+            result = Result(
+                name + suffix,
+                rows,
+                "csv-module copy to 3-column TSV",
+                f"generate --no-ledger{suffix}",
+                ratio_goal=GOAL_IDENTICAL_RATIO,
+                rss_goal=GOAL_RSS_MB,
+            )
+            if isinstance(outcome, str):
+                result.status = "ERROR"
+                result.notes.append(outcome)
+            else:
+                self._fill(result, outcome["baseline csv copy"], outcome[label])
+            self.results.append(result)
+
+    def bench_growth(self) -> None:
+        for rows in GROWTH_HISTORY:
+            self.bench_history(rows, growth=True)
+        for lines in GROWTH_REPORT:
+            self.bench_report(lines, growth=True)
+
     # ---------------------------------------------------------------------------------------
 
     @staticmethod
@@ -693,6 +937,35 @@ def render_text(info: list[tuple[str, str]], results: list[Result], repeat: int)
     return "\n".join(lines)
 
 
+def growth_rows(growth) -> list[str]:
+    """The growth curves as Markdown tables."""
+    lines = []
+    history = [g for g in growth if g[0] == "history"]
+    if history:
+        lines += [
+            "",
+            "| history rows | 12-row generate s | fresh ledger s | ratio | peak RSS |",
+            "|---|---|---|---|---|",
+        ]
+        for _, rows, seconds, rss, base, _ in history:
+            lines.append(
+                f"| {rows:,} | {seconds:.2f} | {base:.2f} | {seconds / base:.2f}x | {rss:.0f} MiB |"
+            )
+    report = [g for g in growth if g[0] == "report"]
+    if report:
+        lines += [
+            "",
+            "| report lines | generate s | csv scan s | ratio | peak RSS | scan RSS |",
+            "|---|---|---|---|---|---|",
+        ]
+        for _, size, seconds, rss, base, base_rss in report:
+            lines.append(
+                f"| {size:,} | {seconds:.2f} | {base:.2f} | {seconds / base:.2f}x | "
+                f"{rss:.0f} MiB | {base_rss:.0f} MiB |"
+            )
+    return lines
+
+
 def render_markdown(info: list[tuple[str, str]], results: list[Result], repeat: int) -> str:
     lines = [f"- **{key}**: {value}" for key, value in info]
     lines.append(f"- **runs**: median of {repeat} per side, sides interleaved")
@@ -760,10 +1033,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parents=[common],
         help="review workbook for 100,000 rows vs a bare xlsxwriter write (<= 1.5x)",
     )
+    sub.add_parser(
+        "history-1m",
+        parents=[common],
+        help="12-row generate with a 1M-row confirmed history vs a fresh ledger (<= 3x, 100 MB)",
+    )
+    sub.add_parser(
+        "report-625k",
+        parents=[common],
+        help="10,000-row SKU batch vs a 625,000-line Unshipped Orders report (<= 2.0x, 150 MB)",
+    )
+    sub.add_parser(
+        "identical-1m",
+        parents=[common],
+        help="generate 1M identical rows, with and without --json, vs a csv copy (<= 2.0x)",
+    )
+    sub.add_parser(
+        "growth",
+        parents=[common],
+        help="time and memory at 10k/100k/1M rows of history and lines of report",
+    )
     every = sub.add_parser(
-        "all", parents=[common], help="generate-1m, check-xlsx-100k, review-100k (+ generate-5m)"
+        "all",
+        parents=[common],
+        help="generate-1m, check-xlsx-100k, review-100k, history-1m, report-625k, "
+        "identical-1m (+ generate-5m, growth)",
     )
     every.add_argument("--with-5m", action="store_true", help="also run generate-5m")
+    every.add_argument("--with-growth", action="store_true", help="also run the growth curves")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -796,6 +1093,14 @@ def main(argv: list[str] | None = None) -> int:
             bench.bench_check_xlsx()
         if args.bench in ("review-100k", "all"):
             bench.bench_review()
+        if args.bench in ("history-1m", "all"):
+            bench.bench_history()
+        if args.bench in ("report-625k", "all"):
+            bench.bench_report()
+        if args.bench in ("identical-1m", "all"):
+            bench.bench_identical()
+        if args.bench == "growth" or (args.bench == "all" and args.with_growth):
+            bench.bench_growth()
     finally:
         shutil.rmtree(bench.scratch_root, ignore_errors=True)
     for result in bench.results:
@@ -803,6 +1108,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info(tool, (load_start, os.getloadavg()[0]))
     render = render_markdown if args.markdown else render_text
     print(render(info, bench.results, args.repeat))
+    if bench.growth:
+        print("\n".join(growth_rows(bench.growth)))
     failed = [r for r in bench.results if r.status in ("FAIL", "ERROR")]
     return 1 if failed else 0
 

@@ -13,7 +13,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress, count
+from itertools import compress, count, repeat
 
 from ..amazon import reasons
 from ..amazon.policy import RISK_LEVELS
@@ -23,6 +23,8 @@ from .spill import Column
 # A bitmap of order-id hashes finds orders seen more than once with 16 MB for any batch
 # size; only those candidates are grouped exactly at the end.
 _BITMAP_BITS = 1 << 27
+#: up to this many repeated orders are grouped by a pass over the columns each
+_FEW_CANDIDATES = 4
 SLOT_PRIME = 134217689
 
 
@@ -249,6 +251,13 @@ class BatchIndex:
         a million repeated rows are 16 bytes a row, not lists of objects."""
         candidates, orders = self.candidates, self.orders
         groups: dict[int, tuple[array, array]] = {}
+        if len(candidates) <= _FEW_CANDIDATES:  # a pass per order, at C speed
+            for order in candidates:
+                seqs = array("q", compress(count(), map(order.__eq__, orders)))
+                values = array("q", compress(self.item_facts, map(order.__eq__, orders)))
+                if seqs:
+                    groups[order] = (seqs, values)
+            return groups
         rows = zip(count(), orders, self.item_facts)
         for seq, order, value in compress(rows, map(candidates.__contains__, orders)):
             members = groups.get(order)
@@ -279,6 +288,13 @@ class BatchIndex:
         for seqs, values in self.groups().values():
             size = len(seqs)
             if size == 1:
+                continue
+            if values.count(values[0]) == size:  # the same row again and again
+                patches.duplicates_of_one(seqs, where)
+                patches.facts[values[0] & 255] += size - 1
+                orders += 1 - size
+                counting = size if values[0] & COUNTING else 0
+                counting_orders += (1 if counting else 0) - counting
                 continue
             items = array("q", map((8).__rrshift__, values))  # v >> 8: the item codes
             counted = sum(map(COUNTING.__and__, values)) // COUNTING
@@ -404,6 +420,19 @@ class Patches:
             column[seq] = first
             self.duplicates += 1
         self._mask = None
+
+    def duplicates_of_one(self, seqs: array, where) -> None:
+        """Mark every row of `seqs` but the first a duplicate of the first."""
+        if self._kept is None:
+            self._kept = array("i", (-1,)) * self._rows
+        first, last = seqs[0], seqs[-1]
+        if last - first == len(seqs) - 1:  # consecutive rows: one slice
+            self._where.setdefault(first, where(first))
+            self._kept[first + 1 : last + 1] = array("i", (first,)) * (len(seqs) - 1)
+            self.duplicates += len(seqs) - 1
+            self._mask = None
+        else:
+            self.duplicates_of(seqs[1:], repeat(first), where)
 
     def keep_mask(self) -> bytearray:
         """One byte a row: 255 for a row kept, 0 for a patched one (for compress, and to

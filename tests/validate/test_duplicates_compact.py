@@ -118,3 +118,22 @@ def test_a_spool_gives_its_pages_back_as_it_is_read(tmp_path, monkeypatch):
         for value in values:
             spool.append(stream, value)
     assert list(spool.read(str(path))) == values
+
+
+def test_identical_rows_apart_and_many_repeated_orders():
+    def row(order, item):
+        return {
+            "order-id": order,
+            "cancellation-reason-code": "NoInventory",
+            "amazon-order-item-code": item,
+        }
+
+    a, b = row("111-0000001-0000001", "10000000000001"), row("112-0000001-0000001", "2" * 14)
+    with cancelkit.check(rows=[a, b, a, b, a]) as result:  # apart: no slice of rows
+        assert [r["status"] for r in result.records] == ["accepted", "accepted"] + ["duplicate"] * 3
+        assert result.records[4]["flags"][-1]["message"] == "repeats <rows> row 2"
+    # more repeated orders than are grouped a pass each: the general grouping
+    many = [row(f"1{n:02d}-0000001-0000001", "10000000000001") for n in range(10)]
+    with cancelkit.check(rows=many + many[::-1]) as result:
+        assert result.summary["duplicates"] == 10 and result.summary["orders"] == 10
+        assert result.records[10]["flags"][-1]["message"] == "repeats <rows> row 11"

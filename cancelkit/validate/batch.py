@@ -23,8 +23,9 @@ from .spill import Column
 # A bitmap of order-id hashes finds orders seen more than once with 16 MB for any batch
 # size; only those candidates are grouped exactly at the end.
 _BITMAP_BITS = 1 << 27
-#: up to this many repeated orders are grouped by a pass over the columns each
-_FEW_CANDIDATES = 4
+#: up to this many repeated orders are grouped by two C-speed passes over the columns each
+#: (more would cost more passes than the one Python pass over their rows saves)
+_FEW_CANDIDATES = 1
 SLOT_PRIME = 134217689
 
 

@@ -137,3 +137,22 @@ def test_identical_rows_apart_and_many_repeated_orders():
     with cancelkit.check(rows=many + many[::-1]) as result:
         assert result.summary["duplicates"] == 10 and result.summary["orders"] == 10
         assert result.records[10]["flags"][-1]["message"] == "repeats <rows> row 11"
+
+
+def test_one_repeated_order_in_a_run_or_apart():
+    def row(order):
+        return {
+            "order-id": order,
+            "cancellation-reason-code": "NoInventory",
+            "amazon-order-item-code": "10000000000001",
+        }
+
+    a, b = row("111-0000001-0000001"), row("112-0000001-0000001")
+    for rows, statuses in (
+        ([a, a, a], ["accepted", "duplicate", "duplicate"]),  # a run: one slice
+        ([a, b, a], ["accepted", "accepted", "duplicate"]),  # apart
+    ):
+        with cancelkit.check(rows=rows) as result:
+            assert [r["status"] for r in result.records] == statuses
+            assert result.records[2]["flags"][-1]["message"] == "repeats <rows> row 2"
+            assert result.summary["orders"] == len({r["order-id"] for r in rows})

@@ -95,12 +95,36 @@ def test_look_ups_in_chunks_and_after_a_change_of_the_ledger(migrated, monkeypat
     assert dict(after) == dict(migrated.known())
 
 
-def test_the_open_rows_are_found_through_their_index(migrated):
-    plan = migrated._db.execute(
-        f"EXPLAIN QUERY PLAN SELECT 1 FROM batch_rows {store._OPEN_ROWS}"
-    ).fetchall()
-    assert "batch_rows_open" in str(plan)
+def _open_batches(book: Ledger) -> set[str]:
+    return {r[0] for r in book._db.execute("SELECT id FROM batches WHERE has_open_rows")}
+
+
+def test_the_migration_flags_the_batches_with_open_rows(migrated):
+    # b3 and b4 of the fixture hold generated rows; b1, b2 and b5 are settled
+    assert _open_batches(migrated) == {"b3", "b4"}
     assert migrated.has_known()
+
+
+def test_the_open_flag_follows_every_change_of_state(tmp_path):
+    with Ledger.open(tmp_path / "ledger.sqlite3") as book:
+        assert not book.has_known()
+        row = ("111-0000001-0000001", "1", "NoInventory", None, None, True)
+        first = book.record_batch({"id": "x1", "created_at": NOW}, [row])
+        assert _open_batches(book) == {"x1"} and book.has_known()
+        second = book.record_batch({"id": "x2", "created_at": NOW}, [row])  # supersedes x1
+        assert _open_batches(book) == {"x2"}
+        assert book.known()[(row[0], "1")] == ("generated", "x2", "2026-11-26T08:00:00Z")
+        book.confirm(second)
+        assert _open_batches(book) == set()
+        third = book.record_batch({"id": "x3", "created_at": NOW}, [row[:1] + ("2",) + row[2:]])
+        book.apply_reconcile(third, {}, True)  # the whole file failed
+        assert _open_batches(book) == set()
+        fourth = book.record_batch({"id": "x4", "created_at": NOW}, [row[:1] + ("3",) + row[2:]])
+        book.apply_reconcile(fourth, {1: ("18004", "no")}, False)
+        assert _open_batches(book) == set()
+        assert book.record_batch({"id": "x5", "created_at": NOW}, []) == "x5"
+        assert _open_batches(book) == set()  # no rows, nothing open
+        assert first == "x1"
 
 
 def test_the_lookup_asks_a_block_ahead_and_keeps_reader_errors_in_order(migrated, monkeypatch):

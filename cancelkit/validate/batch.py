@@ -290,7 +290,8 @@ class BatchIndex:
             size = len(seqs)
             if size == 1:
                 continue
-            if values.count(values[0]) == size:  # the same row again and again
+            mixed = several_markets and len(set(map(self.markets.__getitem__, seqs))) > 1
+            if not mixed and values.count(values[0]) == size:  # the same row again and again
                 patches.duplicates_of_one(seqs, where)
                 patches.facts[values[0] & 255] += size - 1
                 orders += 1 - size
@@ -299,7 +300,7 @@ class BatchIndex:
                 continue
             items = array("q", map((8).__rrshift__, values))  # v >> 8: the item codes
             counted = sum(map(COUNTING.__and__, values)) // COUNTING
-            if several_markets and len(set(map(self.markets.__getitem__, seqs))) > 1:
+            if mixed:
                 self._market_conflict(seqs, values, where, patches)
                 kept, kept_counting = 0, False
             elif 0 not in items and len(set(items)) == size:
@@ -472,6 +473,10 @@ class Patches:
     def items(self) -> Iterator[tuple[int, Patch]]:
         for seq in self:
             yield seq, self[seq]
+
+    def values(self) -> Iterator[Patch]:
+        for seq in self:
+            yield self[seq]
 
     def rejected(self) -> dict[int, Patch]:
         """The rejected rows only."""

@@ -56,3 +56,15 @@ def test_items_of_one_order_of_one_marketplace_stay_one_order():
         rows_by_market = {m["marketplace"]: m for m in result.market_rows()}
         assert (rows_by_market["DE"]["accepted"], rows_by_market["DE"]["orders"]) == (3, 1)
         assert rows_by_market["DE"]["counting_orders"] == 1
+
+
+def test_identical_rows_naming_two_marketplaces_are_rejected_not_duplicates():
+    # the same row again and again takes a shortcut to duplicates: not across marketplaces
+    rows = [
+        ["302-1111111-0000001", "NoInventory", "50000000000001", "DE"],
+        ["302-1111111-0000001", "NoInventory", "50000000000001", "FR"],
+        ["302-1111111-0000001", "NoInventory", "50000000000001", "DE"],
+    ]
+    with _check(rows) as result:
+        assert result.summary["rejected_by_code"] == {"marketplace_conflict": 3}
+        assert result.summary["duplicates"] == 0

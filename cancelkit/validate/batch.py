@@ -149,19 +149,23 @@ class BatchIndex:
         orders_append, item_facts_append = orders.buffer.append, item_facts.buffer.append
         rows_append, skus_append = rows.buffer.append, skus.buffer.append
         markets_append = self.markets.buffer.append
-        orders_buffer, sku_names = orders.buffer, self.sku_names
+        sku_names = self.sku_names
         bitmap, add_candidate = self.bitmap, self.candidates.add
         adjacent_append = self.adjacent.append
         adjacent_counting_append = self.adjacent_counting.append
         run_order, run_items, run_counting, run_market = None, set(), False, 0
+        # only this adder appends to the columns while it is in use (a spill moves rows to
+        # disk without renumbering them), so the next sequence number is a plain counter
+        next_seq = len(orders)
 
         def add(
             order_id: str, item: str | None, facts: int, row: int, sku: str, market: int = 0
         ) -> int:
-            nonlocal run_order, run_items, run_counting, run_market
+            nonlocal run_order, run_items, run_counting, run_market, next_seq
             order = int(order_id.replace("-", ""))
             item_code = int(item) if item else 0
-            seq = orders.spilled + len(orders_buffer)
+            seq = next_seq
+            next_seq += 1
             if order == run_order:
                 # another item of the order on the row before: a multi-item order needs no
                 # grouping at the end unless it repeats an item or has a whole-order row

@@ -30,7 +30,9 @@ class Flag:
 @dataclass(frozen=True)
 class Code:
     code: str
-    kind: str  # "error" (row rejected), "flag" (risk or advice), "note" (what cancelkit changed)
+    # "error" (row rejected), "flag" (risk or advice), "note" (what cancelkit changed),
+    # "review" (a row of a review workbook that `generate --from-review` does not read)
+    kind: str
     title: str
     explanation: str
 
@@ -303,6 +305,63 @@ CODES: dict[str, Code] = {
             "Value from a formula",
             "A cell of this row held a formula. cancelkit used the value the spreadsheet last "
             "calculated and never runs formulas; check that value is what you meant.",
+        ),
+        Code(
+            "review_value_changed",
+            "note",
+            "Value corrected in the review",
+            "A value of this row (order id, item code, reason, SKU or evidence) differs from the "
+            "one the review showed; the row was validated and assessed again as corrected.",
+        ),
+        Code(
+            "review_not_approved",
+            "review",
+            "Not approved",
+            "The approve cell does not say yes; the row is not uploaded (not an error).",
+        ),
+        Code(
+            "review_not_approvable",
+            "review",
+            "Rejected or duplicate in the review",
+            "The row was rejected or repeated another row when the review was written; it can "
+            "never be approved. Fix it in the source file and write the review again.",
+        ),
+        Code(
+            "review_token_missing",
+            "review",
+            "Row not written by the review",
+            "The row has no review token: it was typed or pasted in after the review was "
+            "written, so nobody reviewed it. It is never uploaded; add it to the source file "
+            "and write the review again.",
+        ),
+        Code(
+            "review_token_unknown",
+            "review",
+            "Review token does not match",
+            "The row's review token was not issued for this row in this review: its source or "
+            "row cell was changed, the token was edited, or the row comes from another review "
+            "workbook. It is never uploaded.",
+        ),
+        Code(
+            "review_token_reused",
+            "review",
+            "Row copied",
+            "Several rows carry the same review token (a row was copied); none of them is "
+            "uploaded, as cancelkit cannot tell which one was reviewed.",
+        ),
+        Code(
+            "review_result_edited",
+            "review",
+            "Result cell edited",
+            "The result cell says something else than the review wrote (e.g. a rejected row "
+            "marked accepted). The row is never uploaded.",
+        ),
+        Code(
+            "value_too_long",
+            "error",
+            "Value too long for a spreadsheet cell",
+            "A value is longer than the 32,767 characters a spreadsheet cell holds; the review "
+            "workbook cannot show it whole, so the row cannot be approved there.",
         ),
         Code(
             "reason_mapped",

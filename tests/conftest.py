@@ -54,6 +54,8 @@ def private_ledger(tmp_path_factory, monkeypatch):
     """Every test gets its own ledger file, never the user's real one."""
     folder = tmp_path_factory.mktemp("ledger")
     monkeypatch.setenv("CANCELKIT_LEDGER", str(folder / "ledger.sqlite3"))
+    # and its own review key (read/seal.py), never the one in the user's data folder
+    monkeypatch.setenv("CANCELKIT_REVIEW_KEY", str(folder / "review-key"))
     return folder / "ledger.sqlite3"
 
 

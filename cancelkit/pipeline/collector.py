@@ -120,8 +120,8 @@ class Collector:
         # columns sends every row through the per-record rules.
         enricher, fee_rule = self.enricher, self.fee_rule
         # rows with formula cells are noted on the record path; such workbooks are small
-        formula_rows = table.formula_rows
-        fast = is_fast(table) and enricher.report is None and not formula_rows
+        formula_rows, row_flags = table.formula_rows, table.row_flags
+        fast = is_fast(table) and enricher.report is None and not formula_rows and not row_flags
         # a row with a price may owe a cancellation fee (India): the record path says so
         fast = fast and not (fee_rule is not None and "item_price" in table.fields)
         ledger_orders: set[str] = set()  # rows of these orders take the record path
@@ -197,6 +197,8 @@ class Collector:
                             "used, never evaluated",
                         )
                     )
+                if row_flags and number in row_flags:
+                    record.flags.extend(row_flags[number])
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
                 if record.status == "accepted":

@@ -18,7 +18,7 @@ from ..assess.markets import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
-from ..read.review import read_review
+from ..read.review import REFUSED_CODES, read_review
 from ..read.tables import Limits, Table, open_input, read_rows, remove_spool
 from ..validate.batch import COUNTING, unpack
 from ..write.result import Result
@@ -40,7 +40,7 @@ def open_tables(
         if rows is not None:
             tables.append(read_rows(rows))
         if review is not None:
-            tables.append(read_review(review))
+            tables.append(read_review(review, limits))
     except BaseException:
         for table in tables:
             remove_spool(table)
@@ -178,6 +178,7 @@ def _finish(
         "rejected_by_code": dict(rejected_by_code.most_common()),
         # rows of a review workbook that nobody approved: not input rows, not uploaded
         "skipped_unapproved": sum(len(t.skipped) for t in tables),
+        "skipped_by_code": dict(Counter(e["code"] for t in tables for e in t.skipped)),
     }
     # the fee rule of --marketplace, else of the rows' own marketplace (India has the one rule)
     fee_rule = collector.fee_rule or next(filter(None, collector.fee_rules.values()), None)
@@ -214,6 +215,12 @@ def _finish(
         options=options,
         market=market,
         records_path=collector.records_path,
+        review_refused=[
+            {key: entry[key] for key in ("row", "order_id", "code", "why")}
+            for t in tables
+            for entry in t.skipped
+            if entry["code"] in REFUSED_CODES
+        ],
     )
 
 

@@ -27,6 +27,7 @@ from ..amazon.flatfile import TEMPLATE_TYPE
 from ..errors import InputError
 from . import headers as columns
 from . import text as text_encoding
+from .review_layout import META_SHEET, REVIEW_SHEET, looks_like_review
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -38,6 +39,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_XLSX_BYTES = 200 * 1024 * 1024  # uncompressed size of all parts of an xlsx
 MAX_ROWS = 5_000_000  # data rows per sheet
 MAX_COLUMNS = 1_000  # columns of a sheet, or of a CSV header row
+# Cells of a sheet's used range from A1 (rows x columns): what python-calamine allocates,
+# about 40 bytes each, whatever the cells hold; a full-height sheet of 11 columns fits.
+MAX_CELLS = 12_000_000
 # A sheet of 50,000 rows, even identical ones, packs 10-12x; deflate's ceiling is ~1000x.
 MAX_COMPRESSION_RATIO = 200
 # Ratios are only judged on parts this big: a tiny part of zeros compresses absurdly well.
@@ -57,6 +61,7 @@ class Limits:
     max_xlsx_bytes: int = field(default_factory=lambda: MAX_XLSX_BYTES)
     max_rows: int = field(default_factory=lambda: MAX_ROWS)
     max_columns: int = field(default_factory=lambda: MAX_COLUMNS)
+    max_cells: int = field(default_factory=lambda: MAX_CELLS)
 
 
 # The OWASP guard our own CSV outputs put before a value a spreadsheet would run as a formula.
@@ -96,6 +101,8 @@ class Table:
     delimiter: str | None = None
     #: for a review workbook: the rows not taken (not approved, not reviewable), and why
     skipped: list[dict] = field(default_factory=list)
+    #: row number -> flags the reader attaches (a value corrected in a review)
+    row_flags: dict[int, list] = field(default_factory=dict)
     fields: dict[str, int] = field(init=False)
 
     def column_of(self, field: str, elsewhere: str | None = None) -> str:
@@ -110,6 +117,13 @@ class Table:
 
     def __post_init__(self) -> None:
         self.headers = [unguard(h.strip().lstrip("\ufeff")) for h in self.headers]
+        if looks_like_review(self.headers):
+            raise InputError(
+                f"{self.source}: holds the rows of a cancelkit review workbook (approve, "
+                "result, ... columns); give the review workbook itself with `cancelkit "
+                "generate --from-review REVIEW.xlsx`, which uploads only the approved rows",
+                code="review_as_input",
+            )
         self.fields = {}
         for index, name in enumerate(self.headers):
             key = columns.field_of(name)
@@ -370,13 +384,9 @@ def _refuse_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo, source: str) ->
         )
 
 
-def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = None) -> Table:
-    """A table from the first sheet (or the named one) of an xlsx workbook. The workbook is
-    read, never run: formulas give their cached values, macros are ignored."""
-    from python_calamine import CalamineWorkbook
-
-    limits = limits or Limits()
-    source = path
+def open_checked_workbook(path: str, source: str, limits: Limits) -> None:
+    """The checks every workbook passes before any XML parser sees it: a file (not a folder),
+    a zip (not an old .xls or a renamed CSV), within the size limits, no DOCTYPE."""
     if os.path.isdir(path):
         raise InputError(f"{source}: is a folder, not a file", code="is_folder")
     try:
@@ -393,27 +403,39 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
             code="not_xlsx",
         )
     check_xlsx_archive(path, source, limits)
+
+
+def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = None) -> Table:
+    """A table from the first sheet (or the named one) of an xlsx workbook. The workbook is
+    read, never run: formulas give their cached values, macros are ignored."""
+    from python_calamine import CalamineWorkbook
+
+    limits = limits or Limits()
+    source = path
+    open_checked_workbook(path, source, limits)
+    sheets = sheet_parts(path, source)
+    if META_SHEET in sheets and REVIEW_SHEET in sheets:
+        raise InputError(
+            f"{source}: is a cancelkit review workbook; read it with `cancelkit generate "
+            f"--from-review {source}`, which uploads only the rows approved in it",
+            code="review_as_input",
+        )
+    if sheet is not None and sheet not in sheets:
+        raise InputError(
+            f"{source}: no sheet named '{sheet}'; sheets: {', '.join(sheets) or 'none'}",
+            code="no_such_sheet",
+        )
+    chosen_name = sheet if sheet is not None else next(iter(sheets), None)
+    scan = check_sheet_extent(path, source, sheets.get(chosen_name), limits)
     try:
         workbook = CalamineWorkbook.from_path(path)
         names = workbook.sheet_names
-        if sheet is None:
+        chosen = workbook.get_sheet_by_name(chosen_name) if chosen_name else None
+        if chosen is None:
             chosen = workbook.get_sheet_by_index(0)
-        elif sheet in names:
-            chosen = workbook.get_sheet_by_name(sheet)
-        else:
-            raise InputError(
-                f"{source}: no sheet named '{sheet}'; sheets: {', '.join(names) or 'none'}",
-                code="no_such_sheet",
-            )
         # the sheet's extent from A1 (`end` is the last used cell, 0-based), as read below
         height, width = (chosen.end[0] + 1, chosen.end[1] + 1) if chosen.end else (0, 0)
-        _check_width(width, source, limits)
-        if height > limits.max_rows + 1:
-            raise InputError(
-                f"{source}: {height:,} rows in the sheet, over the limit of "
-                f"{limits.max_rows:,} data rows; split it into several files",
-                code="too_many_rows",
-            )
+        _check_extent(height, width, source, limits)
         raw_rows = chosen.to_python(skip_empty_area=False)
     except InputError:
         raise
@@ -440,54 +462,155 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
         reopen=lambda: read_workbook(path, sheet, limits),
         header_row=header_row,
     )
-    table.formula_rows = formula_cells(path, chosen.name)
+    table.formula_rows = scan.formula_rows
     return table
 
 
-_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
-_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+def _check_extent(height: int, width: int, source: str, limits: Limits) -> None:
+    _check_width(width, source, limits)
+    if height > limits.max_rows + 1:
+        raise InputError(
+            f"{source}: {height:,} rows in the sheet, over the limit of "
+            f"{limits.max_rows:,} data rows; split it into several files",
+            code="too_many_rows",
+        )
+    if height * width > limits.max_cells:
+        raise InputError(
+            f"{source}: the sheet's used range is {height:,} rows x {width:,} columns "
+            f"({height * width:,} cells), over the budget of {limits.max_cells:,} cells; delete "
+            "the unused rows and columns (or stray cells far down or right) and save again",
+            code="too_many_cells",
+        )
+
+
+# Elements of workbook.xml and its relationships, whose attributes come in any order
+# (xlsxwriter, Excel, LibreOffice and openpyxl each order them differently).
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\s([^>]*)>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*)>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 # A cell whose first child is a formula (CT_Cell lists f before v): <c r="B2" ...><f ...>
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*><f[ >/]')
+# What a sheet's extent is read from: its declared <dimension>, each <row r=...> and each cell
+# reference; a cell or row without `r` (allowed by the format) counts one more position.
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]*)"')
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_REF = re.compile(rb'\br="([A-Z]*)([0-9]*)"')
+_A1 = re.compile(r"\$?([A-Za-z]{1,4})\$?([0-9]{1,9})")
 
 
-def formula_cells(path: str, sheet_name: str) -> dict[int, list[str]]:
-    """Row number -> column letters of the cells of a sheet that hold a formula.
+@dataclass
+class SheetScan:
+    """A sheet's extent as its XML states it, before any reader allocates it."""
 
-    The reader uses their cached values and never evaluates anything; this only lets the
-    records say so. Best effort: a workbook laid out otherwise gives {}.
-    """
-    found: dict[int, list[str]] = {}
+    height: int = 0
+    width: int = 0
+    formula_rows: dict[int, list[str]] = field(default_factory=dict)
+
+
+def sheet_parts(path: str, source: str) -> dict[str, str]:
+    """Sheet name -> its part in the archive, in workbook order (the first is sheet 0)."""
     try:
         with zipfile.ZipFile(path) as archive:
             workbook = archive.read("xl/workbook.xml")
             rels = archive.read("xl/_rels/workbook.xml.rels")
-            wanted = sheet_name.encode()
-            rel_id = next(
-                (
-                    rid
-                    for name, rid in _SHEET_ENTRY.findall(workbook)
-                    if html.unescape(name.decode()).encode() == wanted
-                ),
-                None,
-            )
-            target = next((t for rid, t in _RELATIONSHIP.findall(rels) if rid == rel_id), None)
-            if target is None:
-                return found
-            part = target.decode().lstrip("/")
-            part = part if part.startswith("xl/") else f"xl/{part}"
-            with archive.open(part) as stream:
-                tail = b""
-                seen: set[tuple[bytes, bytes]] = set()
-                for chunk in iter(lambda: stream.read(1 << 22), b""):
-                    block = tail + chunk
-                    for column, row in _FORMULA_CELL.findall(block):
-                        if (column, row) not in seen:
-                            seen.add((column, row))
-                            found.setdefault(int(row), []).append(column.decode())
-                    tail = block[-512:]
-    except Exception:  # the archive was checked already; anything odd only loses the flag
-        return {}
-    return found
+    except Exception as exc:  # a missing part, a bad CRC, ...
+        raise InputError(
+            f"{source}: cannot read the workbook (no sheet list: {exc})",
+            code="workbook_unreadable",
+        ) from exc
+    targets = {}
+    for attributes in _RELATIONSHIP.findall(rels):
+        found = _attributes(attributes)
+        targets[found.get(b"Id")] = found.get(b"Target")
+    parts: dict[str, str] = {}
+    for attributes in _SHEET_ENTRY.findall(workbook):
+        found = _attributes(attributes)
+        name = found.get(b"name")
+        rel_id = next((v for k, v in found.items() if k.endswith(b":id")), None)
+        target = targets.get(rel_id)
+        if name is None or target is None:
+            continue
+        part = target.decode("utf-8", "replace").lstrip("/")
+        parts[html.unescape(name.decode("utf-8", "replace"))] = (
+            part if part.startswith("xl/") else f"xl/{part}"
+        )
+    return parts
+
+
+def _attributes(text: bytes) -> dict[bytes, bytes]:
+    return dict(_ATTRIBUTE.findall(text))
+
+
+def check_sheet_extent(path: str, source: str, part: str | None, limits: Limits) -> SheetScan:
+    """Refuse a sheet whose declared dimension or real cells reach beyond the limits, by a
+    streaming scan of its XML (constant memory), before python-calamine allocates the used
+    range; the scan also notes the cells that hold formulas."""
+    scan = SheetScan()
+    if part is None:
+        return scan
+    height = width = 0
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+            tail = b""
+            row = col = 0
+            seen_dimension = False
+            for chunk in iter(lambda: stream.read(1 << 22), b""):
+                block = tail + chunk
+                cut = block.rfind(b"<")
+                block, tail = (block[:cut], block[cut:]) if cut > 0 else (block, b"")
+                if not seen_dimension:
+                    found = _DIMENSION.search(block)
+                    if found:
+                        seen_dimension = True
+                        h, w = _dimension_extent(found.group(1).decode("ascii", "replace"))
+                        _check_extent(h, w, source, limits)
+                for kind, attributes in _ROW_OR_CELL.findall(block):
+                    ref = _REF.search(attributes)
+                    letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
+                    if kind == b"row":
+                        row = int(digits) if digits else row + 1
+                        col = 0
+                    else:
+                        col = _column_number(letters.decode()) if letters else col + 1
+                        if digits:
+                            row = int(digits)
+                    if row > height:
+                        height = row
+                    if col > width:
+                        width = col
+                    if height > limits.max_rows + 1 or width > limits.max_columns:
+                        _check_extent(height, width, source, limits)
+                if height * width > limits.max_cells:
+                    _check_extent(height, width, source, limits)
+                for column, number in _FORMULA_CELL.findall(block):
+                    scan.formula_rows.setdefault(int(number), [])
+                    if column.decode() not in scan.formula_rows[int(number)]:
+                        scan.formula_rows[int(number)].append(column.decode())
+    except InputError:
+        raise
+    except Exception as exc:  # the archive was checked already: a damaged deflate stream
+        raise InputError(
+            f"{source}: cannot read the workbook (part '{part}': {exc})",
+            code="workbook_unreadable",
+        ) from exc
+    _check_extent(height, width, source, limits)
+    scan.height, scan.width = height, width
+    return scan
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _dimension_extent(ref: str) -> tuple[int, int]:
+    """Rows and columns from A1 to the far corner of a dimension such as `A1:ALL1000000`."""
+    corners = _A1.findall(ref)
+    if not corners:
+        return 0, 0
+    return max(int(r) for _, r in corners), max(_column_number(c) for c, _ in corners)
 
 
 def file_sha256(path: str) -> str:

@@ -130,6 +130,7 @@ class Result:
         records_path: str | None,
         markets: list[MarketBatch] | None = None,
         kept_markets: Callable[[], Iterator[int]] | None = None,
+        review_refused: list[dict] | None = None,
     ) -> None:
         self._workdir = workdir
         #: each input's path, sha256 and row count
@@ -169,6 +170,8 @@ class Result:
         self.rejected_listed = rejected_listed
         #: every flag code that occurs in the batch
         self.flag_codes = flag_codes
+        #: rows of a review workbook refused as tampered with (row, order_id, code, why)
+        self.review_refused = review_refused or []
         self._patches = patches
         self._headers = [t.headers for t in tables]
         self._sources = [t.source for t in tables]
@@ -442,6 +445,7 @@ class Result:
             ),
             "listing_risks": self.listing_risks,
             "records": self.records if self._records_path and records else [],
+            "review_refused": self.review_refused,
             "outputs": dict(self.outputs),
         }
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 from ..amazon import policy
 from ..codes import CODES
+from ..read.review import REFUSED_CODES
 from ..version import __version__
 
 #: listings at risk the report shows before it only counts (the JSON has them all)
@@ -117,6 +118,10 @@ def gate(result) -> dict:
     return {"fail_on": fail_on, "tripped": tripped, "reason": reason}
 
 
+#: refused review rows the report lists (the JSON lists them all)
+REPORT_REFUSED = 500
+
+
 def explanations(codes) -> list[dict]:
     return [
         {"code": code, "title": CODES[code].title, "text": CODES[code].explanation}
@@ -152,8 +157,17 @@ def report_context(result) -> dict:
         "flagged_more": result.flagged_more,
         "rejected": rejected,
         "rejected_more": max(0, summary["rejected"] - len(rejected)),
+        "review_refused": result.review_refused[:REPORT_REFUSED],
+        "review_refused_more": max(0, len(result.review_refused) - REPORT_REFUSED),
         "explanations": explanations(
-            dict.fromkeys([*result.flag_codes, *rejected_codes, "counts_against_rate"])
+            dict.fromkeys(
+                [
+                    *result.flag_codes,
+                    *rejected_codes,
+                    *dict.fromkeys(e["code"] for e in result.review_refused),
+                    "counts_against_rate",
+                ]
+            )
         ),
         "outputs": dict(result.outputs),
     }
@@ -232,6 +246,9 @@ def terminal_summary(
         lines.append(
             f"skipped (not approved in the review): {summary['skipped_unapproved']} row(s)"
         )
+    for code, count in summary.get("skipped_by_code", {}).items():
+        if code in REFUSED_CODES:
+            lines.append(f"  refused {code}: {count} (never uploaded)")
     lines.append(
         f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
     )

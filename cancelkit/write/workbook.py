@@ -18,10 +18,8 @@ from ..amazon import reasons
 from ..errors import OutputError
 from ..read.review import (
     BUYER_REQUESTED,
-    FORMAT_ID,
     ITEM_CODE,
     MARKETPLACE,
-    META_SHEET,
     NOT_APPROVABLE,
     NOTE,
     ORDER_ID,
@@ -29,11 +27,12 @@ from ..read.review import (
     REASON,
     REVIEW_COLUMNS,
     REVIEW_HEADER,
-    REVIEW_SHEET,
+    SEALED_COLUMNS,
     SKU,
-    SUMMARY_SHEET,
     TEMPLATE_SHEET,
 )
+from ..read.review_layout import FORMAT_ID, META_SHEET, REVIEW_SHEET, SUMMARY_SHEET, TOKEN_COLUMN
+from ..read.seal import Seal, load_key, new_review_id
 from ..read.words import is_yes
 from ..version import __version__
 from .files import atomic_write
@@ -55,6 +54,9 @@ _WRAPPED = frozenset({"problems", NOTE})
 _TEXT_FORMAT = 49
 #: rows an xlsx sheet holds, the header included
 _MAX_SHEET_ROWS = 1_048_576
+#: characters a cell holds (Excel's specifications and limits; xlsxwriter would cut a longer
+#: string silently, and LibreOffice and Google Sheets share the limit)
+MAX_CELL_CHARS = 32_767
 # Fill colours by risk, light enough to read black text on (and to print).
 _RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#FFF2CC"), ("none", "#E2EFDA"))
 _OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
@@ -294,7 +296,8 @@ def _build_review(result, stream) -> None:
     meta = workbook.add_worksheet(META_SHEET)
 
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
-        review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None)
+        hidden = {"hidden": True} if name == TOKEN_COLUMN else None
+        review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None, hidden)
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
         review.write_string(0, col, name, styles.header)
@@ -311,27 +314,20 @@ def _build_review(result, stream) -> None:
     widths = dict(REVIEW_COLUMNS)
     problems_width = int(widths["problems"] * _CHARS_PER_WIDTH)
     note_width = int(widths[NOTE] * _CHARS_PER_WIDTH)
-    approvable = pre_approved = 0
+    approvable = pre_approved = too_long = 0
     pre_counting: set[str] = set()
     shown = result.metrics["marketplace"]
+    review_id = new_review_id()
+    seal = Seal(load_key(create=True), review_id)
+    sealed = [POSITION[column] for column in SEALED_COLUMNS]
+    token_at, row_at = POSITION[TOKEN_COLUMN], POSITION["row"]
     last = 0
     for last, record in enumerate(result.iter_records(), start=1):
-        approve = _approve_cell(record)
-        if approve != NOT_APPROVABLE:
-            approvable += 1
-            if approve:
-                pre_approved += 1
-                # of a batch spanning several marketplaces, those of the one the rate shows
-                if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
-                    pre_counting.add(record["order_id"])
+        status, approve = record["status"], _approve_cell(record)
         problems, note = _problems(record), record["note"] or ""
-        long_problems = len(problems) > problems_width or "\n" in problems
-        if long_problems or note and (len(note) > note_width or "\n" in note):
-            lines = max(_lines(problems, problems_width), _lines(note, note_width))
-            set_row(last, _LINE_HEIGHT * lines + 2)
-        cells = (
+        cells = [
             approve,
-            record["status"],
+            status,
             record["risk"] or "",
             _yes_no(record["counts_against_rate"]),
             record["order_id"] or "",
@@ -342,17 +338,51 @@ def _build_review(result, stream) -> None:
             problems,
             note,
             record["source"],
-        )
+        ]
+        overlong = [
+            REVIEW_HEADER[i] for i, value in enumerate(cells) if len(value) > MAX_CELL_CHARS
+        ]
+        if overlong:
+            # never cut: the row cannot be shown whole, so it cannot be approved either
+            too_long += 1
+            for i, value in enumerate(cells):
+                if len(value) > MAX_CELL_CHARS:
+                    cells[i] = f"({len(value):,} characters: too long for a cell, not shown)"
+            status, approve = "rejected", NOT_APPROVABLE
+            cells[0], cells[1], cells[2], cells[3] = approve, status, "", ""
+            cells[POSITION["problems"]] = (
+                f"value_too_long: {', '.join(overlong)} longer than the {MAX_CELL_CHARS:,} "
+                "characters a spreadsheet cell holds; shorten it in your source file"
+            )
+            problems = cells[POSITION["problems"]]
+            note = cells[POSITION[NOTE]]
+        if approve != NOT_APPROVABLE:
+            approvable += 1
+            if approve:
+                pre_approved += 1
+                # of a batch spanning several marketplaces, those of the one the rate shows
+                if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
+                    pre_counting.add(record["order_id"])
+        long_problems = len(problems) > problems_width or "\n" in problems
+        if long_problems or note and (len(note) > note_width or "\n" in note):
+            lines = max(_lines(problems, problems_width), _lines(note, note_width))
+            set_row(last, _LINE_HEIGHT * lines + 2)
         # empty cells are left out; what a person types there gets the default (Text) format
         for col, value in enumerate(cells):
             if value:
                 write(last, col, value)
-        write_number(last, POSITION["row"], record["row"])
-        if market_col is not None and record.get("marketplace"):
-            write(last, market_col, record["marketplace"])
+        number = str(record["row"])
+        write_number(last, row_at, record["row"])
+        market = record.get("marketplace") or ""
+        if market_col is not None and market:
+            write(last, market_col, market)
+        values = [cells[i] for i in sealed]
+        if market_col is not None:
+            values.append(market)  # which marketplace's upload file the row goes to
+        write(last, token_at, seal.token(record["source"], number, status, values))
     _finish_review_sheet(review, styles, last)
-    _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting))
-    _write_meta(meta, result)
+    _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting), too_long)
+    _write_meta(meta, result, review_id)
     review.activate()
     workbook.close()
 
@@ -447,6 +477,7 @@ def _write_summary(
     approvable: int,
     pre_approved: int,
     pre_counting_orders: int,
+    too_long: int = 0,
 ) -> None:
     """The rate projection, the verdict, the gate, and what approving the flagged rows does."""
     label_width, value_width = 52, 84
@@ -494,6 +525,8 @@ def _write_summary(
     line("accepted (can be approved)", summary["accepted"])
     line("rejected (cannot be approved; see the problems column)", summary["rejected"])
     line("duplicates (cannot be approved)", summary["duplicates"])
+    if too_long:
+        line("not approvable: a value too long for a cell (value_too_long)", too_long)
     line("pre-approved: risk none, nothing counts against the rate", pre_approved)
     line("flagged: waiting for your yes or no", approvable - pre_approved)
     line("orders", summary["orders"])
@@ -573,11 +606,12 @@ _HOW_TO = (
 )
 
 
-def _write_meta(sheet: Worksheet, result) -> None:
+def _write_meta(sheet: Worksheet, result, review_id: str) -> None:
     rows = (
         ("format", FORMAT_ID),
         ("cancelkit-version", __version__),
         ("generated-at", result.generated_at.isoformat()),
+        ("review-id", review_id),
     )
     for row, (key, value) in enumerate(rows):
         sheet.write_string(row, 0, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cancelkit
-from cancelkit.read.tables import formula_cells
+from cancelkit.read.tables import Limits, check_sheet_extent, sheet_parts
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -21,6 +21,9 @@ def test_rows_with_formula_cells_are_noted():
 
 
 def test_formula_cells_of_a_sheet():
-    found = formula_cells(str(CORPUS / "formulas.xlsx"), "Cancellations")
-    assert sorted(found) == [2, 3]
-    assert formula_cells(str(CORPUS / "formulas.xlsx"), "No such sheet") == {}
+    path = str(CORPUS / "formulas.xlsx")
+    part = sheet_parts(path, path)["Cancellations"]
+    scan = check_sheet_extent(path, path, part, Limits())
+    assert sorted(scan.formula_rows) == [2, 3]
+    assert (scan.height, scan.width) == (4, 3)
+    assert check_sheet_extent(path, path, None, Limits()).formula_rows == {}

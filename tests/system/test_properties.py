@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import openpyxl
 import pytest
-from conftest import NUMERIC
+from conftest import MESSY, NUMERIC
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import cancelkit
 from cancelkit.amazon import flatfile
+from cancelkit.errors import CancelkitError
+from cancelkit.read.review import REVIEW_HEADER, read_review
 from cancelkit.read.tables import unguard
+from cancelkit.read.words import is_yes
 from cancelkit.write.result import Result
 
 BATCH_EXAMPLES = 300
@@ -286,3 +291,124 @@ def test_any_bytes_as_csv_give_a_result_or_a_cancelkit_error(data):
 @example(b"order-id\r\n113-4728391-2038475\r\n")
 def test_any_bytes_as_xlsx_give_a_result_or_a_cancelkit_error(data):
     assert_only_cancelkit_errors(data, "input.xlsx")
+
+
+# -- the review workbook edited at random ---------------------------------------------------
+REVIEW_EDIT_EXAMPLES = 100
+_REVIEWS: dict[str, bytes] = {}
+
+
+def _original_review(folder: Path) -> bytes:
+    """One review of messy-batch.csv per review key (the key is private to each test)."""
+    key = os.environ["CANCELKIT_REVIEW_KEY"]
+    if key not in _REVIEWS:
+        with cancelkit.check(MESSY, no_ledger=True) as result:
+            result.write_review(folder / "original.xlsx")
+        _REVIEWS[key] = (folder / "original.xlsx").read_bytes()
+    return _REVIEWS[key]
+
+
+_REVIEW_COLUMNS = len(REVIEW_HEADER)
+_EDIT_WORDS = [
+    "yes",
+    "x",
+    "no",
+    "",
+    "accepted",
+    "rejected",
+    "duplicate",
+    "113-4728391-2038475",
+    "NoInventory",
+    "62845173920562",
+    "2",
+    "5",
+]
+_edit = st.one_of(
+    st.tuples(
+        st.just("set"),
+        st.integers(0, 40),
+        st.integers(0, _REVIEW_COLUMNS - 1),
+        st.one_of(
+            st.sampled_from(_EDIT_WORDS),
+            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=8),
+            st.integers(-1, 40),
+        ),
+    ),
+    st.tuples(st.just("copy"), st.integers(0, 40), st.sampled_from(["yes", "no", None])),
+    st.tuples(st.just("add"), st.lists(st.sampled_from(_EDIT_WORDS), max_size=_REVIEW_COLUMNS)),
+    st.tuples(st.just("delete"), st.integers(0, 40)),
+    st.tuples(st.just("swap"), st.integers(0, 40), st.integers(0, 40)),
+)
+
+
+def _apply(rows: list[list], edit: tuple, tokens: list) -> None:
+    kind = edit[0]
+    if kind == "set" and rows:
+        row = rows[edit[1] % len(rows)]
+        value = edit[3]
+        if isinstance(value, int) and edit[2] == _REVIEW_COLUMNS - 1:
+            value = tokens[value % len(tokens)]  # another row's token
+        row[edit[2]] = value
+    elif kind == "copy" and rows:
+        copy = list(rows[edit[1] % len(rows)])
+        if edit[2] is not None:
+            copy[0] = edit[2]
+        rows.append(copy)
+    elif kind == "add":
+        rows.append(list(edit[1]) + [None] * (_REVIEW_COLUMNS - len(edit[1])))
+    elif kind == "delete" and rows:
+        del rows[edit[1] % len(rows)]
+    elif kind == "swap" and rows:
+        i, j = edit[1] % len(rows), edit[2] % len(rows)
+        rows[i], rows[j] = rows[j], rows[i]
+
+
+@settings(
+    max_examples=REVIEW_EDIT_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(edits=st.lists(_edit, max_size=12), approve_all=st.booleans())
+def test_a_review_edited_at_random_uploads_only_accepted_and_approved_rows(
+    edits, approve_all, tmp_path
+):
+    """Whatever a person does to the Review sheet (cells changed, rows added, copied,
+    deleted, sorted), a row is read only when cancelkit wrote it with the result
+    `accepted`, its approve cell now says yes, and it is read at most once."""
+    path = tmp_path / "review.xlsx"
+    path.write_bytes(_original_review(tmp_path))
+    book = openpyxl.load_workbook(path)
+    sheet = book["Review"]
+    original = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    token_at = _REVIEW_COLUMNS - 1
+    accepted = {
+        row[token_at]: (str(row[REVIEW_HEADER.index("source")]), row[REVIEW_HEADER.index("row")])
+        for row in original
+        if row[1] == "accepted"
+    }
+    rows = [list(row) for row in original]
+    if approve_all:
+        for row in rows:
+            row[0] = "yes"
+    tokens = [row[token_at] for row in original]
+    for edit in edits:
+        _apply(rows, edit, tokens)
+    sheet.delete_rows(2, sheet.max_row)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    try:
+        table = read_review(path)
+    except CancelkitError:
+        return  # nothing to upload at all
+    taken = list(table.rows)
+    sources = [(cells[-2], int(cells[-1])) for _, cells in taken]
+    assert len(set(sources)) == len(sources)  # no reviewed row twice
+    for number, cells in taken:
+        edited = rows[number - 2]
+        assert is_yes(str(edited[0] if edited[0] is not None else "").strip().lower())
+        token = edited[token_at]
+        assert token in accepted  # issued by the review for an accepted row
+        assert accepted[token] == (cells[-2], int(cells[-1]))  # for this very row
+        assert sum(1 for row in rows if row[token_at] == token) == 1

@@ -150,11 +150,15 @@ def test_skipped_rows_say_why(tmp_path):
     assert [number for number, _ in table.rows] == [2]
     skipped = {entry["row"]: entry for entry in table.skipped}
     assert skipped[3]["why"] == "not approved"
-    assert skipped[4]["why"] == "rejected in the review: cannot be approved, ignored"
+    assert skipped[4]["why"] == "rejected in the review: cannot be approved"
+    assert skipped[4]["code"] == "review_not_approvable"
     # messy-batch.csv row 20 (a duplicate) is sheet row 19: blank row 10 has no sheet row
-    assert skipped[19]["why"] == "duplicate in the review: cannot be approved, ignored"
-    assert skipped[25]["why"] == "not a row of the review (no result): ignored"
+    assert skipped[19]["why"] == "duplicate in the review: cannot be approved"
+    # a row typed in below the table was never reviewed: it carries no token
+    assert skipped[25]["code"] == "review_token_missing"
+    assert skipped[25]["why"].startswith("no review token")
     assert skipped[25]["order_id"] == "114-9012736-3385120"
+    assert skipped[3]["code"] == "review_not_approved"
     assert len(skipped) == 23 + 1 - 1
 
 
@@ -186,7 +190,7 @@ def test_an_item_code_typed_as_a_number_is_read_exactly(tmp_path):
 def test_nothing_approved_is_an_unusable_input(tmp_path):
     path = review(tmp_path, MESSY)
     run, _, out = generate(tmp_path, path)
-    assert_one_line_error(run, str(path), "no row of the Review sheet is approved")
+    assert_one_line_error(run, str(path), "none is approved", "[review_nothing_approved]")
     assert not out.exists()
 
 

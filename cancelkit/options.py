@@ -161,6 +161,7 @@ CONFIG_KEYS = {
     "max_xlsx_bytes": int,
     "max_rows": int,
     "max_columns": int,
+    "max_cells": int,
 }
 FAIL_ON = ("none", "medium", "high")
 _KIND_WORDS = {float: "number", int: "whole number", str: "text"}
@@ -368,7 +369,7 @@ def build_options(
 
 def _limits(settings: dict) -> Limits | None:
     """The input size limits the config file sets (None: the defaults)."""
-    names = ("max_xlsx_bytes", "max_rows", "max_columns")
+    names = ("max_xlsx_bytes", "max_rows", "max_columns", "max_cells")
     given = {key: settings[key] for key in names if key in settings}
     if not given:
         return None

@@ -493,7 +493,11 @@ _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*><f[ >/]')
 # What a sheet's extent is read from: its declared <dimension>, each <row r=...> and each cell
 # reference; a cell or row without `r` (allowed by the format) counts one more position.
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]*)"')
-_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_ROW_OR_CELL = re.compile(rb"<((?:\w+:)?(?:row|c))[\s/>]([^>]*)")
+# any position attribute: of a row (r="12") or a cell (r="B12"); searched by its literal
+# start, which is fast, and counted against the row and cell elements
+_ANY_REF = re.compile(rb' r="([A-Z]{0,4})([0-9]{0,9})"')
+_PREFIXED_ROOT = re.compile(rb"<\w+:worksheet\b")
 _REF = re.compile(rb'\br="([A-Z]*)([0-9]*)"')
 _A1 = re.compile(r"\$?([A-Za-z]{1,4})\$?([0-9]{1,9})")
 
@@ -548,44 +552,31 @@ def check_sheet_extent(path: str, source: str, part: str | None, limits: Limits)
     scan = SheetScan()
     if part is None:
         return scan
-    height = width = 0
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
             tail = b""
-            row = col = 0
-            seen_dimension = False
+            first = True
+            careful = False
+            state = [0, 0, 0, 0]  # height, width, current row, current column
             for chunk in iter(lambda: stream.read(1 << 22), b""):
                 block = tail + chunk
                 cut = block.rfind(b"<")
                 block, tail = (block[:cut], block[cut:]) if cut > 0 else (block, b"")
-                if not seen_dimension:
+                if first:
+                    first = False
+                    # a prefixed document (<x:worksheet>) is scanned element by element
+                    careful = _PREFIXED_ROOT.search(block[:4096]) is not None
                     found = _DIMENSION.search(block)
                     if found:
-                        seen_dimension = True
                         h, w = _dimension_extent(found.group(1).decode("ascii", "replace"))
                         _check_extent(h, w, source, limits)
-                for kind, attributes in _ROW_OR_CELL.findall(block):
-                    ref = _REF.search(attributes)
-                    letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
-                    if kind == b"row":
-                        row = int(digits) if digits else row + 1
-                        col = 0
-                    else:
-                        col = _column_number(letters.decode()) if letters else col + 1
-                        if digits:
-                            row = int(digits)
-                    if row > height:
-                        height = row
-                    if col > width:
-                        width = col
-                    if height > limits.max_rows + 1 or width > limits.max_columns:
-                        _check_extent(height, width, source, limits)
-                if height * width > limits.max_cells:
-                    _check_extent(height, width, source, limits)
-                for column, number in _FORMULA_CELL.findall(block):
-                    scan.formula_rows.setdefault(int(number), [])
-                    if column.decode() not in scan.formula_rows[int(number)]:
-                        scan.formula_rows[int(number)].append(column.decode())
+                _scan_block(block, careful, state, source, limits)
+                if b"<f" in block:
+                    for column, number in _FORMULA_CELL.findall(block):
+                        columns = scan.formula_rows.setdefault(int(number), [])
+                        if column.decode() not in columns:
+                            columns.append(column.decode())
+            _scan_block(tail, True, state, source, limits)
     except InputError:
         raise
     except Exception as exc:  # the archive was checked already: a damaged deflate stream
@@ -593,9 +584,45 @@ def check_sheet_extent(path: str, source: str, part: str | None, limits: Limits)
             f"{source}: cannot read the workbook (part '{part}': {exc})",
             code="workbook_unreadable",
         ) from exc
-    _check_extent(height, width, source, limits)
-    scan.height, scan.width = height, width
+    scan.height, scan.width = state[0], state[1]
     return scan
+
+
+def _scan_block(block: bytes, careful: bool, state: list[int], source: str, limits: Limits):
+    """Grow the extent in `state` by the rows and cells of one block of sheet XML."""
+    refs = _ANY_REF.findall(block)
+    elements = (
+        block.count(b"<c ") + block.count(b"<c>") + block.count(b"<row ") + block.count(b"<row>")
+    )
+    if not careful and elements == len(refs):
+        # every row and cell states its position (Excel, LibreOffice, xlsxwriter, openpyxl)
+        digits = [d for _, d in refs if d]
+        if digits:
+            state[0] = max(state[0], max(map(int, digits)))
+        letters = {letter for letter, _ in refs if letter}
+        if letters:
+            state[1] = max(state[1], max(map(_column_number, map(bytes.decode, letters))))
+        if refs:
+            last_letters, last_digits = refs[-1]
+            state[2] = int(last_digits) if last_digits else state[2]
+            state[3] = _column_number(last_letters.decode()) if last_letters else 0
+    else:
+        height, width, row, col = state
+        for kind, attributes in _ROW_OR_CELL.findall(block):
+            ref = _REF.search(attributes)
+            letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
+            if kind.endswith(b"row"):
+                row = int(digits) if digits else row + 1
+                col = 0
+            else:
+                col = _column_number(letters.decode()) if letters else col + 1
+                if digits:
+                    row = int(digits)
+            height, width = max(height, row), max(width, col)
+            if height > limits.max_rows + 1 or width > limits.max_columns:
+                break
+        state[:] = [height, width, row, col]
+    _check_extent(state[0], state[1], source, limits)
 
 
 def _column_number(letters: str) -> int:

@@ -247,6 +247,31 @@ def ratio_bomb() -> bytes:
     return xlsx({"Cancellations": xml})
 
 
+def far_cell(ref: str, rows: int = 0) -> bytes:
+    """A small workbook whose only far cell is `ref` (e.g. ALL1000000), after `rows` rows:
+    a few KB that a reader sizing the used range from A1 would inflate to gigabytes."""
+    body = [HEADER, *GOOD] + [GOOD[0]] * rows
+    letters = ref.rstrip("0123456789")
+    row = f'<row r="{ref[len(letters) :]}">{_cell(ref, "stray")}</row>'
+    return xlsx({"Cancellations": sheet_xml(body).replace("</sheetData>", row + "</sheetData>")})
+
+
+def declared_dimension(ref: str) -> bytes:
+    """A workbook of three rows that declares the dimension A1:`ref`."""
+    xml = sheet_xml([HEADER, *GOOD]).replace(
+        "<sheetData>", f'<dimension ref="A1:{ref}"/><sheetData>'
+    )
+    return xlsx({"Cancellations": xml})
+
+
+def cells_without_references(count: int) -> bytes:
+    """A row of `count` cells without `r` attributes (allowed by the format): their
+    positions follow one another, so the row is `count` columns wide."""
+    cells = "".join(f"<c><v>{n}</v></c>" for n in range(count))
+    xml = sheet_xml([HEADER, *GOOD]).replace("</sheetData>", f"<row>{cells}</row></sheetData>")
+    return xlsx({"Cancellations": xml})
+
+
 COMMITTED: dict[str, Callable[[], bytes]] = {
     "empty.csv": lambda: b"",
     "bom-only.csv": lambda: codecs.BOM_UTF8,
@@ -281,6 +306,12 @@ COMMITTED: dict[str, Callable[[], bytes]] = {
     "ratio-bomb.xlsx": ratio_bomb,
     "macros.xlsm": lambda: xlsx({"Cancellations": sheet_xml([HEADER, *GOOD])}, macros=True),
     "columns-16384.xlsx": lambda: good_book(far_cell=16384),
+    "far-cell-ALL1000000.xlsx": lambda: far_cell("ALL1000000"),
+    "far-cell-ALL20000.xlsx": lambda: far_cell("ALL20000", rows=100),
+    "far-cell-A5000002.xlsx": lambda: far_cell("A5000002"),
+    "dimension-ALL1000000.xlsx": lambda: declared_dimension("ALL1000000"),
+    "dimension-XFD1048576.xlsx": lambda: declared_dimension("XFD1048576"),
+    "cells-without-references.xlsx": lambda: cells_without_references(1200),
     "columns-1500.csv": wide_csv,
     "formulas.xlsx": lambda: book(
         [

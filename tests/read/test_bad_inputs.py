@@ -292,3 +292,53 @@ def test_valid_input_in_a_real_process(tmp_path):
         flatfile.FlatFileRow(1, *ROWS[0]),
         flatfile.FlatFileRow(2, ROWS[1][0], None, None),
     ]
+
+
+# -- bounded reading of any workbook -------------------------------------------------------
+FAR_CELL = Path(__file__).resolve().parents[1] / "corpus" / "far-cell-ALL1000000.xlsx"
+
+
+def test_a_far_cell_is_refused_quickly_in_bounded_memory(tmp_path):
+    """The 2 KB workbook whose only far cell is ALL1000000 (a used range of 10^9 cells,
+    about 32 GB in python-calamine) is refused from its XML in a process limited to 1 GB of
+    address space, within seconds; the message names the budget and the code."""
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "cancelkit", "check", str(FAR_CELL), "--no-ledger"],
+        capture_output=True,
+        timeout=60,
+        preexec_fn=limit,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+    )
+    elapsed = time.monotonic() - started
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert "Traceback" not in stderr and "panicked" not in stderr
+    assert "1,000,000 rows x 1,000 columns" in stderr
+    assert "over the budget of 12,000,000 cells" in stderr
+    assert stderr.rstrip().endswith("[too_many_cells]")
+    assert elapsed < 20
+
+
+def test_the_cell_budget_is_set_in_the_config(tmp_path):
+    config = tmp_path / "cancelkit.toml"
+    config.write_text("max_cells = 6\n", encoding="utf-8")
+    workbook = tmp_path / "in.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["order-id", "cancellation-reason-code", "amazon-order-item-code"])
+    book.active.append(["113-4728391-2038475", "NoInventory", "62845173920562"])
+    book.active.append(["112-3348201-5569047", "NoInventory", "51938274610385"])
+    book.save(workbook)
+    run = invoke("check", workbook, "--config", config, "--no-ledger")
+    assert_one_line_error(run, "(9 cells), over the budget of 6 cells", "[too_many_cells]")
+    config.write_text("max_cells = 9\n", encoding="utf-8")
+    assert invoke("check", workbook, "--config", config, "--no-ledger").exit_code == 0

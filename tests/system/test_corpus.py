@@ -91,6 +91,16 @@ CASES: dict[str, Case] = {
     "entity-bomb.xlsx": unusable("xml_entities", process=True),
     "external-entity.xlsx": unusable("xml_entities"),
     "columns-16384.xlsx": unusable("too_many_columns"),
+    # the used range is sized from the XML before python-calamine allocates it
+    "far-cell-ALL1000000.xlsx": unusable("too_many_cells", process=True),
+    "far-cell-ALL20000.xlsx": unusable("too_many_cells"),
+    "far-cell-A5000002.xlsx": unusable("too_many_rows"),
+    "dimension-ALL1000000.xlsx": unusable("too_many_cells"),
+    "dimension-XFD1048576.xlsx": unusable("too_many_columns"),
+    "cells-without-references.xlsx": unusable("too_many_columns"),
+    "cells-over-budget.xlsx": unusable(
+        "too_many_cells", limits={"MAX_CELLS": 8}, file="hidden-rows.xlsx"
+    ),
     "rows-over-limit.xlsx": unusable(
         "too_many_rows", limits={"MAX_ROWS": 2}, file="hidden-rows.xlsx"
     ),

@@ -358,7 +358,7 @@ CODES: dict[str, Code] = {
         ),
         Code(
             "value_too_long",
-            "error",
+            "review",
             "Value too long for a spreadsheet cell",
             "A value is longer than the 32,767 characters a spreadsheet cell holds; the review "
             "workbook cannot show it whole, so the row cannot be approved there.",

@@ -130,7 +130,9 @@ def _second_half(
             encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
             errors = "replace" if encoding == "cp1252" else "strict"
             text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
-            rows = enumerate(csv.reader(text, delimiter=table.delimiter), split.lines_before + 1)
+            rows = table.shape(
+                enumerate(csv.reader(text, delimiter=table.delimiter), split.lines_before + 1)
+            )
             count = collector.read(table, source_index, rows=rows, number=split.lines_before)
         finally:
             raw.close()

@@ -104,7 +104,10 @@ def _collect(tables: list[Table], options: Options, collector: Collector) -> lis
                 raise InputError(
                     f"{table.source}: no data rows below the header row", code="no_data_rows"
                 )
-            inputs.append({"path": table.source, "sha256": table.digest(), "rows": input_rows})
+            entry = {"path": table.source, "sha256": table.digest(), "rows": input_rows}
+            if table.dropped_columns:
+                entry["personal_columns_dropped"] = table.dropped_columns
+            inputs.append(entry)
     finally:
         collector.close()
     return inputs
@@ -179,6 +182,10 @@ def _finish(
         # rows of a review workbook that nobody approved: not input rows, not uploaded
         "skipped_unapproved": sum(len(t.skipped) for t in tables),
         "skipped_by_code": dict(Counter(e["code"] for t in tables for e in t.skipped)),
+        # personal-data columns of the inputs, dropped when read (amazon/personal_data.py)
+        "personal_columns_dropped": list(
+            dict.fromkeys(c for t in tables for c in t.dropped_columns)
+        ),
     }
     # the fee rule of --marketplace, else of the rows' own marketplace (India has the one rule)
     fee_rule = collector.fee_rule or next(filter(None, collector.fee_rules.values()), None)

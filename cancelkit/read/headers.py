@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ..amazon.personal_data import PERSONAL_DATA_COLUMNS
+
 # field -> accepted header spellings (folded when compared)
 ALIASES: dict[str, tuple[str, ...]] = {
     "order_id": ("order-id", "amazon-order-id", "order-number"),
@@ -62,6 +64,15 @@ def fold(name: str) -> str:
 FIELD_BY_HEADER: dict[str, str] = {
     fold(alias): field for field, aliases in ALIASES.items() for alias in aliases
 }
+
+
+#: folded names of the personal-data columns every reader drops (amazon/personal_data.py)
+PERSONAL: frozenset[str] = frozenset(fold(name) for name in PERSONAL_DATA_COLUMNS)
+
+
+def is_personal(header: str) -> bool:
+    """Whether a column holds a buyer's personal data (dropped when an input is read)."""
+    return fold(header) in PERSONAL
 
 
 def field_of(header: str) -> str | None:

@@ -104,6 +104,9 @@ class Table:
     #: row number -> flags the reader attaches (a value corrected in a review)
     row_flags: dict[int, list] = field(default_factory=dict)
     fields: dict[str, int] = field(init=False)
+    #: the personal-data columns dropped when the input was read (amazon/personal_data.py)
+    dropped_columns: list[str] = field(init=False)
+    _keep: list[int] | None = field(init=False, repr=False)
 
     def column_of(self, field: str, elsewhere: str | None = None) -> str:
         """The column a row error about `field` names: the input's own header spelling (the
@@ -115,8 +118,29 @@ class Table:
         name = columns.DISPLAY.get(field) or columns.ALIASES.get(field, (field,))[0]
         return f"{name} ({elsewhere})" if elsewhere else name
 
+    def shape(self, rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        """Rows as this table gives them: without the dropped personal-data cells (the
+        parallel reader's second half goes through here too)."""
+        keep = self._keep
+        if keep is None:
+            return rows
+        width = len(keep) + len(self.dropped_columns)  # the header as read
+        # cells beyond the header are kept: the rejects file lists them as `column N`
+        return (
+            (number, [cells[i] for i in keep if i < len(cells)] + cells[width:])
+            for number, cells in rows
+        )
+
     def __post_init__(self) -> None:
         self.headers = [unguard(h.strip().lstrip("\ufeff")) for h in self.headers]
+        personal = [i for i, name in enumerate(self.headers) if columns.is_personal(name)]
+        self.dropped_columns = [self.headers[i] for i in personal]
+        self._keep = None
+        if personal:
+            # dropped here, before any row reaches a record, a spool or an output
+            self._keep = [i for i in range(len(self.headers)) if i not in set(personal)]
+            self.headers = [self.headers[i] for i in self._keep]
+            self.rows = self.shape(self.rows)
         if looks_like_review(self.headers):
             raise InputError(
                 f"{self.source}: holds the rows of a cancelkit review workbook (approve, "

@@ -246,6 +246,11 @@ def terminal_summary(
         lines.append(
             f"skipped (not approved in the review): {summary['skipped_unapproved']} row(s)"
         )
+    if summary.get("personal_columns_dropped"):
+        lines.append(
+            "personal data columns dropped (never copied into any output): "
+            + ", ".join(summary["personal_columns_dropped"])
+        )
     for code, count in summary.get("skipped_by_code", {}).items():
         if code in REFUSED_CODES:
             lines.append(f"  refused {code}: {count} (never uploaded)")

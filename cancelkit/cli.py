@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 import time
 
@@ -20,12 +21,22 @@ from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
 from .options import build_options, parse_figures, resolve_ledger_path
 from .pipeline.run import run
 from .version import __version__
+from .write.plan import OutputPlan
 from .write.retry import reconcile_report
 from .write.verdict import terminal_summary
 from .write.workbook import write_template
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130
+#: 128 + the signal number, as shells report a process ended by SIGINT or SIGTERM
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so every `finally` and rollback runs."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
 
 
 def _fail(message: str, code: str | None = None) -> None:
@@ -47,6 +58,13 @@ def _guarded(command):
             _fail(str(exc), exc.code)
         except ValueError as exc:  # e.g. a report path with an unknown suffix
             _fail(str(exc), "usage")
+        except KeyboardInterrupt:
+            # the outputs were staged and are taken back; the ledger batch was not committed
+            click.echo("cancelkit: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("cancelkit: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
 
     return wrapper
 
@@ -159,8 +177,13 @@ class _Progress:
             click.echo("\r\x1b[K", err=True, nl=False)
 
 
-def _run_check(inputs, metric: dict, keep: bool, from_review=None, talk: str = "normal"):
+def _run_check(
+    inputs, metric: dict, keep: bool, from_review=None, talk: str = "normal", outputs=None
+):
     """Run the library's check with the shared options of generate, check and review.
+
+    `outputs(plan, options)` names the command's outputs in its output plan
+    (write/plan.py), checked before the first input row is read.
 
     A progress line is shown while reading when stderr is a terminal (never in pipes or CI)
     and the input is big enough for the pipeline to report progress (about 65,000 rows).
@@ -180,6 +203,12 @@ def _run_check(inputs, metric: dict, keep: bool, from_review=None, talk: str = "
         no_ledger=metric["no_ledger"],
         keep_records=keep or talk == "verbose",  # exact flag counts come from the records
     )
+    if outputs is not None:
+        plan = OutputPlan(
+            [*inputs, options.from_review, *options.orders_reports, metric["config"]],
+            force=metric.get("force", False),
+        )
+        outputs(plan, options)
     progress = _Progress() if talk != "quiet" and sys.stderr.isatty() else None
     options.progress = progress
     try:
@@ -265,7 +294,17 @@ def generate(
     """
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
-    result = _run_check(inputs, metric, bool(json_path), from_review, talk)
+
+    def outputs(plan: OutputPlan, options) -> None:
+        plan.folder(out_dir)
+        plan.output("upload file", flat_file)
+        plan.output("report", report)
+        plan.output("JSON report", json_path)
+        plan.output("rejects file", rejects)
+        plan.ledger(options.ledger)
+
+    metric["force"] = force
+    result = _run_check(inputs, metric, bool(json_path), from_review, talk, outputs)
     checked = time.perf_counter()
     with result:
         result.write_outputs(
@@ -302,7 +341,13 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
     """
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
-    result = _run_check(inputs, metric, bool(json_path), talk=talk)
+
+    def outputs(plan: OutputPlan, options) -> None:
+        plan.output("report", report)
+        plan.output("JSON report", json_path)
+
+    metric["force"] = force
+    result = _run_check(inputs, metric, bool(json_path), talk=talk, outputs=outputs)
     checked = time.perf_counter()
     with result:
         if report:
@@ -354,6 +399,7 @@ def template_command(output, force) -> None:
     Example:
       cancelkit template -o cancellations.xlsx
     """
+    OutputPlan(force=force).output("template", output)
     write_template(output, force=force)
     click.echo(f"template: {output}", err=True)
 
@@ -381,7 +427,10 @@ def review_command(inputs, metric, output, force, quiet, verbose) -> None:
     """
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
-    result = _run_check(inputs, metric, True, talk=talk)
+    metric["force"] = force
+    result = _run_check(
+        inputs, metric, True, talk=talk, outputs=lambda plan, _: plan.output("review", output)
+    )
     checked = time.perf_counter()
     with result:
         result.write_review(output, force=force)
@@ -419,9 +468,11 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     Example:
       cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
     """
-    outcome, written = reconcile_report(
-        processing_report, resolve_ledger_path(ledger_path), batch_id, retry_path, force
-    )
+    path = resolve_ledger_path(ledger_path)
+    plan = OutputPlan([processing_report], force=force)
+    plan.ledger(path, create=False)
+    plan.output("retry file", retry_path)
+    outcome, written = reconcile_report(processing_report, path, batch_id, retry_path, force)
     click.echo(reconcile.outcome_text(outcome, written))
     sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
 
@@ -438,7 +489,9 @@ def confirm_command(batch_id, ledger_path) -> None:
     Example:
       cancelkit confirm
     """
-    with ledger.Ledger.open(resolve_ledger_path(ledger_path), create=False) as book:
+    path = resolve_ledger_path(ledger_path)
+    OutputPlan().ledger(path, create=False)
+    with ledger.Ledger.open(path, create=False) as book:
         batch = book.resolve_batch(batch_id)
         changed = book.confirm(batch.id)
     click.echo(ledger.confirm_text(batch, changed))
@@ -558,10 +611,12 @@ def fetch_orders_command(marketplace, days, output, config, force) -> None:
       cancelkit fetch-orders --marketplace DE -o orders-de.txt
       cancelkit generate cancellations.csv --marketplace DE --orders-report orders-de.txt
     """
+    OutputPlan([config], force=force).output("order report", output)
     lines = fetch_orders(output, marketplace, days, config=config, force=force, say=_say)
     click.echo(f"fetch-orders: {lines} order item lines written to {output}", err=True)
 
 
 def main() -> None:
     """Entry point of the `cancelkit` console script."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="cancelkit")

@@ -492,7 +492,14 @@ class Ledger:
                     "ledger; name another file with --ledger or CANCELKIT_LEDGER"
                 )
             return 0
-        return db.execute("SELECT version FROM schema_version").fetchone()[0]
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        if row is None or type(row[0]) is not int or row[0] < 0:
+            found = "no row" if row is None else repr(row[0])
+            raise LedgerError(
+                f"{self.path}: damaged ledger (its schema version is {found}, not a number); "
+                "name another file with --ledger or CANCELKIT_LEDGER"
+            )
+        return row[0]
 
     def _migrate(self) -> None:
         if self._version() == SCHEMA_VERSION:

@@ -19,7 +19,7 @@ from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
 from ..read.review import REFUSED_CODES, read_review
-from ..read.tables import Limits, Table, open_input, read_rows, remove_spool
+from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool
 from ..validate.batch import COUNTING, unpack
 from ..write.result import Result
 from . import parallel
@@ -49,8 +49,15 @@ def open_tables(
         raise InputError(
             "no input given: name a CSV/TSV/xlsx file, '-' for stdin, or rows", code="no_input"
         )
-    if len({t.source for t in tables}) < len(tables):
-        raise InputError("the same input is named twice", code="input_twice")
+    seen: dict[object, str] = {}
+    for table in tables:
+        # the same file under two spellings (a symlink, dir/../) is the same input
+        found = file_identity(table.path) if table.path else None
+        key = found if found is not None else table.source
+        if key in seen:
+            twice = table.source if seen[key] == table.source else f"{seen[key]} and {table.source}"
+            raise InputError(f"the same input is named twice: {twice}", code="input_twice")
+        seen[key] = table.source
     return tables
 
 

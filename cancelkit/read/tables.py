@@ -664,6 +664,16 @@ def _dimension_extent(ref: str) -> tuple[int, int]:
     return max(int(r) for _, r in corners), max(_column_number(c) for c, _ in corners)
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    """A file's device and inode (None when it does not exist): the same file under any
+    name, symlink, `dir/../` spelling or hard link."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 def file_sha256(path: str) -> str:
     """The sha256 of a file's bytes, as hex."""
     sha = hashlib.sha256()

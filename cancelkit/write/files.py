@@ -1,4 +1,7 @@
-"""Writing files safely: atomic replace, no overwrite without force, collision-free names."""
+"""Writing files safely: atomic replace, no overwrite without force, collision-free names.
+
+Inside an output plan's staging (write/plan.py) `atomic_write` leaves its temporary file
+for the plan to rename into place together with the run's other outputs."""
 
 from __future__ import annotations
 
@@ -8,12 +11,17 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 
 from ..errors import OutputError
 
-#: atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 characters
-TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+#: the prefix of every temporary file cancelkit makes next to an output; only names that
+#: carry it are ever cleaned up, so a file of another program is never touched
+TEMPORARY_PREFIX = ".cancelkit-tmp-"
+#: atomic_write's temporary names: the prefix + the target's name + "." + mkstemp's 8
+#: characters + ".tmp"
+TEMPORARY_NAME = re.compile(re.escape(TEMPORARY_PREFIX) + r".+\.[a-z0-9_]{8}\.tmp")
 #: a temporary file untouched this long belongs to a killed run: a live writer streams into
 #: its file (every write updates the mtime) and renames it right after the last write
 STALE_AFTER_SECONDS = 60.0
@@ -26,7 +34,22 @@ def refuse_existing(path: str | Path) -> None:
 
 
 def already_exists(path: str | Path) -> OutputError:
-    return OutputError(f"{path}: already exists; use --force to replace it")
+    return OutputError(f"{path}: already exists; use --force to replace it", code="output_exists")
+
+
+def temporary_for(path: Path) -> tuple[int, str]:
+    """A new temporary file next to `path` (an open descriptor and its name)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+def write_error(path: str | Path, exc: OSError) -> OutputError:
+    """The one-line error of a failed write (disk full, no permission, ...)."""
+    return OutputError(f"{path}: cannot write ({exc.strerror or exc})", code="write_failed")
 
 
 def atomic_write(
@@ -46,35 +69,127 @@ def atomic_write(
     path = Path(path)
     if not force:
         refuse_existing(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a folder; name a file", code="output_is_folder")
+    handle, temp = temporary_for(path)
+    staging = current_staging()
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
-        with os.fdopen(handle, mode, **kwargs) as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp's 0600 would make every output private
-        if force:
-            os.replace(temp, path)
+        try:
+            with os.fdopen(handle, mode, **kwargs) as stream:
+                write(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temp, 0o666 & ~_umask())  # mkstemp's 0600 would make every output private
+        except OSError as exc:  # disk full, quota, I/O error: one line naming the path
+            raise write_error(path, exc) from exc
+        if staging is not None:
+            staging.add(temp, path, force)
         else:
-            try:
-                os.link(temp, path)  # fails if the name was taken meanwhile
-            except FileExistsError as exc:
-                raise already_exists(path) from exc
-            except OSError:
-                os.replace(temp, path)  # file systems without hard links
-            else:
-                os.remove(temp)
+            place(temp, path, force)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temp)
         raise
     return path
+
+
+def place(temp: str, path: Path, force: bool) -> None:
+    """Rename a finished temporary file into place; without `force` never over a file
+    that exists (checked at the rename itself, so one that appeared meanwhile is kept)."""
+    try:
+        if force:
+            os.replace(temp, path)
+            return
+        try:
+            os.link(temp, path)  # fails if the name was taken meanwhile
+        except FileExistsError as exc:
+            raise already_exists(path) from exc
+        except OSError:
+            if os.path.lexists(path):
+                raise already_exists(path) from None
+            os.replace(temp, path)  # file systems without hard links
+        else:
+            os.remove(temp)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+_STAGING: ContextVar[Staging | None] = ContextVar("cancelkit_staging", default=None)
+
+
+def current_staging() -> Staging | None:
+    """The staging `atomic_write` leaves its files to, when one is active."""
+    return _STAGING.get()
+
+
+class Staging:
+    """A run's outputs, written to temporary files and renamed into place together.
+
+    Inside `with Staging() as staging:` every `atomic_write` leaves its finished temporary
+    file here; `commit(then)` renames them all into place and runs `then` (the ledger
+    batch); if anything fails or the run is interrupted, every output renamed so far is
+    taken back (a replaced file restored from its backup) and every temporary removed, so
+    the folders are as before the run.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[str, Path, bool]] = []
+        self._token = None
+
+    def __enter__(self) -> Staging:
+        self._token = _STAGING.set(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _STAGING.reset(self._token)
+        self.discard()
+
+    def add(self, temp: str, path: Path, force: bool) -> None:
+        self._staged.append((temp, path, force))
+
+    @property
+    def targets(self) -> list[Path]:
+        return [path for _, path, _ in self._staged]
+
+    def discard(self) -> None:
+        """Remove the temporaries not renamed into place."""
+        for temp, _, _ in self._staged:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+        self._staged.clear()
+
+    def commit(self, then: Callable[[], object] | None = None) -> None:
+        placed: list[tuple[Path, str | None]] = []
+        try:
+            for temp, path, force in self._staged:
+                backup = None
+                if force and os.path.lexists(path) and not os.path.isdir(path):
+                    handle, backup = temporary_for(path)
+                    os.close(handle)
+                    os.replace(path, backup)
+                try:
+                    place(temp, path, force)
+                except BaseException:
+                    if backup is not None:
+                        os.replace(backup, path)
+                    raise
+                placed.append((path, backup))
+            if then is not None:
+                then()
+        except BaseException:
+            for path, backup in reversed(placed):
+                with contextlib.suppress(OSError):
+                    if backup is not None:
+                        os.replace(backup, path)
+                    else:
+                        os.remove(path)
+            raise
+        for _, backup in placed:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(backup)
+        self._staged.clear()
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

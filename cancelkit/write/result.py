@@ -28,7 +28,8 @@ from ..read.tables import GUARDED_STARTS, Table
 from ..validate.batch import Patches
 from ..version import __version__
 from . import split, spool
-from .files import atomic_write, free_name, refuse_existing, remove_stale_temporaries
+from .files import Staging, atomic_write, free_name, refuse_existing, remove_stale_temporaries
+from .plan import OutputPlan, reserved_names
 from .report import render_report, report_format_for
 from .verdict import report_context
 from .workbook import write_review
@@ -514,45 +515,60 @@ class Result:
         once every file is in place: what `cancelkit generate` does.
         """
         folder = Path(out_dir)
-        remove_stale_temporaries(folder)  # what a killed earlier run left behind
+        inputs = [i["path"] for i in self.inputs]
+        inputs += [*self.options.orders_reports, self.options.from_review]
+        check = OutputPlan(inputs, force)
+        # concurrent runs into one out-dir choose and write their names one at a time
+        with reserved_names(folder), Staging() as staging:
+            remove_stale_temporaries(folder)  # what a killed earlier run left behind
+            stem = self._free_stem(folder, max_rows_per_file)
+            plan: dict[str, Path | None] = {
+                "flat_file": None
+                if self.gate_tripped()
+                else Path(flat_file or folder / f"{stem}.txt"),
+                "rejects": Path(rejects)
+                if rejects
+                else (folder / f"{stem}-rejects.csv" if self.rejected else None),
+                "report": Path(report)
+                if report
+                else (folder / f"{stem}-report.html" if default_report else None),
+            }
+            json_target = Path(json_path) if json_path and str(json_path) != "-" else None
+            flat_parts = []
+            if plan["flat_file"] is not None:
+                flat_parts = self.flat_file_parts(plan["flat_file"], max_rows_per_file)
+            for number, part in enumerate(flat_parts, start=1):
+                check.output(
+                    "upload file" if len(flat_parts) == 1 else f"upload part {number}", part
+                )
+            check.output("rejects file", plan["rejects"])
+            check.output("report", plan["report"])
+            check.output("JSON report", json_target)
+            if record:
+                check.ledger(self.options.ledger)
+            if plan["report"] is not None:
+                report_format_for(plan["report"])  # an unknown suffix fails before any write
+            if plan["flat_file"] is not None:
+                self.write_flat_file(plan["flat_file"], force=force, max_rows=max_rows_per_file)
+            if plan["rejects"] is not None:
+                self.write_rejects(plan["rejects"], force=force)
+            if plan["report"] is not None:
+                self.outputs["report"] = str(plan["report"])
+            if json_target is not None:
+                self.write_json_file(json_target, force=force)
+            if plan["report"] is not None:
+                self.write_report(plan["report"], force=force)
+            # every file in place, then the ledger batch; a failure takes the files back
+            staging.commit(self.record_in_ledger if record else None)
+        return dict(self.outputs)
+
+    def _free_stem(self, folder: Path, max_rows_per_file: int | None) -> str:
         stamp = batch_stamp(self.generated_at.astimezone())
         suffixes = [".txt", "-report.html", "-rejects.csv"]
         if max_rows_per_file is not None or len(self.markets) > 1:
             parts = self.flat_file_parts("x.txt", max_rows_per_file)
             suffixes += [part.name[1:] for part in parts]  # "-1.txt", "-DE.txt", ...
-        stem = free_name(folder, f"cancellations-{stamp}", suffixes)
-        plan: dict[str, Path | None] = {
-            "flat_file": None if self.gate_tripped() else Path(flat_file or folder / f"{stem}.txt"),
-            "rejects": Path(rejects)
-            if rejects
-            else (folder / f"{stem}-rejects.csv" if self.rejected else None),
-            "report": Path(report)
-            if report
-            else (folder / f"{stem}-report.html" if default_report else None),
-        }
-        json_target = Path(json_path) if json_path and str(json_path) != "-" else None
-        flat_parts = []
-        if plan["flat_file"] is not None:
-            flat_parts = self.flat_file_parts(plan["flat_file"], max_rows_per_file)
-        if not force:
-            for target in [*flat_parts, plan["rejects"], plan["report"], json_target]:
-                if target is not None:
-                    refuse_existing(target)
-        if plan["report"] is not None:
-            report_format_for(plan["report"])  # an unknown suffix fails before any write
-        if plan["flat_file"] is not None:
-            self.write_flat_file(plan["flat_file"], force=force, max_rows=max_rows_per_file)
-        if plan["rejects"] is not None:
-            self.write_rejects(plan["rejects"], force=force)
-        if plan["report"] is not None:
-            self.outputs["report"] = str(plan["report"])
-        if json_target is not None:
-            self.write_json_file(json_target, force=force)
-        if plan["report"] is not None:
-            self.write_report(plan["report"], force=force)
-        if record:
-            self.record_in_ledger()
-        return dict(self.outputs)
+        return free_name(folder, f"cancellations-{stamp}", suffixes)
 
     def record_in_ledger(self) -> str | None:
         """Record the written upload file and its rows as a new batch in the ledger (one

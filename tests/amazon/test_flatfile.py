@@ -17,7 +17,7 @@ from conftest import (
 
 import cancelkit
 from cancelkit.amazon import flatfile
-from cancelkit.errors import InputError
+from cancelkit.errors import InputError, OutputError
 from cancelkit.write.files import atomic_write
 
 
@@ -185,12 +185,13 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path):
         stream.write(flatfile.HEADER_LINES)
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="upload.txt: cannot write .No space left on device.$"):
         atomic_write(tmp_path / "upload.txt", fail_half_way)
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "upload.txt").write_text("yesterday's upload")
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError) as caught:
         atomic_write(tmp_path / "upload.txt", fail_half_way, force=True)
+    assert caught.value.code == "write_failed"
     assert [p.name for p in tmp_path.iterdir()] == ["upload.txt"]
     assert (tmp_path / "upload.txt").read_text() == "yesterday's upload"
 

@@ -133,7 +133,7 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
     old = time.time() - STALE_AFTER_SECONDS - 5
     for path in temporaries(out):
         os.utime(path, (old, old))
-    live = out / ".r.json.abcd1234.tmp"
+    live = out / ".cancelkit-tmp-r.json.abcd1234.tmp"
     live.write_text("{", encoding="utf-8")
     last = generate(source, out)
     assert last.wait(timeout=120) == 1, last.stderr.read().decode()
@@ -147,18 +147,21 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
 def test_remove_stale_temporaries_takes_only_old_files_of_atomic_writes_pattern(tmp_path):
     old = time.time() - STALE_AFTER_SECONDS - 1
     names = {
-        ".upload.txt.k2j_9xq1.tmp": True,  # atomic_write's, stale
-        ".r.json.abcdefgh.tmp": False,  # atomic_write's, but being written now
+        ".cancelkit-tmp-upload.txt.k2j_9xq1.tmp": True,  # atomic_write's, stale
+        ".cancelkit-tmp-r.json.abcdefgh.tmp": False,  # atomic_write's, being written now
         "upload.txt": False,  # an output
-        ".upload.txt.tmp": False,  # not mkstemp's 8 characters
+        ".cancelkit-tmp-upload.txt.tmp": False,  # not mkstemp's 8 characters
         "notes.abcdefgh.tmp": False,  # not hidden: not ours
+        # another program's temporaries, hour-old: never cancelkit's to delete
+        ".video.mkv.part0001.tmp": False,
+        ".upload.txt.k2j_9xq1.tmp": False,
     }
     for name, stale in names.items():
         (tmp_path / name).write_text("x", encoding="utf-8")
-        if stale or name != ".r.json.abcdefgh.tmp":
-            os.utime(tmp_path / name, (old, old))
+        if stale or name != ".cancelkit-tmp-r.json.abcdefgh.tmp":
+            os.utime(tmp_path / name, (old - 3600, old - 3600))
     removed = remove_stale_temporaries(tmp_path)
-    assert [p.name for p in removed] == [".upload.txt.k2j_9xq1.tmp"]
+    assert [p.name for p in removed] == [".cancelkit-tmp-upload.txt.k2j_9xq1.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         n for n, s in names.items() if not s
     )

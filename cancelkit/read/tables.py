@@ -224,6 +224,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raw = open(path, "rb")  # noqa: SIM115 - closed by Table.close
         head = raw.read(text_encoding.SNIFF_BYTES)
     except OSError as exc:
+        _forget(spool)
         raise InputError(
             f"{source}: cannot read ({exc.strerror or exc})", code="unreadable"
         ) from exc
@@ -237,6 +238,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raw.seek(0)
     except (InputError, OSError):
         raw.close()
+        _forget(spool)
         raise
     text = io.TextIOWrapper(raw, encoding=encoding, errors=sniffed.errors, newline="")
     lines = sample.lstrip("\ufeff").splitlines()
@@ -263,9 +265,11 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         _check_width(len(headers), source, limits)
     except read_errors as exc:
         raw.close()
+        _forget(spool)
         raise explain(exc, 1) from exc
     except InputError:
         raw.close()
+        _forget(spool)
         raise
 
     def reopen() -> Table:
@@ -273,22 +277,33 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         table.source = source
         return table
 
-    table = Table(
-        source,
-        headers,
-        rows,
-        path=None if path == "-" else path,
-        digest=lambda: file_sha256(path),
-        reopen=reopen,
-        read_errors=read_errors,
-        explain=explain,
-        close=raw.close,
-        header_row=header_row,
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    try:
+        table = Table(
+            source,
+            headers,
+            rows,
+            path=None if path == "-" else path,
+            digest=lambda: file_sha256(path),
+            reopen=reopen,
+            read_errors=read_errors,
+            explain=explain,
+            close=raw.close,
+            header_row=header_row,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    except InputError:
+        raw.close()
+        _forget(spool)  # a refused stdin leaves no copy of the seller's data behind
+        raise
     table.spool = spool  # type: ignore[attr-defined]
     return table
+
+
+def _forget(spool: str | None) -> None:
+    if spool:
+        with contextlib.suppress(OSError):
+            os.remove(spool)
 
 
 def _names_order_id(line: str) -> bool:

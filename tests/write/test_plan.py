@@ -274,3 +274,17 @@ def test_template_and_reconcile_use_the_plan(tmp_path):
     report.write_text("x", encoding="utf-8")
     run = invoke("reconcile", report, "--retry", report, "--force")
     assert_one_line_error(run, "[output_is_input]")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00\x01binary\x00" * 20, b"sku,reason\r\nA,B\r\n", b""],
+    ids=["binary", "no-order-id", "empty"],
+)
+def test_a_refused_stdin_leaves_no_copy_behind(tmp_path, monkeypatch, content):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run = invoke("check", "-", input=content)
+    assert run.exit_code == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("cancelkit-stdin-")] == []

@@ -364,6 +364,13 @@ CODES: dict[str, Code] = {
             "workbook cannot show it whole, so the row cannot be approved there.",
         ),
         Code(
+            "unusable_number",
+            "note",
+            "Unusable number ignored",
+            "A column that holds a number (such as days-past-promise) has a value that is no "
+            "plain number (inf, 1e999, nan, non-Latin digits); it was ignored, never guessed.",
+        ),
+        Code(
             "reason_mapped",
             "note",
             "Reason spelling mapped",
@@ -371,3 +378,15 @@ CODES: dict[str, Code] = {
         ),
     )
 }
+
+
+# C0 and C1 control characters and DEL: a file's text shown on a terminal could otherwise
+# move the cursor, rewrite the screen or set the window title (ESC, OSC sequences).
+_CONTROLS = {n: f"\\x{n:02x}" for n in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROLS.pop(ord("\t"))
+
+
+def printable(text: str) -> str:
+    """Text from a file as it may be shown on a terminal: control characters escaped
+    (`\\x1b`), so a report's message cannot send escape sequences to the terminal."""
+    return text.translate(_CONTROLS)

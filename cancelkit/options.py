@@ -12,6 +12,9 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .amazon import marketplaces, policy, spapi
 from .errors import ConfigError
@@ -107,7 +110,7 @@ class Options:
             cancels, cancels_source = found_cancels
         return WindowFigures(
             orders,
-            orders_source if orders else None,
+            orders_source if orders is not None else None,
             cancels,
             cancels_source if cancels is not None else None,
         )
@@ -143,30 +146,91 @@ def resolve_ledger_path(option: str | os.PathLike | None, no_ledger: bool = Fals
     return default_ledger_path()
 
 
-#: keys of the [cancelkit] table (or the top level) of cancelkit.toml
-CONFIG_KEYS = {
-    "marketplace": str,
-    "orders_7d": int,
-    "cancels_7d": int,
-    "fail_on": str,
-    "sheet": str,
-    "ledger": str,
-    # an order report older than this is flagged as stale (default 24)
-    "report_max_age_hours": float,
-    # India: the 30-day window's figures, and the referral-fee rate for the fee estimate
-    "orders_30d": int,
-    "cancels_30d": int,
-    "referral_fee_rate": float,
-    # limits for reading inputs (see sources.Limits)
-    "max_xlsx_bytes": int,
-    "max_rows": int,
-    "max_columns": int,
-    "max_cells": int,
-}
 FAIL_ON = ("none", "medium", "high")
-_KIND_WORDS = {float: "number", int: "whole number", str: "text"}
 #: settings that may also be a table of figures per marketplace (`[orders_7d]` DE = 1200)
 MARKET_TABLE_KEYS = ("orders_7d", "cancels_7d")
+_Count = Annotated[int, Field(strict=True, ge=0)]
+_Positive = Annotated[int, Field(strict=True, gt=0)]
+# a figure, or a table of figures per marketplace (each checked by `_figures`)
+_Figure = _Count | dict[str, Any]
+
+
+class PolicyOverride(BaseModel):
+    """A marketplace's figures in the config's [policy.CODE] table."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    #: the target rate, a fraction: 0.025 is 2.5%
+    threshold: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    window_days: Annotated[int, Field(strict=True, ge=1, le=366)] | None = None
+
+
+class ConfigFile(BaseModel):
+    """The settings of cancelkit.toml (the top level or a [cancelkit] table): each key with
+    its type and range, so a wrong value names the file, the key and the value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    marketplace: str | None = None
+    orders_7d: _Figure | None = None
+    cancels_7d: _Figure | None = None
+    fail_on: Literal["none", "medium", "high"] | None = None
+    sheet: str | None = None
+    ledger: str | None = None
+    # an order report older than this is flagged as stale (default 24)
+    report_max_age_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    # India: the 30-day window's figures, and the referral-fee rate for the fee estimate
+    orders_30d: _Count | None = None
+    cancels_30d: _Count | None = None
+    referral_fee_rate: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    # limits for reading inputs (see read.tables.Limits)
+    max_xlsx_bytes: _Positive | None = None
+    max_rows: _Positive | None = None
+    max_columns: _Positive | None = None
+    max_cells: _Positive | None = None
+    policy: dict[str, PolicyOverride] = {}
+
+
+#: keys of the [cancelkit] table (or the top level) of cancelkit.toml
+CONFIG_KEYS = tuple(name for name in ConfigFile.model_fields if name != "policy")
+
+
+def _problem(where: str, error: dict) -> str:
+    """One validation error in words: file, key (dotted for [policy.UK]) and value."""
+    loc = [str(part) for part in error["loc"]]
+    # a union reports which branch failed ("int", "dict[str,any]"): the key is what counts
+    key = ".".join(part for part in loc if not part.startswith(("int", "dict[", "constrained")))
+    value = error.get("input")
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown setting '{key}'"
+    if error["type"] == "missing":
+        return f"{where}: '{key}' is missing"
+    return f"{where}: '{key}' = {value!r} is not valid: {error['msg'].lower()}"
+
+
+class ApiOptions(BaseModel):
+    """The options of `cancelkit.check` and the CLI, checked at the door: a wrong type or
+    range is a `ConfigError` naming the option, never a wrong figure."""
+
+    model_config = ConfigDict(strict=True, arbitrary_types_allowed=True)
+    sheet: str | None = None
+    marketplace: str | None = None
+    orders_in_window: _Figure | None = None
+    cancels_in_window: _Figure | None = None
+    orders_in_30d: _Count | None = None
+    cancels_in_30d: _Count | None = None
+    fail_on: Literal["none", "medium", "high"] | None = None
+    keep_records: bool = True
+    today: dt.date | None = None
+
+
+def _check_api(values: dict) -> None:
+    try:
+        ApiOptions.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0])
+        raise ConfigError(
+            f"option {name} = {error.get('input')!r} is not valid: {error['msg'].lower()}"
+        ) from None
 
 
 def load_config(path: str | Path | None) -> dict:
@@ -182,27 +246,26 @@ def load_config(path: str | Path | None) -> dict:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
-    settings = dict(document.get("cancelkit", document))
-    policy_table = settings.pop("policy", {})
+    raw = document.get("cancelkit", document)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'cancelkit' must be a table of settings")
+    raw = {k: v for k, v in raw.items() if k != "cancelkit"}
     # [amazon]: the SP-API credentials and endpoints (amazon/spapi.py checks its keys)
-    amazon_table = settings.pop("amazon", None)
+    amazon_table = raw.pop("amazon", None)
     if amazon_table is None:
         amazon_table = document.get("amazon", {})
     if not isinstance(amazon_table, dict):
         raise ConfigError(f"{path}: 'amazon' must be a table ([amazon])")
-    unknown = sorted(set(settings) - set(CONFIG_KEYS) - {"cancelkit"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-    tables = {k: settings.pop(k) for k in MARKET_TABLE_KEYS if isinstance(settings.get(k), dict)}
-    for key, kind in CONFIG_KEYS.items():
-        if key not in settings:
-            continue
-        value = settings[key]
-        number = kind is float and isinstance(value, int) and not isinstance(value, bool)
-        if not isinstance(value, kind) and not number:
-            raise ConfigError(f"{path}: '{key}' must be a {_KIND_WORDS.get(kind, kind.__name__)}")
-    settings.update(tables)
-    settings["policy"] = policy_table
+    try:
+        parsed = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = list(dict.fromkeys(_problem(str(path), e) for e in exc.errors()))
+        raise ConfigError("; ".join(problems)) from None
+    settings = parsed.model_dump(exclude_none=True, exclude={"policy"})
+    settings["policy"] = {
+        code.upper(): override.model_dump(exclude_none=True)
+        for code, override in parsed.policy.items()
+    }
     settings["amazon"] = amazon_table
     settings["_path"] = str(path)
     return settings
@@ -280,6 +343,19 @@ def build_options(
     referral_fee_rate: float | None = None,
 ) -> Options:
     """Options for one run: explicit values over the config file over the defaults."""
+    _check_api(
+        {
+            "sheet": sheet,
+            "marketplace": marketplace,
+            "orders_in_window": orders_in_window,
+            "cancels_in_window": cancels_in_window,
+            "orders_in_30d": orders_in_30d,
+            "cancels_in_30d": cancels_in_30d,
+            "fail_on": fail_on,
+            "keep_records": keep_records,
+            "today": today,
+        }
+    )
     settings = load_config(config)
     where = settings.get("_path")
     from_config = f"config {where}"
@@ -313,6 +389,16 @@ def build_options(
     ):
         if value is not None and value < 0:
             raise ConfigError(f"{name} must not be negative (got {value})")
+    for orders, cancels, window in (
+        (orders_in_window, cancels_in_window, "--orders-7d"),
+        (orders_in_30d, cancels_in_30d, "the 30-day orders"),
+    ):
+        if orders is not None and (cancels or 0) > orders:
+            raise ConfigError(
+                f"{cancels} seller cancellations cannot be more than the {orders} orders of "
+                f"the window (cancellations are counted among the orders of {window})",
+                code="impossible_figures",
+            )
     fail_on = fail_on or settings.get("fail_on") or "none"
     if fail_on not in FAIL_ON:
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
@@ -368,15 +454,11 @@ def build_options(
 
 
 def _limits(settings: dict) -> Limits | None:
-    """The input size limits the config file sets (None: the defaults)."""
+    """The input size limits the config file sets (None: the defaults; each is positive,
+    as ConfigFile checked)."""
     names = ("max_xlsx_bytes", "max_rows", "max_columns", "max_cells")
     given = {key: settings[key] for key in names if key in settings}
-    if not given:
-        return None
-    for key, value in given.items():
-        if value <= 0:
-            raise ConfigError(f"{settings.get('_path')}: '{key}' must be a positive number")
-    return Limits(**given)
+    return Limits(**given) if given else None
 
 
 # -- the SP-API settings ------------------------------------------------------------------

@@ -145,7 +145,8 @@ PROCESSED_WORDS: tuple[str, ...] = (
     "处理",
 )
 #: a summary line: words (any script), optional colon, then a count
-SUMMARY_COUNT = re.compile(r"^\s*(?P<words>\D*?\w\D*?)[\s:：]+(?P<count>\d+)\s*$")
+# the count is ASCII digits: "²" or "٢" is never read as a number
+SUMMARY_COUNT = re.compile(r"^\s*(?P<words>\D*?\w\D*?)[\s:：]+(?P<count>[0-9]+)\s*$")
 
 
 def summary_count(line: str) -> tuple[str, int] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -143,16 +144,29 @@ def _no_request_column(flag: Flag) -> Flag:
     )
 
 
+_DAYS = re.compile(r"-?[0-9]{1,6}(?:\.[0-9]*)?", re.ASCII)
+
+
+def _whole_days(text: str) -> int | None:
+    """A count of days as Amazon's reports write it ("3", "3.0", "-1"); None otherwise."""
+    return int(float(text)) if _DAYS.fullmatch(text) else None
+
+
 def _ship_by(record: Record, today: dt.date) -> None:
     context = record.context
     pressure = None
     days = context.get("days_past_promise", "").strip()
     if days:
-        try:
-            late = int(float(days))
-        except ValueError:
-            late = None
-        if late is not None and late >= 0:
+        late = _whole_days(days)
+        if late is None:
+            # inf, 1e999, nan, a Unicode digit: never a number of days, never an exception
+            record.flags.append(
+                Flag(
+                    "unusable_number",
+                    f"days-past-promise '{days}' is not a number of days; ignored",
+                )
+            )
+        elif late >= 0:
             pressure = f"{late} day(s) past the ship-by date"
     promise = context.get("promise_date", "").strip()
     if pressure is None and promise:
@@ -260,10 +274,17 @@ def project_rate(
         "over_threshold": None,
         "headroom_orders": None,
     }
-    if not orders_in_window:
+    if orders_in_window is None:
         return metrics
     before = cancels_in_window or 0
     after = before + counting_orders
+    if orders_in_window == 0:
+        # a given figure of no orders: nothing can count (every cancelled order is one of
+        # the window's orders), so the rate is 0 and no counting order fits
+        if after == 0:
+            metrics.update(rate_before=0.0, rate_after=0.0, over_threshold=False)
+            metrics["headroom_orders"] = 0
+        return metrics
     metrics["rate_before"] = before / orders_in_window
     metrics["rate_after"] = after / orders_in_window
     # Exact arithmetic: the target is a rate strictly under the threshold.

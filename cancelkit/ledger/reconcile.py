@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..amazon import processing_words as words
+from ..codes import printable
 from ..errors import InputError
 from ..read import headers as columns
 from ..read import text as text_encoding
@@ -40,8 +41,10 @@ REPORT_COLUMNS = {
 UNKNOWN_TYPE = "Unknown"
 # A table pasted with its tabs turned into spaces: record, order id?, item code?, code, type,
 # message. Unambiguous because order ids have hyphens and only item codes precede the code.
+# re.ASCII: a digit is 0-9, never an Arabic-Indic or superscript digit read as a number.
 _SPACED_ROW = re.compile(
-    r"^\s*(\d+)\s+(?:(\d{3}-\d{7}-\d{7})\s+)?(?:(\d{10,})\s+)?(\d+)\s+(\S+)\s*(.*)$"
+    r"^\s*(\d+)\s+(?:(\d{3}-\d{7}-\d{7})\s+)?(?:(\d{10,})\s+)?(\d+)\s+(\S+)\s*(.*)$",
+    re.ASCII,
 )
 #: the columns of the retry file: what cancelkit reads as a cancellation batch
 RETRY_COLUMNS = ("order-id", "cancellation-reason-code", "amazon-order-item-code", "sku")
@@ -205,9 +208,12 @@ def _row(line: str, number: int, header: dict[str, int], source: str) -> ReportR
             key: cells[index].strip() if index < len(cells) else "" for key, index in header.items()
         }
     record = values.get("record_number", "")
-    if not record.isdigit():
+    if not (record.isascii() and record.isdigit()):
+        # "²" or "٢" pass str.isdigit(): never a record number, never silently record 2
         raise InputError(
-            f"{source}: line {number}: original-record-number '{record}' is not a number"
+            f"{source}: line {number}: original-record-number '{printable(record)}' is not "
+            "a number (digits 0-9)",
+            code="record_number",
         )
     word = values.get("type", "").strip()
     kind = words.error_type(word) or UNKNOWN_TYPE
@@ -364,4 +370,4 @@ def outcome_text(outcome: ReconcileOutcome, retry_path: str | Path | None = None
             f"Retry file with the {len(outcome.failed)} failed rows: {retry_path} "
             "(fix them, then `cancelkit generate` it)"
         )
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

@@ -699,12 +699,34 @@ def file_sha256(path: str) -> str:
 
 
 def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
-    """A table from in-memory rows: mappings (dicts, DictReader, DataFrame records) or
-    sequences whose first item is the header row (e.g. openpyxl `values_only` rows)."""
+    """A table from in-memory rows: mappings (dicts, DictReader, DataFrame records), a pandas
+    DataFrame itself, or sequences whose first item is the header row (e.g. openpyxl
+    `values_only` rows). Anything else is an `InputError` saying what was given."""
+    if _is_dataframe(rows):
+        rows = rows.to_dict("records")  # a DataFrame iterates over its column names
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+        raise InputError(
+            f"{source}: rows must be an iterable of mappings or of sequences (or a pandas "
+            f"DataFrame), not {_kind(rows)}",
+            code="rows_type",
+        )
     kept = list(rows)  # kept so a few rows can be looked up again for the rejects file
     if not kept:
         raise InputError(f"{source}: no rows given", code="no_data_rows")
     first = kept[0]
+    for number, item in enumerate(kept, start=1):
+        if isinstance(item, (str, bytes)) or not isinstance(item, (Mapping, Iterable)):
+            raise InputError(
+                f"{source}: row {number} is {_kind(item)}; each row must be a mapping (column "
+                "-> value) or a sequence of cells",
+                code="rows_type",
+            )
+        if isinstance(item, Mapping) != isinstance(first, Mapping):
+            raise InputError(
+                f"{source}: row {number} is {_kind(item)} while row 1 is {_kind(first)}; "
+                "give mappings only or sequences only",
+                code="rows_type",
+            )
     if isinstance(first, Mapping):
         # the union of every row's keys, in order of first appearance
         keys = list(dict.fromkeys(key for mapping in kept for key in mapping))
@@ -731,6 +753,16 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
     table = Table(source, headers, table_rows)
     table.reopen = lambda: read_rows(kept, source)
     return table
+
+
+def _is_dataframe(rows) -> bool:
+    return hasattr(rows, "to_dict") and hasattr(rows, "columns") and hasattr(rows, "iloc")
+
+
+def _kind(value) -> str:
+    name = type(value).__name__
+    shown = repr(value)
+    return f"a {name} ({shown[:40]}{'...' if len(shown) > 40 else ''})"
 
 
 def open_input(

@@ -413,7 +413,7 @@ class Result:
 
         def write(stream: io.TextIOBase) -> None:
             writer = csv.writer(stream, lineterminator="\r\n")
-            writer.writerow(header)
+            writer.writerow([guard(name) for name in header])  # a header is text from a file
             for source, number, cells, problems in self.iter_rejects():
                 out = [""] * len(header)
                 for name, value in zip(columns[source], cells):

@@ -556,7 +556,8 @@ def _write_summary(
         f"{metrics['marketplace']})"
     )
     line("target: a rate under", metrics["threshold"])
-    line("orders in the window", metrics["orders_in_window"] or "unknown")
+    orders = metrics["orders_in_window"]
+    line("orders in the window", "unknown" if orders is None else orders)
     cancels = metrics["seller_cancels_in_window"]
     line(
         "seller cancellations already in the window",

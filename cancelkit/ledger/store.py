@@ -975,8 +975,8 @@ class Ledger:
                         created_at=row[1],
                         marketplace=row[2],
                         tool_version=row[3],
-                        options=json.loads(row[4]),
-                        inputs=json.loads(row[5]),
+                        options=self._json(row[0], "options", row[4]),
+                        inputs=self._json(row[0], "inputs", row[5]),
                         flat_file=row[6],
                         flat_file_sha256=row[7],
                         rows=row[8],
@@ -985,6 +985,14 @@ class Ledger:
                     )
                 )
         return summaries
+
+    def _json(self, batch_id: str, column: str, text) -> object:
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise LedgerError(
+                f"{self.path}: damaged ledger: batch {batch_id} has unreadable {column} ({exc})"
+            ) from exc
 
     def batch_rows(self, batch_id: str) -> list[BatchRow]:
         """The batch's rows in file order (record 1 first)."""

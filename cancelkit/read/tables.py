@@ -774,6 +774,13 @@ def open_input(
     suffix = Path(path).suffix.lower()
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file", code="file_not_found")
+    if not os.path.isfile(path) and not os.path.isdir(path):
+        # a FIFO or a device (/dev/stdin) cannot be read twice nor sized
+        raise InputError(
+            f"{path}: not a regular file (a pipe or a device); save it to a file, or give "
+            "'-' to read CSV from standard input",
+            code="not_a_file",
+        )
     if suffix in WORKBOOK_SUFFIXES:
         return read_workbook(path, sheet, limits)
     if suffix == ".xls":

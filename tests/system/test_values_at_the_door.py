@@ -202,3 +202,22 @@ def test_a_dataframe_is_read_by_its_records_not_its_column_names():
     with cancelkit.check(rows=_FrameLike(records), no_ledger=True) as result:
         assert result.summary["input_rows"] == 12
         assert result.summary["accepted"] == 12
+
+
+def test_a_fifo_input_is_one_line_naming_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    run = invoke("check", fifo, "--no-ledger")
+    assert_one_line_error(run, str(fifo), "not a regular file", "[not_a_file]")
+
+
+def test_a_damaged_ledger_json_names_the_ledger(tmp_path, private_ledger):
+    import sqlite3
+
+    assert invoke("generate", CLEAN, "--out-dir", tmp_path / "out").exit_code == 0
+    with sqlite3.connect(private_ledger) as db:
+        db.execute("UPDATE batches SET options = '{broken'")
+    run = invoke("history")
+    assert_one_line_error(run, str(private_ledger), "damaged ledger", "unreadable options")

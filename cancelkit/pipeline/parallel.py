@@ -128,8 +128,9 @@ def _second_half(
             raw.seek(split.mid)
             # a UTF-8 byte-order mark can only be at the start of the file
             encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
-            errors = "replace" if encoding == "cp1252" else "strict"
-            text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+            # the single reader's own error handler, so a byte of another encoding in this
+            # half is read exactly as one pass would read it
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=table.decode_errors, newline="")
             rows = table.shape(
                 enumerate(csv.reader(text, delimiter=table.delimiter), split.lines_before + 1)
             )

@@ -96,9 +96,11 @@ class Table:
     header_row: int = 1
     #: for workbooks: row number -> columns whose cell held a formula (cached value used)
     formula_rows: dict[int, list[str]] = field(default_factory=dict)
-    #: for text files: how they are decoded and split
+    #: for text files: how they are decoded and split (the parallel reader's second half
+    #: decodes with exactly these, so both readers give the same rows)
     encoding: str | None = None
     delimiter: str | None = None
+    decode_errors: str = "strict"
     #: for a review workbook: the rows not taken (not approved, not reviewable), and why
     skipped: list[dict] = field(default_factory=list)
     #: row number -> flags the reader attaches (a value corrected in a review)
@@ -252,6 +254,8 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
 
     def explain(exc: BaseException, number: int) -> InputError:
         if isinstance(exc, UnicodeDecodeError):
+            # the decoder runs a block ahead of the rows: find the row of the byte itself
+            number = _row_of_bad_byte(path, encoding, sniffed.errors) or number
             return InputError(
                 f"{source}: row {number}: bytes that are not {encoding} ({exc.reason}); the "
                 "file mixes encodings; save it again as CSV UTF-8",
@@ -291,6 +295,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
             header_row=header_row,
             encoding=encoding,
             delimiter=delimiter,
+            decode_errors=sniffed.errors,
         )
     except InputError:
         raw.close()
@@ -298,6 +303,26 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raise
     table.spool = spool  # type: ignore[attr-defined]
     return table
+
+
+def _row_of_bad_byte(path: str, encoding: str, errors: str) -> int | None:
+    """The line holding the first byte that does not decode, when lines are rows (no quote
+    before it, so no field spans lines; the one-core and two-core readers both ask here)."""
+    if encoding.startswith("utf-16"):
+        return None
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    try:
+        with open(path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError:
+                    return number
+                if b'"' in line:
+                    return None
+    except OSError:
+        return None
+    return None
 
 
 def _forget(spool: str | None) -> None:

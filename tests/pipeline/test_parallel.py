@@ -162,3 +162,39 @@ def test_the_second_half_joins_the_order_report_too(tmp_path, monkeypatch):
     upload = result.write_flat_file(tmp_path / "upload.txt")
     body = upload.read_text(encoding="ascii").splitlines()[2:]
     assert len(body) == 1000 and all(int(line.split("-")[1]) % 2 == 0 for line in body)
+
+
+def _outcome_or_error(path, tmp_path, name):
+    try:
+        return outcome(path, tmp_path, name)
+    except cancelkit.CancelkitError as exc:
+        return (exc.code, str(exc))
+
+
+@pytest.mark.parametrize(
+    "head, late",
+    [
+        ("", b"Caf\xe9"),  # ASCII at the top, one cp1252 byte in the second half
+        ("Müller", b"Caf\xe9"),  # UTF-8 at the top, a cp1252 byte further down
+        ("", b"nul\x00byte"),  # a NUL byte after the first 64 KB
+        ("", "Müller".encode()),  # UTF-8 only further down
+    ],
+    ids=["cp1252-late", "utf8-then-cp1252", "nul-late", "utf8-late"],
+)
+def test_both_readers_give_the_same_result_on_bytes_far_down(tmp_path, monkeypatch, head, late):
+    """The two-core reader decodes its half with the one-pass reader's own settings: same
+    rows, same errors, same row numbers, whatever the bytes in the second half are."""
+    batch = tmp_path / "batch.csv"
+    make_batch(batch, rows=4000)
+    lines = batch.read_bytes().split(b"\n")
+    lines[1] = lines[1] + head.encode()
+    lines[3000] = lines[3000].rstrip(b",") + b"," + late
+    batch.write_bytes(b"\n".join(lines))
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
+    one_pass = _outcome_or_error(batch, tmp_path, "one")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    two_halves = _outcome_or_error(batch, tmp_path, "two")
+    assert two_halves == one_pass
+    if head:  # a UTF-8 file with a foreign byte: refused at the row that holds it
+        assert one_pass[0] == "mixed_encoding"
+        assert ": row 3001: bytes that are not utf-8" in one_pass[1]

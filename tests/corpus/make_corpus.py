@@ -247,6 +247,66 @@ def ratio_bomb() -> bytes:
     return xlsx({"Cancellations": xml})
 
 
+# -- personal data in an input (never copied into an output) ------------------------------
+BUYER = {
+    "buyer-email": "jane.doe@marketplace.amazon.com",
+    "buyer-name": "Jane Doe",
+    "buyer-phone-number": "+1 206-555-0142",
+    "recipient-name": "Jane Q. Doe",
+    "ship-address-1": "1200 Pine Street",
+    "ship-postal-code": "98101-4242",
+    "cpf": "123.456.789-09",
+    "gift-message-text": "Happy birthday Jane",
+    "bill-address-1": "77 Billing Road",
+}
+#: every personal value the cases below hold: none may appear in any output
+BUYER_VALUES = tuple(BUYER.values())
+
+
+def buyer_rows(columns: tuple[str, ...], spelled: dict[str, str] | None = None) -> list:
+    """A header with personal-data columns beside the cancellation columns, one good row and
+    one rejected row (so the rejects file and the report list it)."""
+    names = [spelled.get(c, c) if spelled else c for c in columns]
+    header = (*HEADER, *names, "note")
+    values = tuple(BUYER[c] for c in columns)
+    return [header, (*GOOD[0], *values, "ok"), ("11-bad", "NoInventory", GOOD[1][2], *values, "x")]
+
+
+def unshipped_export() -> bytes:
+    """An Unshipped Orders export used directly as the input (DOMAIN.md 5), a reason added."""
+    header = (
+        "order-id",
+        "order-item-id",
+        "purchase-date",
+        "buyer-email",
+        "buyer-name",
+        "buyer-phone-number",
+        "sku",
+        "recipient-name",
+        "ship-address-1",
+        "ship-postal-code",
+        "ship-country",
+        "gift-message-text",
+        "reason",
+    )
+    row = lambda oid, item: (  # noqa: E731
+        oid,
+        item,
+        "2026-11-20T08:00:00+00:00",
+        BUYER["buyer-email"],
+        BUYER["buyer-name"],
+        BUYER["buyer-phone-number"],
+        "SKU-1",
+        BUYER["recipient-name"],
+        BUYER["ship-address-1"],
+        BUYER["ship-postal-code"],
+        "US",
+        BUYER["gift-message-text"],
+        "NoInventory",
+    )
+    return csv_text([header, row(GOOD[0][0], GOOD[0][2]), row("11-bad", GOOD[1][2])], "\t").encode()
+
+
 def far_cell(ref: str, rows: int = 0) -> bytes:
     """A small workbook whose only far cell is `ref` (e.g. ALL1000000), after `rows` rows:
     a few KB that a reader sizing the used range from A1 would inflate to gigabytes."""
@@ -312,6 +372,74 @@ COMMITTED: dict[str, Callable[[], bytes]] = {
     "dimension-ALL1000000.xlsx": lambda: declared_dimension("ALL1000000"),
     "dimension-XFD1048576.xlsx": lambda: declared_dimension("XFD1048576"),
     "cells-without-references.xlsx": lambda: cells_without_references(1200),
+    "prefixed-far-cell.xlsx": lambda: xlsx(
+        {
+            "Cancellations": sheet_xml([HEADER, *GOOD])
+            .replace("<worksheet ", '<x:worksheet xmlns:x="' + _MAIN + '" ')
+            .replace("</worksheet>", "</x:worksheet>")
+            .replace(
+                "</sheetData>", '<row r="900000"><c r="AAA900000"><v>1</v></c></row></sheetData>'
+            )
+        }
+    ),
+    "row-far-down.xlsx": lambda: xlsx(
+        {
+            "Cancellations": sheet_xml([HEADER, *GOOD]).replace(
+                "</sheetData>", '<row r="6000000"/></sheetData>'
+            )
+        }
+    ),
+    "dimension-small-cells-fine.xlsx": lambda: declared_dimension("C4"),
+    "far-cell-second-sheet.xlsx": lambda: xlsx(
+        {
+            "Notes": sheet_xml([("notes",)]),
+            "Cancellations": sheet_xml([HEADER, *GOOD]).replace(
+                "</sheetData>", '<row r="1000000"><c r="ALL1000000"><v>1</v></c></row></sheetData>'
+            ),
+        }
+    ),
+    # personal data beside the cancellation columns
+    "unshipped-export.txt": unshipped_export,
+    "buyer-columns.csv": lambda: csv_text(buyer_rows(tuple(BUYER))).encode(),
+    "buyer-columns-spelled.csv": lambda: csv_text(
+        buyer_rows(
+            ("buyer-email", "buyer-name", "ship-address-1"),
+            {
+                "buyer-email": "Buyer Email",
+                "buyer-name": "BUYER_NAME",
+                "ship-address-1": "Ship Address 1",
+            },
+        )
+    ).encode(),
+    "buyer-columns-utf16.csv": lambda: (
+        codecs.BOM_UTF16_LE
+        + csv_text(buyer_rows(("buyer-name", "recipient-name")), "\t").encode("utf-16-le")
+    ),
+    "buyer-columns.xlsx": lambda: book(buyer_rows(("buyer-email", "cpf", "bill-address-1"))),
+    "gift-message-only.tsv": lambda: csv_text(buyer_rows(("gift-message-text",)), "\t").encode(),
+    # numbers that are no plain numbers, text unsafe for a terminal or a spreadsheet
+    **{
+        f"days-past-promise-{name}.csv": (
+            lambda v: lambda: csv_text([(*HEADER, "days-past-promise"), (*GOOD[0], v)]).encode()
+        )(value)
+        for name, value in (
+            ("inf", "inf"),
+            ("1e999", "1e999"),
+            ("nan", "nan"),
+            ("arabic-indic", "\u0663"),
+            ("superscript", "\u00b2"),
+        )
+    },
+    "formula-headers.csv": lambda: csv_text(
+        [(*HEADER, "=HYPERLINK(1)", "@SUM(1)"), ("11-bad", "NoInventory", GOOD[0][2], "a", "b")]
+    ).encode(),
+    "control-characters.csv": lambda: csv_text(
+        [
+            (*HEADER, "note"),
+            *[(*row, "a note of a usual length") for row in GOOD * 4],
+            ("11-bad\x1b[2J", "NoInventory", GOOD[0][2], "\x1b]0;title\x07"),
+        ]
+    ).encode(),
     "columns-1500.csv": wide_csv,
     "formulas.xlsx": lambda: book(
         [
@@ -385,6 +513,157 @@ def size_bomb(path: Path) -> None:
                 part.write(chunk)
 
 
+# -- review workbooks (made at test time: the review key is the test's own) --------------
+def _review(path: Path, source_rows=None) -> list[list]:
+    """Write a review of GOOD plus a rejected and a duplicate row into `path`; returns the
+    Review sheet's rows (header first) for a case to edit."""
+    import cancelkit
+
+    rows = source_rows or [
+        {"order-id": GOOD[0][0], "cancellation-reason-code": "", "amazon-order-item-code": ""},
+        dict(zip(HEADER, GOOD[1])),
+        {"order-id": "11-bad", "cancellation-reason-code": "NoInventory"},
+        dict(zip(HEADER, GOOD[1])),
+    ]
+    with cancelkit.check(rows=rows, no_ledger=True) as result:
+        result.write_review(path, force=True)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path)["Review"]
+    return [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def _rewrite(path: Path, rows: list[list]) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    sheet = book["Review"]
+    sheet.delete_rows(1, sheet.max_row)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def _edit(path: Path, *, meta: dict | None = None, prolog: bytes = b"", far: str = "", **change):
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for cell, value in (meta or {}).items():
+        book["_cancelkit"][cell] = value
+    for cell, value in change.items():
+        book["Review"][cell] = value
+    if far:
+        book["Review"][far] = "stray"
+    book.save(path)
+    if prolog:
+        data = {
+            i.filename: (i, zipfile.ZipFile(path).read(i)) for i in zipfile.ZipFile(path).infolist()
+        }
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, (info, content) in data.items():
+                if name == "xl/workbook.xml":
+                    end = content.index(b"?>") + 2 if b"?>" in content[:200] else 0
+                    content = content[:end] + prolog + content[end:]
+                archive.writestr(info, content)
+
+
+# Review sheet columns (read/review.py REVIEW_COLUMNS): A approve, B result, E order-id,
+# F item code, G reason, L source, M row, N review-token
+def review_case(kind: str) -> Callable[[Path], None]:
+    """A review whose sheet rows are: 2 a whole order (accepted), 3 an item (accepted), 4 a
+    rejected row, 5 a duplicate. Row 3 is approved in every case but `untouched` and
+    `nothing`; the case then does what its name says to the others."""
+
+    def make(path: Path) -> None:
+        rows = _review(path)
+        header, body = rows[0], rows[1:]
+        if kind == "untouched":
+            return
+        body[1][0] = "no" if kind == "nothing" else "yes"
+        whole = body[0]
+        if kind == "result-edited":  # the rejected row, marked accepted and approved
+            body[2][0], body[2][1] = "yes", "accepted"
+        elif kind == "duplicate-accepted":
+            body[3][0], body[3][1] = "yes", "accepted"
+        elif kind == "typed-in":
+            body.append(["yes", "accepted", "none", "no", "114-1111111-2222222"])
+        elif kind == "copied":
+            whole[0] = "yes"
+            body.append(list(whole))
+        elif kind == "copied-edited":
+            copy = list(whole)
+            copy[0], copy[4] = "yes", "114-1111111-2222222"
+            body.append(copy)
+        elif kind == "row-edited":
+            whole[0], whole[12] = "yes", 99
+        elif kind == "source-edited":
+            whole[0], whole[11] = "yes", "other.csv"
+        elif kind == "token-cleared":
+            whole[0], whole[13] = "yes", None
+        elif kind == "token-garbage":
+            whole[0], whole[13] = "yes", "ck2.AAAA.BBBB"
+        elif kind == "token-swapped":
+            whole[0] = "yes"
+            whole[13], body[1][13] = body[1][13], whole[13]
+        elif kind == "sorted":
+            whole[0] = "yes"
+            body.sort(key=lambda r: str(r[4]), reverse=True)
+        elif kind == "corrected":
+            body[1][6] = "ShippingAddressUndeliverable"
+        elif kind == "deleted":
+            del body[0]
+        _rewrite(path, [header, *body])
+
+    return make
+
+
+def review_from_other(path: Path) -> None:
+    """A row pasted from another review of the same rows: its token is of that review."""
+    other = _review(path.with_name("other-review.xlsx"))
+    rows = _review(path)
+    rows[1][0] = rows[2][0] = "yes"
+    rows[1][13] = other[1][13]
+    _rewrite(path, rows)
+
+
+def review_saved_as_csv(path: Path) -> None:
+    rows = _review(path.with_suffix(".xlsx"))
+    path.write_text(
+        "".join(",".join("" if v is None else str(v) for v in row) + "\r\n" for row in rows),
+        encoding="utf-8",
+    )
+
+
+def review_long_note(path: Path) -> None:
+    rows = [{**dict(zip(HEADER, GOOD[0])), "note": "n" * 40_000}, dict(zip(HEADER, GOOD[1]))]
+    review = _review(path, rows)
+    for row in review[1:]:
+        row[0] = "yes"
+    _rewrite(path, review)
+
+
+def review_edit(**options) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        _review(path)
+        _edit(path, **options)
+
+    return make
+
+
+def linked(kind: str) -> Callable[[Path], None]:
+    """The good CSV, and a second name of it for `{other}` (a symlink or dir/../name)."""
+
+    def make(path: Path) -> None:
+        path.write_bytes(good_csv())
+        (path.parent / "sub").mkdir(exist_ok=True)
+        if kind == "symlink":
+            (path.parent / "other.csv").symlink_to(path)
+        else:
+            (path.parent / "other.csv").symlink_to(path)  # unused; the case spells dir/..
+
+    return make
+
+
 AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
     "ten-mb-single-line.csv": ten_mb_line,
     "huge-field.csv": lambda p: p.write_bytes(
@@ -393,6 +672,54 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
     "size-bomb.xlsx": size_bomb,
     "folder.csv": lambda p: p.mkdir(),
     "missing.csv": lambda p: None,
+    # review workbooks edited after the review (generate --from-review)
+    **{
+        f"review-{kind}.xlsx": review_case(kind)
+        for kind in (
+            "untouched",
+            "result-edited",
+            "duplicate-accepted",
+            "typed-in",
+            "copied",
+            "copied-edited",
+            "row-edited",
+            "source-edited",
+            "token-cleared",
+            "token-garbage",
+            "token-swapped",
+            "sorted",
+            "corrected",
+            "deleted",
+            "nothing",
+        )
+    },
+    "review-from-other.xlsx": review_from_other,
+    "review-long-note.xlsx": review_long_note,
+    "review-as-plain-input.xlsx": review_case("untouched"),
+    "review-saved-as.csv": review_saved_as_csv,
+    "review-header-changed.xlsx": review_edit(G1="reason"),
+    "review-version-changed.xlsx": review_edit(meta={"B2": "0.0.1"}),
+    "review-id-removed.xlsx": review_edit(meta={"B4": None}),
+    "review-far-cell.xlsx": review_edit(far="ALL1000000"),
+    "review-doctype.xlsx": review_edit(prolog=b"<!DOCTYPE x [<!ENTITY a 'a'>]>"),
+    # the same input named twice, outputs on inputs
+    "input-twice-symlink.csv": linked("symlink"),
+    "input-twice-dotdot.csv": linked("dotdot"),
+    **{
+        f"output-{name}.csv": lambda p: p.write_bytes(good_csv())
+        for name in (
+            "flat-file-is-input",
+            "rejects-is-input",
+            "json-is-input",
+            "report-is-input",
+            "flat-file-and-json",
+            "rejects-and-report",
+            "json-into-folder",
+            "json-under-file",
+            "out-dir-is-file",
+            "json-dotdot-input",
+        )
+    },
 }
 
 

@@ -38,6 +38,19 @@ class Case:
     process: bool = False
     #: the file a case reuses under another name (with other options)
     file: str | None = None
+    #: the input is a review workbook: given with --from-review
+    review: bool = False
+    #: exit 0/1: the codes of the review rows refused as tampered with, in sheet order
+    refused: tuple[str, ...] = ()
+    #: exit 0/1: flag or note codes that must be on some record
+    notes: tuple[str, ...] = ()
+    #: the input holds personal data: none of make_corpus.BUYER_VALUES may be in an output
+    personal: bool = False
+    #: the content of a config file given as {config}
+    config: str | None = None
+    #: exit 2: whether the one-line message names the input (else another path: an output,
+    #: the config file)
+    names_input: bool = True
 
 
 def unusable(code: str, **options) -> Case:
@@ -130,6 +143,114 @@ CASES: dict[str, Case] = {
     "title-row1-header-row3.xlsx": Case(0, rows=(4, 5, 6)),
     "no-header-row.csv": unusable("no_order_id_column"),
     "title-then-no-header.xlsx": unusable("no_order_id_column"),
+    "prefixed-far-cell.xlsx": unusable("too_many_cells"),
+    "row-far-down.xlsx": unusable("too_many_rows"),
+    "dimension-small-cells-fine.xlsx": Case(0, rows=(2, 3, 4)),
+    "far-cell-second-sheet.xlsx": unusable("too_many_cells", args=("--sheet", "Cancellations")),
+    # a review edited after it was written: only rows issued as accepted and approved
+    "review-untouched.xlsx": unusable("review_nothing_approved", review=True),
+    "review-nothing.xlsx": unusable("review_nothing_approved", review=True),
+    "review-result-edited.xlsx": Case(0, rows=(3,), review=True, refused=("review_result_edited",)),
+    "review-duplicate-accepted.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_result_edited",)
+    ),
+    "review-typed-in.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_missing",)),
+    "review-copied.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_token_reused", "review_token_reused")
+    ),
+    "review-copied-edited.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_reused",)),
+    "review-row-edited.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_unknown",)),
+    "review-source-edited.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_unknown",)),
+    "review-token-cleared.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_missing",)),
+    "review-token-garbage.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_unknown",)),
+    "review-token-swapped.xlsx": unusable("review_nothing_approved", review=True),
+    "review-from-other.xlsx": Case(0, rows=(3,), review=True, refused=("review_token_unknown",)),
+    "review-sorted.xlsx": Case(0, rows=(2, 3), review=True),
+    "review-corrected.xlsx": Case(0, rows=(3,), review=True, notes=("review_value_changed",)),
+    "review-deleted.xlsx": Case(0, rows=(2,), review=True),
+    "review-long-note.xlsx": Case(0, rows=(3,), review=True),
+    "review-as-plain-input.xlsx": unusable("review_as_input", file="review-untouched.xlsx"),
+    "review-saved-as.csv": unusable("review_as_input"),
+    "review-header-changed.xlsx": unusable("review_header", review=True),
+    "review-version-changed.xlsx": unusable("review_format", review=True),
+    "review-id-removed.xlsx": unusable("review_format", review=True),
+    "review-far-cell.xlsx": unusable("too_many_cells", review=True),
+    "review-doctype.xlsx": unusable("xml_entities", review=True),
+    # personal data: dropped when read, in no output
+    "unshipped-export.txt": Case(1, ("order_id_format",), personal=True),
+    "buyer-columns.csv": Case(1, ("order_id_format",), personal=True),
+    "buyer-columns-spelled.csv": Case(1, ("order_id_format",), personal=True),
+    "buyer-columns-utf16.csv": Case(1, ("order_id_format",), personal=True),
+    "buyer-columns.xlsx": Case(1, ("order_id_format",), personal=True),
+    "gift-message-only.tsv": Case(1, ("order_id_format",), personal=True),
+    # numbers that are no plain numbers; text unsafe for a terminal or a spreadsheet
+    **{
+        f"days-past-promise-{name}.csv": Case(0, rows=(2,), notes=("unusable_number",))
+        for name in ("inf", "1e999", "nan", "arabic-indic", "superscript")
+    },
+    "formula-headers.csv": Case(1, ("order_id_format",)),
+    "control-characters.csv": Case(1, ("order_id_format",)),
+    # the output plan: checked before the first row is read
+    "output-flat-file-is-input.csv": unusable(
+        "output_is_input", args=("--flat-file", "{input}", "--force")
+    ),
+    "output-rejects-is-input.csv": unusable(
+        "output_is_input", args=("--rejects", "{input}", "--force")
+    ),
+    "output-json-is-input.csv": unusable("output_is_input", args=("--json", "{input}", "--force")),
+    "output-report-is-input.csv": unusable(
+        "output_is_input", args=("--report", "{input}", "--force")
+    ),
+    "output-json-dotdot-input.csv": unusable(
+        "output_is_input", args=("--json", "{dir}/sub/../{name}", "--force")
+    ),
+    "output-flat-file-and-json.csv": unusable(
+        "output_twice",
+        args=("--flat-file", "{dir}/x.txt", "--json", "{dir}/x.txt", "--force"),
+        names_input=False,
+    ),
+    "output-rejects-and-report.csv": unusable(
+        "output_twice",
+        args=("--rejects", "{dir}/r.md", "--report", "{dir}/r.md"),
+        names_input=False,
+    ),
+    "output-json-into-folder.csv": unusable(
+        "output_is_folder", args=("--json", "{dir}", "--force"), names_input=False
+    ),
+    "output-json-under-file.csv": unusable("output_folder", args=("--json", "{input}/r.json")),
+    "output-out-dir-is-file.csv": unusable("output_folder", args=("--out-dir", "{input}/out")),
+    "input-twice-symlink.csv": unusable("input_twice", args=("{other}",)),
+    "input-twice-dotdot.csv": unusable("input_twice", args=("{dir}/sub/../{name}",)),
+    # values checked at the door: config keys and figures
+    **{
+        f"config-{name}": unusable(
+            "config_error",
+            file="windows-1252.csv",
+            config=text,
+            args=("--config", "{config}"),
+            names_input=False,
+        )
+        for name, text in (
+            ("policy-string", 'policy = "x"'),
+            ("policy-number", "[policy]\nUS = 5"),
+            ("threshold-nan", "[policy.US]\nthreshold = nan"),
+            ("threshold-text", '[policy.US]\nthreshold = "abc"'),
+            ("threshold-negative", "[policy.US]\nthreshold = -1.0"),
+            ("threshold-inf", "[policy.US]\nthreshold = inf"),
+            ("window-negative", "[policy.US]\nwindow_days = -3"),
+            ("orders-bool", "orders_7d = true"),
+            ("orders-text", 'orders_7d = "4000"'),
+            ("max-cells-zero", "max_cells = 0"),
+            ("unknown-key", "colour = 1"),
+            ("fail-on-low", 'fail_on = "low"'),
+        )
+    },
+    "figures-cancels-above-orders": unusable(
+        "impossible_figures",
+        file="windows-1252.csv",
+        args=("--orders-7d", "10", "--cancels-7d", "500"),
+        names_input=False,
+    ),
 }
 
 
@@ -147,7 +268,24 @@ def _input(name: str, case: Case, folder: Path) -> Path:
 
 
 def _run(case: Case, path: Path, out: Path, work: Path) -> Run:
-    args = ("generate", path, *case.args, "--out-dir", out, "--no-ledger", "--json", "-")
+    config = path.parent / "cancelkit.toml"
+    if case.config is not None:
+        config.write_text(case.config + "\n", encoding="utf-8")
+    where = {
+        "{input}": str(path),
+        "{dir}": str(path.parent),
+        "{name}": path.name,
+        "{other}": str(path.parent / "other.csv"),
+        "{config}": str(config),
+    }
+    extra = []
+    for arg in case.args:
+        for key, value in where.items():
+            arg = arg.replace(key, value)
+        extra.append(arg)
+    source = ("--from-review", path) if case.review else (path,)
+    # the case's own options last: they win over the defaults given here
+    args = ("generate", *source, "--out-dir", out, "--no-ledger", "--json", "-", *extra)
     if case.process:
         return run_cli(*args, cwd=work)
     return invoke(*args)
@@ -167,7 +305,7 @@ def test_corpus_case(name, tmp_path, monkeypatch):
     assert "Traceback" not in run.output
     assert run.exit_code == case.exit_code, run.output[-2000:]
     if case.exit_code == 2:
-        line = assert_one_line_error(run, str(path))
+        line = assert_one_line_error(run, str(path) if case.names_input else "")
         assert re.search(r" \[([a-z_]+)\]$", line).group(1) == case.codes[0], line
         assert not out.exists() or not any(out.iterdir())
         assert not any(work.iterdir())
@@ -176,6 +314,16 @@ def test_corpus_case(name, tmp_path, monkeypatch):
     report = json.loads(run.stdout)
     codes = {error["code"] for record in report["records"] for error in record["errors"]}
     assert codes == set(case.codes)
+    assert tuple(entry["code"] for entry in report["review_refused"]) == case.refused
+    flags = {flag["code"] for record in report["records"] for flag in record["flags"]}
+    assert set(case.notes) <= flags, flags
+    if case.personal:
+        shown = run.output + "\n".join(
+            p.read_bytes().decode("utf-8", "replace") for p in out.iterdir()
+        )
+        for value in make_corpus.BUYER_VALUES:
+            assert value not in shown, value
+        assert report["summary"]["personal_columns_dropped"]
     if case.rows is not None:
         assert tuple(record["row"] for record in report["records"]) == case.rows
     summary = report["summary"]

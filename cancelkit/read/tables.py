@@ -7,6 +7,7 @@ the pipeline but still counted for numbering.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt

@@ -40,8 +40,16 @@ def already_exists(path: str | Path) -> OutputError:
 def temporary_for(path: Path) -> tuple[int, str]:
     """A new temporary file next to `path` (an open descriptor and its name)."""
     folder = path.parent if str(path.parent) else Path(".")
+    missing = []
+    probe = folder
+    while not os.path.lexists(probe) and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        staging = current_staging()
+        if staging is not None:
+            staging.created.extend(missing)  # taken back with the files on a failure
         return tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise write_error(path, exc) from exc
@@ -136,6 +144,9 @@ class Staging:
     def __init__(self) -> None:
         self._staged: list[tuple[str, Path, bool]] = []
         self._token = None
+        self._committed = False
+        #: folders the staged files made (the out-dir of a first run), innermost first
+        self.created: list[Path] = []
 
     def __enter__(self) -> Staging:
         self._token = _STAGING.set(self)
@@ -144,6 +155,10 @@ class Staging:
     def __exit__(self, *exc) -> None:
         _STAGING.reset(self._token)
         self.discard()
+        if not self._committed:
+            for folder in self.created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty: never another file's folder
 
     def add(self, temp: str, path: Path, force: bool) -> None:
         self._staged.append((temp, path, force))
@@ -190,6 +205,7 @@ class Staging:
                 with contextlib.suppress(OSError):
                     os.remove(backup)
         self._staged.clear()
+        self._committed = True
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

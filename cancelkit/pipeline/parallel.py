@@ -21,7 +21,7 @@ from itertools import islice
 from ..enrich.join import Enricher
 from ..errors import CancelkitError
 from ..options import Options
-from ..read.tables import Table
+from ..read.tables import Table, without_nul
 from .collector import Collector, is_fast
 
 #: files smaller than this are read in one pass (forking costs more than it saves)
@@ -130,7 +130,12 @@ def _second_half(
             encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
             # the single reader's own error handler, so a byte of another encoding in this
             # half is read exactly as one pass would read it
-            text = io.TextIOWrapper(raw, encoding=encoding, errors=table.decode_errors, newline="")
+            text = io.TextIOWrapper(
+                without_nul(raw, encoding),
+                encoding=encoding,
+                errors=table.decode_errors,
+                newline="",
+            )
             rows = table.shape(
                 enumerate(csv.reader(text, delimiter=table.delimiter), split.lines_before + 1)
             )

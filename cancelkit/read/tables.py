@@ -243,7 +243,9 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raw.close()
         _forget(spool)
         raise
-    text = io.TextIOWrapper(raw, encoding=encoding, errors=sniffed.errors, newline="")
+    text = io.TextIOWrapper(
+        without_nul(raw, encoding), encoding=encoding, errors=sniffed.errors, newline=""
+    )
     lines = sample.lstrip("\ufeff").splitlines()
     candidates = [line for line in lines if line.strip() and not line.startswith(TEMPLATE_TYPE)]
     candidates = candidates[:HEADER_SEARCH_ROWS]
@@ -254,6 +256,12 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     rows = enumerate(reader, start=1)
 
     def explain(exc: BaseException, number: int) -> InputError:
+        if isinstance(exc, NulByte):
+            number = _row_of_nul(path) or number
+            return InputError(
+                f"{source}: row {number}: a NUL byte (binary data), not a CSV or text file",
+                code="file_binary",
+            )
         if isinstance(exc, UnicodeDecodeError):
             # the decoder runs a block ahead of the rows: find the row of the byte itself
             number = _row_of_bad_byte(path, encoding, sniffed.errors) or number
@@ -264,7 +272,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
             )
         return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})", code="csv_parse")
 
-    read_errors = (UnicodeDecodeError, csv.Error)
+    read_errors = (UnicodeDecodeError, csv.Error, NulByte)
     try:
         header_row, headers = _first_header(rows, source)
         _check_width(len(headers), source, limits)
@@ -304,6 +312,54 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         raise
     table.spool = spool  # type: ignore[attr-defined]
     return table
+
+
+class NulByte(ValueError):
+    """A NUL byte in a text file of an 8-bit encoding, anywhere in it: binary data."""
+
+
+class _NulGuard(io.RawIOBase):
+    """The bytes of a text file, refusing a NUL byte wherever it is (the sniffer sees only
+    the first 64 KB); a chunk is searched at C speed as it is read."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._raw.read(len(buffer))
+        if b"\x00" in chunk:
+            raise NulByte("NUL byte")
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def without_nul(raw, encoding: str):
+    """A binary stream of a text file that raises `NulByte` at a NUL byte; UTF-16 text is
+    made of NUL bytes, so it is read as it is. The one-core and two-core readers use it."""
+    if encoding.startswith("utf-16"):
+        return raw
+    return io.BufferedReader(_NulGuard(raw), 1 << 16)
+
+
+def _row_of_nul(path: str) -> int | None:
+    """The line of the first NUL byte, when lines are rows (no quote before it)."""
+    try:
+        with open(path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if b"\x00" in line:
+                    return number
+                if b'"' in line:
+                    return None
+    except OSError:
+        return None
+    return None
 
 
 def _row_of_bad_byte(path: str, encoding: str, errors: str) -> int | None:

@@ -672,6 +672,17 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
     "size-bomb.xlsx": size_bomb,
     "folder.csv": lambda p: p.mkdir(),
     "missing.csv": lambda p: None,
+    # bytes far beyond the sniffed first 64 KB
+    "nul-byte-late.csv": lambda p: p.write_bytes(
+        csv_text(
+            [HEADER] + [GOOD[1]] * 3000 + [(GOOD[0][0], "NoInventory\x00", GOOD[0][2])]
+        ).encode()
+    ),
+    "cp1252-late.csv": lambda p: p.write_bytes(
+        csv_text([(*HEADER, "note")] + [(*GOOD[1], "")] * 3000 + [(*GOOD[0], "Caf\xe9")]).encode(
+            "cp1252"
+        )
+    ),
     # review workbooks edited after the review (generate --from-review)
     **{
         f"review-{kind}.xlsx": review_case(kind)

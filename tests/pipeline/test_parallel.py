@@ -198,3 +198,6 @@ def test_both_readers_give_the_same_result_on_bytes_far_down(tmp_path, monkeypat
     if head:  # a UTF-8 file with a foreign byte: refused at the row that holds it
         assert one_pass[0] == "mixed_encoding"
         assert ": row 3001: bytes that are not utf-8" in one_pass[1]
+    if b"\x00" in late:  # binary data far beyond the sniffed first 64 KB
+        assert one_pass[0] == "file_binary"
+        assert ": row 3001: a NUL byte" in one_pass[1]

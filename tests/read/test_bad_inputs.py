@@ -342,3 +342,13 @@ def test_the_cell_budget_is_set_in_the_config(tmp_path):
     assert_one_line_error(run, "(9 cells), over the budget of 6 cells", "[too_many_cells]")
     config.write_text("max_cells = 9\n", encoding="utf-8")
     assert invoke("check", workbook, "--config", config, "--no-ledger").exit_code == 0
+
+
+def test_a_nul_byte_after_the_first_64_kb_is_refused_at_its_row(tmp_path):
+    path = tmp_path / "late-nul.csv"
+    rows = [GOOD_HEADER] + [GOOD_ROW] * 3000
+    rows[2500] += "\x00"
+    path.write_text("\r\n".join(rows) + "\r\n", encoding="ascii")
+    assert path.stat().st_size > 1 << 16
+    run = invoke("check", path, "--no-ledger")
+    assert_one_line_error(run, "row 2501: a NUL byte (binary data)", "[file_binary]")

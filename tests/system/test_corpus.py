@@ -143,6 +143,8 @@ CASES: dict[str, Case] = {
     "title-row1-header-row3.xlsx": Case(0, rows=(4, 5, 6)),
     "no-header-row.csv": unusable("no_order_id_column"),
     "title-then-no-header.xlsx": unusable("no_order_id_column"),
+    "nul-byte-late.csv": unusable("file_binary"),
+    "cp1252-late.csv": Case(0),
     "prefixed-far-cell.xlsx": unusable("too_many_cells"),
     "row-far-down.xlsx": unusable("too_many_rows"),
     "dimension-small-cells-fine.xlsx": Case(0, rows=(2, 3, 4)),

@@ -21,6 +21,7 @@ from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
 from .options import build_options, parse_figures, resolve_ledger_path
 from .pipeline.run import run
 from .version import __version__
+from .write.files import Staging
 from .write.plan import OutputPlan
 from .write.retry import reconcile_report
 from .write.verdict import terminal_summary
@@ -350,12 +351,14 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
     result = _run_check(inputs, metric, bool(json_path), talk=talk, outputs=outputs)
     checked = time.perf_counter()
     with result:
-        if report:
-            result.write_report(report, force=force)
+        with Staging() as staging:  # the report and the JSON together, or neither
+            if report:
+                result.write_report(report, force=force)
+            if json_path and json_path != "-":
+                result.write_json_file(json_path, force=force)
+            staging.commit()
         if json_path == "-":
             result.write_json(click.get_text_stream("stdout"))
-        elif json_path:
-            result.write_json_file(json_path, force=force)
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))

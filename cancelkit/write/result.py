@@ -356,6 +356,8 @@ class Result:
         """
         plan = self._file_plan(path, max_rows)
         targets = [target for _, group in plan for target in group]
+        for target in targets:
+            self._never_an_input("upload file", target)
         if len(plan) > 1:
             if not force:
                 for target in targets:
@@ -402,6 +404,7 @@ class Result:
         """Write the rejected rows (original values, source, row, codes and messages) as a
         CSV that Excel opens (UTF-8 with BOM); formula-like values are guarded. A rejects
         file fed back in does not repeat its own cancelkit-* columns."""
+        self._never_an_input("rejects file", path)
         columns = self._reject_columns()
         header = [
             name
@@ -475,6 +478,8 @@ class Result:
     def to_json(self, path: str | Path | None = None, force: bool = False) -> str:
         """The JSON report as text; also written atomically to `path` when given. For a
         huge batch use `write_json_file`, which never holds the whole text."""
+        if path is not None:
+            self._never_an_input("JSON report", path)
         out = io.StringIO()
         self.write_json(out)
         text = out.getvalue()
@@ -485,11 +490,20 @@ class Result:
     def write_json_file(self, path: str | Path, force: bool = False) -> Path:
         """Write the JSON report to `path` atomically, streaming the records (what
         `--json PATH` does)."""
+        self._never_an_input("JSON report", path)
         return atomic_write(path, self.write_json, force=force, newline="\n")
 
     def report_context(self) -> dict:
         """Everything the risk report templates show."""
         return report_context(self)
+
+    def _never_an_input(self, role: str, path: str | Path) -> None:
+        """The library's writers refuse a path that is one of the run's inputs, under any
+        spelling (the CLI's output plan checks this before reading; this is for the API)."""
+        inputs = [i["path"] for i in self.inputs]
+        OutputPlan([*inputs, *self.options.orders_reports, self.options.from_review], True).output(
+            role, path
+        )
 
     def write_outputs(
         self,
@@ -645,12 +659,14 @@ class Result:
 
     def write_review(self, path: str | Path, force: bool = False) -> Path:
         """Write the review workbook in which a person approves rows before upload."""
+        self._never_an_input("review", path)
         written = write_review(self, path, force=force)
         self.outputs["review"] = str(path)
         return written
 
     def write_report(self, path: str | Path, force: bool = False) -> Path:
         """Write the risk summary report; HTML or Markdown by the file suffix."""
+        self._never_an_input("report", path)
         fmt = report_format_for(path)
         self.outputs["report"] = str(path)
         text = render_report(self.report_context(), fmt)

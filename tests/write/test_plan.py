@@ -288,3 +288,47 @@ def test_a_refused_stdin_leaves_no_copy_behind(tmp_path, monkeypatch, content):
     run = invoke("check", "-", input=content)
     assert run.exit_code == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("cancelkit-stdin-")] == []
+
+
+def test_the_library_writers_never_replace_an_input(tmp_path, batch):
+    import cancelkit
+    from cancelkit.errors import OutputError
+
+    before = batch.read_bytes()
+    with cancelkit.check(str(batch), no_ledger=True) as result:
+        for write in (
+            result.write_flat_file,
+            result.write_rejects,
+            result.write_report,
+            result.write_review,
+        ):
+            with pytest.raises(OutputError) as caught:
+                write(tmp_path / "sub" / ".." / "in.csv", force=True)
+            assert caught.value.code == "output_is_input"
+        with pytest.raises(OutputError):
+            result.to_json(batch, force=True)
+    assert batch.read_bytes() == before
+
+
+def test_check_writes_its_report_and_json_together_or_neither(tmp_path, batch, monkeypatch):
+    real = os.fsync
+    calls = []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    run = invoke(
+        "check",
+        batch,
+        "--report",
+        tmp_path / "r.html",
+        "--json",
+        tmp_path / "r.json",
+        "--no-ledger",
+    )
+    assert_one_line_error(run, "r.json: cannot write", "[write_failed]")
+    assert not (tmp_path / "r.html").exists()

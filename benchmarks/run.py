@@ -89,7 +89,9 @@ wb.close()
 
 # Bare xlsxwriter write of the cells of a review sheet, one row per input row, no styles, no
 # validation lists: approve, result, risk, counts against rate, order-id, item code, reason,
-# sku, is-buyer-requested (empty here), problems/flags text, note (empty here), source, row.
+# sku, is-buyer-requested (empty here), problems/flags text, note (empty here), source, row,
+# and the row's review token (a 35-character string of the same shape; the bare write does
+# not compute the MAC, which is part of what the review costs).
 BASELINE_XLSXWRITER_REVIEW = r"""
 import csv, os, sys
 import xlsxwriter
@@ -99,7 +101,8 @@ wb = xlsxwriter.Workbook(dst, {"constant_memory": True})
 ws = wb.add_worksheet("Review")
 ws.write_row(0, 0, ["approve", "result", "risk", "counts against rate", "order-id",
                     "amazon-order-item-code", "cancellation-reason-code", "sku",
-                    "is-buyer-requested-cancellation", "problems", "note", "source", "row"])
+                    "is-buyer-requested-cancellation", "problems", "note", "source", "row",
+                    "review-token"])
 with open(src, newline="", encoding="utf-8") as fin:
     reader = csv.reader(fin)
     next(reader)
@@ -118,6 +121,7 @@ with open(src, newline="", encoding="utf-8") as fin:
             ws.write_string(n, 7, sku)
         ws.write_string(n, 11, source)
         ws.write_number(n, 12, n + 1)
+        ws.write_string(n, 13, f"ck2.{n * 2654435761 % 2**64:016x}.{n:014x}")
 wb.close()
 """
 

@@ -339,10 +339,8 @@ def _build_review(result, stream) -> None:
             note,
             record["source"],
         ]
-        overlong = [
-            REVIEW_HEADER[i] for i, value in enumerate(cells) if len(value) > MAX_CELL_CHARS
-        ]
-        if overlong:
+        if max(map(len, cells)) > MAX_CELL_CHARS:
+            overlong = [REVIEW_HEADER[i] for i, v in enumerate(cells) if len(v) > MAX_CELL_CHARS]
             # never cut: the row cannot be shown whole, so it cannot be approved either
             too_long += 1
             for i, value in enumerate(cells):

@@ -344,6 +344,7 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
     started = time.perf_counter()
 
     def outputs(plan: OutputPlan, options) -> None:
+        plan.read_only("ledger", options.ledger)
         plan.output("report", report)
         plan.output("JSON report", json_path)
 
@@ -431,9 +432,12 @@ def review_command(inputs, metric, output, force, quiet, verbose) -> None:
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
     metric["force"] = force
-    result = _run_check(
-        inputs, metric, True, talk=talk, outputs=lambda plan, _: plan.output("review", output)
-    )
+
+    def outputs(plan: OutputPlan, options) -> None:
+        plan.read_only("ledger", options.ledger)
+        plan.output("review", output)
+
+    result = _run_check(inputs, metric, True, talk=talk, outputs=outputs)
     checked = time.perf_counter()
     with result:
         result.write_review(output, force=force)

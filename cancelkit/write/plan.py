@@ -84,6 +84,12 @@ class OutputPlan:
         check_folder(path)
         return path
 
+    def read_only(self, role: str, path: str | os.PathLike | None) -> None:
+        """A file the run reads but does not write (the ledger of `check`): no output may
+        be it."""
+        if path is not None:
+            self._claim(role, Path(path))
+
     def ledger(self, path: str | os.PathLike | None, create: bool = True) -> Path | None:
         """Check the ledger: it opens, its schema is one this cancelkit knows, and it (and
         its folder, for SQLite's journal) can be written; a new one can be created."""

@@ -332,3 +332,13 @@ def test_check_writes_its_report_and_json_together_or_neither(tmp_path, batch, m
     )
     assert_one_line_error(run, "r.json: cannot write", "[write_failed]")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_check_and_review_never_write_over_the_ledger_they_read(tmp_path, batch, private_ledger):
+    assert invoke("generate", batch, "--out-dir", tmp_path / "out").exit_code == 1
+    size = private_ledger.stat().st_size
+    run = invoke("check", batch, "--json", private_ledger, "--force")
+    assert_one_line_error(run, "[output_twice]")
+    run = invoke("review", batch, "-o", private_ledger, "--force")
+    assert_one_line_error(run, "[output_twice]")
+    assert private_ledger.stat().st_size == size

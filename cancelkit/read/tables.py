@@ -256,6 +256,13 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     rows = enumerate(reader, start=1)
 
     def explain(exc: BaseException, number: int) -> InputError:
+        if isinstance(exc, Utf8InLegacy):
+            number = _row_of_utf8(path) or number
+            return InputError(
+                f"{source}: row {number}: UTF-8 text in a file read as {sniffed.name} from its "
+                "start; the file mixes encodings; save it again as CSV UTF-8",
+                code="mixed_encoding",
+            )
         if isinstance(exc, NulByte):
             number = _row_of_nul(path) or number
             return InputError(
@@ -272,7 +279,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
             )
         return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})", code="csv_parse")
 
-    read_errors = (UnicodeDecodeError, csv.Error, NulByte)
+    read_errors = (UnicodeDecodeError, csv.Error, NulByte, Utf8InLegacy)
     try:
         header_row, headers = _first_header(rows, source)
         _check_width(len(headers), source, limits)
@@ -318,12 +325,25 @@ class NulByte(ValueError):
     """A NUL byte in a text file of an 8-bit encoding, anywhere in it: binary data."""
 
 
-class _NulGuard(io.RawIOBase):
-    """The bytes of a text file, refusing a NUL byte wherever it is (the sniffer sees only
-    the first 64 KB); a chunk is searched at C speed as it is read."""
+class Utf8InLegacy(ValueError):
+    """UTF-8 text further down a file whose start was read as Windows-1252/ISO-8859-1."""
 
-    def __init__(self, raw) -> None:
+
+# A UTF-8 multi-byte character: a lead byte and its continuation bytes. Windows-1252 text
+# writes an accented letter as one byte followed by ASCII, so it never forms one (a lead
+# byte such as Ã followed by a byte such as © is UTF-8's own mojibake, not a word).
+_UTF8_CHARACTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+_LEGACY_8BIT = frozenset({"cp1252", "latin-1"})
+
+
+class _ByteGuard(io.RawIOBase):
+    """The bytes of a text file, checked chunk by chunk as they are read (the sniffer sees
+    only the first 64 KB): a NUL byte anywhere is binary data, and UTF-8 characters in a
+    file read as Windows-1252 are mixed encodings, never mojibake."""
+
+    def __init__(self, raw, legacy: bool) -> None:
         self._raw = raw
+        self._legacy = legacy
 
     def readable(self) -> bool:
         return True
@@ -332,6 +352,8 @@ class _NulGuard(io.RawIOBase):
         chunk = self._raw.read(len(buffer))
         if b"\x00" in chunk:
             raise NulByte("NUL byte")
+        if self._legacy and _UTF8_CHARACTER.search(chunk):
+            raise Utf8InLegacy("UTF-8 text")
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
@@ -341,11 +363,26 @@ class _NulGuard(io.RawIOBase):
 
 
 def without_nul(raw, encoding: str):
-    """A binary stream of a text file that raises `NulByte` at a NUL byte; UTF-16 text is
-    made of NUL bytes, so it is read as it is. The one-core and two-core readers use it."""
+    """A binary stream of a text file that raises `NulByte` at a NUL byte, and
+    `Utf8InLegacy` at UTF-8 text in a Windows-1252 file; UTF-16 text is made of NUL bytes,
+    so it is read as it is. The one-core and two-core readers both use it."""
     if encoding.startswith("utf-16"):
         return raw
-    return io.BufferedReader(_NulGuard(raw), 1 << 16)
+    return io.BufferedReader(_ByteGuard(raw, encoding in _LEGACY_8BIT), 1 << 16)
+
+
+def _row_of_utf8(path: str) -> int | None:
+    """The line of the first UTF-8 character, when lines are rows (no quote before it)."""
+    try:
+        with open(path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if _UTF8_CHARACTER.search(line):
+                    return number
+                if b'"' in line:
+                    return None
+    except OSError:
+        return None
+    return None
 
 
 def _row_of_nul(path: str) -> int | None:

@@ -678,6 +678,10 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
             [HEADER] + [GOOD[1]] * 3000 + [(GOOD[0][0], "NoInventory\x00", GOOD[0][2])]
         ).encode()
     ),
+    "cp1252-then-utf8-late.csv": lambda p: p.write_bytes(
+        csv_text([(*HEADER, "note"), (*GOOD[0], "Caf\xe9")]).encode("cp1252")
+        + csv_text([(*GOOD[1], "")] * 3000 + [(*GOOD[2], "M\u00fcller")]).encode("utf-8")
+    ),
     "cp1252-late.csv": lambda p: p.write_bytes(
         csv_text([(*HEADER, "note")] + [(*GOOD[1], "")] * 3000 + [(*GOOD[0], "Caf\xe9")]).encode(
             "cp1252"

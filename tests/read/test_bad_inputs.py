@@ -352,3 +352,14 @@ def test_a_nul_byte_after_the_first_64_kb_is_refused_at_its_row(tmp_path):
     assert path.stat().st_size > 1 << 16
     run = invoke("check", path, "--no-ledger")
     assert_one_line_error(run, "row 2501: a NUL byte (binary data)", "[file_binary]")
+
+
+def test_utf8_further_down_a_windows_1252_file_is_mixed_encoding_at_its_row(tmp_path):
+    path = tmp_path / "cp-then-utf8.csv"
+    head = f"{GOOD_HEADER},note\r\n{GOOD_ROW},Caf\xe9\r\n".encode("cp1252")
+    body = "".join(f"{GOOD_ROW},\r\n" for _ in range(3000)).encode()
+    path.write_bytes(head + body + f"{GOOD_ROW},M\u00fcller\r\n".encode())
+    run = invoke("check", path, "--no-ledger")
+    assert_one_line_error(
+        run, "row 3003: UTF-8 text in a file read as Windows-1252", "[mixed_encoding]"
+    )

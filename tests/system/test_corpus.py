@@ -145,6 +145,7 @@ CASES: dict[str, Case] = {
     "title-then-no-header.xlsx": unusable("no_order_id_column"),
     "nul-byte-late.csv": unusable("file_binary"),
     "cp1252-late.csv": Case(0),
+    "cp1252-then-utf8-late.csv": unusable("mixed_encoding"),
     "prefixed-far-cell.xlsx": unusable("too_many_cells"),
     "row-far-down.xlsx": unusable("too_many_rows"),
     "dimension-small-cells-fine.xlsx": Case(0, rows=(2, 3, 4)),

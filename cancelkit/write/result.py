@@ -449,7 +449,8 @@ class Result:
             ),
             "listing_risks": self.listing_risks,
             "records": self.records if self._records_path and records else [],
-            "review_refused": self.review_refused,
+            # with --from-review: the review rows refused as tampered with
+            **({"review_refused": self.review_refused} if self.options.from_review else {}),
             "outputs": dict(self.outputs),
         }
 

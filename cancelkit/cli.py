@@ -13,7 +13,7 @@ import click
 
 from . import fetch_orders, submit
 from .amazon import reasons
-from .codes import CODES
+from .codes import CODES, printable
 from .errors import CancelkitError
 from .ledger import reconcile
 from .ledger import store as ledger
@@ -43,6 +43,8 @@ def _on_sigterm(signum, frame) -> None:
 def _fail(message: str, code: str | None = None) -> None:
     # one line even when a message quotes a cell holding a line break
     message = " ".join(message.splitlines())
+    # a message may quote a cell or a header: its control characters never reach the terminal
+    message = printable(message)
     suffix = f" [{code}]" if code else ""
     click.echo(f"cancelkit: error: {message}{suffix}", err=True)
     sys.exit(EXIT_USAGE)

@@ -221,3 +221,12 @@ def test_a_damaged_ledger_json_names_the_ledger(tmp_path, private_ledger):
         db.execute("UPDATE batches SET options = '{broken'")
     run = invoke("history")
     assert_one_line_error(run, str(private_ledger), "damaged ledger", "unreadable options")
+
+
+def test_an_error_message_quoting_a_header_escapes_its_control_characters(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("sku\x1b[2J,reason\x07\r\nA,B\r\n", encoding="utf-8")
+    run = invoke("check", path, "--no-ledger")
+    line = assert_one_line_error(run, "[no_order_id_column]")
+    assert "\x1b" not in line and "\x07" not in line
+    assert "sku\\x1b[2J" in line

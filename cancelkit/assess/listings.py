@@ -39,15 +39,16 @@ def listing_risks(index: BatchIndex, patches: Patches, earlier: dict) -> list[di
     # once every listing is
     target = {sku: min(LISTED_ORDERS, totals[sku]) for sku in risky}
     open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < target[sku])
-    skus = index.skus
+    skus, facts_at, order_at = index.skus, index.item_facts.getter(), index.orders.getter()
+    patched = patches.__contains__ if patches else None  # most batches have no patches
     for seq in compress(numbers(), map(wanted.__contains__, skus)):
         if not open_slots:
             break
-        if seq not in patches and index.item_facts[seq] & COUNTING:
+        if facts_at(seq) & COUNTING and not (patched and patched(seq)):
             sku = wanted[skus[seq]]
             listed = orders[sku]
             if len(listed) < target[sku]:
-                listed[_order_text(index.orders[seq])] = None
+                listed[_order_text(order_at(seq))] = None
                 if len(listed) == target[sku]:
                     open_slots -= 1
     found = [

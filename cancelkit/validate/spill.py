@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 
 #: rows a column holds in memory before it moves them to its file
@@ -68,6 +68,11 @@ class Column:
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         size = self.buffer.itemsize
         return array(self.typecode, _read_at(self._fd, size, seq * size))[0]
+
+    def getter(self) -> Callable[[int], int]:
+        """Look-up by sequence number for a pass over many rows: the buffer's own (C) look-up
+        while nothing has moved to disk, else `__getitem__` (non-negative numbers only)."""
+        return self.buffer.__getitem__ if not self.spilled else self.__getitem__
 
     def chunks(self) -> Iterator[array]:
         """The values in order, as arrays: the file's chunks, then the buffer."""

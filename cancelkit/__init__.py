@@ -20,7 +20,7 @@ from .ledger.submit import StillProcessing, SubmitOutcome  # noqa: E402
 from .options import build_options, load_config, resolve_ledger_path, spapi_settings  # noqa: E402
 from .pipeline.run import run  # noqa: E402
 from .version import __version__  # noqa: E402
-from .write.files import atomic_write, free_name  # noqa: E402
+from .write.files import atomic_write, free_name, refuse_existing  # noqa: E402
 from .write.result import Result  # noqa: E402
 from .write.retry import write_retry_near  # noqa: E402
 
@@ -133,8 +133,8 @@ def fetch_orders(
         raise ConfigError(f"days must be a whole number of days >= 1 (got {days!r})")
     market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
     output = Path(output)
-    if output.exists() and not force:
-        raise OutputError(f"{output}: already exists; use --force to replace it")
+    if not force:
+        refuse_existing(output)
     amazon.require_credentials()
     written = 0
 

@@ -68,10 +68,28 @@ def verdict(result) -> dict:
     }
 
 
+#: why approved review rows should meet a fresh order report before upload
+STATES_UNCHECKED = (
+    "the approved rows were not checked against a current order report: an order that shipped "
+    "or was cancelled since the review would go into the upload file. Pass --orders-report "
+    "with a freshly downloaded Unshipped Orders report (or `cancelkit fetch-orders`)."
+)
+
+
+def states_unchecked(result) -> str | None:
+    """The warning for `generate --from-review` without an order report, else None."""
+    options = result.options
+    if options.from_review and not options.orders_reports:
+        return STATES_UNCHECKED
+    return None
+
+
 def hints(result) -> list[str]:
-    """What the user can pass to get figures the report could not compute."""
+    """What the user can pass to get figures the report could not compute, and the order
+    report that approved review rows should meet."""
     metrics = result.metrics
-    found = []
+    unchecked = states_unchecked(result)
+    found = [unchecked[0].upper() + unchecked[1:]] if unchecked else []
     by_market = result.metrics_by_marketplace
     if by_market:
         unknown = [code for code, m in by_market.items() if not m.get("orders_in_window")]
@@ -289,6 +307,9 @@ def terminal_summary(
             f"estimated cancellation fees: {fees['currency']} {fees['estimated_total']:.2f} on "
             f"{fees['rows_with_fee']} row(s) ({fees['rule']})"
         )
+    unchecked = states_unchecked(result)
+    if unchecked:
+        lines.append(f"warning: {unchecked}")
     for entry in summary.get("order_reports", ()):
         lines.append(f"{'STALE ' if entry['stale'] else ''}order report: {entry['text']}")
         if not entry["buyer_request_column"]:

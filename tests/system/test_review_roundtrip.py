@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CLEAN, MESSY, ROOT, assert_one_line_error, invoke
+from conftest import CLEAN, FIXTURES, MESSY, ROOT, assert_one_line_error, invoke
 
 import cancelkit
 from cancelkit.read.review import REVIEW_HEADER, read_review
@@ -257,3 +257,33 @@ def test_rows_like_a_dataframes_records(tmp_path):
         result.write_review(path)
     table = read_review(path)
     assert [number for number, _ in table.rows] == [6, 10]
+
+
+def test_from_review_without_an_order_report_warns_that_states_were_not_rechecked(tmp_path):
+    """An order can ship between the review and the upload: without a fresh order report the
+    summary and the report say that the approved rows' states were not checked again."""
+    path = review(tmp_path, CLEAN, "--orders-7d", "4000")
+    decide(path, approve={2: "yes"})
+    run, _, out = generate(tmp_path, path, "--orders-7d", "4000", "--report", tmp_path / "r.md")
+    assert run.exit_code == 0, run.output
+    assert "warning: the approved rows were not checked against a current order report" in (
+        run.stderr
+    )
+    assert "The approved rows were not checked against a current order report" in (
+        (tmp_path / "r.md").read_text(encoding="utf-8")
+    )
+    plain = invoke("generate", CLEAN, "--orders-7d", "4000", "--out-dir", tmp_path / "plain")
+    assert "not checked against a current order report" not in plain.stderr
+    fresh = invoke(
+        "generate",
+        "--from-review",
+        path,
+        "--orders-7d",
+        "4000",
+        "--out-dir",
+        tmp_path / "fresh",
+        "--orders-report",
+        FIXTURES / "unshipped-orders.txt",
+    )
+    assert fresh.exit_code in (0, 1), fresh.output
+    assert "not checked against a current order report" not in fresh.stderr

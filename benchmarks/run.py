@@ -168,6 +168,22 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Run:
     return Run(seconds, usage.ru_maxrss, exit_code)  # ru_maxrss is KiB on Linux
 
 
+def measure_generate(cmd: list[str], work: Path, out_dir: Path, expected_lines: int) -> Run | str:
+    """Run a `generate` command and check its outcome: exit 0 and one flat file in `out_dir`
+    with `expected_lines` lines. Returns the run, or what was wrong."""
+    log = work / "log.txt"
+    run = measure(cmd, work, candidate_env(work), log)
+    if run.exit_code != 0:
+        return f"exit code {run.exit_code}: {tail(log)}"
+    flat_files = sorted(out_dir.glob("*.txt"))
+    if len(flat_files) != 1:
+        return f"expected one flat file in --out-dir, found {len(flat_files)}"
+    lines = count_lines(flat_files[0])
+    if lines != expected_lines:
+        return f"flat file has {lines:,} lines, expected {expected_lines:,}"
+    return run
+
+
 def mib(kib: int) -> float:
     return kib / 1024.0
 
@@ -347,16 +363,9 @@ class Bench:
                     cmd.append("--no-ledger")
                 if ledger and "--ledger" in self.tool.generate_options:
                     cmd += ["--ledger", str(work / "ledger.sqlite")]
-                log = work / "log.txt"
-                run = measure(cmd, work, candidate_env(work), log)
-                if run.exit_code != 0:
-                    return f"exit code {run.exit_code}: {tail(log)}"
-                flat_files = sorted(out_dir.glob("*.txt"))
-                if len(flat_files) != 1:
-                    return f"expected one flat file in --out-dir, found {len(flat_files)}"
-                lines = count_lines(flat_files[0])
-                if lines != expected_lines:
-                    return f"flat file has {lines:,} lines, expected {expected_lines:,}"
+                run = measure_generate(cmd, work, out_dir, expected_lines)
+                if isinstance(run, str):
+                    return run
                 return run
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -387,16 +396,9 @@ class Bench:
                 cmd += [str(out_dir), "--ledger", str(ledger), *extra]
                 if json_out:
                     cmd += ["--json", str(work / "report.json")]
-                log = work / "log.txt"
-                run = measure(cmd, work, candidate_env(work), log)
-                if run.exit_code != 0:
-                    return f"exit code {run.exit_code}: {tail(log)}"
-                flat_files = sorted(out_dir.glob("*.txt"))
-                if len(flat_files) != 1:
-                    return f"expected one flat file in --out-dir, found {len(flat_files)}"
-                lines = count_lines(flat_files[0])
-                if lines != expected_lines:
-                    return f"flat file has {lines:,} lines, expected {expected_lines:,}"
+                run = measure_generate(cmd, work, out_dir, expected_lines)
+                if isinstance(run, str):
+                    return run
                 if json_out:
                     size = (work / "report.json").stat().st_size
                     with open(work / "report.json", "rb") as handle:

@@ -373,24 +373,22 @@ def without_nul(raw, encoding: str):
 
 def _row_of_utf8(path: str) -> int | None:
     """The line of the first UTF-8 character, when lines are rows (no quote before it)."""
-    try:
-        with open(path, "rb") as stream:
-            for number, line in enumerate(stream, start=1):
-                if _UTF8_CHARACTER.search(line):
-                    return number
-                if b'"' in line:
-                    return None
-    except OSError:
-        return None
-    return None
+    return _first_line(path, _UTF8_CHARACTER.search)
 
 
 def _row_of_nul(path: str) -> int | None:
     """The line of the first NUL byte, when lines are rows (no quote before it)."""
+    return _first_line(path, lambda line: b"\x00" in line)
+
+
+def _first_line(path: str, found: Callable[[bytes], object]) -> int | None:
+    """The number of the first line for which `found(line)` is true, or None when a quote
+    comes first (a quoted field may span lines, so line numbers stop being row numbers) or
+    the file cannot be read."""
     try:
         with open(path, "rb") as stream:
             for number, line in enumerate(stream, start=1):
-                if b"\x00" in line:
+                if found(line):
                     return number
                 if b'"' in line:
                     return None

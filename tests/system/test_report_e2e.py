@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -125,9 +126,19 @@ def test_templates_render_from_an_installed_wheel(tmp_path, hostile_batch):
     )
     (wheel,) = dist.glob("cancelkit-*.whl")
     env_dir = tmp_path / "venv"
-    # The project's dependencies come from this interpreter; cancelkit itself from the wheel.
-    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # The project's dependencies come from this interpreter's own site-packages (which, when
+    # the tests run inside a virtual environment, are not the base interpreter's that
+    # `system_site_packages` would give); cancelkit itself from the wheel, which stands first.
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site_dir) / "cancelkit-test-deps.pth").write_text("\n".join(ours) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,

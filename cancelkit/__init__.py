@@ -106,8 +106,8 @@ def submit(
             save_report=_save_report,
             say=say,
         )
-    if outcome.failed:
-        outcome.retry_path = str(write_retry_near(outcome))
+    written = write_retry_near(outcome)  # only rows a retry can fix
+    outcome.retry_path = None if written is None else str(written)
     return outcome
 
 

@@ -459,7 +459,11 @@ def _ledger_path_option(command):
 
 @cli.command(name="reconcile")
 @click.argument("processing_report", type=click.Path(dir_okay=False))
-@click.option("--batch", "batch_id", help="Batch id (default: the newest; see `history`).")
+@click.option(
+    "--batch",
+    "batch_id",
+    help="Batch id (default: the one batch whose rows the report names; see `history`).",
+)
 @_ledger_path_option
 @click.option(
     "--retry",
@@ -470,8 +474,10 @@ def _ledger_path_option(command):
 @click.option("--force", is_flag=True, help="Replace an existing --retry file.")
 @_guarded
 def reconcile_command(processing_report, batch_id, ledger_path, retry_path, force) -> None:
-    """Apply Amazon's PROCESSING_REPORT to a batch: rows Amazon reports as errors become
-    failed, the rest confirmed. Exit 1 when any row failed (the retry file holds them).
+    """Apply Amazon's PROCESSING_REPORT to its batch: rows Amazon reports as errors become
+    failed, the rest confirmed. Exit 1 when any row failed (the retry file holds those a
+    retry can fix) or the report does not say clearly what happened (rows left
+    unconfirmed).
 
     \b
     Example:
@@ -483,11 +489,15 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     plan.output("retry file", retry_path)
     outcome, written = reconcile_report(processing_report, path, batch_id, retry_path, force)
     click.echo(reconcile.outcome_text(outcome, written))
-    sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_REJECTED)
 
 
 @cli.command(name="confirm")
-@click.option("--batch", "batch_id", help="Batch id (default: the newest; see `history`).")
+@click.option(
+    "--batch",
+    "batch_id",
+    help="Batch id (default: the one batch awaiting confirmation; see `history`).",
+)
 @_ledger_path_option
 @_guarded
 def confirm_command(batch_id, ledger_path) -> None:
@@ -501,7 +511,7 @@ def confirm_command(batch_id, ledger_path) -> None:
     path = resolve_ledger_path(ledger_path)
     OutputPlan().ledger(path, create=False)
     with ledger.Ledger.open(path, create=False) as book:
-        batch = book.resolve_batch(batch_id)
+        batch = reconcile.batch_to_confirm(book, batch_id)
         changed = book.confirm(batch.id)
     click.echo(ledger.confirm_text(batch, changed))
 
@@ -584,7 +594,7 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
         f"report: {outcome.report_path}"
     )
     click.echo(reconcile.outcome_text(outcome, outcome.retry_path))
-    sys.exit(EXIT_REJECTED if outcome.failed else EXIT_OK)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_REJECTED)
 
 
 @cli.command(name="fetch-orders")

@@ -294,6 +294,14 @@ CODES: dict[str, Code] = {
             "upload only one of the two files. This batch replaces the earlier one.",
         ),
         Code(
+            "refused_by_amazon",
+            "flag",
+            "Amazon refused this order before",
+            "A processing report of an earlier batch said Amazon will not cancel this order "
+            "item in its current state (a final refusal such as 18004 or 18028); sending it "
+            "again will not change that. Check the order in Seller Central (risk high).",
+        ),
+        Code(
             "item_code_from_report",
             "note",
             "Item code looked up",

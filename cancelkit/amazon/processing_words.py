@@ -4,13 +4,15 @@ A processing report (DOMAIN.md section 6) keeps its column names in English, but
 `error-type` cell and the summary lines follow the seller's Seller Central language
 (DOMAIN.md section 7: amazon.de `Fehler` / `Warnung`, amazon.fr `Erreur` /
 `Avertissement`; Seller Central also shows informational messages, `Info`). Words are
-matched case-insensitively after trimming; a word not listed is reported by the reader
-with its line, never guessed.
+matched after the safe normalisation of `normalise` (NFKC, format characters such as a
+zero-width space removed, case, spacing); a word still not listed is reported by the reader
+with its line and leaves the batch unconfirmed (ledger/reconcile.py), never guessed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ERROR = "Error"  # that record failed
 WARNING = "Warning"  # the record was processed; tell the user
@@ -22,7 +24,17 @@ INFO = "Info"  # informational: handled like a warning
 # DOMAIN.md section 7 (seen in real amazon.de / amazon.fr reports). The other languages
 # are the words Seller Central's own translations use for error / warning / information
 # (IT, ES, NL, SE, PL, TR, PT-BR, JP, ZH, AR); not yet seen in a published report, so they
-# are an open list: a word missing here is reported, and does not stop reconcile.
+# are an open list: a word missing here is reported with its line and no row of the batch
+# is confirmed (they stay `unconfirmed` until a report cancelkit understands is given).
+# Seller Central's help on processing reports (sellercentral.amazon.com/gp/help/201576740;
+# .ca/gp/help/200828080) names the error-type values `Error` and `Fatal` ("Fatals refer to
+# invalid data that affects the entire file") besides warnings; its Dutch page
+# (sellercentral.amazon.nl/gp/help/200194300) says the report's language is a setting
+# (Settings > Account Info > "processing report feed language": English or the
+# marketplace's language), which the README gives as the way out of an unknown word.
+# Not found in any public report or help page, so deliberately NOT listed (they stay
+# unknown and stop the confirmation): "Errore fatale", "Schwerer Fehler", "Kritischer
+# Fehler", "Erro crítico", "Fatal Error".
 ERROR_TYPE_WORDS: dict[str, str] = {
     # English
     "error": ERROR,
@@ -101,9 +113,20 @@ ERROR_TYPE_WORDS: dict[str, str] = {
 }
 
 
+def normalise(word: str) -> str:
+    """The form a word is looked up in: NFKC (fullwidth letters, compatibility forms),
+    format characters removed (zero-width space and joiners, soft hyphen, BOM, bidi marks:
+    Unicode category Cf), case folded, runs of any white space made one space. Nothing
+    else: a look-alike letter of another script (Cyrillic `о` in `Errоr`) stays what it
+    is, so the word stays unknown."""
+    text = unicodedata.normalize("NFKC", word)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split()).casefold()
+
+
 def error_type(word: str) -> str | None:
     """The kind (Error, Warning, Fatal, Info) of an `error-type` word; None when unknown."""
-    return ERROR_TYPE_WORDS.get(" ".join(word.split()).casefold())
+    return ERROR_TYPE_WORDS.get(normalise(word))
 
 
 # The summary lines that count records. English from Amazon's reports (DOMAIN.md section 6:
@@ -155,7 +178,7 @@ def summary_count(line: str) -> tuple[str, int] | None:
     match = SUMMARY_COUNT.match(line)
     if not match:
         return None
-    words = match.group("words").casefold()
+    words = normalise(match.group("words"))
     if any(w in words for w in SUCCESSFUL_WORDS):
         return "successful", int(match.group("count"))
     if any(w in words for w in PROCESSED_WORDS):

@@ -20,8 +20,9 @@ from ..read.words import is_yes
 from ..validate.rows import Record
 
 RISK_ORDER = {level: i for i, level in enumerate(policy.RISK_LEVELS)}
-#: flags an earlier stage adds that make a record high risk: its order's state is not known
-HIGH_RISK_FLAGS = frozenset({"order_report_unreadable"})
+#: flags an earlier stage adds that make a record high risk: its order's state is not known,
+#: or Amazon refused to cancel it before as final (the ledger's refusals)
+HIGH_RISK_FLAGS = frozenset({"order_report_unreadable", "refused_by_amazon"})
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,16 @@ recorded completely or not at all, whatever kills the process; WAL and a busy ti
 several cancelkit runs share one ledger.
 
 Row states: `generated` (in an upload file) -> `confirmed` (Amazon processed it) or
-`failed` (Amazon reported an error for it). A `generated` row becomes `superseded` when
-another batch that cancels the same order item (or the same order as a whole) is recorded
-later or confirmed, so regenerating after a fix is never blocked.
+`failed` (Amazon reported an error for it) or `unconfirmed` (a processing report was given
+but it did not say unambiguously what happened: an unknown word, counts that disagree with
+its rows, a record number that is not exactly a row; see ledger/reconcile.py). A `generated`
+row becomes `superseded` when another batch that cancels the same order item (or the same
+order as a whole) is recorded later or confirmed, so regenerating after a fix is never
+blocked. Only `confirmed` rows count in the rate and the listing figures.
+
+Schema 4 adds the final refusals Amazon gave (`refusals`: an order whose status does not
+allow cancellation, flagged when a later batch holds it again) and the processing reports
+applied (`reconciled_reports`, so that the same report reconciled twice changes nothing).
 """
 
 from __future__ import annotations
@@ -28,12 +35,13 @@ from dataclasses import asdict, dataclass
 from itertools import chain, count, islice
 from pathlib import Path
 
+from ..amazon import processing_codes
 from ..errors import CancelkitError
 from ..read.tables import file_sha256
 from ..version import __version__
 
-SCHEMA_VERSION = 3
-STATES = ("generated", "confirmed", "failed", "superseded")
+SCHEMA_VERSION = 4
+STATES = ("generated", "confirmed", "failed", "unconfirmed", "superseded")
 #: how long a run waits for another run's write transaction before giving up
 BUSY_TIMEOUT_S = 30.0
 #: order ids listed per listing by `listing_cancellations` (the count is always complete)
@@ -137,11 +145,67 @@ def _migrate_open_batches(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_reconcile_facts(db: sqlite3.Connection) -> None:
+    """Schema 4, what reconcile knows beyond a row's state: rows left `unconfirmed` are
+    found by order through a partial index (rows enter it only in that state, so recording
+    pays nothing); `refusals` holds Amazon's final refusals (amazon/processing_codes.py,
+    e.g. 18004) by order; `reconciled_reports` the SHA-256 of each report applied to a
+    batch. Failed rows of older ledgers whose code is final become refusals."""
+    db.execute(
+        "CREATE INDEX batch_rows_unconfirmed ON batch_rows (order_id, item_code) "
+        "WHERE state = 'unconfirmed'"
+    )
+    db.execute(
+        """CREATE TABLE refusals (
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            record_number INTEGER NOT NULL,
+            order_id TEXT NOT NULL,
+            item_code TEXT,                     -- NULL: the whole order
+            code TEXT NOT NULL,                 -- Amazon's error code, e.g. 18004
+            message TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (batch_id, record_number)
+        )"""
+    )
+    db.execute("CREATE INDEX refusals_order ON refusals (order_id)")
+    db.execute(
+        """CREATE TABLE reconciled_reports (
+            sha256 TEXT NOT NULL,               -- of the report file's bytes
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            path TEXT,
+            reconciled_at TEXT NOT NULL,        -- UTC
+            outcome TEXT NOT NULL DEFAULT '{}', -- JSON: the counts it left
+            PRIMARY KEY (sha256, batch_id)
+        )"""
+    )
+    failed = db.execute(
+        "SELECT batch_id, record_number, order_id, item_code, error_code, error_message, "
+        "coalesce(updated_at, '') FROM batch_rows WHERE state = 'failed'"
+    ).fetchall()
+    db.executemany(
+        "INSERT INTO refusals VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (*row[:4], _final_code(row[4]), row[5], row[6])
+            for row in failed
+            if _final_code(row[4]) is not None
+        ),
+    )
+
+
+def _final_code(codes: str | None) -> str | None:
+    """The first of a failed row's codes (space-separated) that Amazon means as final."""
+    for code in (codes or "").split():
+        if processing_codes.advice(code).action == processing_codes.FINAL:
+            return code
+    return None
+
+
 #: MIGRATIONS[n] takes a ledger from schema version n to n + 1
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_to_1,
     _migrate_submissions,
     _migrate_open_batches,
+    _migrate_reconcile_facts,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -198,7 +262,15 @@ class BatchSummary:
     flat_file_sha256: str | None
     rows: int
     states: dict[str, int]
+    #: rows marked as counting against the rate, whatever their state (they count only once
+    #: confirmed)
     counts_against_rate: int
+    #: confirmed rows that count against the rate, and their distinct orders (the rate
+    #: counts orders)
+    confirmed_counting_rows: int = 0
+    confirmed_counting_orders: int = 0
+    #: counting rows still `generated` or `unconfirmed`: they count once confirmed
+    awaiting_counting_rows: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -221,9 +293,15 @@ class BatchRow:
 
 class KnownRows(dict):
     """`(order_id, item_code or None) -> (state, batch_id, created_at)` of the rows that
-    are `confirmed` or `generated` (confirmed wins when both exist)."""
+    are `confirmed`, refused by Amazon as final (state `refused`), `unconfirmed` or
+    `generated`; when several exist the first of these wins. `refusals` holds Amazon's code
+    and message of each refused key."""
 
     _by_order: dict[str, list[Key]] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals: dict[Key, tuple[str, str]] = {}
 
     def keys_of_order(self, order_id: str) -> list[Key]:
         if self._by_order is None:
@@ -266,6 +344,20 @@ def check_row(
         keys = [k for k in ((order_id, item_code), (order_id, None)) if k in known]
     found = [(key, known[key]) for key in keys]
     confirmed = [(key, value) for key, value in found if value[0] == "confirmed"]
+    refused = [(key, value) for key, value in found if value[0] == "refused"]
+    unconfirmed = [(key, value) for key, value in found if value[0] == "unconfirmed"]
+    if not confirmed and refused:
+        return _refused_finding(known, *max(refused, key=lambda entry: entry[1][2]))
+    if not confirmed and unconfirmed:
+        key, (_, batch_id, created_at) = max(unconfirmed, key=lambda entry: entry[1][2])
+        return (
+            "flag",
+            "in_unconfirmed_batch",
+            f"{_what(key)} is also in batch {batch_id} of {_shown_time(created_at)}, whose "
+            "processing report did not say clearly whether Amazon cancelled it; check the "
+            f"order in Seller Central, then `cancelkit reconcile REPORT --batch {batch_id}` "
+            f"or `cancelkit confirm --batch {batch_id}`",
+        )
     if confirmed:
         key, (_, batch_id, created_at) = min(confirmed, key=lambda entry: entry[1][2])
         return (
@@ -285,6 +377,50 @@ def check_row(
             "then run `cancelkit reconcile` or `cancelkit confirm`",
         )
     return None
+
+
+def _refused_finding(known: Mapping, key: Key, value: tuple[str, str, str]):
+    """The flag of a row whose order Amazon refused to cancel as final in an earlier batch."""
+    _, batch_id, created_at = value
+    code, message = getattr(known, "refusals", {}).get(key, ("", ""))
+    said = f" ({code}: {message})" if code or message else ""
+    return (
+        "flag",
+        "refused_by_amazon",
+        f"Amazon refused to cancel {_what(key)} in batch {batch_id} of "
+        f"{_shown_time(created_at)}{said}, a refusal a retry cannot change; check the order "
+        "in Seller Central before sending it again",
+    )
+
+
+def _replace_refusals(
+    db: sqlite3.Connection, batch_id: str, refused: Mapping[int, tuple[str, str]], now: str
+) -> None:
+    """The batch's final refusals become these (record number -> code, message)."""
+    db.execute("DELETE FROM refusals WHERE batch_id = ?", (batch_id,))
+    if not refused:
+        return
+    db.executemany(
+        "INSERT INTO refusals (batch_id, record_number, order_id, item_code, code, message, "
+        "recorded_at) SELECT batch_id, record_number, order_id, item_code, ?, ?, ? "
+        "FROM batch_rows WHERE batch_id = ? AND record_number = ?",
+        ((code, message, now, batch_id, n) for n, (code, message) in refused.items()),
+    )
+
+
+def _record_report(db: sqlite3.Connection, batch_id: str, report: Mapping, now: str) -> None:
+    """Remember a processing report applied to the batch (by the SHA-256 of its bytes)."""
+    db.execute(
+        "INSERT OR REPLACE INTO reconciled_reports (sha256, batch_id, path, reconciled_at, "
+        "outcome) VALUES (?, ?, ?, ?, ?)",
+        (
+            report["sha256"],
+            batch_id,
+            report.get("path"),
+            now,
+            json.dumps(report.get("outcome") or {}, sort_keys=True, default=str),
+        ),
+    )
 
 
 # -- time ---------------------------------------------------------------------------------
@@ -640,15 +776,16 @@ class Ledger:
 
     # -- state changes ------------------------------------------------------------------------
     def confirm(self, batch_id: str) -> int:
-        """Mark the batch's `generated` rows `confirmed` (the seller uploaded the file and
-        Amazon processed it); returns how many rows changed. Failed and superseded rows
-        stay as they are."""
+        """Mark the batch's `generated` and `unconfirmed` rows `confirmed` (the seller
+        uploaded the file and saw in Seller Central that Amazon processed it); returns how
+        many rows changed. Failed and superseded rows stay as they are."""
         now = _iso(_utc(None))
         with self._write() as db:
             self._require(batch_id)
             cursor = db.execute(
-                "UPDATE batch_rows SET state = 'confirmed', updated_at = ? "
-                "WHERE batch_id = ? AND state = 'generated'",
+                "UPDATE batch_rows SET state = 'confirmed', error_code = NULL, "
+                "error_message = NULL, updated_at = ? "
+                "WHERE batch_id = ? AND state IN ('generated', 'unconfirmed')",
                 (now, batch_id),
             )
             changed = cursor.rowcount
@@ -664,19 +801,27 @@ class Ledger:
         file_failed: bool,
         file_error: tuple[str, str] | None = None,
         warnings: Mapping[int, tuple[str, str]] | None = None,
+        refused: Collection[int] = (),
+        report: Mapping | None = None,
     ) -> dict[str, int]:
         """Apply Amazon's processing report to every row of the batch, whatever its state
         (the report is the authority): rows in `failed` (record number -> code, message)
         become `failed`, the rest `confirmed`; with `file_failed` every row fails with
-        `file_error`. `warnings` are kept on confirmed rows. Returns the row counts."""
+        `file_error`. `warnings` are kept on confirmed rows. The failed records in `refused`
+        are Amazon's final refusals (they replace the batch's earlier ones); `report`
+        (`sha256`, `path`, `outcome`) records the report applied, in the same transaction.
+        Returns the row counts."""
         now = _iso(_utc(None))
         with self._write() as db:
             total = self._require(batch_id).rows
-            outside = [n for n in (*failed, *(warnings or ())) if not 1 <= n <= total]
+            outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
             if outside:
                 raise LedgerError(
                     f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one"
                 )
+            _replace_refusals(db, batch_id, {n: failed[n] for n in refused if n in failed}, now)
+            if report is not None:
+                _record_report(db, batch_id, report, now)
             if file_failed:
                 code, message = file_error or ("file_rejected", "Amazon rejected the whole file")
                 db.execute(
@@ -703,6 +848,68 @@ class Ledger:
             _settle(db, {batch_id})
             self._supersede(db, batch_id, ("confirmed",), now)
         return {"confirmed": total - len(failed), "failed": len(failed)}
+
+    def leave_unconfirmed(
+        self, batch_id: str, code: str, message: str, report: Mapping | None = None
+    ) -> int:
+        """A processing report that does not say clearly what Amazon did: the batch's
+        `generated` rows become `unconfirmed` (not confirmed, not failed: they never count
+        in the rate), with `code` and `message`; confirmed, failed and superseded rows stay.
+        `report` is recorded as for `apply_reconcile`. Returns how many rows changed."""
+        now = _iso(_utc(None))
+        with self._write() as db:
+            self._require(batch_id)
+            cursor = db.execute(
+                "UPDATE batch_rows SET state = 'unconfirmed', error_code = ?, error_message = ?, "
+                "updated_at = ? WHERE batch_id = ? AND state IN ('generated', 'unconfirmed')",
+                (code, message, now, batch_id),
+            )
+            changed = cursor.rowcount
+            _settle(db, {batch_id})
+            if report is not None:
+                _record_report(db, batch_id, report, now)
+        return changed
+
+    def reconciled_report(self, sha256: str, batch_id: str) -> dict | None:
+        """When a report with this SHA-256 was applied to the batch: `{reconciled_at, path,
+        outcome, later}` (`later`: another report was applied to the batch after it), or
+        None."""
+        with self._errors():
+            row = self._db.execute(
+                "SELECT reconciled_at, path, outcome, rowid FROM reconciled_reports "
+                "WHERE sha256 = ? AND batch_id = ?",
+                (sha256, batch_id),
+            ).fetchone()
+            if row is None:
+                return None
+            later = self._db.execute(
+                "SELECT 1 FROM reconciled_reports WHERE batch_id = ? AND rowid > ? LIMIT 1",
+                (batch_id, row[3]),
+            ).fetchone()
+        return {
+            "reconciled_at": row[0],
+            "path": row[1],
+            "outcome": self._json(batch_id, "reconciled report", row[2]),
+            "later": later is not None,
+        }
+
+    def batches_of_report(self, sha256: str) -> list[str]:
+        """The batches a report with this SHA-256 was applied to."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT batch_id FROM reconciled_reports WHERE sha256 = ? ORDER BY batch_id",
+                (sha256,),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def batches_awaiting_report(self) -> list[BatchSummary]:
+        """The batches with rows still `generated` or `unconfirmed`, newest first: those
+        a processing report or a `confirm` may be meant for."""
+        return self._summaries(
+            "WHERE b.has_open_rows OR b.id IN (SELECT batch_id FROM batch_rows "
+            "INDEXED BY batch_rows_unconfirmed WHERE state = 'unconfirmed')",
+            (),
+        )
 
     # -- submissions ------------------------------------------------------------------------
     def start_submission(
@@ -771,6 +978,8 @@ class Ledger:
         if order_ids is None:
             with self._errors():
                 self._collect_generated(found, None)
+                self._collect_unconfirmed(found, None)
+                self._collect_refused(found, None)
                 self._collect_confirmed(found, None)
             return found
         wanted = list(dict.fromkeys(order_ids))
@@ -779,14 +988,67 @@ class Ledger:
         with self._errors():
             if self._open_rows_ready():
                 self._collect_generated(found, wanted)
+            self._collect_unconfirmed(found, wanted)
+            self._collect_refused(found, wanted)
             self._collect_confirmed(found, wanted)
         return found
 
     def has_known(self) -> bool:
-        """Whether any row is `confirmed` or `generated` (an index probe and the flags)."""
+        """Whether any row is `confirmed`, `unconfirmed` or `generated`, or any order was
+        refused by Amazon (index probes and the flags)."""
         with self._errors():
             confirmed = self._db.execute(f"SELECT 1 FROM batch_rows {_CONFIRMED_ROWS} LIMIT 1")
-            return confirmed.fetchone() is not None or self._has_generated()
+            if confirmed.fetchone() is not None or self._has_generated():
+                return True
+            return self._has_reconcile_facts()
+
+    def _has_reconcile_facts(self) -> bool:
+        """Whether a row is `unconfirmed` or an order refused (two index probes)."""
+        unconfirmed = self._db.execute(
+            "SELECT 1 FROM batch_rows INDEXED BY batch_rows_unconfirmed "
+            "WHERE state = 'unconfirmed' LIMIT 1"
+        )
+        if unconfirmed.fetchone() is not None:
+            return True
+        return self._db.execute("SELECT 1 FROM refusals LIMIT 1").fetchone() is not None
+
+    def _by_order_chunks(self, query: str, wanted: list[str] | None) -> Iterator[tuple]:
+        """Rows of `query` (its `{}` takes an `AND r.order_id IN (...)`), for every order
+        (None) or for these orders, in chunks."""
+        if wanted is None:
+            return iter(self._db.execute(query.format("")))
+        return chain.from_iterable(
+            self._db.execute(
+                query.format(f"AND r.order_id IN ({', '.join('?' * len(part))})"), part
+            )
+            for part in _chunks(wanted)
+        )
+
+    def _collect_unconfirmed(self, found: KnownRows, wanted: list[str] | None) -> None:
+        """Rows left `unconfirmed` by an unclear processing report, through their partial
+        index; they win over `generated` rows (the newest batch last)."""
+        query = (
+            "SELECT r.order_id, r.item_code, r.batch_id, b.created_at "
+            "FROM batch_rows r INDEXED BY batch_rows_unconfirmed "
+            "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'unconfirmed' {} "
+            "ORDER BY b.created_at, b.rowid"
+        )
+        for order_id, item_code, batch_id, created_at in self._by_order_chunks(query, wanted):
+            found[(order_id, item_code)] = ("unconfirmed", batch_id, created_at)
+
+    def _collect_refused(self, found: KnownRows, wanted: list[str] | None) -> None:
+        """Amazon's final refusals by order (their index); they win over unconfirmed and
+        generated rows, the newest refusal last."""
+        query = (
+            "SELECT r.order_id, r.item_code, r.batch_id, b.created_at, r.code, r.message "
+            "FROM refusals r JOIN batches b ON b.id = r.batch_id WHERE 1 {} "
+            "ORDER BY b.created_at, b.rowid"
+        )
+        for order_id, item, batch_id, created_at, code, message in self._by_order_chunks(
+            query, wanted
+        ):
+            found[(order_id, item)] = ("refused", batch_id, created_at)
+            found.refusals[(order_id, item)] = (code, message or "")
 
     def _open_rows_ready(self) -> bool:
         """Copy the rows of open batches (state `generated`, oldest batch first) into an
@@ -966,9 +1228,12 @@ class Ledger:
                     "WHERE batch_id = ? GROUP BY state",
                     (row[0],),
                 )
+                counted_by_state = {}
                 for state, number, counted in tally:
                     states[state] = number
                     counting += int(counted)
+                    counted_by_state[state] = int(counted)
+                confirmed_counting = counted_by_state.get("confirmed", 0)
                 summaries.append(
                     BatchSummary(
                         id=row[0],
@@ -982,9 +1247,23 @@ class Ledger:
                         rows=row[8],
                         states=states,
                         counts_against_rate=counting,
+                        confirmed_counting_rows=confirmed_counting,
+                        confirmed_counting_orders=(
+                            self._confirmed_counting_orders(row[0]) if confirmed_counting else 0
+                        ),
+                        awaiting_counting_rows=counted_by_state.get("generated", 0)
+                        + counted_by_state.get("unconfirmed", 0),
                     )
                 )
         return summaries
+
+    def _confirmed_counting_orders(self, batch_id: str) -> int:
+        """Distinct orders among the batch's confirmed rows that count against the rate."""
+        return self._db.execute(
+            "SELECT count(DISTINCT order_id) FROM batch_rows WHERE batch_id = ? "
+            "AND state = 'confirmed' AND counts_against_rate",
+            (batch_id,),
+        ).fetchone()[0]
 
     def _json(self, batch_id: str, column: str, text) -> object:
         try:
@@ -1026,7 +1305,10 @@ class Ledger:
 
 
 def history_text(batches: list[BatchSummary]) -> str:
-    """The batches as `cancelkit history` prints them, one line each."""
+    """The batches as `cancelkit history` prints them, one line each. The rate counts
+    orders, and only confirmed ones: a line says how many rows of the batch count
+    against the rate now (confirmed, and of how many orders), and how many would once
+    confirmed (generated or unconfirmed); failed and superseded rows never count."""
     if not batches:
         return "no batches in the ledger"
     lines = []
@@ -1034,10 +1316,21 @@ def history_text(batches: list[BatchSummary]) -> str:
         states = ", ".join(f"{n} {state}" for state, n in batch.states.items() if n)
         lines.append(
             f"{batch.id}  {_shown_time(batch.created_at)}  {batch.rows} rows "
-            f"({states or 'none'}); {batch.counts_against_rate} count against the rate"
+            f"({states or 'none'}); {_counting_text(batch)}"
             + (f"; {batch.flat_file}" if batch.flat_file else "")
         )
     return "\n".join(lines)
+
+
+def _counting_text(batch: BatchSummary) -> str:
+    rows, orders = batch.confirmed_counting_rows, batch.confirmed_counting_orders
+    text = (
+        f"{rows} confirmed {'row' if rows == 1 else 'rows'} of {orders} "
+        f"{'order' if orders == 1 else 'orders'} count against the rate"
+    )
+    if batch.awaiting_counting_rows:
+        text += f", {batch.awaiting_counting_rows} more once confirmed"
+    return text
 
 
 def confirm_text(batch: BatchSummary, changed: int) -> str:

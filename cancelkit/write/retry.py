@@ -30,15 +30,17 @@ def reconcile_report(
     force: bool = False,
     fallback_dir: str | Path = "cancelkit-out",
 ) -> tuple[ReconcileOutcome, Path | None]:
-    """Apply Amazon's processing report to a batch (the newest by default) and write the
-    retry file when rows failed; returns the outcome and the retry file's path (or None)."""
+    """Apply Amazon's processing report to its batch (named, or the one batch the report
+    fits: ledger/reconcile.py `match_batch`) and write the retry file when failed rows are
+    ones a retry can fix; returns the outcome and the retry file's path (or None). A report
+    already applied to the batch changes nothing and writes no retry file."""
     if retry_path is not None and not force:
         refuse_existing(retry_path)
     report = parse_processing_report(report_path)
     with Ledger.open(ledger_path, create=False) as book:
         outcome = reconcile(book, report, batch_id)
     written = None
-    if outcome.failed:
+    if outcome.retryable and outcome.already is None:
         if retry_path is not None:
             written = write_retry(outcome, retry_path, force=force)
         else:
@@ -55,14 +57,15 @@ def default_retry_path(report_path: str | Path) -> Path:
 
 
 def write_retry(outcome: ReconcileOutcome, path: str | Path, force: bool = False) -> Path:
-    """Write the failed rows as a cancellation input file (CSV, UTF-8 with BOM, as Excel
+    """Write the failed rows a retry can fix (`ReconcileOutcome.retryable`: never a final
+    refusal or an unknown code) as a cancellation input file (CSV, UTF-8 with BOM, as Excel
     opens it) that `cancelkit generate` reads back: fix what Amazon complained about, then
     generate a new upload file from it."""
 
     def write(stream) -> None:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(RETRY_COLUMNS)
-        for row in outcome.failed:
+        for row in outcome.retryable:
             writer.writerow(
                 [guard(v or "") for v in (row.order_id, row.reason, row.item_code, row.sku)]
             )
@@ -70,9 +73,13 @@ def write_retry(outcome: ReconcileOutcome, path: str | Path, force: bool = False
     return atomic_write(path, write, force=force, encoding="utf-8-sig")
 
 
-def write_retry_near(outcome: ReconcileOutcome, fallback_dir: str | Path = "cancelkit-out") -> Path:
+def write_retry_near(
+    outcome: ReconcileOutcome, fallback_dir: str | Path = "cancelkit-out"
+) -> Path | None:
     """Write the retry file next to the report, or into `fallback_dir` when that folder
-    cannot be written."""
+    cannot be written; None (nothing written) when no failed row is one a retry can fix."""
+    if not outcome.retryable or outcome.already is not None:
+        return None
     try:
         return write_retry(outcome, default_retry_path(outcome.report.path))
     except OutputError:

@@ -167,7 +167,13 @@ def test_record_batch_keeps_the_rows_in_file_order_and_the_batch_facts(book, tmp
     import hashlib
 
     assert summary.flat_file_sha256 == hashlib.sha256(b"flat file bytes").hexdigest()
-    assert summary.states == {"generated": 3, "confirmed": 0, "failed": 0, "superseded": 0}
+    assert summary.states == {
+        "generated": 3,
+        "confirmed": 0,
+        "failed": 0,
+        "unconfirmed": 0,
+        "superseded": 0,
+    }
     assert summary.counts_against_rate == 2
     stored = book.batch_rows(batch_id)
     assert [r.record_number for r in stored] == [1, 2, 3]
@@ -462,10 +468,15 @@ def test_history_and_confirm_commands(private_ledger):
     assert [b["id"] for b in document["batches"]] == [new]
     assert document["batches"][0]["states"]["generated"] == 2
 
+    # two batches await confirmation: `confirm` without --batch never picks the newest
     run = invoke("confirm")
+    assert_one_line_error(run, "2 batches await confirmation", new, old, "--batch")
+    with Ledger.open(private_ledger) as book:
+        assert book.batch(new).states["generated"] == 2
+    run = invoke("confirm", "--batch", new)
     assert run.exit_code == 0 and f"Batch {new}: 2 rows confirmed" in run.stdout
-    run = invoke("confirm", "--batch", old)
-    assert run.exit_code == 0 and "1 rows confirmed" in run.stdout
+    run = invoke("confirm")  # the one batch left awaiting confirmation
+    assert run.exit_code == 0 and f"Batch {old}: 1 rows confirmed" in run.stdout
     run = invoke("confirm", "--batch", old)
     assert "nothing to confirm (1 confirmed)" in run.stdout
     with Ledger.open(private_ledger) as book:

@@ -20,6 +20,8 @@ SUCCESS = FIXTURES / "processing-report-success.txt"
 ERRORS = FIXTURES / "processing-report-errors.txt"
 FATAL = FIXTURES / "processing-report-fatal.txt"
 MISMATCH = FIXTURES / "processing-report-mismatch.txt"
+#: records 3 and 7 failed with 5002, Amazon's internal error: a retry can fix them
+INTERNAL = FIXTURES / "processing-report-internal.txt"
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
 
 
@@ -104,15 +106,7 @@ def test_crlf_bom_blank_lines_and_spaces_are_tolerated(tmp_path):
         (b"", "empty"),
         (b"\x00\x01\x02binary\x00", "binary"),
         (b"order-id,reason\n111-1,x\n", "not an Amazon processing report"),
-        (
-            b"Feed Processing Summary:\n\tNumber of records processed\t\t12\n"
-            b"\tNumber of records successful\t\t10\n",
-            "does not say which records failed",
-        ),
-        (
-            b"original-record-number\terror-code\terror-type\terror-message\nthree\t1\tError\tx\n",
-            "line 2: original-record-number 'three' is not a number",
-        ),
+        (b"Feed Processing Summary:\n", "does not say which records failed"),
         (
             b"original-record-number\terror-code\terror-message\n3\t1\tx\n",
             "no error-type column",
@@ -187,14 +181,23 @@ def test_a_fatal_report_fails_the_whole_batch(ledger_path):
 
 
 def test_a_report_of_another_batch_is_refused_and_changes_nothing(ledger_path):
+    report = reconcile.parse_processing_report(MISMATCH)
     with Ledger.open(ledger_path) as book, pytest.raises(InputError) as info:
-        reconcile.reconcile(book, reconcile.parse_processing_report(MISMATCH))
+        reconcile.reconcile(book, report, "20261126-080000-c1ea")
     message = str(info.value)
     assert "does not match batch 20261126-080000-c1ea" in message
     assert (
         "record 3 is order 111-8837261-4402918 in the batch but 112-8042719-3356120 in the "
         "report; wrong batch?"
     ) in message
+    # without --batch: it fits none of the batches awaiting a report, each listed with why
+    with Ledger.open(ledger_path) as book, pytest.raises(InputError) as info:
+        reconcile.reconcile(book, report)
+    assert (
+        "matches none of the 1 batches awaiting a processing report (20261126-080000-c1ea "
+        "(12 rows): record 3 is order 111-8837261-4402918 in the batch but "
+        "112-8042719-3356120 in the report)"
+    ) in str(info.value)
     assert row_states(ledger_path) == ["generated"] * 12
 
 
@@ -210,18 +213,19 @@ def test_a_report_of_another_batch_is_refused_and_changes_nothing(ledger_path):
 def test_reports_that_do_not_fit_the_batch_are_refused(ledger_path, tmp_path, edit, fragment):
     path = tmp_path / "report.txt"
     path.write_text(ERRORS.read_text().replace(*edit))
-    with Ledger.open(ledger_path) as book, pytest.raises(InputError, match=fragment):
-        reconcile.reconcile(book, reconcile.parse_processing_report(path))
+    for batch in ("20261126-080000-c1ea", None):
+        with Ledger.open(ledger_path) as book, pytest.raises(InputError, match=fragment):
+            reconcile.reconcile(book, reconcile.parse_processing_report(path), batch)
     assert row_states(ledger_path) == ["generated"] * 12
 
 
-def test_the_batch_can_be_named_and_defaults_to_the_newest(ledger_path, rows):
+def test_the_batch_can_be_named_and_is_never_the_newest_by_default(ledger_path, rows):
     with Ledger.open(ledger_path) as book:
         newer = book.record_batch({"created_at": NOW + dt.timedelta(hours=1)}, rows[:3])
         report = reconcile.parse_processing_report(SUCCESS)
         with pytest.raises(InputError, match=f"does not match batch {newer}"):
-            reconcile.reconcile(book, report)  # the newest has 3 rows, Amazon saw 12
-        outcome = reconcile.reconcile(book, report, "20261126-080000-c1ea")
+            reconcile.reconcile(book, report, newer)  # it has 3 rows, Amazon saw 12
+        outcome = reconcile.reconcile(book, report)  # the one batch of 12 rows
         assert outcome.batch.id == "20261126-080000-c1ea" and outcome.confirmed == 12
         # the newer batch repeated three confirmed rows: they are superseded now
         assert book.batch(newer).states["superseded"] == 3
@@ -245,7 +249,7 @@ def test_resubmission_is_rejected_after_confirm_and_allowed_after_failure(ledger
 
 def test_the_retry_file_holds_the_failed_rows_and_reads_back(ledger_path, tmp_path):
     with Ledger.open(ledger_path) as book:
-        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(ERRORS))
+        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(INTERNAL))
     path = retry.write_retry(outcome, tmp_path / "retry.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_text(encoding="utf-8-sig").splitlines() == [
@@ -293,13 +297,25 @@ def test_command_success_exits_0(ledger_path, workdir):
 
 
 def test_command_with_failures_exits_1_and_writes_the_retry_file(ledger_path, workdir):
-    report = copy(ERRORS, workdir)
+    report = copy(INTERNAL, workdir)
     run = invoke("reconcile", report)
     assert run.exit_code == 1, run.output
-    retry = workdir / "processing-report-errors-retry.csv"
-    assert f"Retry file with the 2 failed rows: {retry}" in run.stdout
-    assert "113-2204987-6619032 item 58830127465091: 18004" in run.stdout
+    retry = workdir / "processing-report-internal-retry.csv"
+    assert f"Retry file with the 2 rows a retry can fix: {retry}" in run.stdout
+    assert "113-2204987-6619032 item 58830127465091: 5002 An internal error" in run.stdout
+    assert "-> retry (an internal error at Amazon): in the retry file" in run.stdout
     assert len(retry.read_text(encoding="utf-8-sig").splitlines()) == 3
+
+
+def test_command_final_refusals_exit_1_without_a_retry_file(ledger_path, workdir):
+    report = copy(ERRORS, workdir)  # records 3 and 7: 18004, final
+    run = invoke("reconcile", report)
+    assert run.exit_code == 1, run.output
+    assert "10 of 12 rows confirmed, 2 failed." in run.stdout
+    assert "113-2204987-6619032 item 58830127465091: 18004" in run.stdout
+    assert run.stdout.count("-> final (the order's status does not allow cancellation)") == 2
+    assert "No retry file: no failed row is one a retry can fix." in run.stdout
+    assert list(workdir.glob("*retry*")) == []
 
 
 def test_command_fatal_exits_1(ledger_path, workdir):
@@ -309,8 +325,12 @@ def test_command_fatal_exits_1(ledger_path, workdir):
 
 
 def test_command_refuses_a_mismatch_with_exit_2(ledger_path, workdir):
-    run = invoke("reconcile", MISMATCH)
+    run = invoke("reconcile", MISMATCH, "--batch", "20261126-080000-c1ea")
     assert_one_line_error(run, "does not match batch 20261126-080000-c1ea", "wrong batch?")
+    run = invoke("reconcile", MISMATCH)
+    assert_one_line_error(
+        run, "matches none of the 1 batches awaiting a processing report", "--batch"
+    )
     assert row_states(ledger_path) == ["generated"] * 12
 
 
@@ -320,10 +340,10 @@ def test_command_refuses_an_unparseable_report_and_an_existing_retry_file(ledger
     assert_one_line_error(invoke("reconcile", bad), "not an Amazon processing report")
     taken = workdir / "taken.csv"
     taken.write_text("keep me")
-    run = invoke("reconcile", ERRORS, "--retry", taken)
+    run = invoke("reconcile", INTERNAL, "--retry", taken)
     assert_one_line_error(run, "already exists; use --force")
     assert row_states(ledger_path) == ["generated"] * 12
-    run = invoke("reconcile", ERRORS, "--retry", taken, "--force")
+    run = invoke("reconcile", INTERNAL, "--retry", taken, "--force")
     assert run.exit_code == 1 and "keep me" not in taken.read_text()
 
 
@@ -410,18 +430,18 @@ def test_error_type_words_of_every_language(tmp_path, word, kind):
     assert row.type == kind
 
 
-def test_unknown_error_type_is_reported_and_the_rest_applies(ledger_path):
+def test_unknown_error_type_leaves_every_row_unconfirmed(ledger_path):
     report = reconcile.parse_processing_report(UNKNOWN_TYPE)
     (row,) = report.rows
     assert (row.type, row.word, row.line, row.record_number) == ("Unknown", "Avería", 6, 4)
     with Ledger.open(ledger_path) as book:
         outcome = reconcile.reconcile(book, report)
-    assert outcome.confirmed == 11
-    (failed,) = outcome.failed
-    assert failed.record_number == 4
-    assert "error-type 'Avería' on line 6" in failed.message
+    assert (outcome.confirmed, outcome.failed, outcome.unconfirmed) == (0, [], 12)
+    assert not outcome.ok
+    assert row_states(ledger_path) == ["unconfirmed"] * 12
     text = reconcile.outcome_text(outcome)
-    assert "Unknown error-type 'Avería' on line 6 (record 4)" in text
+    assert "so no row is confirmed: 12 rows left unconfirmed" in text
+    assert "line 6: error-type 'Avería' is not a word cancelkit knows: 4\\t111-8837261" in text
 
 
 def test_german_report_through_the_command(ledger_path, workdir):

@@ -254,6 +254,15 @@ CASES: dict[str, Case] = {
         args=("--orders-7d", "10", "--cancels-7d", "500"),
         names_input=False,
     ),
+    # reconcile: a processing report given to `generate` instead of `reconcile` uploads
+    # nothing (its rows have no reason; its file-level rows no order id)
+    "processing-report-errors-as-input.txt": Case(
+        1, ("item_without_reason", "order_id_missing"), rows=(6, 7, 8)
+    ),
+    "processing-report-mixed-as-input.txt": Case(1, ("item_without_reason",), rows=(6, 7, 8)),
+    "processing-report-unclear-record-as-input.txt": Case(1, ("item_without_reason",), rows=(6,)),
+    "processing-report-fatal-as-input.txt": Case(1, ("order_id_missing",), rows=(6,)),
+    "processing-report-zero-width-fatal-as-input.txt": Case(1, ("order_id_missing",), rows=(6,)),
 }
 
 

@@ -331,19 +331,32 @@ def test_gzip_and_plain_results_are_saved_as_text(standin, tmp_path, compressed)
 
 def test_errors_in_the_report_exit_1_with_a_retry_file(standin, tmp_path):
     batch_id, flat = make_batch(tmp_path)
-    standin.scenario.report_errors = [(3, "18004", "Error", "The order item was shipped")]
+    # 5002, Amazon's internal error: a retry can fix it (amazon/processing_codes.py)
+    standin.scenario.report_errors = [(3, "5002", "Error", "An internal error occurred.")]
     run = invoke("submit")
     assert run.exit_code == 1, run.output
     assert "11 of 12 rows confirmed, 1 failed." in run.stdout
     retry = flat.with_name(flat.stem + "-processing-report-retry.csv")
-    assert retry.is_file() and f"Retry file with the 1 failed rows: {retry}" in run.stdout
+    assert retry.is_file() and f"Retry file with the 1 rows a retry can fix: {retry}" in (
+        run.stdout
+    )
     with ledger() as book:
         assert book.batch(batch_id).states == {
             "generated": 0,
             "confirmed": 11,
             "failed": 1,
+            "unconfirmed": 0,
             "superseded": 0,
         }
+
+
+def test_a_final_refusal_in_the_report_writes_no_retry_file(standin, tmp_path):
+    _, flat = make_batch(tmp_path)
+    standin.scenario.report_errors = [(3, "18004", "Error", "The order item was shipped")]
+    outcome = cancelkit.submit()
+    assert [f.advice.action for f in outcome.failed] == ["final"]
+    assert outcome.retry_path is None and not outcome.ok
+    assert not flat.with_name(flat.stem + "-processing-report-retry.csv").exists()
 
 
 def test_fatal_with_a_result_document_is_reconciled(standin, tmp_path):

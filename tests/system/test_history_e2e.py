@@ -160,7 +160,7 @@ def test_reconcile_then_retry_the_failed_rows(tmp_path, ledger):
     retry = tmp_path / "retry.csv"
     outcome = run(
         "reconcile",
-        FIXTURES / "processing-report-errors.txt",
+        FIXTURES / "processing-report-internal.txt",  # 5002: a retry can fix it
         "--ledger",
         ledger,
         "--retry",

@@ -123,7 +123,10 @@ def test_a_processing_report_record_number_must_be_digits(tmp_path, record):
     _processing_report(report, record)
     assert invoke("generate", CLEAN, "--out-dir", tmp_path / "out").exit_code == 0
     run = invoke("reconcile", report)
-    assert_one_line_error(run, "is not a number (digits 0-9)", "[record_number]")
+    # never read as a number: the report is unclear, so no row is confirmed (exit 1)
+    assert run.exit_code == 1, run.output
+    assert "is not exactly a record number (digits 0-9 only)" in run.stdout
+    assert "12 rows left unconfirmed" in run.stdout
 
 
 def test_reconcile_escapes_control_characters_from_the_report(tmp_path):

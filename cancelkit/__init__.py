@@ -86,8 +86,9 @@ def submit(
     config's [amazon] table (see the README). `say(text)` receives progress lines.
 
     Returns the reconcile outcome (`SubmitOutcome`: `confirmed`, `failed`, `file_failed`,
-    `warnings`, plus `submission` with the feed id, `report_path` and `retry_path`, the
-    retry file of the failed rows beside the report). Raises
+    `warnings`, `unclear`, `ok`, plus `submission` with the feed id, `report_path` and
+    `retry_path`, the retry file of the failed rows a retry can fix beside the report, or
+    None). Raises
     `StillProcessing` (with `feed_id`) when Amazon has not finished when the wait ends, and
     a `CancelkitError` when the batch cannot be sent or the feed ended unprocessed.
     """

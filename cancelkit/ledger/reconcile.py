@@ -458,19 +458,19 @@ def misfit(ledger: Ledger, report: ProcessingReport, batch: BatchSummary) -> str
         if row.order_id and row.order_id != mine.order_id:
             return (
                 f"record {row.record_number} is order {mine.order_id} in the batch but "
-                f"{row.order_id} in the report"
+                f"{visible(row.order_id)} in the report"
             )
         if row.item_code and mine.item_code and row.item_code != mine.item_code:
             return (
                 f"record {row.record_number} is item {mine.item_code} in the batch but "
-                f"{row.item_code} in the report"
+                f"{visible(row.item_code)} in the report"
             )
     unplaced = {r.order_id for r in report.rows if r.record_number < 0 and r.order_id}
     if unplaced:
         orders = {row.order_id for row in ledger.batch_rows(batch.id)}
         strangers = sorted(unplaced - orders)
         if strangers:
-            return f"order {strangers[0]} of the report is not in the batch"
+            return f"order {visible(strangers[0])} of the report is not in the batch"
     return None
 
 

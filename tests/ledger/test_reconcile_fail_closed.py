@@ -496,3 +496,34 @@ def test_a_schema_3_ledger_migrates_and_its_final_failures_become_refusals(tmp_p
         assert known[(failed.order_id, failed.item_code)][0] == "refused"
         assert [b.id for b in book.batches_awaiting_report()] == ["v3-open"]
         assert book.integrity_check() == "ok"
+
+
+def test_two_different_counts_of_one_kind_are_refused(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text(
+        "Feed Processing Summary:\n\tNumber of records processed\t\t12\n"
+        "\tRecords processed (verarbeitet)\t\t3\n\tNumber of records successful\t\t12\n\n"
+        f"{HEADER}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="a second 'processed' count"):
+        reconcile.parse_processing_report(path)
+
+
+def test_no_batch_awaiting_and_a_report_that_names_no_row(ledger_path):
+    with Ledger.open(ledger_path) as book:
+        book.confirm(BATCH)
+        with pytest.raises(InputError, match="no batch awaits a processing report"):
+            reconcile.reconcile(book, SUCCESS)
+        assert reconcile.reconcile(book, SUCCESS, BATCH).confirmed == 12
+
+
+def test_an_order_id_with_an_invisible_character_does_not_fit_and_is_shown(
+    ledger_path, tmp_path, rows
+):
+    order_id, item, *_ = rows[2]
+    line = f"3\t{order_id}\u200b\t{item}\t18004\tError\tx"
+    path = report_file(tmp_path, 12, 11, [line])
+    run = invoke("reconcile", path)
+    assert_one_line_error(run, f"record 3 is order {order_id} in the batch but {order_id}\\u200b")
+    assert states(ledger_path) == ["generated"] * 12

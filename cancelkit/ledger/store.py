@@ -266,7 +266,7 @@ class BatchSummary:
     #: confirmed)
     counts_against_rate: int
     #: confirmed rows that count against the rate, and their distinct orders (the rate
-    #: counts orders)
+    #: counts orders; filled in by `Ledger.batches`, the listing of `history`)
     confirmed_counting_rows: int = 0
     confirmed_counting_orders: int = 0
     #: counting rows still `generated` or `unconfirmed`: they count once confirmed
@@ -1175,7 +1175,7 @@ class Ledger:
         if days is not None:
             start, end = _window(now, days)
             where, params = "WHERE b.created_at > ? AND b.created_at <= ?", (start, end)
-        return self._summaries(where, params)
+        return self._summaries(where, params, orders=True)
 
     def newest_batch(self) -> BatchSummary | None:
         """The most recently created batch, or None in an empty ledger."""
@@ -1211,7 +1211,11 @@ class Ledger:
             f"no batch '{batch_id}' in the ledger {self.path}; `cancelkit history` lists them"
         )
 
-    def _summaries(self, where: str, params: tuple, limit: int | None = None) -> list:
+    def _summaries(
+        self, where: str, params: tuple, limit: int | None = None, orders: bool = False
+    ) -> list:
+        """Batch summaries; with `orders`, the distinct confirmed counting orders too (a
+        scan of the batch's confirmed rows: `history` asks for it, look-ups do not)."""
         with self._errors():
             batches = self._db.execute(
                 f"SELECT {_BATCH_COLUMNS} FROM batches b {where} "
@@ -1249,7 +1253,9 @@ class Ledger:
                         counts_against_rate=counting,
                         confirmed_counting_rows=confirmed_counting,
                         confirmed_counting_orders=(
-                            self._confirmed_counting_orders(row[0]) if confirmed_counting else 0
+                            self._confirmed_counting_orders(row[0])
+                            if orders and confirmed_counting
+                            else 0
                         ),
                         awaiting_counting_rows=counted_by_state.get("generated", 0)
                         + counted_by_state.get("unconfirmed", 0),

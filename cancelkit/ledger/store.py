@@ -536,6 +536,9 @@ class Ledger:
         #: (data_version, total_changes) when temp.open_rows was filled (see known)
         self._open_rows_version: tuple[int, int] | None = None
         self._open_rows_any = False
+        #: (data_version, total_changes) when `_facts_any` was asked (see known)
+        self._facts_version: tuple[int, int] | None = None
+        self._facts_any = False
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -988,10 +991,21 @@ class Ledger:
         with self._errors():
             if self._open_rows_ready():
                 self._collect_generated(found, wanted)
-            self._collect_unconfirmed(found, wanted)
-            self._collect_refused(found, wanted)
+            if self._reconcile_facts_ready():
+                self._collect_unconfirmed(found, wanted)
+                self._collect_refused(found, wanted)
             self._collect_confirmed(found, wanted)
         return found
+
+    def _reconcile_facts_ready(self) -> bool:
+        """`_has_reconcile_facts`, asked again only when the ledger changed: a ledger
+        without unconfirmed rows or refusals costs a run's look-ups nothing."""
+        db = self._db
+        version = (db.execute("PRAGMA data_version").fetchone()[0], db.total_changes)
+        if version != self._facts_version:
+            self._facts_any = self._has_reconcile_facts()
+            self._facts_version = version
+        return self._facts_any
 
     def has_known(self) -> bool:
         """Whether any row is `confirmed`, `unconfirmed` or `generated`, or any order was

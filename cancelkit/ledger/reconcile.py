@@ -284,7 +284,7 @@ class ReconcileOutcome:
         """Whether every row is confirmed (exit 0); else exit 1."""
         if self.already is not None:
             counts = self.already.get("outcome") or {}
-            return not (counts.get("failed") or counts.get("unconfirmed"))
+            return not (counts.get("failed") or counts.get("unconfirmed") or counts.get("unclear"))
         return not self.failed and not self.unclear
 
 
@@ -603,7 +603,7 @@ def _leave_unconfirmed(
     )
     awaiting = batch.states.get("generated", 0) + batch.states.get("unconfirmed", 0)
     changed = ledger.leave_unconfirmed(
-        batch.id, UNCLEAR_CODE, message, _record(report, unconfirmed=awaiting)
+        batch.id, UNCLEAR_CODE, message, _record(report, unconfirmed=awaiting, unclear=len(unclear))
     )
     return ReconcileOutcome(
         batch=ledger.batch(batch.id),
@@ -736,7 +736,11 @@ def outcome_text(outcome: ReconcileOutcome, retry_path: str | Path | None = None
 def _already_lines(outcome: ReconcileOutcome) -> list[str]:
     earlier = outcome.already or {}
     counts = earlier.get("outcome") or {}
-    said = ", ".join(f"{n} {name}" for name, n in counts.items() if n and name != "retryable")
+    said = ", ".join(
+        f"{n} {name}" for name, n in counts.items() if n and name not in ("retryable", "unclear")
+    )
+    if counts.get("unclear"):
+        said = ", ".join(filter(None, (said, "the report was unclear")))
     lines = [
         f"Batch {outcome.batch.id}: this processing report was already reconciled on "
         f"{str(earlier.get('reconciled_at', '')).replace('T', ' ').replace('Z', ' UTC')}"

@@ -527,3 +527,16 @@ def test_an_order_id_with_an_invisible_character_does_not_fit_and_is_shown(
     run = invoke("reconcile", path)
     assert_one_line_error(run, f"record 3 is order {order_id} in the batch but {order_id}\\u200b")
     assert states(ledger_path) == ["generated"] * 12
+
+
+def test_an_unclear_report_twice_exits_1_again_even_with_nothing_left_to_change(
+    ledger_path, workdir
+):
+    with Ledger.open(ledger_path) as book:
+        book.confirm(BATCH)
+    path = FIXTURES / "processing-report-unclear-zero.txt"
+    first = invoke("reconcile", path, "--batch", BATCH)
+    assert first.exit_code == 1 and "0 rows left unconfirmed" in first.stdout
+    assert states(ledger_path) == ["confirmed"] * 12  # an unclear report never un-confirms
+    second = invoke("reconcile", path, "--batch", BATCH)
+    assert second.exit_code == 1 and "the report was unclear" in second.stdout

@@ -92,6 +92,7 @@ def submit(
     `StillProcessing` (with `feed_id`) when Amazon has not finished when the wait ends, and
     a `CancelkitError` when the batch cannot be sent or the feed ended unprocessed.
     """
+    submitting.check_arguments(batch, wait, resubmit)
     say = say or (lambda _text: None)
     amazon, settings = _spapi_settings(config)
     for warning in amazon.warnings:
@@ -132,7 +133,10 @@ def fetch_orders(
     days = amazon_orders.DEFAULT_DAYS if days is None else days
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise ConfigError(f"days must be a whole number of days >= 1 (got {days!r})")
+    if marketplace is not None and not isinstance(marketplace, str):
+        raise ConfigError(f"marketplace must be a marketplace code (got {marketplace!r})")
     market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
+    amazon.refuse_sandbox(market, "fetch-orders")
     output = Path(output)
     if not force:
         refuse_existing(output)

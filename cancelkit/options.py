@@ -507,10 +507,20 @@ def spapi_settings(
         return None if found is None else str(found).strip() or None
 
     found = {key: value(key) for key in spapi.SECRET_KEYS}
-    missing = tuple(spapi.CONFIG_KEYS[key] for key, given in found.items() if not given)
-    credentials = None if missing else spapi.Credentials(*(found[k] for k in spapi.SECRET_KEYS))
+    # a refresh token per region where the seller's accounts differ (amazon/spapi.py)
+    regional = tuple((r, value(k) or "") for r, k in spapi.REGIONAL_KEYS.items() if value(k))
+    if regional and not found["sp_api_refresh_token"]:
+        found["sp_api_refresh_token"] = ""  # only the regions named have one
+    missing = tuple(spapi.CONFIG_KEYS[key] for key, given in found.items() if given is None)
+    credentials = (
+        None
+        if missing
+        else spapi.Credentials(*(found[k] or "" for k in spapi.SECRET_KEYS), regional=regional)
+    )
     warnings = []
-    if config_path and any(configured.get(k) for k in spapi.SECRET_KEYS):
+    if config_path and any(
+        configured.get(k) for k in (*spapi.SECRET_KEYS, *spapi.REGIONAL_KEYS.values())
+    ):
         warnings.extend(_readable_by_others(Path(config_path)))
     poll = value("poll_interval")
     return spapi.SpapiSettings(
@@ -520,7 +530,7 @@ def spapi_settings(
         lwa_endpoint=value("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
         sandbox=is_yes(value("sandbox")),
         poll_interval=(
-            spapi.DEFAULT_POLL_INTERVAL if poll is None else _seconds(poll, spapi.ENV_POLL_INTERVAL)
+            spapi.DEFAULT_POLL_INTERVAL if poll is None else spapi.poll_interval_from(poll)
         ),
         warnings=tuple(warnings),
     )

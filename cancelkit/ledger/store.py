@@ -213,8 +213,16 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 # -- values -------------------------------------------------------------------------------
 
 #: how a submission ended: its report was applied, Amazon cancelled the feed, Amazon
-#: aborted it without a report (nothing processed), or it was dropped before createFeed
-SUBMISSION_ENDS = ("reconciled", "cancelled", "fatal_no_report", "abandoned")
+#: aborted it without a report (its outcome unknown: some, none or all rows may be cancelled),
+#: it was dropped before createFeed, or Amazon refused createFeed
+SUBMISSION_ENDS = (
+    "reconciled",
+    "cancelled",
+    "fatal_no_report",
+    "abandoned",
+    # Amazon refused createFeed (a definite 4xx): no feed exists (ledger/submit.py)
+    "refused",
+)
 _SUBMISSION_FIELDS = (
     "id, batch_id, marketplace, marketplace_id, endpoint, upload_sha256, started_at, "
     "document_id, intent_at, feed_id, status, result_document_id, result_path, finished, "

@@ -2,30 +2,41 @@
 
 The ledger makes the round trip safe against crashes (DOMAIN.md section 8):
 
+0. one `submit` at a time per batch: a lock file beside the ledger is held for the whole
+   run, and a second process sending the same batch is refused (`submit_in_progress`);
 1. checks: the batch is not yet submitted, its upload file is the one `generate` wrote
-   (same sha256: a file edited since is never sent), the credentials are there;
+   (same sha256: a file edited since is never sent), the credentials are there, an open
+   submission read from the ledger is consistent (an edited ledger is refused);
 2. createFeedDocument and the PUT of the file's exact bytes (`uploading`);
 3. the intent is committed (`intent`) *before* createFeed is called, and the feed id as soon
    as Amazon returns it: a rerun that finds an intent without a feed id looks the feed up
    with getFeeds before anything is sent again, so no crash, kill or timeout leads to a
-   second feed for the batch (only `resubmit=True` sends a batch twice);
+   second feed for the batch (only `resubmit=True` sends a batch twice). A listed feed is
+   adopted only when no other intent of the ledger could own it; a definite refusal of
+   createFeed (4xx) ends the submission as `refused`, so nothing is looked up later;
 4. getFeed is polled until DONE, FATAL or CANCELLED, or until the wait runs out
-   (`StillProcessing`; a rerun resumes the recorded feed);
+   (`StillProcessing`, also in the middle of a slow answer; a rerun resumes the recorded
+   feed); FATAL without a report leaves the batch's outcome unknown: it is not sent again
+   without `resubmit=True`, and the seller is told to check the orders;
 5. the result document is saved next to the upload file and reconciled like a report
    given to `cancelkit reconcile`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import math
+import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..amazon import marketplaces, spapi
-from ..errors import CancelkitError
+from ..errors import CancelkitError, ConfigError
 from .reconcile import ReconcileOutcome, reconcile
 from .store import BatchSummary, Ledger, Submission
 
@@ -39,6 +50,12 @@ DOCUMENT_LIFETIME = dt.timedelta(days=2)
 URL_RETRIES = 3
 #: name of the saved result document: next to the upload file
 REPORT_SUFFIX = "-processing-report"
+#: the lock one `submit` holds on a batch while it sends and waits: beside the ledger,
+#: removed when the run ends
+LOCK_SUFFIX = ".submit-{batch}.lock"
+#: the open states of a submission (the ledger's `status`) and those that carry a feed id
+SENDING_STATES = ("uploading", "intent")
+FEED_STATES = spapi.FEED_STATUSES
 
 Say = Callable[[str], None]
 SaveReport = Callable[[Path, bytes], Path]
@@ -63,6 +80,108 @@ class SubmitOutcome(ReconcileOutcome):
     resubmitted: bool = False
     #: the retry file of the failed rows (written by `cancelkit.submit`), or None
     retry_path: str | None = None
+
+
+class SubmitInProgress(CancelkitError):
+    """Another process is sending (or waiting for) the same batch right now."""
+
+    code = "submit_in_progress"
+
+
+class BatchLock:
+    """An exclusive lock on sending one batch, in a file beside the ledger
+    (`<ledger>.submit-<batch>.lock`, holding the owner's pid). A second process is refused
+    at once, never made to wait for the first one's whole wait; the file is removed when
+    the lock is released."""
+
+    def __init__(self, ledger_path: str | os.PathLike, batch_id: str) -> None:
+        ledger_path = Path(ledger_path)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", batch_id)[:80]
+        self.path = ledger_path.with_name(ledger_path.name + LOCK_SUFFIX.format(batch=safe))
+        self.batch_id = batch_id
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if not _try_lock(fd):
+                holder = _read_pid(fd)
+                os.close(fd)
+                who = f" (process {holder})" if holder else ""
+                raise SubmitInProgress(
+                    f"another `cancelkit submit` is sending batch {self.batch_id} right "
+                    f"now{who}; nothing was sent. Let it finish (or stop it), then run "
+                    "`cancelkit submit` again: it resumes what the other run recorded"
+                )
+            try:  # the file locked must still be the one at the path (a release unlinks it)
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+                self._fd = fd
+                return
+            os.close(fd)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)  # closing drops the lock
+        self._fd = None
+
+    def __enter__(self) -> BatchLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+    except (OSError, AttributeError):
+        return ""
+    return text if text.isdigit() else ""
+
+
+def check_arguments(batch, wait, resubmit) -> None:
+    """The Python API's arguments of `submit`, checked at the door (ConfigError naming the
+    option and the value given)."""
+    if batch is not None and not isinstance(batch, str):
+        raise ConfigError(f"batch must be a batch id (text) or None (got {batch!r})")
+    if wait is not None and (
+        isinstance(wait, bool)
+        or not isinstance(wait, (int, float))
+        or not math.isfinite(wait)
+        or wait < 0
+    ):
+        raise ConfigError(
+            f"wait must be a number of seconds >= 0, or None for no limit (got {wait!r})"
+        )
+    if not isinstance(resubmit, bool):
+        raise ConfigError(f"resubmit must be True or False (got {resubmit!r})")
 
 
 def _now() -> dt.datetime:
@@ -118,7 +237,11 @@ class _Submitter:
     def client(self) -> spapi.SpapiClient:
         if self._client is None:
             self._client = spapi.SpapiClient(
-                self.settings, self.market, sleep=self.sleep, on_wait=self._waiting
+                self.settings,
+                self.market,
+                sleep=self.sleep,
+                clock=self.clock,
+                on_wait=self._waiting,
             )
         return self._client
 
@@ -216,6 +339,15 @@ class _Submitter:
                 feed_id = self.client.create_feed(
                     submission.document_id, self.market.marketplace_id
                 )
+            except spapi.SpapiRefused as exc:
+                # a definite refusal: Amazon created no feed, so nothing is to be looked up
+                ledger.update_submission(submission.id, finished="refused", message=str(exc)[:500])
+                raise CancelkitError(
+                    f"{exc}. Amazon created no feed for batch {self.batch.id}: nothing was "
+                    "sent and the batch is still unsubmitted; `cancelkit submit` sends it "
+                    "again once the cause is fixed",
+                    code="create_feed_refused",
+                ) from None
             except spapi.CreateFeedUnclear as exc:
                 self.say(f"{exc}; checking with getFeeds whether Amazon created the feed")
                 found = self.lookup(submission)
@@ -248,13 +380,36 @@ class _Submitter:
         ]
         if not found:
             return None
-        if len(found) > 1:
+        # Amazon's Feed names neither the input document nor its content, so a listed feed
+        # is this intent's only when nothing else could own it: no second listed feed and
+        # no other intent of the ledger (any batch, even one abandoned since) whose
+        # createFeed may have reached Amazon in the same window
+        rivals = sorted(
+            {
+                other.batch_id
+                for other in self.ledger.submissions()
+                if other.id != submission.id
+                and other.intent_at
+                and not other.feed_id
+                and other.finished != "refused"
+                and other.marketplace_id == submission.marketplace_id
+                and any(_created_after(f, _parse(other.intent_at) - LOOKUP_MARGIN) for f in found)
+            }
+        )
+        if len(found) > 1 or rivals:
             ids = ", ".join(str(f.get("feedId")) for f in found)
+            others = (
+                f"; the ledger also has unanswered createFeed calls of batch(es) "
+                f"{', '.join(rivals)}, so the feed may be theirs"
+                if rivals
+                else ""
+            )
             raise CancelkitError(
                 f"batch {self.batch.id}: the last run stopped while creating its feed, and "
-                f"Amazon lists {len(found)} new feeds of this type ({ids}); cancelkit cannot "
-                "tell which one is this batch's and sends nothing. Check the upload status "
-                "in Seller Central; `cancelkit submit --resubmit` sends the batch again",
+                f"Amazon lists {len(found)} new feed(s) of this type ({ids}) that cancelkit "
+                f"cannot tie to this batch alone{others}. Nothing was sent. Check the upload "
+                "status in Seller Central (the feed's processing report names its orders); "
+                "`cancelkit submit --resubmit` sends the batch again",
                 code="feed_lookup_ambiguous",
             )
         feed_id = str(found[0]["feedId"])
@@ -268,9 +423,28 @@ class _Submitter:
         """getFeed until Amazon finishes or the wait runs out (StillProcessing)."""
         interval = self.settings.poll_interval
         status = submission.status
+        self.client.deadline = self.deadline  # no call, pause or slow answer outlasts the wait
+        try:
+            return self._poll(submission, interval, status)
+        finally:
+            self.client.deadline = None
+
+    def _still_processing(self, submission: Submission, status: str) -> StillProcessing:
+        return StillProcessing(
+            f"feed {submission.feed_id} of batch {self.batch.id} is still {status} at "
+            "Amazon; run `cancelkit submit` again later to resume it (the batch is "
+            "not sent twice)",
+            self.batch.id,
+            submission.feed_id,
+            status,
+        )
+
+    def _poll(self, submission: Submission, interval: float, status: str):
         while True:
             try:
-                feed = self.client.get_feed(submission.feed_id)
+                feed = self.client.get_feed(submission.feed_id, self.market.marketplace_id)
+            except spapi.DeadlineReached:
+                raise self._still_processing(submission, status) from None
             except spapi.SpapiUnavailable as exc:
                 feed = None
                 self.say(f"{exc}")
@@ -282,14 +456,7 @@ class _Submitter:
                 if status in spapi.FINISHED_STATUSES:
                     return submission, feed
             if self.deadline is not None and self.clock() + interval > self.deadline:
-                raise StillProcessing(
-                    f"feed {submission.feed_id} of batch {self.batch.id} is still {status} at "
-                    "Amazon; run `cancelkit submit` again later to resume it (the batch is "
-                    "not sent twice)",
-                    self.batch.id,
-                    submission.feed_id,
-                    status,
-                )
+                raise self._still_processing(submission, status)
             self.sleep(interval)
             interval = min(interval * spapi.POLL_GROWTH, max(interval, spapi.MAX_POLL_INTERVAL))
 
@@ -316,10 +483,7 @@ class _Submitter:
                     message="FATAL without a result document",
                 )
                 raise CancelkitError(
-                    f"Amazon aborted feed {feed_id} of batch {self.batch.id} (FATAL) and gave "
-                    "no processing report: nothing was processed and the batch is still "
-                    "unsubmitted. Check the upload file, then `cancelkit submit` again",
-                    code="feed_fatal",
+                    _fatal_text(self.batch.id, feed_id), code="feed_outcome_unknown"
                 )
             raise spapi.SpapiError(
                 f"getFeed: feed {feed_id} is DONE without a resultFeedDocumentId; run "
@@ -327,7 +491,7 @@ class _Submitter:
                 code="feed_without_result",
             )
         path = Path(submission.result_path) if submission.result_path else None
-        if path is None or not path.is_file():
+        if path is None or not path.is_file() or submission.result_document_id != result_id:
             content = self.download(result_id)
             path = self.save_report(report_path_for(self.batch.flat_file), content)
             submission = self.ledger.update_submission(
@@ -349,6 +513,77 @@ class _Submitter:
                     raise
                 self.say("the download URL was refused (expired); asking Amazon for a new one")
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fatal_text(batch_id: str, feed_id: str | None) -> str:
+    return (
+        f"Amazon aborted feed {feed_id} of batch {batch_id} (FATAL) and gave no processing "
+        "report; Amazon says some, none or all of its rows may have been cancelled, so the "
+        "batch's outcome is unknown and it is not sent again. Check these orders in Seller "
+        "Central (Orders > Manage Orders), or run `cancelkit fetch-orders` and generate a new "
+        "batch from the orders still unshipped; `--resubmit` would send every row again, "
+        "the ones Amazon may have cancelled too"
+    )
+
+
+def _check_open(batch: BatchSummary, current: Submission, endpoint: str, market) -> None:
+    """An open submission read from the ledger must be consistent with its batch and with
+    itself; a ledger edited on disk (another feed id, another file's hash, another
+    marketplace, a state that cannot be) is refused, never resumed or sent again."""
+    problems = []
+    if current.upload_sha256 != batch.flat_file_sha256:
+        problems.append("its upload sha256 is not the batch's upload file's")
+    if (current.marketplace, current.marketplace_id) != (market.code, market.marketplace_id):
+        problems.append(
+            f"it is for marketplace {current.marketplace} ({current.marketplace_id}), the "
+            f"batch for {market.code} ({market.marketplace_id})"
+        )
+    if current.feed_id:
+        if current.status not in FEED_STATES:
+            problems.append(f"it has feed {current.feed_id} but the status '{current.status}'")
+    elif current.status not in SENDING_STATES:
+        problems.append(f"it has no feed id but the status '{current.status}'")
+    if current.status == "intent" or current.feed_id:
+        if not current.document_id:
+            problems.append("it reached createFeed without an uploaded document id")
+        try:
+            _parse(current.intent_at or "")
+        except ValueError:
+            problems.append(f"its intent time '{current.intent_at}' is not a time")
+    if problems:
+        raise CancelkitError(
+            f"batch {batch.id}: the ledger's open submission {current.id} does not hold "
+            f"together ({'; '.join(problems)}); the ledger was changed by hand or by another "
+            "program, and cancelkit neither resumes nor sends anything. Check the upload "
+            "status in Seller Central",
+            code="ledger_submission_inconsistent",
+        )
+    if current.endpoint != endpoint and (current.feed_id or current.status == "intent"):
+        raise CancelkitError(
+            f"batch {batch.id}: its open submission was sent to {current.endpoint}, but the "
+            f"settings now point at {endpoint}; nothing was sent. Point CANCELKIT_SPAPI_ENDPOINT"
+            " (or spapi_endpoint, sandbox) back to where the feed was created",
+            code="submission_endpoint_changed",
+        )
+
+
+def _check_feed_ids(ledger: Ledger, batch: BatchSummary, current: Submission) -> None:
+    if not current.feed_id:
+        return
+    others = sorted(
+        {
+            s.batch_id
+            for s in ledger.submissions()
+            if s.feed_id == current.feed_id and s.id != current.id
+        }
+    )
+    if others:
+        raise CancelkitError(
+            f"batch {batch.id}: feed {current.feed_id} is recorded for batch(es) "
+            f"{', '.join(others)} as well; the ledger was changed by hand or by another "
+            "program, and cancelkit neither resumes nor sends anything",
+            code="ledger_submission_inconsistent",
+        )
 
 
 def _created_after(feed: dict, since: dt.datetime) -> bool:
@@ -373,10 +608,20 @@ def submit(
     """Send a batch (default: the newest) through the Feeds API, or resume the feed a
     previous run recorded, wait up to `wait` seconds (None: no limit) for Amazon, save and
     reconcile its processing report. `save_report(path, bytes)` writes the report and
-    returns where. Raises StillProcessing when the wait runs out, CancelkitError for a
-    batch that cannot be sent or a feed that ended without processing."""
+    returns where. Raises StillProcessing when the wait runs out, SubmitInProgress when
+    another process is sending the batch, CancelkitError for a batch that cannot be sent or
+    a feed that ended without processing."""
+    check_arguments(batch_id, wait, resubmit)
     say = say or (lambda _text: None)
     batch = ledger.resolve_batch(batch_id)
+    with BatchLock(ledger.path, batch.id):
+        batch = ledger.resolve_batch(batch.id)  # read again under the lock
+        return _submit_locked(
+            ledger, settings, batch, wait, resubmit, save_report, say, sleep, clock
+        )
+
+
+def _submit_locked(ledger, settings, batch, wait, resubmit, save_report, say, sleep, clock):
     submitter = _Submitter(
         ledger,
         settings,
@@ -387,6 +632,7 @@ def submit(
         sleep=sleep,
         clock=clock,
     )
+    settings.refuse_sandbox(submitter.market, "submit")
     history = ledger.submissions(batch.id)
     latest = history[-1] if history else None
     current = latest if latest is not None and latest.finished is None else None
@@ -397,6 +643,11 @@ def submit(
             "it again",
             code="already_submitted",
         )
+    if latest is not None and latest.finished == "fatal_no_report" and not resubmit:
+        raise CancelkitError(_fatal_text(batch.id, latest.feed_id), code="feed_outcome_unknown")
+    if current is not None:
+        _check_open(batch, current, settings.endpoint_for(submitter.market), submitter.market)
+        _check_feed_ids(ledger, batch, current)
     submitter.check_states(resubmit or current is not None)
     try:
         if current is not None and resubmit:
@@ -412,6 +663,11 @@ def submit(
             settings.require_credentials()
             if resubmit and latest is not None:
                 say(f"--resubmit: sending batch {batch.id} again (it was sent as {_shown(latest)})")
+            elif latest is not None and latest.finished == "refused":
+                say(
+                    f"batch {batch.id}: Amazon refused the last run's createFeed; sending the "
+                    "batch afresh"
+                )
             current = submitter.send(content, abandon=None)
         current, feed = submitter.poll(current)
         outcome = submitter.finish(current, feed)

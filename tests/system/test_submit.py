@@ -371,28 +371,54 @@ def test_fatal_with_a_result_document_is_reconciled(standin, tmp_path):
         assert book.submissions(batch_id)[0].finished == "reconciled"
 
 
-@pytest.mark.parametrize(
-    "status, code, words",
-    [
-        ("FATAL", "feed_fatal", "(FATAL) and gave no processing report"),
-        ("CANCELLED", "feed_cancelled", "was cancelled before Amazon processed it"),
-    ],
-)
-def test_a_feed_ended_without_a_report_leaves_the_batch_unsubmitted(
-    standin, tmp_path, status, code, words
-):
+def test_a_cancelled_feed_leaves_the_batch_unsubmitted(standin, tmp_path):
     batch_id, _ = make_batch(tmp_path)
-    standin.scenario.statuses = ["IN_QUEUE", status]
+    standin.scenario.statuses = ["IN_QUEUE", "CANCELLED"]
     standin.scenario.with_result = False
     run = invoke("submit")
-    line = error_line(run, words, "still unsubmitted", f"[{code}]")
+    line = error_line(
+        run, "was cancelled before Amazon processed it", "still unsubmitted", "[feed_cancelled]"
+    )
     assert the_feed(standin).feed_id in line
     with ledger() as book:
         assert book.batch(batch_id).states["generated"] == 12
-        assert book.submissions(batch_id)[0].finished in ("fatal_no_report", "cancelled")
+        assert book.submissions(batch_id)[0].finished == "cancelled"
     standin.scenario.statuses = ["DONE"]
     standin.scenario.with_result = True
     assert invoke("submit").exit_code == 0  # sent again without --resubmit
+    assert standin.count("createFeed") == 2
+
+
+def test_fatal_without_a_report_is_an_unknown_outcome_never_a_safe_resend(standin, tmp_path):
+    """Amazon's model: a FATAL feed's "some, none, or all of the operations may have
+    completed". The batch is marked unknown, the seller is sent to the orders."""
+    batch_id, _ = make_batch(tmp_path)
+    standin.scenario.statuses = ["IN_QUEUE", "FATAL"]
+    standin.scenario.with_result = False
+    run = invoke("submit")
+    feed = the_feed(standin)
+    line = error_line(
+        run,
+        f"Amazon aborted feed {feed.feed_id}",
+        "some, none or all of its rows may have been cancelled",
+        "outcome is unknown and it is not sent again",
+        "Check these orders in Seller Central",
+        "`cancelkit fetch-orders`",
+        "[feed_outcome_unknown]",
+    )
+    assert "nothing was processed" not in line and "still unsubmitted" not in line
+    with ledger() as book:
+        assert book.submissions(batch_id)[0].finished == "fatal_no_report"
+    calls = list(standin.calls)
+    again = invoke("submit")  # a plain rerun sends nothing: the outcome is unknown
+    error_line(again, "outcome is unknown", "[feed_outcome_unknown]")
+    assert standin.calls == calls
+    with pytest.raises(CancelkitError) as info:
+        cancelkit.submit()
+    assert info.value.code == "feed_outcome_unknown" and standin.calls == calls
+    standin.scenario.statuses = ["DONE"]
+    standin.scenario.with_result = True
+    assert invoke("submit", "--resubmit").exit_code == 0  # only on purpose
     assert standin.count("createFeed") == 2
 
 

@@ -120,8 +120,8 @@ CALL_DEADLINE_S = 300.0
 #: the largest JSON answer read (Amazon's are a few KB; a page of 100 orders some 100 KB)
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 #: the largest result document read and unpacked: a processing report names only the failed
-#: rows, some 200 bytes each, so 256 MB is over a million failed rows
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: rows, some 150 bytes each, so 64 MB is over 400,000 failed rows
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: an access token is renewed this long before its `expires_in` runs out (LWA: 3600 s)
 TOKEN_RENEW_MARGIN_S = 300.0
 DEFAULT_TOKEN_LIFETIME_S = 3600.0
@@ -893,10 +893,11 @@ class SpapiClient:
         url = self._field(found, "url", "getFeedDocument")
         return FeedDocument(answered, self._document_url(url, "getFeedDocument"), compression)
 
-    def download(self, document: FeedDocument, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    def download(self, document: FeedDocument, limit: int | None = None) -> bytes:
         """The document's bytes, unpacked when Amazon says GZIP, at most `limit` bytes
         either way (`result_document_too_large`). UploadExpired when the presigned URL is
         refused."""
+        limit = MAX_DOCUMENT_BYTES if limit is None else limit
         self._document_url(document.url, "download")
         response = self._send("download", "GET", document.url, limit=limit)
         if response.status_code in (400, 403):
@@ -946,9 +947,10 @@ class SpapiClient:
                 yield order
 
 
-def gunzip(content: bytes, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """GZIP content unpacked, refused (`result_document_too_large`) past `limit` bytes, so a
-    gzip bomb never fills the memory."""
+def gunzip(content: bytes, limit: int | None = None) -> bytes:
+    """GZIP content unpacked, refused (`result_document_too_large`) past `limit` bytes
+    (default MAX_DOCUMENT_BYTES), so a gzip bomb never fills the memory."""
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
     unpacker = zlib.decompressobj(wbits=31)
     try:
         unpacked = unpacker.decompress(content, limit + 1)

@@ -145,7 +145,8 @@ def fetch_orders(
 
     def write(stream) -> None:
         nonlocal written
-        with spapi.SpapiClient(amazon, market) as client:
+        waiting = lambda seconds, why: say(spapi.wait_text(seconds, why))  # noqa: E731
+        with spapi.SpapiClient(amazon, market, on_wait=waiting) as client:
             stream.write("\t".join(amazon_orders.COLUMNS) + "\r\n")
             for line in amazon_orders.fetch(client, days):
                 stream.write("\t".join(line) + "\r\n")

@@ -407,6 +407,17 @@ class _Bucket:
         self.stamp = max(self.stamp, now)
 
 
+def wait_text(seconds: float, why: str) -> str:
+    """The line a command shows for a pause of the client (`on_wait`)."""
+    if PACING in why:
+        return f"{why}; waiting {seconds:.0f} s"
+    return f"{why}; retrying in {seconds:.0f} s"
+
+
+#: the words of a pacing pause (as against a retry)
+PACING = "pacing to Amazon's rate limit"
+
+
 class SpapiClient:
     """One marketplace's SP-API over HTTP. Use as a context manager.
 
@@ -517,7 +528,7 @@ class SpapiClient:
         if seconds > 0:
             self._wait(
                 seconds,
-                f"{operation}: pacing to Amazon's rate limit ({bucket.rate:g} a second)",
+                f"{operation}: {PACING} ({bucket.rate:g} a second)",
                 operation,
             )
         bucket.take(self._clock(), seconds)

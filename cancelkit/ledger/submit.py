@@ -250,7 +250,7 @@ class _Submitter:
             self._client.close()
 
     def _waiting(self, seconds: float, why: str) -> None:
-        self.say(f"{why}; retrying in {seconds:.0f} s")
+        self.say(spapi.wait_text(seconds, why))
 
     # -- checks -----------------------------------------------------------------------------
     def upload_bytes(self) -> bytes:

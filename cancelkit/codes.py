@@ -388,6 +388,49 @@ CODES: dict[str, Code] = {
 }
 
 
+#: The stable codes of `submit` and `fetch-orders` (exit 2, or 4 for feed_still_processing):
+#: `CancelkitError.code` in Python, `[CODE]` at the end of the error line. The README's
+#: "Sending through the SP-API" lists the same (tests/amazon/test_spapi_codes.py).
+SPAPI_CODES: dict[str, str] = {
+    "already_submitted": "the batch was sent and reconciled (or reconciled by hand) before",
+    "batch_superseded": "rows of the batch are superseded by a later batch",
+    "batch_without_marketplace": "the batch names no marketplace, so it cannot be a feed",
+    "batch_without_upload_file": "the batch has no recorded upload file",
+    "upload_file_missing": "the batch's upload file is gone or unreadable",
+    "upload_file_changed": "the upload file's sha256 is not the one generate recorded",
+    "submit_in_progress": "another submit is sending this batch right now",
+    "ledger_submission_inconsistent": "the ledger's open submission was edited on disk",
+    "submission_endpoint_changed": "the open feed was created at another endpoint",
+    "spapi_sandbox": "the settings point at Amazon's sandbox, where a submit cannot finish",
+    "spapi_not_installed": 'httpx is missing: pip install "cancelkit[amazon]"',
+    "spapi_credentials_missing": "a credential (or a region's refresh token) is not set",
+    "spapi_endpoint_invalid": "an endpoint setting that cannot be called",
+    "lwa_refused": "Login with Amazon refused the credentials",
+    "spapi_forbidden": "HTTP 403 after a renewed token: credentials or the app's roles",
+    "spapi_refused": "Amazon refused a call (HTTP 4xx)",
+    "spapi_unavailable": "429 or 5xx through every retry; nothing was lost",
+    "create_feed_unclear": "createFeed got no clear answer and getFeeds did not find the feed",
+    "create_feed_refused": "Amazon refused createFeed (4xx): no feed exists, sending again is safe",
+    "feed_lookup_ambiguous": "a listed feed cannot be tied to this batch alone",
+    "spapi_redirect": "a server answered with a redirect, which is never followed",
+    "spapi_document_url": "a presigned document URL that is not https",
+    "spapi_answer_mismatch": "an answer about another feed, feed type, document or marketplace",
+    "spapi_answer_too_large": "an answer larger than the bound",
+    "spapi_answer_invalid": "an answer packed in a way cancelkit does not read",
+    "spapi_paging_loop": "a next-page token that repeats",
+    "spapi_too_many_pages": "a listing longer than MAX_PAGES pages",
+    "spapi_deadline": "the wait ran out in the middle of a call",
+    "spapi_error": "any other SP-API failure",
+    "presigned_url_expired": "the presigned URL was refused three times",
+    "result_document_too_large": "the result document unpacks past its bound (a gzip bomb)",
+    "result_document_invalid": "the result document is not the GZIP Amazon said",
+    "feed_still_processing": "Amazon had not finished when --wait ended (exit 4)",
+    "feed_cancelled": "Amazon cancelled the feed before processing it: send again",
+    "feed_outcome_unknown": "FATAL without a report: check the orders, never a plain resend",
+    "feed_without_result": "DONE without a result document",
+}
+
+
 # C0 and C1 control characters and DEL: a file's text shown on a terminal could otherwise
 # move the cursor, rewrite the screen or set the window title (ESC, OSC sequences).
 _CONTROLS = {n: f"\\x{n:02x}" for n in (*range(0x20), *range(0x7F, 0xA0))}

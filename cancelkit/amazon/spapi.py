@@ -418,6 +418,61 @@ def wait_text(seconds: float, why: str) -> str:
 PACING = "pacing to Amazon's rate limit"
 
 
+def _deadline_io(httpx, client: SpapiClient):
+    """httpcore's network backend wrapped so that every read and write of a call waits at
+    most until the call's end (`client._io_end`, on the real monotonic clock): a server
+    that trickles its status line or headers a byte at a time cannot outlast the deadline
+    (httpx's read timeout alone restarts with every byte). None when httpcore is not there."""
+    try:
+        import httpcore
+    except ImportError:  # pragma: no cover - httpx depends on it
+        return None
+
+    def bounded(timeout):
+        left = client._io_end - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the call's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, stream) -> None:
+            self._stream = stream
+
+        def read(self, max_bytes: int, timeout=None) -> bytes:
+            return self._stream.read(max_bytes, bounded(timeout))
+
+        def write(self, buffer: bytes, timeout=None) -> None:
+            self._stream.write(buffer, bounded(timeout))
+
+        def close(self) -> None:
+            self._stream.close()
+
+        def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+            return Stream(self._stream.start_tls(ssl_context, server_hostname, bounded(timeout)))
+
+        def get_extra_info(self, info: str):
+            return self._stream.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def __init__(self, backend) -> None:
+            self._backend = backend
+
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            return Stream(
+                self._backend.connect_tcp(
+                    host, port, bounded(timeout), local_address, socket_options
+                )
+            )
+
+        def connect_unix_socket(self, path, timeout=None, socket_options=None):
+            return Stream(self._backend.connect_unix_socket(path, bounded(timeout), socket_options))
+
+        def sleep(self, seconds: float) -> None:
+            self._backend.sleep(seconds)
+
+    return Backend
+
+
 class SpapiClient:
     """One marketplace's SP-API over HTTP. Use as a context manager.
 
@@ -458,7 +513,15 @@ class SpapiClient:
         self.deadline: float | None = None
         self._buckets: dict[str, _Bucket] = {}
         self._secrets = secret_pattern(self._credentials.secrets())
-        self._http = httpx.Client(timeout=settings.timeout, follow_redirects=False)
+        self._io_end = math.inf
+        transport = httpx.HTTPTransport()
+        pool = getattr(transport, "_pool", None)
+        backend = _deadline_io(httpx, self)
+        if backend is not None and hasattr(pool, "_network_backend"):
+            pool._network_backend = backend(pool._network_backend)
+        self._http = httpx.Client(
+            timeout=settings.timeout, follow_redirects=False, transport=transport
+        )
 
     def __repr__(self) -> str:
         return f"SpapiClient(endpoint={self.endpoint!r}, marketplace={self.market.code!r})"
@@ -563,6 +626,7 @@ class SpapiClient:
         if end <= now:
             raise DeadlineReached(f"{operation}: the wait ran out")
         timeout = httpx.Timeout(min(self.settings.timeout, max(end - now, 0.001)))
+        self._io_end = time.monotonic() + (end - now)  # the same end on the real clock
         headers = {**(kw.pop("headers", None) or {}), "accept-encoding": "identity"}
         with self._http.stream(method, url, timeout=timeout, headers=headers, **kw) as answer:
             size, chunks = 0, []
@@ -619,6 +683,7 @@ class SpapiClient:
                     code="spapi_endpoint_invalid",
                 ) from None
             except httpx.TransportError as exc:
+                self._check_deadline(operation)
                 last = f"no answer ({type(exc).__name__})"
                 if not retry_server_errors:
                     raise CreateFeedUnclear(f"{operation}: {last}") from None

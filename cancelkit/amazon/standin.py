@@ -241,6 +241,8 @@ class Scenario:
     orders: list[dict] = field(default_factory=list)
     #: operation -> seconds between two bytes of its answers' body (a trickle)
     trickle: dict[str, float] = field(default_factory=dict)
+    #: trickle the status line and headers too, not only the body
+    trickle_head: bool = False
     #: operation -> the base URL its answers redirect to (HTTP 307)
     redirect: dict[str, str] = field(default_factory=dict)
     #: operations (and "token") whose answer is a refusal that echoes the request back:
@@ -366,6 +368,12 @@ class Standin:
         if raw is None:
             raw = b"" if value is None else json.dumps(value).encode()
             kind = kind or "application/json"
+        pause = self.scenario.trickle.get(op or "")
+        if pause and self.scenario.trickle_head:
+            head = f"HTTP/1.1 {status} OK\r\ncontent-length: {len(raw)}\r\n"
+            if kind:
+                head += f"content-type: {kind}\r\n"
+            return self._trickle(handler, head.encode() + b"\r\n" + raw, pause)
         handler.send_response(status)
         if kind:
             handler.send_header("content-type", kind)
@@ -373,10 +381,13 @@ class Standin:
         if op in RATE_LIMITS and status != 429:  # as Amazon: never on a 429
             handler.send_header("x-amzn-RateLimit-Limit", f"{RATE_LIMITS[op][0]:g}")
         handler.end_headers()
-        pause = self.scenario.trickle.get(op or "")
         if not pause:
             handler.wfile.write(raw)
             return
+        self._trickle(handler, raw, pause)
+
+    def _trickle(self, handler, raw: bytes, pause: float) -> None:
+        handler.close_connection = True
         try:
             for index in range(len(raw)):
                 handler.wfile.write(raw[index : index + 1])

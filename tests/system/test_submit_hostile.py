@@ -252,9 +252,13 @@ def test_gunzip_is_bounded_and_refuses_broken_gzip():
 
 
 @pytest.mark.slow
-def test_wait_3_against_a_getfeed_trickled_a_byte_a_second_ends_at_the_wait(standin, tmp_path):
+@pytest.mark.parametrize("head", [False, True], ids=["body", "status-line-and-headers"])
+def test_wait_3_against_a_getfeed_trickled_a_byte_a_second_ends_at_the_wait(
+    standin, tmp_path, head
+):
     make_batch(tmp_path)
     standin.scenario.trickle = {"getFeed": 1.0}
+    standin.scenario.trickle_head = head
     process = _cli(dict(os.environ), "submit", "--wait", "3")
     # a generous bound, not a timing assertion: before the fix this took 41-54 s
     stdout, stderr = process.communicate(timeout=40)

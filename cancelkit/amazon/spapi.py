@@ -189,6 +189,9 @@ class AnswerMismatch(SpapiError):
 
 #: what a secret is replaced with in any text shown
 REDACTED = "***"
+#: the shape of an id cancelkit stores and shows (feed ids are digits, document ids
+#: `amzn1.tortuga.4.na.…`)
+IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 
 
 def _char_forms(char: str) -> str:
@@ -822,6 +825,26 @@ class SpapiClient:
             raise SpapiError(f"{operation}: Amazon's answer has no {name}")
         return value
 
+    def scrub(self, text: str) -> str:
+        """Text from an answer, safe to show (see `_scrub`)."""
+        return self._scrub(text)
+
+    def identifier(self, value, name: str, operation: str) -> str:
+        """An id Amazon gave (feedId, feedDocumentId) that cancelkit stores and shows: a
+        short run of letters, digits and `._:-`, and never one of the secrets echoed."""
+        if (
+            not isinstance(value, str)
+            or not IDENTIFIER.fullmatch(value)
+            or self._scrub(value) != value
+        ):
+            shown = self._scrub(str(value))[:80]
+            raise SpapiError(
+                f"{operation}: Amazon's answer has no usable {name} ('{shown}'); nothing more "
+                "is sent",
+                code="spapi_answer_invalid",
+            )
+        return value
+
     def _mismatch(self, operation: str, what: str, asked, answered) -> AnswerMismatch:
         return AnswerMismatch(
             f"{operation}: Amazon's answer is about {what} '{self._scrub(str(answered))}', not "
@@ -857,8 +880,9 @@ class SpapiClient:
             "createFeedDocument", "POST", f"{FEEDS}/documents", json={"contentType": content_type}
         )
         url = self._field(found, "url", "createFeedDocument")
+        document_id = found.get("feedDocumentId")
         return (
-            self._field(found, "feedDocumentId", "createFeedDocument"),
+            self.identifier(document_id, "feedDocumentId", "createFeedDocument"),
             self._document_url(url, "createFeedDocument"),
         )
 
@@ -889,7 +913,7 @@ class SpapiClient:
         found = self._call(
             "createFeed", "POST", f"{FEEDS}/feeds", json=body, retry_server_errors=False
         )
-        return self._field(found, "feedId", "createFeed")
+        return self.identifier(found.get("feedId"), "feedId", "createFeed")
 
     def get_feed(self, feed_id: str, marketplace_id: str | None = None) -> dict:
         """getFeed: the Feed (feedId, processingStatus, resultFeedDocumentId, ...), checked
@@ -907,8 +931,8 @@ class SpapiClient:
         if status not in FEED_STATUSES:
             raise SpapiError(f"getFeed: unknown processingStatus '{self._scrub(str(status))}'")
         result = found.get("resultFeedDocumentId")
-        if result is not None and (not isinstance(result, str) or not result):
-            raise SpapiError("getFeed: Amazon's answer has an unusable resultFeedDocumentId")
+        if result is not None:
+            self.identifier(result, "resultFeedDocumentId", "getFeed")
         return found
 
     def _pages(self, operation: str, first: dict, token_of, next_params) -> Iterator[dict]:
@@ -952,7 +976,16 @@ class SpapiClient:
             lambda found: found.get("nextToken"),
             lambda _params, token: {"nextToken": token},  # a next page's only parameter
         ):
-            feeds.extend(f for f in found.get("feeds") or [] if isinstance(f, dict))
+            for feed in found.get("feeds") or []:
+                if not isinstance(feed, dict):
+                    continue
+                self.identifier(feed.get("feedId"), "feedId", "getFeeds")
+                if feed.get("processingStatus") not in FEED_STATUSES:
+                    raise SpapiError(
+                        "getFeeds: unknown processingStatus "
+                        f"'{self._scrub(str(feed.get('processingStatus')))}'"
+                    )
+                feeds.append(feed)
         return feeds
 
     def get_feed_document(self, document_id: str) -> FeedDocument:

@@ -704,3 +704,21 @@ def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=30)
     assert "violations: []" in out and "'createFeed'" in out
+
+
+# -- ids Amazon gives are stored and shown: never a secret, never junk -------------------------
+
+
+@pytest.mark.parametrize("feed_id", [CLIENT_SECRET, "50000\n00001", "x" * 201, "", 12345], ids=repr)
+def test_a_feed_id_that_is_a_secret_or_junk_is_never_stored(standin, tmp_path, feed_id):
+    batch_id, _ = make_batch(tmp_path)
+    standin.scenario.answer_over = {"createFeed": {"feedId": feed_id}}
+    run = invoke("submit")
+    error_line(run, "createFeed: Amazon's answer has no usable feedId", "[spapi_answer_invalid]")
+    assert_no_secret(run.output)
+    db = sqlite3.connect(os.environ["CANCELKIT_LEDGER"])
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert_no_secret(dump)
+    with ledger() as book:
+        assert book.submissions(batch_id)[0].feed_id is None

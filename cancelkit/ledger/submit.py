@@ -388,7 +388,7 @@ class _Submitter:
             {
                 other.batch_id
                 for other in self.ledger.submissions()
-                if other.id != submission.id
+                if other.batch_id != submission.batch_id  # the batch's own: its feed anyway
                 and other.intent_at
                 and not other.feed_id
                 and other.finished != "refused"

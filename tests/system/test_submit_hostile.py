@@ -722,3 +722,10 @@ def test_a_feed_id_that_is_a_secret_or_junk_is_never_stored(standin, tmp_path, f
     assert_no_secret(dump)
     with ledger() as book:
         assert book.submissions(batch_id)[0].feed_id is None
+
+
+def test_fetch_orders_wrong_types_from_python_are_config_errors(standin, tmp_path):
+    with pytest.raises(ConfigError) as info:
+        cancelkit.fetch_orders(tmp_path / "o.txt", marketplace=5)
+    assert "marketplace must be a marketplace code (got 5)" in str(info.value)
+    assert standin.calls == []

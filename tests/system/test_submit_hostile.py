@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -656,8 +657,18 @@ def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
     )
     (wheel,) = dist.glob("cancelkit-*.whl")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # the dependencies from this interpreter's own site-packages (as the templates' wheel test
+    # in test_report_e2e.py does, so it passes inside a virtual environment too)
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site_dir) / "cancelkit-test-deps.pth").write_text("\n".join(ours) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,
@@ -669,6 +680,15 @@ def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "CANCELKIT_"))}
     env["PYTHONPATH"] = str(blocker)
+    where = subprocess.run(
+        [str(python), "-c", "import cancelkit.amazon.standin as s; print(s.MODELS)"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert str(env_dir) in where  # the packaged stand-in and models, not the checkout's
     server = subprocess.Popen(
         [str(python), "-m", "cancelkit.amazon.standin"],
         cwd=elsewhere,

@@ -46,6 +46,8 @@ DEFAULT_WAIT_S = 1800.0
 LOOKUP_MARGIN = dt.timedelta(minutes=10)
 #: Amazon keeps an uploaded feed document for 2 days; an older intent starts afresh
 DOCUMENT_LIFETIME = dt.timedelta(days=2)
+#: the time the first getFeed of a wait may take, however short the wait (`--wait 0`)
+FIRST_LOOK_S = 2.0
 #: new presigned URLs asked for when one is refused (they expire after 5 minutes)
 URL_RETRIES = 3
 #: name of the saved result document: next to the upload file
@@ -423,7 +425,10 @@ class _Submitter:
         """getFeed until Amazon finishes or the wait runs out (StillProcessing)."""
         interval = self.settings.poll_interval
         status = submission.status
-        self.client.deadline = self.deadline  # no call, pause or slow answer outlasts the wait
+        # no call, pause or slow answer outlasts the wait; the first look gets FIRST_LOOK_S
+        # even after a short wait (`--wait 0` still reads the feed's status once)
+        if self.deadline is not None:
+            self.client.deadline = max(self.deadline, self.clock() + FIRST_LOOK_S)
         try:
             return self._poll(submission, interval, status)
         finally:
@@ -448,6 +453,7 @@ class _Submitter:
             except spapi.SpapiUnavailable as exc:
                 feed = None
                 self.say(f"{exc}")
+            self.client.deadline = self.deadline
             if feed is not None:
                 if feed["processingStatus"] != status:
                     status = feed["processingStatus"]

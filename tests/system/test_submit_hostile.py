@@ -749,3 +749,15 @@ def test_fetch_orders_wrong_types_from_python_are_config_errors(standin, tmp_pat
         cancelkit.fetch_orders(tmp_path / "o.txt", marketplace=5)
     assert "marketplace must be a marketplace code (got 5)" in str(info.value)
     assert standin.calls == []
+
+
+def test_wait_0_still_reads_the_feed_once_so_a_rerun_can_finish(standin, tmp_path):
+    batch_id, _ = make_batch(tmp_path)
+    standin.scenario.statuses = ["IN_QUEUE"]
+    first = invoke("submit", "--wait", "0")
+    assert first.exit_code == 4 and standin.count("getFeed") == 1
+    the_feed(standin).statuses = ["DONE"]
+    again = invoke("submit", "--wait", "0")
+    assert again.exit_code == 0, again.output
+    with ledger() as book:
+        assert book.batch(batch_id).states["confirmed"] == 12

@@ -56,13 +56,15 @@ CODES: dict[str, Code] = {
             "item_code_format",
             "error",
             "Order item code malformed",
-            "The amazon-order-item-code is the 14-digit order-item-id from Amazon's order report.",
+            "The amazon-order-item-code is the order-item-id from Amazon's order report: digits "
+            "only, 13 to 15 of them (an id of another length only when the order report given "
+            "lists it for that order).",
         ),
         Code(
             "item_code_scientific",
             "error",
             "Order item code damaged by Excel",
-            "Excel showed the 14-digit item code in scientific notation (like 6.28452E+13) and "
+            "Excel showed the item code in scientific notation (like 6.28452E+13) and "
             "the digits were lost when the file was saved. Format the column as Text, paste "
             "the codes again from Amazon's order report, and save again.",
         ),

@@ -32,10 +32,21 @@ TEMPLATE_VERSION = next(iter(TEMPLATE_VERSIONS))
 COLUMNS: tuple[str, ...] = TEMPLATE_VERSIONS[TEMPLATE_VERSION]
 LINE_END = "\r\n"
 ENCODING = "ascii"
-# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); item codes are Amazon's 14-digit
+# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); an item code is Amazon's
 # order-item-id. The record model and the validator's fast path both use these patterns.
 ORDER_ID_PATTERN = r"[0-9]{3}-[0-9]{7}-[0-9]{7}"
-ITEM_CODE_PATTERN = r"[0-9]{14}"
+#: the lengths of an order-item-id known from real files: 14 digits for years, 13 in a JP
+#: seller's Unshipped Orders reports from August 2023 on, 15 in a 2025 US Unshipped Orders
+#: report; public client libraries record the move from 14 to 15 (DOMAIN.md sections 2 and
+#: 10). Amazon documents no length (its order report help calls the column "Amazon's unique
+#: identifying number for the item in an order"; the XML feeds' AmazonOrderItemCode is a
+#: string). An id of another length is accepted only when an order report given with the
+#: run lists it for that order (`validate.model`, context `item_listed`).
+ITEM_CODE_MIN_DIGITS = 13
+ITEM_CODE_MAX_DIGITS = 15
+ITEM_CODE_PATTERN = rf"[0-9]{{{ITEM_CODE_MIN_DIGITS},{ITEM_CODE_MAX_DIGITS}}}"
+#: any digits-only order-item-id (what an order report may list beyond the known lengths)
+ITEM_CODE_ANY_PATTERN = r"[0-9]{1,40}"
 
 HEADER_LINES = "\t".join((TEMPLATE_TYPE, TEMPLATE_VERSION, TEMPLATE_NOTICE)) + LINE_END
 HEADER_LINES += "\t".join(COLUMNS) + LINE_END

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from collections import Counter
 from itertools import compress, repeat
@@ -22,7 +23,7 @@ from ..read.tables import Table, is_blank
 from ..read.words import is_yes
 from ..validate import market_column
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
-from ..validate.rows import _FLAT_CODES, RowValidator
+from ..validate.rows import _FLAT_CODES, DASHES, RowValidator, clean
 from ..validate.rows import canonical_line_ok as _line_ok
 from ..write import spool
 from ..write.result import record_dict
@@ -42,6 +43,24 @@ def is_fast(table: Table) -> bool:
         fields.get("amazon_order_item_code"),
         fields.get("reason"),
     )
+
+
+_DIGITS = re.compile(r"([0-9]+)(?:\.0+)?")
+
+
+def _item_lister(report):
+    """(order id cell, item cell) -> the item code when the order report lists it for that
+    order (digits, a `.0` of a numeric cell dropped), else None."""
+
+    def listed(order_cell: str, item_cell: str) -> str | None:
+        found = _DIGITS.fullmatch(clean(item_cell))
+        if found is None:
+            return None
+        item = found.group(1)
+        order = report.get(clean(order_cell).translate(DASHES))
+        return item if order is not None and order.item(item) is not None else None
+
+    return listed
 
 
 class Collector:
@@ -131,6 +150,7 @@ class Collector:
             ledger_orders = enricher.ledger.orders
         if enricher.report is not None:
             validate.resolver = enricher.resolve_item
+            validate.item_lister = _item_lister(enricher.report)
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
         lines: list[str] = []
         write_body = self.body.write

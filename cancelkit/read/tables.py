@@ -451,6 +451,10 @@ def _first_header(rows: Iterator[tuple[int, list[str]]], source: str) -> tuple[i
     raise InputError(f"{source}: the file is empty (no header row)", code="file_empty")
 
 
+#: whole numbers below this are exact as floats (2**53)
+_EXACT_FLOAT = 2**53
+
+
 def cell_text(value) -> str:
     if value is None:
         return ""
@@ -461,8 +465,10 @@ def cell_text(value) -> str:
     if isinstance(value, float):
         if value != value:  # NaN, as pandas gives for empty cells
             return ""
-        # 14-digit item codes are below 2**53, so a float from a numeric cell is exact
-        if value.is_integer() and abs(value) < 1e17:
+        # item codes of up to 15 digits are below 2**53, so a float from a numeric cell is
+        # exact; a larger whole float may have lost digits: shown as Excel would (`e+16`),
+        # so that an item code from it is refused as scientific notation
+        if value.is_integer() and abs(value) < _EXACT_FLOAT:
             return str(int(value))
         return repr(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):

@@ -14,14 +14,23 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from pydantic_core import PydanticCustomError
 
 from ..amazon import reasons
-from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
+from ..amazon.flatfile import (
+    ITEM_CODE_ANY_PATTERN,
+    ITEM_CODE_MAX_DIGITS,
+    ITEM_CODE_MIN_DIGITS,
+    ITEM_CODE_PATTERN,
+    ORDER_ID_PATTERN,
+)
 from ..codes import Flag
 from .rows import DASHES as _DASHES
 from .rows import clean
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)
-_ITEM_CODE_DOT_ZERO = re.compile(r"([0-9]{14})\.0+")
+ITEM_CODE_ANY_RE = re.compile(ITEM_CODE_ANY_PATTERN)
+_ITEM_CODE_DOT_ZERO = re.compile(rf"({ITEM_CODE_ANY_PATTERN})\.0+")
+#: the known lengths, as the messages say them
+ITEM_CODE_LENGTHS = f"{ITEM_CODE_MIN_DIGITS} to {ITEM_CODE_MAX_DIGITS}"
 _SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE][+]?[0-9]+")
 
 
@@ -76,29 +85,39 @@ class CancellationRecord(BaseModel):
 
     @field_validator("amazon_order_item_code", mode="before")
     @classmethod
-    def _item_code(cls, value: Any) -> str | None:
+    def _item_code(cls, value: Any, info) -> str | None:
         text = clean(str(value or ""))
         if not text:
             return None
         if not text.isascii():
             raise _non_ascii(text)
-        if ITEM_CODE_RE.fullmatch(text):
-            return text
         exact = _ITEM_CODE_DOT_ZERO.fullmatch(text)
-        if exact:
-            return exact.group(1)
+        digits = exact.group(1) if exact else text
+        if ITEM_CODE_RE.fullmatch(digits):
+            return digits
+        if ITEM_CODE_ANY_RE.fullmatch(digits):
+            # an id of a length not seen yet: right when the order report lists it
+            if info.context and info.context.get("item_listed") == digits:
+                return digits
+            raise PydanticCustomError(
+                "item_code_format",
+                "'{value}' has {count} digits; the order-item-ids Amazon issues are "
+                "{lengths} digits long. Give the order report that lists the order with "
+                "--orders-report: an id it lists for the order is taken whatever its length",
+                {"value": text, "count": len(digits), "lengths": ITEM_CODE_LENGTHS},
+            )
         if _SCIENTIFIC.fullmatch(text):
             raise PydanticCustomError(
                 "item_code_scientific",
                 "'{value}' is an item code in Excel's scientific notation: its digits were "
-                "lost. Format the column as Text in Excel and paste the 14-digit codes again",
+                "lost. Format the column as Text in Excel and paste the item codes again",
                 {"value": text},
             )
         raise PydanticCustomError(
             "item_code_format",
-            "'{value}' is not an order item code; expected the 14 digits of the order-item-id "
-            "in Amazon's order report",
-            {"value": text},
+            "'{value}' is not an order item code; expected the {lengths} digits of the "
+            "order-item-id in Amazon's order report",
+            {"value": text, "lengths": ITEM_CODE_LENGTHS},
         )
 
     @field_validator("reason", mode="before")
@@ -145,16 +164,19 @@ PAIRING_FIELD = {"reason_without_item": "amazon_order_item_code", "item_without_
 
 
 def validate_fields(
-    raw: dict[str, str],
+    raw: dict[str, str], item_listed: str | None = None
 ) -> tuple[CancellationRecord | None, list[tuple[str, str, str, str]], list[Flag]]:
     """Validate one row's three fields with the model.
 
     Returns the record (or None), the problems as (code, field, value, message) and notes.
-    All problems of the row are reported, not only the first.
+    All problems of the row are reported, not only the first. `item_listed`: the item
+    code an order report lists for the row's order (taken whatever its length).
     """
     notes: list[Flag] = []
     try:
-        record = CancellationRecord.model_validate(raw, context={"notes": notes})
+        record = CancellationRecord.model_validate(
+            raw, context={"notes": notes, "item_listed": item_listed}
+        )
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):

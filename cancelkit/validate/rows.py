@@ -92,6 +92,9 @@ class RowValidator:
         #: (order_id, sku) -> (item code, None) or (None, (code, message)); set when an order
         #: report can turn a SKU into the item code
         self.resolver = None
+        #: (order_id, item code) -> whether an order report lists that item for the order
+        #: (an id it lists is taken whatever its length); set when an order report is given
+        self.item_lister = None
 
     def fast_record(self, number: int, cells: list[str], assessment) -> Record:
         """The record of a row the pipeline's fast path accepted (canonical values)."""
@@ -146,7 +149,10 @@ class RowValidator:
                     raw["amazon_order_item_code"] = lookup[0]
         from .model import validate_fields  # pydantic loads only when a row needs it
 
-        model, problems, notes = validate_fields(raw)
+        listed = lookup[0] if lookup is not None else None
+        if listed is None and self.item_lister is not None:
+            listed = self.item_lister(raw["order_id"], raw["amazon_order_item_code"])
+        model, problems, notes = validate_fields(raw, listed)
         if lookup is not None:
             if lookup[0] is not None:
                 notes.append(

@@ -160,7 +160,7 @@ _INSTRUCTIONS = (
     f"{ORDER_ID}: the Amazon order id, 3-7-7 digits like 113-4728391-2038475 (required).",
     f"{REASON}: a reason code from the drop-down list; the Reasons sheet says how each one "
     "affects your Cancellation Rate.",
-    f"{ITEM_CODE}: the 14-digit order-item-id from Amazon's order report. The column is "
+    f"{ITEM_CODE}: the order-item-id (13 to 15 digits) from Amazon's order report. The column is "
     "formatted as Text so Excel keeps every digit; paste with 'Paste Special > Values' so the "
     "Text format stays.",
     f"To cancel a whole order, leave both {REASON} and {ITEM_CODE} empty (this counts against "

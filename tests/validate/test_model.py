@@ -163,6 +163,12 @@ def test_order_id_non_ascii(written, char, point):
         (f" {ITEM}\u00a0", ITEM),
         (f"{ITEM}.0", ITEM),  # exact digits with Excel's trailing .0
         (f"{ITEM}.00", ITEM),
+        # the lengths Amazon issues (DOMAIN.md section 10): 13 digits (JP from August
+        # 2023), 15 digits (a 2025 US report); leading zeros are kept
+        ("6284517392056", "6284517392056"),
+        ("628451739205621", "628451739205621"),
+        ("0628451739205", "0628451739205"),
+        ("628451739205621.0", "628451739205621"),
     ],
 )
 def test_item_code_accepted(written, code):
@@ -183,10 +189,33 @@ def test_item_code_scientific(written):
 
 
 @pytest.mark.parametrize(
+    "written", ["628451739205", "6284517392056211", "62845173920562112233", "1"]
+)
+def test_item_code_of_another_length_needs_the_report(written):
+    (problem,) = _problems(item=written)
+    assert problem[:3] == ("item_code_format", "amazon_order_item_code", written)
+    assert problem[3] == (
+        f"'{written}' has {len(written)} digits; the order-item-ids Amazon issues are 13 to "
+        "15 digits long. Give the order report that lists the order with --orders-report: "
+        "an id it lists for the order is taken whatever its length"
+    )
+    # an id the order report lists for the order is taken whatever its length
+    record, problems, _ = validate_fields(
+        {"order_id": ORDER, "reason": "NoInventory", "amazon_order_item_code": written},
+        item_listed=written,
+    )
+    assert problems == [] and record.amazon_order_item_code == written
+    # ... only that id
+    record, problems, _ = validate_fields(
+        {"order_id": ORDER, "reason": "NoInventory", "amazon_order_item_code": written},
+        item_listed=ITEM,
+    )
+    assert record is None and problems[0][0] == "item_code_format"
+
+
+@pytest.mark.parametrize(
     "written",
     [
-        "6284517392056",  # 13 digits
-        "628451739205621",  # 15 digits
         f"{ITEM}.5",
         f"-{ITEM}",
         "6284-5173920562",
@@ -200,8 +229,8 @@ def test_item_code_format(written):
         "item_code_format",
         "amazon_order_item_code",
         written,
-        f"'{written}' is not an order item code; expected the 14 digits of the order-item-id "
-        "in Amazon's order report",
+        f"'{written}' is not an order item code; expected the 13 to 15 digits of the "
+        "order-item-id in Amazon's order report",
     )
 
 

@@ -52,7 +52,7 @@ def test_messy_batch_rejects_file(tmp_path):
         "cancelkit-error-codes": "item_code_scientific",
         "cancelkit-errors": "Order Item ID: '6.28452E+13' is an item code in Excel's scientific "
         "notation: its digits were lost. Format the column as Text in Excel and paste the "
-        "14-digit codes again",
+        "item codes again",
     }
     assert by_row[18]["Order ID"] == "113-4728391-203847\u0665"
     assert by_row[14]["Order Item ID"] == "" and by_row[14]["Note"] == "both mugs"

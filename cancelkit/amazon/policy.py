@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
+from . import marketplaces
 
 
 @dataclass(frozen=True)
@@ -20,37 +21,26 @@ class Marketplace:
     window_days: int = 7
     #: a second, longer window the marketplace also reports the rate over (India: 30 days)
     long_window_days: int | None = None
+    #: whether the target comes from a sourced row of the marketplaces table (else it is
+    #: the default target: `marketplace_policy_default`), or from the config's [policy]
+    sourced: bool = True
 
 
-_TWO_AND_HALF = 0.025
+#: every marketplace of the table (amazon/marketplaces.py), with its target and window; a
+#: marketplace without a sourced target gets the default one, `sourced` False
 MARKETPLACES: dict[str, Marketplace] = {
-    m.code: m
-    for m in (
-        Marketplace("US", "United States", _TWO_AND_HALF),
-        Marketplace("CA", "Canada", _TWO_AND_HALF),
-        Marketplace("MX", "Mexico", _TWO_AND_HALF),
-        Marketplace("BR", "Brazil", _TWO_AND_HALF),
-        Marketplace("UK", "United Kingdom", _TWO_AND_HALF),
-        Marketplace("DE", "Germany", _TWO_AND_HALF),
-        Marketplace("FR", "France", _TWO_AND_HALF),
-        Marketplace("IT", "Italy", _TWO_AND_HALF),
-        Marketplace("ES", "Spain", _TWO_AND_HALF),
-        Marketplace("NL", "Netherlands", _TWO_AND_HALF),
-        Marketplace("SE", "Sweden", _TWO_AND_HALF),
-        Marketplace("PL", "Poland", _TWO_AND_HALF),
-        Marketplace("BE", "Belgium", _TWO_AND_HALF),
-        Marketplace("IE", "Ireland", _TWO_AND_HALF),
-        Marketplace("AU", "Australia", _TWO_AND_HALF),
-        Marketplace("JP", "Japan", _TWO_AND_HALF),
-        Marketplace("SG", "Singapore", _TWO_AND_HALF),
-        Marketplace("AE", "United Arab Emirates", _TWO_AND_HALF),
-        Marketplace("SA", "Saudi Arabia", _TWO_AND_HALF),
-        # India recommends under 2% and also reports a 30-day rate.
-        Marketplace("IN", "India", 0.02, long_window_days=30),
+    row.code: Marketplace(
+        row.code,
+        row.name,
+        row.threshold if row.threshold is not None else marketplaces.DEFAULT_THRESHOLD,
+        row.window_days,
+        row.long_window_days,
+        sourced=row.threshold is not None,
     )
+    for row in marketplaces.TABLE
 }
-#: GB is the ISO code of the UK marketplace; both are accepted.
-MARKETPLACE_ALIASES = {"GB": "UK"}
+#: GB is the ISO code of the UK marketplace; both are accepted (marketplaces.ALIASES).
+MARKETPLACE_ALIASES = marketplaces.ALIASES
 
 #: Amazon may deactivate a listing after this many seller cancellations in LISTING_WINDOW_DAYS.
 LISTING_RISK_CANCELLATIONS = 2
@@ -59,19 +49,14 @@ LISTING_WINDOW_DAYS = 30
 AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
 
 
-@dataclass(frozen=True)
-class CancellationFee:
-    """A marketplace's fee on seller cancellations, as multiples of the referral fee."""
-
-    currency: str
-    on_time: float  # cancelled on or before the expected ship date
-    late: float  # cancelled after it
-
-
-#: marketplaces that charge a cancellation fee (DOMAIN.md section 7: Amazon.in charges 100%
-#: of the referral fee when the seller cancels on or before the expected ship date, 150%
-#: after it). The referral-fee rate is the seller's own (config `referral_fee_rate`).
-CANCELLATION_FEES: dict[str, CancellationFee] = {"IN": CancellationFee("INR", 1.0, 1.5)}
+CancellationFee = marketplaces.CancellationFee
+#: marketplaces that charge a cancellation fee (the table's `fee`; DOMAIN.md section 7:
+#: Amazon.in charges 100% of the referral fee when the seller cancels on or before the
+#: expected ship date, 150% after it). The referral-fee rate is the seller's own (config
+#: `referral_fee_rate`).
+CANCELLATION_FEES: dict[str, CancellationFee] = {
+    row.code: row.fee for row in marketplaces.TABLE if row.fee is not None
+}
 
 
 def price_of(text: str | None) -> float | None:
@@ -99,9 +84,11 @@ RISK_LEVELS = ("none", "low", "medium", "high")
 
 def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
     """The policy of a marketplace, with overrides from the config file applied."""
-    key = MARKETPLACE_ALIASES.get(code.upper(), code.upper())
-    if key not in MARKETPLACES:
-        raise ConfigError(f"unknown marketplace '{code}'; known: {', '.join(sorted(MARKETPLACES))}")
+    key = marketplaces.canonical(code)
+    if key is None:
+        raise ConfigError(
+            f"unknown marketplace '{code}'; known: {marketplaces.known_codes()}"
+        )
     market = MARKETPLACES[key]
     if overrides:
         market = replace(
@@ -109,5 +96,7 @@ def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
             threshold=float(overrides.get("threshold", market.threshold)),
             window_days=int(overrides.get("window_days", market.window_days)),
             long_window_days=overrides.get("long_window_days", market.long_window_days),
+            # a target the seller set in [policy.X] is theirs, not the default
+            sourced=market.sourced or "threshold" in overrides,
         )
     return market

@@ -51,7 +51,51 @@ def test_every_table_entry_names_a_marketplace_of_the_policy():
     assert set(marketplaces.SALES_CHANNELS.values()) == set(policy.MARKETPLACES)
     # every marketplace of the policy has an SP-API marketplace id (amazon/marketplaces.py)
     assert set(policy.MARKETPLACES) <= set(marketplaces.MARKETPLACE_IDS)
-    assert marketplaces.marketplace_code("A33AVAJ2PDY3EV") is None  # TR: no policy (yet)
+    assert marketplaces.marketplace_code("A33AVAJ2PDY3EV") == "TR"
+
+
+# every marketplace the issue names (DOMAIN.md sections 8 and 10), by code, site and id
+EVERY = {
+    "TR": ("amazon.com.tr", "A33AVAJ2PDY3EV", "EU", "TRY"),
+    "ZA": ("amazon.co.za", "AE08WJ6YKNBMC", "EU", "ZAR"),
+    "EG": ("amazon.eg", "ARBP9OOSHTCHU", "EU", "EGP"),
+    "IE": ("amazon.ie", "A28R8C7NBKEWEA", "EU", "EUR"),
+    "BE": ("amazon.com.be", "AMEN7PMS3EDWL", "EU", "EUR"),
+    "SA": ("amazon.sa", "A17E79C6D8DWNP", "EU", "SAR"),
+    "AE": ("amazon.ae", "A2VIGQ35RCS4UG", "EU", "AED"),
+    "SG": ("amazon.sg", "A19VAU5U5O7RUS", "FE", "SGD"),
+    "AU": ("amazon.com.au", "A39IBJ37TRP1C6", "FE", "AUD"),
+    "MX": ("amazon.com.mx", "A1AM78C64UM0Y8", "NA", "MXN"),
+    "BR": ("amazon.com.br", "A2Q3Y263D00KWC", "NA", "BRL"),
+    "CA": ("amazon.ca", "A2EUQ1WTGCTBG2", "NA", "CAD"),
+    "JP": ("amazon.co.jp", "A1VC38T7YXB528", "FE", "JPY"),
+    "IN": ("amazon.in", "A21TJRUUN4KGV", "EU", "INR"),
+    "PL": ("amazon.pl", "A1C3SOZRARQ6R3", "EU", "PLN"),
+    "SE": ("amazon.se", "A2NODRKZP88ZB9", "EU", "SEK"),
+    "NL": ("amazon.nl", "A1805IZSGTT6HS", "EU", "EUR"),
+    "UK": ("amazon.co.uk", "A1F83G8C2ARO7P", "EU", "GBP"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(EVERY))
+def test_one_table_knows_every_marketplace(code):
+    site, marketplace_id, region, currency = EVERY[code]
+    row = marketplaces.BY_CODE[code]
+    assert (row.site, row.marketplace_id, row.region, row.currency) == EVERY[code]
+    for spelling in (code, code.lower(), f"Amazon.{site[7:]}", f"www.{site}", marketplace_id):
+        assert marketplaces.marketplace_code(spelling) == code, spelling
+    assert marketplaces.spapi_marketplace(code).marketplace_id == marketplace_id
+    assert policy.marketplace(code).code == code
+
+
+def test_marketplaces_without_a_sourced_target_get_the_default_and_say_so():
+    unsourced = {c for c, m in policy.MARKETPLACES.items() if not m.sourced}
+    assert unsourced == {"MX", "BR", "TR", "AE", "SA", "EG", "ZA", "SG"}
+    assert {policy.MARKETPLACES[c].threshold for c in unsourced} == {0.025}
+    assert policy.MARKETPLACES["IN"].threshold == 0.02 and policy.MARKETPLACES["IN"].sourced
+    # a target the seller sets in [policy.TR] is theirs
+    assert policy.marketplace("TR", {"threshold": 0.03}).sourced
+    assert not policy.marketplace("TR", {"window_days": 10}).sourced
 
 
 def _index(rows: list[tuple[str, str, int, str]]) -> BatchIndex:

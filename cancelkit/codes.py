@@ -278,8 +278,26 @@ CODES: dict[str, Code] = {
             "marketplace_conflict",
             "error",
             "One order, several marketplaces",
-            "Rows of the same order name different marketplaces. An Amazon order belongs to "
-            "one marketplace; correct the marketplace or sales-channel of the wrong rows.",
+            "Rows of the same order name different marketplaces, or the order report's "
+            "sales-channel (or currency) names another marketplace than the row's marketplace "
+            "column or --marketplace. An Amazon order belongs to one marketplace and is "
+            "cancelled in that marketplace's file; correct the marketplace of the wrong rows.",
+        ),
+        Code(
+            "marketplace_unclear",
+            "error",
+            "Marketplace not known, not guessed",
+            "Neither the row, --marketplace nor the order report's sales-channel names the "
+            "order's marketplace, and what the report does say (a currency sold in several "
+            "marketplaces, such as EUR, or a ship-country of another marketplace) does not "
+            "decide it. Give --marketplace, or a marketplace column.",
+        ),
+        Code(
+            "marketplace_inferred",
+            "note",
+            "Marketplace read from the currency",
+            "The order report has no sales-channel; the order's currency is sold in one "
+            "marketplace only (JPY: Amazon.co.jp), so the order is of that marketplace.",
         ),
         Code(
             "already_confirmed",

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .amazon import marketplaces, policy, spapi
+from .amazon import marketplaces, spapi
 from .errors import ConfigError
 from .read.tables import Limits
 from .read.words import is_yes
@@ -73,8 +73,13 @@ class Options:
     #: [cancels_7d] tables): code -> (value, source), the option's entries over the config's
     orders_by_marketplace: dict[str, tuple[int, str]] = field(default_factory=dict)
     cancels_by_marketplace: dict[str, tuple[int, str]] = field(default_factory=dict)
-    #: the config's [policy] table: marketplace code -> overrides of its target and window
+    #: the config's [policy] table: canonical marketplace code -> overrides of its target
+    #: and window (`[policy.GB]` is UK's; both given is a config error)
     policy_table: dict = field(default_factory=dict)
+    #: where `marketplace` came from: "--marketplace" (the option or API argument), "config
+    #: PATH", or None for the default (US): an order report's sales-channel that disagrees
+    #: with a marketplace given is `marketplace_conflict`
+    marketplace_given: str | None = None
 
     def window_figures(
         self,
@@ -95,7 +100,7 @@ class Options:
             orders, orders_source = self.orders_in_30d, self.orders_30d_source
             cancels, cancels_source = self.cancels_in_30d, self.cancels_30d_source
         else:
-            own = marketplaces.marketplace_code(self.marketplace) or self.marketplace
+            own = marketplaces.canonical(self.marketplace) or self.marketplace
             code = marketplaces.marketplace_code(marketplace or self.marketplace) or own
             plain = single or code == own
             orders, orders_source = self.orders_by_marketplace.get(code, (None, None))
@@ -284,7 +289,11 @@ def parse_figures(text: str, name: str) -> int | dict[str, int]:
             raise ConfigError(
                 f"{name}: write N or CODE=N,CODE=N (e.g. DE=1200,FR=800), not {text!r}"
             )
-        found[code.strip()] = _whole_number(name, value.strip())
+        key = code.strip()
+        known = marketplaces.canonical(key) or key
+        if any((marketplaces.canonical(k) or k) == known for k in found):
+            raise ConfigError(f"{name}: {known} is given twice in {text!r}; give it once")
+        found[key] = _whole_number(name, value.strip())
     return found
 
 
@@ -314,7 +323,12 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
         known = marketplaces.marketplace_code(str(code))
         if known is None:
             raise ConfigError(
-                f"{name}: unknown marketplace '{code}'; known: {', '.join(policy.MARKETPLACES)}"
+                f"{name}: unknown marketplace '{code}'; known: {marketplaces.known_codes()}"
+            )
+        if known in found:
+            raise ConfigError(
+                f"{name}: '{code}' and another entry both give the figure of {known} (one "
+                "marketplace, one figure); keep one of them"
             )
         if isinstance(count, Mapping):
             raise ConfigError(f"{name} {code} must be a whole number (got a table)")
@@ -402,8 +416,30 @@ def build_options(
     fail_on = fail_on or settings.get("fail_on") or "none"
     if fail_on not in FAIL_ON:
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
-    market = marketplace or settings.get("marketplace") or "US"
-    overrides = settings.get("policy", {}).get(market.upper(), {})
+    given = marketplace or settings.get("marketplace")
+    market_given = None
+    if marketplace:
+        market_given = "--marketplace"
+    elif given:
+        market_given = from_config
+    market = marketplaces.canonical(given or "US")
+    if market is None:
+        raise ConfigError(
+            f"{market_given}: unknown marketplace '{given}'; known: {marketplaces.known_codes()}"
+        )
+    policy_table = _policy_table(settings.get("policy", {}), where)
+    overrides = policy_table.get(market, {})
+    orders_by = {**config_orders_by, **orders_by_market}
+    cancels_by = {**config_cancels_by, **cancels_by_market}
+    _check_market_figures(
+        market,
+        orders_in_window,
+        cancels_in_window,
+        orders_by,
+        cancels_by,
+        orders_source,
+        cancels_source,
+    )
     ledger_path = resolve_ledger_path(ledger or settings.get("ledger"), no_ledger)
     if isinstance(orders_reports, (str, Path)):
         orders_reports = [orders_reports]
@@ -447,10 +483,69 @@ def build_options(
         orders_30d_source=orders_30d_source,
         cancels_30d_source=cancels_30d_source,
         referral_fee_rate=float(fee_rate) if fee_rate is not None else None,
-        orders_by_marketplace={**config_orders_by, **orders_by_market},
-        cancels_by_marketplace={**config_cancels_by, **cancels_by_market},
-        policy_table={str(k).upper(): v for k, v in settings.get("policy", {}).items()},
+        orders_by_marketplace=orders_by,
+        cancels_by_marketplace=cancels_by,
+        policy_table=policy_table,
+        marketplace_given=market_given,
     )
+
+
+def _policy_table(table: Mapping, where: str | None) -> dict[str, dict]:
+    """The config's [policy] tables by canonical marketplace code: `[policy.GB]` is UK's;
+    two tables for one marketplace, or a table of no marketplace, is a config error."""
+    found: dict[str, dict] = {}
+    spelled: dict[str, str] = {}
+    for key, override in table.items():
+        code = marketplaces.canonical(str(key))
+        if code is None:
+            raise ConfigError(
+                f"{where}: [policy.{key}] names no marketplace; known: "
+                f"{marketplaces.known_codes()} (GB is UK)"
+            )
+        if code in found:
+            raise ConfigError(
+                f"{where}: [policy.{spelled[code]}] and [policy.{key}] both set the policy of "
+                f"{code} (one marketplace: keep one table)"
+            )
+        found[code], spelled[code] = dict(override), str(key)
+    return found
+
+
+def _check_market_figures(
+    market: str,
+    orders: int | None,
+    cancels: int | None,
+    orders_by: Mapping[str, tuple[int, str]],
+    cancels_by: Mapping[str, tuple[int, str]],
+    orders_source: str | None,
+    cancels_source: str | None,
+) -> None:
+    """Refuse figures that cannot be true or that say nothing clear: more cancellations than
+    orders in one marketplace's window (`--orders-7d DE=10 --cancels-7d DE=500`), and a plain
+    figure beside figures per marketplace for the other (`--orders-7d DE=1200,FR=800
+    --cancels-7d 5`: whose 5?)."""
+    for code in sorted({*orders_by, *cancels_by}):
+        own_orders = orders_by.get(code, (orders if code == market else None, None))[0]
+        own_cancels = cancels_by.get(code, (cancels if code == market else None, None))[0]
+        if own_orders is not None and (own_cancels or 0) > own_orders:
+            raise ConfigError(
+                f"{own_cancels} seller cancellations in {code} cannot be more than the "
+                f"{own_orders} orders of its window (cancellations are counted among the "
+                "orders of --orders-7d)",
+                code="impossible_figures",
+            )
+    for plain, plain_source, name, other, other_name in (
+        (cancels, cancels_source, "--cancels-7d", orders_by, "--orders-7d"),
+        (orders, orders_source, "--orders-7d", cancels_by, "--cancels-7d"),
+    ):
+        if plain is not None and other and market not in other:
+            where = "" if plain_source == name else f" ({plain_source})"
+            codes = ",".join(f"{code}=N" for code in other)
+            raise ConfigError(
+                f"{name} {plain}{where} is one number but {other_name} is given per marketplace "
+                f"({', '.join(other)}): say which marketplace it is, e.g. {name} {codes}",
+                code="figures_ambiguous",
+            )
 
 
 def _limits(settings: dict) -> Limits | None:

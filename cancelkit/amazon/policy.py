@@ -86,9 +86,7 @@ def marketplace(code: str, overrides: dict | None = None) -> Marketplace:
     """The policy of a marketplace, with overrides from the config file applied."""
     key = marketplaces.canonical(code)
     if key is None:
-        raise ConfigError(
-            f"unknown marketplace '{code}'; known: {marketplaces.known_codes()}"
-        )
+        raise ConfigError(f"unknown marketplace '{code}'; known: {marketplaces.known_codes()}")
     market = MARKETPLACES[key]
     if overrides:
         market = replace(

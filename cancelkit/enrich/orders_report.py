@@ -33,7 +33,12 @@ ORDER_FIELDS: tuple[str, ...] = (
     "promise_date",
     "verge_of_cancellation",
     "marketplace",  # the report's sales-channel (Amazon.de)
+    # evidence of the marketplace when a report has no sales-channel (validate.market_column)
+    "currency",
+    "ship_country",
 )
+#: read only to decide the order's marketplace, not context of the record
+_MARKET_EVIDENCE = frozenset({"currency", "ship_country"})
 #: item-level fields kept
 ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin", "item_price")
 #: `purchase-date` is not an input column of a cancellation batch, so columns.py lacks it
@@ -70,6 +75,8 @@ class OrderInfo:
     promise_date: str = ""
     verge_of_cancellation: str = ""
     marketplace: str = ""
+    currency: str = ""
+    ship_country: str = ""
     purchase_date: str = ""
     items: list[OrderItem] = field(default_factory=list)
     #: whether an all-orders report (one with an order-status column) lists the order
@@ -340,7 +347,11 @@ class OrdersReport:
         order = self._orders.get(order_id)
         if order is None:
             return {}
-        found = {name: getattr(order, name) for name in ORDER_FIELDS if getattr(order, name)}
+        found = {
+            name: getattr(order, name)
+            for name in ORDER_FIELDS
+            if getattr(order, name) and name not in _MARKET_EVIDENCE
+        }
         items = [i for i in order.items if i.item_code == item_code] if item_code else order.items
         if not items and len(order.items) == 1 and order.items[0].item_code is None:
             items = order.items  # a report without order-item-ids: the order's one line

@@ -85,6 +85,9 @@ class Collector:
         #: the marketplace of rows that name none (`--marketplace`)
         self.default_market = policy.marketplace(options.marketplace).code
         self.rejected_by_code: Counter = Counter()
+        #: accepted rows (record path) whose marketplace a column, an option or an order
+        #: report named; the others took the default marketplace (the summary says so)
+        self.market_named = 0
         self.flagged: list[dict] = []
         self.rejected_listed: list[dict] = []
         # (reason, buyer requested) -> (facts byte, assessment): reasons are few
@@ -132,6 +135,7 @@ class Collector:
         i_sku = fields.get("sku", fields.get("asin"))
         i_market = fields.get("marketplace")
         market_id, default_market = index.market_id, self.default_market
+        report, market_given = self.enricher.report, self.options.marketplace_given
         plain_market = market_id(default_market)  # fast-path rows name no marketplace
         width = validate.width
         # Rows already in canonical form skip the model: one precompiled pattern (built from
@@ -222,9 +226,15 @@ class Collector:
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
                 if record.status == "accepted":
+                    code, named = market_column.resolve(
+                        record, i_market, report, default_market, market_given
+                    )
+                    if code is not None:
+                        record.context["marketplace"] = code
+                        self.market_named += named
+                if record.status == "accepted":
                     impact.assess(record, today)
                 if record.status == "accepted":
-                    code = market_column.market_of(record, default_market)
                     # the fee is the row's own marketplace's (India's), whatever --marketplace says
                     rule = fee_rule if code == default_market else self.fee_rule_of(code)
                     fee = rule.apply(record, today) if rule is not None else None
@@ -282,6 +292,7 @@ class Collector:
             "rejected_by_code": self.rejected_by_code,
             "flagged": self.flagged,
             "rejected_listed": self.rejected_listed,
+            "market_named": self.market_named,
             "fees": self.fees,
         }
 
@@ -296,6 +307,7 @@ class Collector:
         self.index.extend(**half["index"])
         self.fees.update({seq + offset: fee for seq, fee in half["fees"].items()})
         self.rejected_by_code.update(half["rejected_by_code"])
+        self.market_named += half["market_named"]
         for entry in half["flagged"]:
             if len(self.flagged) < REPORT_CAP:
                 entry["seq"] += offset

@@ -43,6 +43,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("note", "notes", "comment", "comments"),
     # the marketplace of the order: a code (DE), a site (Amazon.de) or a marketplace id
     "marketplace": ("marketplace", "sales-channel", "marketplace-id", "marketplace-code"),
+    # what an order report without sales-channel says of the marketplace (the JP Unshipped
+    # Orders report): the currency of the order, the country it ships to
+    "currency": ("currency",),
+    "ship_country": ("ship-country",),
 }
 
 REQUIRED = "order_id"

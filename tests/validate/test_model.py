@@ -41,7 +41,7 @@ MODEL_CODES = {
 }
 BATCH_CODES = {"conflicting_reasons", "whole_order_conflict"}
 ORDER_STATE_CODES = {"order_pending", "order_shipped", "order_already_cancelled", "order_fba"}
-MARKETPLACE_CODES = {"marketplace_unknown", "marketplace_conflict"}
+MARKETPLACE_CODES = {"marketplace_unknown", "marketplace_conflict", "marketplace_unclear"}
 REPORT_AND_LEDGER_CODES = {
     "item_not_in_order",
     "sku_not_in_order",

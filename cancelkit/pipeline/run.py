@@ -206,6 +206,9 @@ def _finish(
         raise AssertionError(f"row accounting is off: {summary}")
     risks = listing_risks(index, patches, history.listings)
     markets = split_markets(collector, patches, options)
+    summary["marketplace_notes"] = marketplace_notes(
+        options, [b.market for b in markets] or [market], len(index) - collector.market_named
+    )
     if markets:  # the JSON's `metrics` describe the marketplace with most counting orders
         main = main_market(markets)
         market, figures = main.market, main.figures
@@ -236,6 +239,42 @@ def _finish(
             if entry["code"] in REFUSED_CODES
         ],
     )
+
+
+def marketplace_notes(
+    options: Options, markets: list[policy.Marketplace], defaulted: int
+) -> list[dict]:
+    """What the terminal, the JSON and the report say about the batch's marketplaces: rows
+    that took the default marketplace because nothing named theirs (`marketplace_default`),
+    and marketplaces projected against the default target because theirs is not sourced
+    (`marketplace_policy_default`)."""
+    notes = []
+    if defaulted > 0 and options.marketplace_given is None:
+        code = policy.marketplace(options.marketplace).code
+        notes.append(
+            {
+                "code": "marketplace_default",
+                "marketplace": code,
+                "rows": defaulted,
+                "message": f"{defaulted} row(s) taken as {code}, the default marketplace: no "
+                "--marketplace, marketplace column or order report sales-channel named "
+                "theirs; give --marketplace if they are not orders of Amazon's "
+                f"{code} marketplace",
+            }
+        )
+    for market in markets:
+        if not market.sourced:
+            notes.append(
+                {
+                    "code": "marketplace_policy_default",
+                    "marketplace": market.code,
+                    "message": f"{market.code}: Amazon's Cancellation Rate target for "
+                    f"{market.name} is not known to cancelkit; the default target (under "
+                    f"{market.threshold:.1%}, {market.window_days} days) is used; set "
+                    f"[policy.{market.code}] threshold in cancelkit.toml if yours differs",
+                }
+            )
+    return notes
 
 
 def _fee_summary(collector: Collector, patches, rule: impact.FeeRule) -> dict:

@@ -264,6 +264,7 @@ def terminal_summary(
         lines.append(
             f"skipped (not approved in the review): {summary['skipped_unapproved']} row(s)"
         )
+    lines += [f"note: {note['message']}" for note in summary.get("marketplace_notes", ())]
     if summary.get("personal_columns_dropped"):
         lines.append(
             "personal data columns dropped (never copied into any output): "

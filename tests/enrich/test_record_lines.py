@@ -35,9 +35,7 @@ def test_brazilian_report_line_breaks_are_rejoined():
 
 
 def test_rejoined_buyer_request_keeps_buyer_canceled_off_the_rate():
-    result = cancelkit.check(
-        BR_BATCH, orders_reports=[BR_REPORT], no_ledger=True, marketplace="BR"
-    )
+    result = cancelkit.check(BR_BATCH, orders_reports=[BR_REPORT], no_ledger=True, marketplace="BR")
     by_row = {r["row"]: r for r in result.records}
     assert by_row[2]["counts_against_rate"] is False
     assert "buyer_request_unverified" not in [f["code"] for f in by_row[2]["flags"]]

@@ -41,9 +41,7 @@ def buyer_canceled(report: Path, **options):
 
 
 def test_missing_buyer_request_column_is_named_on_every_buyer_canceled_flag():
-    result = cancelkit.check(
-        IN_BATCH, orders_reports=[IN_REPORT], no_ledger=True, marketplace="IN"
-    )
+    result = cancelkit.check(IN_BATCH, orders_reports=[IN_REPORT], no_ledger=True, marketplace="IN")
     flags = [
         f
         for record in result.records

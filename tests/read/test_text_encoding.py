@@ -109,7 +109,8 @@ def test_japanese_round_trips_into_report_review_and_rejects(tmp_path):
     report = FIXTURES / "orders-report-jp.txt"
     out = tmp_path / "out"
     run = invoke(
-        "generate", batch, "--orders-report", report, "--no-ledger", "--out-dir", out,
+        "generate", batch, "--orders-report", report, "--marketplace", "JP", "--no-ledger",
+        "--out-dir", out,
         "--report", out / "report.html", "--rejects", out / "rejects.csv",
     )  # fmt: skip
     assert run.exit_code == 1, run.output
@@ -119,7 +120,10 @@ def test_japanese_round_trips_into_report_review_and_rejects(tmp_path):
         (reject,) = list(csv.DictReader(stream))
     assert (reject["sku"], reject["note"]) == ("煎茶-100g", "注文番号の誤り")
     review = tmp_path / "review.xlsx"
-    run = invoke("review", batch, "--orders-report", report, "--no-ledger", "-o", review)
+    run = invoke(
+        "review", batch, "--orders-report", report, "--marketplace", "JP", "--no-ledger",
+        "-o", review,
+    )  # fmt: skip
     assert run.exit_code in (0, 1), run.output
     cells = {
         value

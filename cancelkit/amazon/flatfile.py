@@ -7,6 +7,7 @@ template version is a change to the constants here and nothing else.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,36 @@ def template_cells(line: str) -> list[str]:
     return cells
 
 
+def _text(data: bytes, path: Path) -> str:
+    """The file as text: UTF-8 with or without a BOM (what editors and Excel's "Unicode"
+    save), or UTF-16 with its BOM, as `check` reads the same file (read/text.py). Amazon's
+    file is ASCII: a byte or character that is not is named with its line."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"{path}: line {line}: byte 0x{data[exc.start]:02X} is not text of any "
+                "encoding an upload file is saved in (UTF-8, UTF-16 or ASCII); Amazon's "
+                "Order Cancellation file is ASCII: save it again as Text (Tab delimited)",
+                code="flat_file_encoding",
+            ) from None
+    text = text.removeprefix("\ufeff")
+    if not text.isascii():
+        offset = next(i for i, ch in enumerate(text) if not ch.isascii())
+        char = text[offset]
+        line = text.count("\n", 0, offset) + 1
+        raise InputError(
+            f"{path}: line {line}: the non-ASCII character {char!r} (U+{ord(char):04X}); "
+            "Amazon accepts only ASCII in the Order Cancellation file, so retype the value",
+            code="non_ascii",
+        )
+    return text
+
+
 def parse(path: str | Path) -> Iterator[FlatFileRow]:
     """Read back an Order Cancellation flat file (for round trips, reconciliation and
     `check` of an existing upload file). Tolerant of what integrations write: LF or CRLF
@@ -91,10 +122,12 @@ def parse(path: str | Path) -> Iterator[FlatFileRow]:
     cells separated by spaces, trailing empty cells."""
     path = Path(path)
     try:
-        with open(path, encoding=ENCODING, newline="") as stream:
-            lines = stream.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the flat file ({exc})") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot read the flat file ({exc.strerror or exc})", code="unreadable"
+        ) from exc
+    lines = _text(data, path).splitlines()
     if len(lines) < 2:
         raise InputError(f"{path}: not an Order Cancellation flat file (too short)")
     template = template_cells(lines[0])

@@ -3,6 +3,8 @@ data rows in input order, and the round trip write -> flatfile.parse."""
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 from conftest import (
     CLEAN,
@@ -12,6 +14,7 @@ from conftest import (
     NUMERIC,
     TEMPLATE_ROW,
     expected_table,
+    invoke,
     normalised,
 )
 
@@ -151,10 +154,21 @@ def test_parse_legacy_version_with_merchant_order_id(tmp_path):
         (b"TemplateType=OrderCancellation", "too short"),
         (
             TEMPLATE_ROW + HEADER_ROW + "113-4728391-2038475\tNoInventory\t\u0665\r\n".encode(),
-            "cannot read",
+            r"line 3: the non-ASCII character '\u0665' \(U\+0665\)",
+        ),
+        (
+            TEMPLATE_ROW + HEADER_ROW + b"113-4728391-2038475\tNoInventory\t\xe9\r\n",
+            "line 3: byte 0xE9 is not text",
         ),
     ],
-    ids=["no-template-row", "wrong-header", "unknown-version", "too-short", "not-ascii"],
+    ids=[
+        "no-template-row",
+        "wrong-header",
+        "unknown-version",
+        "too-short",
+        "not-ascii",
+        "not-utf8",
+    ],  # fmt: skip
 )
 def test_parse_refuses_other_files(tmp_path, content, message):
     path = tmp_path / "other.txt"
@@ -244,6 +258,55 @@ def test_template_versions_are_data_and_writing_stays_current():
         "  Do not modify or delete.\r\norder-id\tcancellation-reason-code\tamazon-order-item-code"
         "\r\n"
     )
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF8 + text.encode("ascii"),
+        lambda text: text.encode("utf-16"),  # Excel's "Unicode text", with its BOM
+        lambda text: text.encode("ascii"),
+    ],
+    ids=["utf8-bom", "utf16", "ascii"],
+)
+def test_parse_and_check_read_an_upload_file_alike(tmp_path, encode):
+    """One reader, one message: flatfile.parse reads what `check` reads (a BOM is no raw
+    codec error)."""
+    text = (
+        TEMPLATE_ROW + HEADER_ROW
+    ).decode() + "113-4728391-2038475\tNoInventory\t6284517392056\r\n"
+    path = tmp_path / "upload.txt"
+    path.write_bytes(encode(text))
+    (row,) = flatfile.parse(path)
+    assert (row.record_number, row.order_id, row.amazon_order_item_code) == (
+        1,
+        "113-4728391-2038475",
+        "6284517392056",
+    )
+    with cancelkit.check(path, no_ledger=True) as result:
+        (record,) = result.records
+    assert (record["order_id"], record["amazon_order_item_code"], record["status"]) == (
+        "113-4728391-2038475",
+        "6284517392056",
+        "accepted",
+    )
+    run = invoke("check", path, "--no-ledger")
+    assert run.exit_code == 0, run.output
+
+
+def test_parse_refuses_a_non_ascii_value_as_check_rejects_it(tmp_path):
+    text = (
+        TEMPLATE_ROW + HEADER_ROW
+    ).decode() + "113-4728391-2038475\tNoInventory\t62845173920\uff15\r\n"
+    path = tmp_path / "upload.txt"
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+    with pytest.raises(InputError, match="U\\+FF15") as caught:
+        list(flatfile.parse(path))
+    assert caught.value.code == "non_ascii"
+    with cancelkit.check(path, no_ledger=True) as result:
+        (record,) = result.records
+    assert [e["code"] for e in record["errors"]] == ["non_ascii"]
+    assert "U+FF15" in record["errors"][0]["message"]
 
 
 def test_fixture_flat_file_1_0_1_parses_and_checks():

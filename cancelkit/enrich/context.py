@@ -68,7 +68,8 @@ def load_context(
         now = dt.datetime.now(dt.timezone.utc)
         history.order_reports = report.evidence(now, options.report_max_age_hours)
         history.report_problems = list(report.problems)
-        window = report.orders_in_window(market.window_days)
+        # a report whose lines name their marketplaces counts those of this one only
+        window = report.orders_in_window(market.window_days, report.market_filter(market.code))
         if window is not None:
             history.orders_in_window, history.orders_source = _orders_found(window)
         if market.long_window_days:

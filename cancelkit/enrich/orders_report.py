@@ -364,6 +364,11 @@ class OrdersReport:
             found["item_price"] = f"{sum(prices):.2f}"  # a whole order: all its items
         return found
 
+    def market_filter(self, code: str) -> str | None:
+        """`code` when the dated lines name any marketplace (their sales-channel), so that a
+        window count takes that marketplace's lines only; None when no line names one."""
+        return code if any(self._dated.codes) else None
+
     def orders_in_window(
         self, days: int, marketplace: str | None = None
     ) -> tuple[int, dt.datetime, dt.datetime] | None:
@@ -463,6 +468,7 @@ def _field_positions(header: list[str], source: str) -> tuple[dict[str, int], in
         if key in _WANTED and key not in positions:
             positions[key] = index
     if columns.REQUIRED not in positions:
+        _refuse_other_separator(header, source)
         shown = ", ".join(repr(h) for h in header[:8] if h) or "none"
         more = ", ..." if len(header) > 8 else ""
         raise InputError(
@@ -470,6 +476,26 @@ def _field_positions(header: list[str], source: str) -> tuple[dict[str, int], in
             f"in the header row (columns: {shown}{more})"
         )
     return positions, purchase
+
+
+#: separators a report saved by a spreadsheet may use instead of Amazon's tab
+_OTHER_SEPARATORS = {",": "comma", ";": "semicolon", "|": "pipe"}
+
+
+def _refuse_other_separator(header: list[str], source: str) -> None:
+    """Say so when a report's header is one cell that another separator splits into an
+    order-id column: the report was saved as CSV, not as Amazon's tab-separated text."""
+    if len(header) != 1:
+        return
+    for separator, name in _OTHER_SEPARATORS.items():
+        cells = [c.strip().strip('"') for c in header[0].split(separator)]
+        if len(cells) > 1 and any(columns.field_of(c) == columns.REQUIRED for c in cells):
+            raise InputError(
+                f"{source}: this order report is {name}-separated; Amazon's order reports "
+                "are tab-separated text: give the report as Seller Central downloads it "
+                "(.txt), or save it from Excel as Text (Tab delimited)",
+                code="report_not_tab_separated",
+            )
 
 
 def _read_one(report: OrdersReport, path: Path) -> None:

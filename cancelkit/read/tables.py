@@ -136,7 +136,8 @@ class Table:
 
     def __post_init__(self) -> None:
         self.headers = [unguard(h.strip().lstrip("\ufeff")) for h in self.headers]
-        personal = [i for i, name in enumerate(self.headers) if columns.is_personal(name)]
+        # personal data, and an Amazon report's columns not known to be safe (headers.py)
+        personal = columns.dropped_columns(self.headers)
         self.dropped_columns = [self.headers[i] for i in personal]
         self._keep = None
         if personal:

@@ -63,7 +63,7 @@ def resolve(
     if order is not None and order.marketplace.strip():
         text = order.marketplace.strip()
         found = marketplaces.marketplace_code(text)
-        column = record.table.column_of("marketplace", "order report")
+        column = "sales-channel (order report)"
         if found is None:
             record.reject(
                 "marketplace_unknown",
@@ -80,7 +80,7 @@ def resolve(
     currency = order.currency.strip().upper() if order is not None else ""
     if currency:
         candidates = marketplaces.markets_of_currency(currency)
-        column = record.table.column_of("currency", "order report")
+        column = "currency (order report)"
         if stated is not None:
             if candidates and stated not in candidates:
                 return _conflict(record, column, currency, "/".join(candidates), where), True
@@ -101,7 +101,7 @@ def resolve(
     country = order.ship_country.strip() if order is not None else ""
     ships_to = marketplaces.canonical(country) if country else None
     if ships_to is not None and ships_to != default:
-        column = record.table.column_of("ship_country", "order report")
+        column = "ship-country (order report)"
         why = f"it ships to {country} (the country of Amazon's {ships_to} marketplace)"
         return _unclear(record, column, country, why), True
     return default, False

@@ -113,9 +113,8 @@ def dropped_columns(headers: list[str]) -> list[int]:
     dropped = []
     for index, header in enumerate(headers):
         key = fold(header)
-        if is_personal(header):
-            dropped.append(index)
-        elif report and key not in _SAFE and FIELD_BY_HEADER.get(key) is None:
+        unknown = report and key not in _SAFE and FIELD_BY_HEADER.get(key) is None
+        if unknown or is_personal(header):
             dropped.append(index)
     return dropped
 

@@ -471,6 +471,8 @@ def cell_text(value) -> str:
         # so that an item code from it is refused as scientific notation
         if value.is_integer() and abs(value) < _EXACT_FLOAT:
             return str(int(value))
+        if value.is_integer():
+            return f"{value:.5E}"  # as Excel shows it: 9.00720E+15
         return repr(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()

@@ -293,6 +293,22 @@ CODES: dict[str, Code] = {
             "decide it. Give --marketplace, or a marketplace column.",
         ),
         Code(
+            "marketplace_default",
+            "note",
+            "Default marketplace taken",
+            "No --marketplace, marketplace column or order report named the marketplace of "
+            "these rows; they were taken as the default (US). Give --marketplace if they are "
+            "orders of another marketplace (a batch-level note of summary.marketplace_notes).",
+        ),
+        Code(
+            "marketplace_policy_default",
+            "note",
+            "Default target for this marketplace",
+            "cancelkit knows no sourced Cancellation Rate target for this marketplace; it is "
+            "projected against the default (under 2.5% over 7 days). Set [policy.CODE] "
+            "threshold in cancelkit.toml if Amazon tells you another.",
+        ),
+        Code(
             "marketplace_inferred",
             "note",
             "Marketplace read from the currency",

@@ -422,7 +422,8 @@ def build_options(
         market_given = "--marketplace"
     elif given:
         market_given = from_config
-    market = marketplaces.canonical(given or "US")
+    # a code, an alias (GB), a site (Amazon.co.uk) or a marketplace id: its canonical code
+    market = marketplaces.marketplace_code(str(given or "US"))
     if market is None:
         raise ConfigError(
             f"{market_given}: unknown marketplace '{given}'; known: {marketplaces.known_codes()}"

@@ -668,7 +668,127 @@ def _fixture_copy(name: str) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         path.write_bytes((HERE.parent.parent / "fixtures" / name).read_bytes())
 
+
+# -- markets (issue 16 marketplace bullet, issue 17) ----------------------------------------
+_JP_ORDER = "250-1183047-2290562"
+_REPORT_HEAD = "order-id\torder-item-id\tpurchase-date\tsku\t"
+
+
+def _batch(rows, header=HEADER) -> Callable[[Path], None]:
+    return lambda p: p.write_bytes(csv_text([header, *rows]).encode("utf-8"))
+
+
+def _with_report(
+    rows, columns: str, values: str, header=HEADER, item: str = "6123049857120"
+) -> Callable[[Path], None]:
+    """A batch and, beside it as report.txt, an order report of one line of _JP_ORDER."""
+
+    def make(path: Path) -> None:
+        path.write_bytes(csv_text([header, *rows]).encode("utf-8"))
+        (path.parent / "report.txt").write_text(
+            f"{_REPORT_HEAD}{columns}\n"
+            f"{_JP_ORDER}\t{item}\t2026-11-25T01:12:33+09:00\tX\t{values}\n",
+            encoding="utf-8",
+        )
+
     return make
+
+
+def _comma_report(path: Path) -> None:
+    path.write_bytes(good_csv())
+    (path.parent / "report.txt").write_text(
+        "order-id,order-item-id,purchase-date\n113-4728391-2038475,1,2026-11-25\n",
+        encoding="utf-8",
+    )
+
+
+def _float_item(path: Path) -> None:
+    path.write_bytes(book([HEADER, (GOOD[0][0], "NoInventory", 9007199254740993.0)]))
+
+
+def _report_as_batch(extra: str, value: str) -> Callable[[Path], None]:
+    """An Amazon Unshipped Orders report given as the batch, with one more column."""
+    header = ("order-id", "order-item-id", "purchase-date", "sku", extra, "buyer-name")
+    row = (GOOD[0][0], GOOD[0][2], "2026-11-25T01:12:33+00:00", "MUG", value, BUYER["buyer-name"])
+    return lambda p: p.write_bytes(csv_text([header, row], "\t").encode("utf-8"))
+
+
+def _upload_with_bom(path: Path) -> None:
+    text = (
+        "TemplateType=OrderCancellation\tVersion=1.0/1.0.3\t"
+        "This row for Amazon.com use only.  Do not modify or delete.\r\n"
+        "order-id\tcancellation-reason-code\tamazon-order-item-code\r\n"
+        f"{GOOD[0][0]}\tNoInventory\t6284517392056\r\n"
+    )
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("ascii"))
+
+
+_JP_ROW = [(_JP_ORDER, "NoInventory", "6123049857120")]
+MARKETS_FILES: dict[str, Callable[[Path], None]] = {
+    "markets-item-13-digits.csv": _batch([(GOOD[0][0], "NoInventory", "6284517392056")]),
+    "markets-item-13-digits-leading-zero.csv": _batch(
+        [(GOOD[0][0], "NoInventory", "0628451739205")]
+    ),
+    "markets-item-15-digits.csv": _batch([(GOOD[0][0], "NoInventory", "628451739205621")]),
+    "markets-item-12-digits.csv": _batch([(GOOD[0][0], "NoInventory", "628451739205")]),
+    "markets-item-16-digits.csv": _batch([(GOOD[0][0], "NoInventory", "6284517392056211")]),
+    "markets-item-16-digits-listed.csv": _with_report(
+        [(_JP_ORDER, "NoInventory", "6123049857120123")],
+        "ship-country",
+        "US",
+        item="6123049857120123",
+    ),
+    "markets-item-16-digits-other-order.csv": _with_report(
+        [(GOOD[0][0], "NoInventory", "6123049857120123")],
+        "ship-country",
+        "US",
+        item="6123049857120123",
+    ),
+    "markets-item-sci-15.csv": _batch([(GOOD[0][0], "NoInventory", "6.28452E+14")]),
+    "markets-item-plus-sign.csv": _batch([(GOOD[0][0], "NoInventory", "+6284517392056")]),
+    "markets-item-thousands.csv": _batch([(GOOD[0][0], "NoInventory", "6,284,517,392,056")]),
+    "markets-item-zero-width.csv": _batch([(GOOD[0][0], "NoInventory", "6284517392056\u200b")]),
+    "markets-item-float-beyond-2-53.xlsx": _float_item,
+    "markets-mcf-order.csv": _batch([("S01-1234567-1234567", "NoInventory", "6284517392056")]),
+    "markets-report-tr-with-uk.csv": _with_report(_JP_ROW, "sales-channel", "Amazon.com.tr"),
+    "markets-report-za-column-uk.csv": _with_report(
+        [(*_JP_ROW[0], "UK")], "sales-channel", "Amazon.co.za", (*HEADER, "marketplace")
+    ),
+    "markets-report-za-column-za.csv": _with_report(
+        [(*_JP_ROW[0], "ZA")], "sales-channel", "Amazon.co.za", (*HEADER, "marketplace")
+    ),
+    "markets-report-channel-zero-width.csv": _with_report(
+        _JP_ROW, "sales-channel", "Amazon.de\u200b"
+    ),
+    "markets-report-channel-non-amazon.csv": _with_report(_JP_ROW, "sales-channel", "Non-Amazon"),
+    "markets-column-fullwidth.csv": _batch([(*GOOD[0], "\uff24\uff25")], (*HEADER, "marketplace")),
+    "markets-report-ships-to-jp.csv": _with_report(_JP_ROW, "ship-country", "JP"),
+    "markets-report-ships-to-jp-given.csv": _with_report(_JP_ROW, "ship-country", "JP"),
+    "markets-report-eur.csv": _with_report(_JP_ROW, "currency", "EUR"),
+    "markets-report-eur-uk.csv": _with_report(_JP_ROW, "currency", "EUR"),
+    "markets-report-jpy.csv": _with_report(_JP_ROW, "currency", "JPY"),
+    "markets-report-jpy-us.csv": _with_report(_JP_ROW, "currency", "JPY"),
+    "markets-report-comma.csv": _comma_report,
+    "markets-marketplace-tr.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-marketplace-site.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-marketplace-unknown.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-figures-impossible-de.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-figures-alias-impossible.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-figures-plain-beside.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-policy-gb-and-uk.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-policy-unknown.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-config-figures-twice.csv": lambda p: p.write_bytes(good_csv()),
+    "markets-buyer-identification.tsv": _report_as_batch(
+        "buyer-identification-number", BUYER["cpf"]
+    ),
+    "markets-unknown-report-column.tsv": _report_as_batch(
+        "delivery-instructions", BUYER["ship-address-1"]
+    ),
+    "markets-seller-buyer-prefix.csv": _batch(
+        [(*GOOD[0], BUYER["buyer-email"], "Hall B")], (*HEADER, "Buyer Nickname", "warehouse")
+    ),
+    "markets-upload-file-bom.txt": _upload_with_bom,
+}
 
 
 AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
@@ -748,6 +868,9 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
         f"processing-report-{name}-as-input.txt": _fixture_copy(f"processing-report-{name}.txt")
         for name in ("errors", "mixed", "unclear-record", "fatal", "zero-width-fatal")
     },
+    # markets: item ids of Amazon's lengths, marketplaces by the report, figures and policy
+    # by alias, personal data kept by what is known, report shapes (issue 16, issue 17)
+    **{name: make for name, make in MARKETS_FILES.items()},
 }
 
 

@@ -57,6 +57,7 @@ def unusable(code: str, **options) -> Case:
     return Case(2, (code,), **options)
 
 
+REPORT = ("--orders-report", "{dir}/report.txt")
 CASES: dict[str, Case] = {
     # empty, blank, header only
     "empty.csv": unusable("file_empty", process=True),
@@ -263,6 +264,86 @@ CASES: dict[str, Case] = {
     "processing-report-unclear-record-as-input.txt": Case(1, ("item_without_reason",), rows=(6,)),
     "processing-report-fatal-as-input.txt": Case(1, ("order_id_missing",), rows=(6,)),
     "processing-report-zero-width-fatal-as-input.txt": Case(1, ("order_id_missing",), rows=(6,)),
+    # markets: item ids of Amazon's lengths, every order in its own marketplace's file, figures
+    # and policy by alias, personal data kept by what is known, report shapes (issue 16's
+    # marketplace bullet, issue 17)
+    "markets-item-13-digits.csv": Case(0),
+    "markets-item-13-digits-leading-zero.csv": Case(0),
+    "markets-item-15-digits.csv": Case(0),
+    "markets-item-12-digits.csv": Case(1, ("item_code_format",)),
+    "markets-item-16-digits.csv": Case(1, ("item_code_format",)),
+    "markets-item-16-digits-listed.csv": Case(0, args=REPORT),
+    # an id the report lists for another order is not taken for this one
+    "markets-item-16-digits-other-order.csv": Case(1, ("item_code_format",), args=REPORT),
+    "markets-item-sci-15.csv": Case(1, ("item_code_scientific",)),
+    "markets-item-plus-sign.csv": Case(1, ("item_code_format",)),
+    "markets-item-thousands.csv": Case(1, ("item_code_format",)),
+    "markets-item-zero-width.csv": Case(0),
+    "markets-item-float-beyond-2-53.xlsx": Case(1, ("item_code_scientific",)),
+    "markets-mcf-order.csv": Case(1, ("order_id_format",)),
+    "markets-report-tr-with-uk.csv": Case(
+        1, ("marketplace_conflict",), args=(*REPORT, "--marketplace", "UK")
+    ),
+    "markets-report-za-column-uk.csv": Case(1, ("marketplace_conflict",), args=REPORT),
+    "markets-report-za-column-za.csv": Case(0, args=REPORT),
+    "markets-report-channel-zero-width.csv": Case(1, ("marketplace_unknown",), args=REPORT),
+    "markets-report-channel-non-amazon.csv": Case(1, ("marketplace_unknown",), args=REPORT),
+    "markets-column-fullwidth.csv": Case(1, ("marketplace_unknown",)),
+    "markets-report-ships-to-jp.csv": Case(1, ("marketplace_unclear",), args=REPORT),
+    "markets-report-ships-to-jp-given.csv": Case(0, args=(*REPORT, "--marketplace", "US")),
+    "markets-report-eur.csv": Case(1, ("marketplace_unclear",), args=REPORT),
+    "markets-report-eur-uk.csv": Case(
+        1, ("marketplace_conflict",), args=(*REPORT, "--marketplace", "GB")
+    ),
+    "markets-report-jpy.csv": Case(0, args=REPORT, notes=("marketplace_inferred",)),
+    "markets-report-jpy-us.csv": Case(
+        1, ("marketplace_conflict",), args=(*REPORT, "--marketplace", "US")
+    ),
+    "markets-report-comma.csv": unusable(
+        "report_not_tab_separated", args=REPORT, names_input=False
+    ),
+    "markets-marketplace-tr.csv": Case(0, args=("--marketplace", "TR", "--orders-7d", "100")),
+    "markets-marketplace-site.csv": Case(0, args=("--marketplace", "Amazon.com.tr")),
+    "markets-marketplace-unknown.csv": unusable(
+        "config_error", args=("--marketplace", "XX"), names_input=False
+    ),
+    "markets-figures-impossible-de.csv": unusable(
+        "impossible_figures",
+        args=("--orders-7d", "DE=10", "--cancels-7d", "DE=500"),
+        names_input=False,
+    ),
+    "markets-figures-alias-impossible.csv": unusable(
+        "impossible_figures",
+        args=("--orders-7d", "GB=10", "--cancels-7d", "UK=11"),
+        names_input=False,
+    ),
+    "markets-figures-plain-beside.csv": unusable(
+        "figures_ambiguous",
+        args=("--orders-7d", "DE=1200,FR=800", "--cancels-7d", "5"),
+        names_input=False,
+    ),
+    "markets-policy-gb-and-uk.csv": unusable(
+        "config_error",
+        config="[policy.GB]\nthreshold = 0.03\n[policy.UK]\nthreshold = 0.02",
+        args=("--config", "{config}"),
+        names_input=False,
+    ),
+    "markets-policy-unknown.csv": unusable(
+        "config_error",
+        config="[policy.XX]\nthreshold = 0.03",
+        args=("--config", "{config}"),
+        names_input=False,
+    ),
+    "markets-config-figures-twice.csv": unusable(
+        "config_error",
+        config="[orders_7d]\nGB = 10\nUK = 20",
+        args=("--config", "{config}"),
+        names_input=False,
+    ),
+    "markets-buyer-identification.tsv": Case(1, ("item_without_reason",), personal=True),
+    "markets-unknown-report-column.tsv": Case(1, ("item_without_reason",), personal=True),
+    "markets-seller-buyer-prefix.csv": Case(0, personal=True),
+    "markets-upload-file-bom.txt": Case(0),
 }
 
 

@@ -668,6 +668,8 @@ def _fixture_copy(name: str) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         path.write_bytes((HERE.parent.parent / "fixtures" / name).read_bytes())
 
+    return make
+
 
 # -- markets (issue 16 marketplace bullet, issue 17) ----------------------------------------
 _JP_ORDER = "250-1183047-2290562"

@@ -1,5 +1,6 @@
-"""`python -m cancelkit` runs the command line."""
+"""`python -m cancelkit` runs the command line; the entry installs the interrupt handling
+before the heavy imports."""
 
-from .cli import main
+from .entry import main
 
 main()

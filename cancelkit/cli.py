@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-import signal
 import sys
 import time
 
 import click
 
-from . import fetch_orders, submit
+from . import interrupts
 from .amazon import reasons
+from .api import fetch_orders, submit
 from .codes import CODES, printable
 from .errors import CancelkitError
+from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from .ledger import reconcile
 from .ledger import store as ledger
 from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
@@ -28,16 +29,7 @@ from .write.verdict import terminal_summary
 from .write.workbook import write_template
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
-#: 128 + the signal number, as shells report a process ended by SIGINT or SIGTERM
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised like KeyboardInterrupt so every `finally` and rollback runs."""
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise Terminated()
+__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Terminated", "cli", "main"]
 
 
 def _fail(message: str, code: str | None = None) -> None:
@@ -56,6 +48,8 @@ def _guarded(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
+            # the options are parsed: from here a signal raises, so what is staged is taken back
+            interrupts.working()
             return command(*args, **kwargs)
         except CancelkitError as exc:
             _fail(str(exc), exc.code)
@@ -636,6 +630,7 @@ def fetch_orders_command(marketplace, days, output, config, force) -> None:
 
 
 def main() -> None:
-    """Entry point of the `cancelkit` console script."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    """Run the command line (cancelkit/entry.py calls it after installing the interrupt
+    handling before the heavy imports; an older console script calls it directly)."""
+    interrupts.install()
     cli(prog_name="cancelkit")

@@ -18,8 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cancelkit"
 #: top to bottom; a layer may import the layers after it (the same README lists them)
 LAYERS = (
     "__main__",
+    "entry",
     "cli",
     "__init__",
+    "api",
     "pipeline",
     "write",
     "assess",
@@ -29,7 +31,7 @@ LAYERS = (
     "options",
     "read",
     "amazon",
-    ("codes", "errors", "version"),
+    ("codes", "errors", "version", "interrupts"),
 )
 RANK = {
     name: rank
@@ -37,7 +39,12 @@ RANK = {
     for name in (layer if isinstance(layer, tuple) else (layer,))
 }
 #: function-level imports of cancelkit modules that are allowed, and why
-LAZY_ALLOWED = {"cancelkit.validate.model"}  # pydantic: only rows off the fast path need it
+LAZY_ALLOWED = {
+    "cancelkit.validate.model",  # pydantic: only rows off the fast path need it
+    # `import cancelkit` is light; the API loads on first use, so the command line's entry
+    # installs its interrupt handling before the heavy imports (cancelkit/__init__.py)
+    "cancelkit.api",
+}
 
 
 def module_name(path: Path) -> str:

@@ -219,8 +219,13 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     if path == "-":
         stream = sys.stdin if stdin is None else stdin
         # stdin cannot be read twice; a copy lets a few rows be looked up again
-        with tempfile.NamedTemporaryFile(prefix="cancelkit-stdin-", delete=False) as copy:
-            shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
+        copy = tempfile.NamedTemporaryFile(prefix="cancelkit-stdin-", delete=False)  # noqa: SIM115
+        try:
+            with copy:
+                shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
+        except BaseException:  # an interrupt while waiting for stdin leaves no copy behind
+            _forget(copy.name)
+            raise
         spool = path = copy.name
     elif os.path.isdir(path):
         raise InputError(f"{source}: is a folder, not a file", code="is_folder")
@@ -240,7 +245,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
         if text_encoding.looks_binary(sample):
             raise InputError(f"{source}: binary data, not a CSV or text file", code="file_binary")
         raw.seek(0)
-    except (InputError, OSError):
+    except BaseException:  # InputError, OSError, or an interrupt: the copy goes too
         raw.close()
         _forget(spool)
         raise

@@ -1,0 +1,167 @@
+"""The Python API: check(), submit(), fetch_orders(). `import cancelkit` loads this module
+only when one of its names is first used (see cancelkit/__init__.py), so that the command
+line's entry (cancelkit/entry.py) installs its interrupt handling before anything heavy is
+imported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .amazon import marketplaces, spapi
+from .enrich import amazon_orders
+from .errors import CancelkitError, ConfigError, InputError, OutputError
+from .ledger import submit as submitting
+from .ledger.store import Ledger
+from .ledger.submit import StillProcessing, SubmitOutcome
+from .options import build_options, load_config, resolve_ledger_path, spapi_settings
+from .pipeline.run import run
+from .version import __version__
+from .write.files import atomic_write, free_name, refuse_existing
+from .write.result import Result
+from .write.retry import write_retry_near
+
+
+def check(
+    path_or_paths: str | Path | Sequence[str | Path] | None = None,
+    rows: Iterable | None = None,
+    **options,
+):
+    """Validate and assess cancellations from files and/or in-memory rows.
+
+    `path_or_paths`: a CSV/TSV/xlsx path or a list of them. `rows`: any iterable of
+    mappings (csv.DictReader, DataFrame.to_dict("records")) or of sequences whose first
+    item is the header row. Options: `sheet`, `marketplace`, `orders_in_window` and
+    `cancels_in_window` (a number, or per marketplace `{"DE": 1200, "FR": 800}`), `fail_on`,
+    `keep_records`, `config` (a cancelkit.toml path),
+    `from_review` (a review workbook: only its approved rows are checked),
+    `orders_reports` (Amazon order report paths), `ledger` (a ledger path; default
+    `CANCELKIT_LEDGER` or the user data folder) and `no_ledger`. `check` only reads the
+    ledger; `Result.record_in_ledger()` records a written upload file.
+    Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
+    """
+    if path_or_paths is None:
+        paths: list[str] = []
+    elif isinstance(path_or_paths, (str, Path)):
+        paths = [str(path_or_paths)]
+    else:
+        paths = [str(p) for p in path_or_paths]
+    return run(paths, rows, build_options(**options))
+
+
+def _spapi_settings(config: str | Path | None):
+    """The SP-API settings (environment over the config file's [amazon] table) and the
+    config's other settings."""
+    settings = load_config(config)
+    amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
+    return amazon, settings
+
+
+def _save_report(path: Path, content: bytes) -> Path:
+    """Write a downloaded processing report beside the upload file, numbered when taken."""
+    folder = path.parent
+    name = free_name(folder, path.stem, [path.suffix]) + path.suffix
+    return atomic_write(folder / name, lambda stream: stream.write(content), mode="wb")
+
+
+def submit(
+    batch: str | None = None,
+    ledger: str | Path | None = None,
+    wait: float | None = None,
+    *,
+    resubmit: bool = False,
+    config: str | Path | None = None,
+    say=None,
+) -> SubmitOutcome:
+    """Send a batch's upload file through the SP-API Feeds API, wait for Amazon's
+    processing report, save it beside the upload file and reconcile it.
+
+    `batch`: a batch id (default: the newest); `ledger`: the ledger path (default
+    `CANCELKIT_LEDGER`, the config's `ledger`, or the user data folder); `wait`: seconds to
+    wait for Amazon (default 1800; a rerun resumes the recorded feed); `resubmit=True` sends
+    a batch that was already sent. Credentials and endpoints: the environment or the
+    config's [amazon] table (see the README). `say(text)` receives progress lines.
+
+    Returns the reconcile outcome (`SubmitOutcome`: `confirmed`, `failed`, `file_failed`,
+    `warnings`, `unclear`, `ok`, plus `submission` with the feed id, `report_path` and
+    `retry_path`, the retry file of the failed rows a retry can fix beside the report, or
+    None). Raises
+    `StillProcessing` (with `feed_id`) when Amazon has not finished when the wait ends, and
+    a `CancelkitError` when the batch cannot be sent or the feed ended unprocessed.
+    """
+    submitting.check_arguments(batch, wait, resubmit)
+    say = say or (lambda _text: None)
+    amazon, settings = _spapi_settings(config)
+    for warning in amazon.warnings:
+        say(f"warning: {warning}")
+    path = resolve_ledger_path(ledger or settings.get("ledger"))
+    with Ledger.open(path, create=False) as book:
+        outcome = submitting.submit(
+            book,
+            amazon,
+            batch,
+            wait=submitting.DEFAULT_WAIT_S if wait is None else wait,
+            resubmit=resubmit,
+            save_report=_save_report,
+            say=say,
+        )
+    written = write_retry_near(outcome)  # only rows a retry can fix
+    outcome.retry_path = None if written is None else str(written)
+    return outcome
+
+
+def fetch_orders(
+    output: str | Path,
+    marketplace: str | None = None,
+    days: int | None = None,
+    *,
+    config: str | Path | None = None,
+    force: bool = False,
+    say=None,
+) -> int:
+    """Write Amazon's unshipped merchant-fulfilled orders of a marketplace (default: the
+    config's marketplace, else US) created in the last `days` days (default 30) as a
+    tab-separated order report for `--orders-report`, without buyer personal data.
+    Returns the number of order-item lines written."""
+    say = say or (lambda _text: None)
+    amazon, settings = _spapi_settings(config)
+    for warning in amazon.warnings:
+        say(f"warning: {warning}")
+    days = amazon_orders.DEFAULT_DAYS if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"days must be a whole number of days >= 1 (got {days!r})")
+    if marketplace is not None and not isinstance(marketplace, str):
+        raise ConfigError(f"marketplace must be a marketplace code (got {marketplace!r})")
+    market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
+    amazon.refuse_sandbox(market, "fetch-orders")
+    output = Path(output)
+    if not force:
+        refuse_existing(output)
+    amazon.require_credentials()
+    written = 0
+
+    def write(stream) -> None:
+        nonlocal written
+        waiting = lambda seconds, why: say(spapi.wait_text(seconds, why))  # noqa: E731
+        with spapi.SpapiClient(amazon, market, on_wait=waiting) as client:
+            stream.write("\t".join(amazon_orders.COLUMNS) + "\r\n")
+            for line in amazon_orders.fetch(client, days):
+                stream.write("\t".join(line) + "\r\n")
+                written += 1
+
+    atomic_write(output, write, force=force)
+    return written
+
+
+__all__ = [
+    "CancelkitError",
+    "ConfigError",
+    "InputError",
+    "OutputError",
+    "Result",
+    "__version__",
+    "StillProcessing",
+    "check",
+    "fetch_orders",
+    "submit",
+]

@@ -80,6 +80,9 @@ class Options:
     #: PATH", or None for the default (US): an order report's sales-channel that disagrees
     #: with a marketplace given is `marketplace_conflict`
     marketplace_given: str | None = None
+    #: the config file the run read (named, or ./cancelkit.toml found): an input of the
+    #: output plan, so no output replaces it
+    config_path: str | None = None
 
     def window_figures(
         self,
@@ -488,6 +491,7 @@ def build_options(
         cancels_by_marketplace=cancels_by,
         policy_table=policy_table,
         marketplace_given=market_given,
+        config_path=where,
     )
 
 

@@ -6,8 +6,6 @@ function; the collector (collector.py) holds the per-row loop.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -18,6 +16,7 @@ from ..assess.markets import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
+from ..read import scratch
 from ..read.review import REFUSED_CODES, read_review
 from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool
 from ..validate.batch import COUNTING, unpack
@@ -66,6 +65,7 @@ def run(
 ) -> Result:
     """Run the whole pipeline on files and/or in-memory rows; returns a `Result`."""
     options = options or Options()
+    scratch.remove_abandoned()  # what killed runs left in the temporary folder
     market = policy.marketplace(options.marketplace, options.policy_overrides)
     tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
     try:
@@ -75,7 +75,7 @@ def run(
             table.close()
             remove_spool(table)
         raise
-    workdir = tempfile.mkdtemp(prefix="cancelkit-")
+    workdir = scratch.make_workdir()
     try:
         collector = Collector(options, workdir, enricher)
         try:
@@ -84,7 +84,7 @@ def run(
             enricher.close()  # the ledger look-ups are done
         return _finish(tables, options, market, collector, inputs, history)
     except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove_workdir(workdir)
         raise
     finally:
         for table in tables:

@@ -8,7 +8,6 @@ the pipeline but still counted for numbering.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -18,7 +17,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from pathlib import Path
 from ..amazon.flatfile import TEMPLATE_TYPE
 from ..errors import InputError
 from . import headers as columns
+from . import scratch
 from . import text as text_encoding
 from .review_layout import META_SHEET, REVIEW_SHEET, looks_like_review
 
@@ -219,7 +218,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     if path == "-":
         stream = sys.stdin if stdin is None else stdin
         # stdin cannot be read twice; a copy lets a few rows be looked up again
-        copy = tempfile.NamedTemporaryFile(prefix="cancelkit-stdin-", delete=False)  # noqa: SIM115
+        copy = scratch.make_stdin_copy()
         try:
             with copy:
                 shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
@@ -425,8 +424,7 @@ def _row_of_bad_byte(path: str, encoding: str, errors: str) -> int | None:
 
 def _forget(spool: str | None) -> None:
     if spool:
-        with contextlib.suppress(OSError):
-            os.remove(spool)
+        scratch.remove_file(spool)
 
 
 def _names_order_id(line: str) -> bool:
@@ -931,5 +929,4 @@ def remove_spool(table: Table) -> None:
     """Delete the copy of standard input kept for a table, if any."""
     spool = getattr(table, "spool", None)
     if spool:
-        with contextlib.suppress(OSError):
-            os.remove(spool)
+        scratch.remove_file(spool)

@@ -12,17 +12,20 @@ then staged (write/files.py `Staging`) and renamed into place together at the en
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import OutputError
 from ..ledger.store import SCHEMA_VERSION, Ledger
+from ..options import DEFAULT_CONFIG, resolve_ledger_path
+from ..read.seal import key_path
 from ..read.tables import file_identity
 from .files import already_exists
+
+#: the files SQLite keeps beside a database: write-ahead log, its index, rollback journal
+LEDGER_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 try:  # POSIX; on Windows concurrent runs into one out-dir are not serialised
     import fcntl
@@ -36,21 +39,39 @@ class OutputPlan:
     def __init__(self, inputs: Iterable[str | os.PathLike | None] = (), force: bool = False):
         self.force = force
         self._inputs: dict[object, str] = {}
+        self._outputs: dict[object, tuple[str, str]] = {}
         for given in inputs:
             if given is None or str(given) == "-":
                 continue
             for key in _keys(Path(given)):
                 self._inputs.setdefault(key, str(given))
-        self._outputs: dict[object, tuple[str, str]] = {}
+        # what every run may read without naming it: the working folder's config, the
+        # review key and the ledger the environment names (or the default one)
+        self._protect("the configuration", Path(DEFAULT_CONFIG))
+        self._protect("the review key", key_path())
+        self._protect_ledger(resolve_ledger_path(None))
+
+    def _protect(self, label: str, path: Path) -> None:
+        """A file the run reads (or keeps) that no output may be, named or not."""
+        for key in _keys(path):
+            if key in self._outputs:
+                role, spelled = self._outputs[key]
+                raise _is_input(spelled, role, f"{label} {path}")
+            self._inputs.setdefault(key, f"{label} {path}" if label else str(path))
+
+    def _protect_ledger(self, path: Path | None) -> None:
+        """The ledger and the files SQLite keeps beside it (its write-ahead log, shared
+        memory and rollback journal): a file written there would corrupt the ledger."""
+        if path is None:
+            return
+        self._protect("the ledger", path)
+        for suffix in LEDGER_SIDE_FILES:
+            self._protect(f"the ledger's SQLite file ({suffix})", Path(f"{path}{suffix}"))
 
     def _claim(self, role: str, path: Path) -> None:
         for key in _keys(path):
             if key in self._inputs:
-                raise OutputError(
-                    f"{path}: is the input {self._inputs[key]}; an output never replaces an "
-                    f"input (name another {role} path)",
-                    code="output_is_input",
-                )
+                raise _is_input(str(path), role, self._inputs[key])
             if key in self._outputs:
                 other, spelled = self._outputs[key]
                 raise OutputError(
@@ -86,9 +107,13 @@ class OutputPlan:
 
     def read_only(self, role: str, path: str | os.PathLike | None) -> None:
         """A file the run reads but does not write (the ledger of `check`): no output may
-        be it."""
-        if path is not None:
-            self._claim(role, Path(path))
+        be it (nor, for the ledger, one of SQLite's files beside it)."""
+        if path is None:
+            return
+        if role == "ledger":
+            self._protect_ledger(Path(path))
+        else:
+            self._protect(role, Path(path))
 
     def ledger(self, path: str | os.PathLike | None, create: bool = True) -> Path | None:
         """Check the ledger: it opens, its schema is one this cancelkit knows, and it (and
@@ -96,9 +121,17 @@ class OutputPlan:
         if path is None:
             return None
         path = Path(path)
-        self._claim("ledger", path)
+        self._protect_ledger(path)  # written in place by SQLite, never as an output
         check_ledger(path, create)
         return path
+
+
+def _is_input(path: str, role: str, what: str) -> OutputError:
+    return OutputError(
+        f"{path}: is the input {what}; an output never replaces an input (name another "
+        f"{role} path)",
+        code="output_is_input",
+    )
 
 
 def _keys(path: Path) -> list[object]:
@@ -168,17 +201,85 @@ def _schema_version(path: Path) -> int | None:
 @contextlib.contextmanager
 def reserved_names(folder: Path) -> Iterator[None]:
     """Hold the out-dir's name reservation: concurrent runs choose and write their
-    default names one at a time, so each gets its own (-2, -3, ...). The lock file lives in
-    the temporary folder, never in the out-dir."""
-    if fcntl is None:
-        yield
-        return
-    real = os.path.realpath(folder)
-    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    lock_path = Path(tempfile.gettempdir()) / f"cancelkit-outdir-{digest}.lock"
-    with open(lock_path, "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    default names one at a time, so each gets its own (-2, -3, ...).
+
+    The lock is the out-dir itself (an exclusive `flock` on the folder's descriptor), so
+    no lock file is made anywhere: not in the out-dir, not in the temporary folder. The
+    out-dir (and its missing parents) is made for it, and what was made is removed again
+    when it is still empty at the end (a failed run, or one whose outputs were all named
+    elsewhere), while the lock is held.
+    """
+    created = _make_folders(folder)
+    try:
+        if fcntl is None:
+            yield
+            return
+        handle = _lock_folder(folder, created)
         try:
             yield
         finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            _remove_empty(created)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.close(handle)
+    finally:
+        _remove_empty(created)
+
+
+def _lock_folder(folder: Path, created: list[Path]) -> int:
+    """An open descriptor of `folder` holding its exclusive lock. A run that held the lock
+    before may have removed the (empty) folder: then it is made again and locked anew."""
+    while True:
+        try:
+            handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except FileNotFoundError:
+            created.extend(_make_folders(folder))
+            continue
+        except OSError as exc:
+            raise OutputError(
+                f"{folder}: cannot open the folder to reserve the output names "
+                f"({exc.strerror or exc})",
+                code="output_not_writable",
+            ) from exc
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            same = os.path.samestat(os.fstat(handle), os.stat(folder))
+        except FileNotFoundError:
+            same = False
+        except BaseException:
+            os.close(handle)
+            raise
+        if same:
+            return handle
+        os.close(handle)
+        created.extend(_make_folders(folder))
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make `folder` and its missing parents; returns those made, innermost first."""
+    missing = []
+    probe = folder
+    while not os.path.lexists(probe) and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue  # a concurrent run made it: not ours to remove
+        except OSError as exc:
+            _remove_empty(made[::-1])
+            raise OutputError(
+                f"{folder}: cannot create the folder ({exc.strerror or exc})",
+                code="output_folder",
+            ) from exc
+        made.append(path)
+    return made[::-1]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a run made that are still empty, innermost first."""
+    for path in folders:
+        with contextlib.suppress(OSError):
+            os.rmdir(path)  # only when empty: never another file's folder
+    folders.clear()

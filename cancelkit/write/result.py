@@ -24,6 +24,7 @@ from ..assess.impact import project_rate
 from ..assess.markets import MarketBatch, main_market
 from ..ledger.store import Ledger, Row, batch_stamp
 from ..options import Options, WindowFigures
+from ..read import scratch
 from ..read.tables import GUARDED_STARTS, Table
 from ..validate.batch import Patches
 from ..version import __version__
@@ -197,7 +198,7 @@ class Result:
             "report": None,
             "review": None,
         }
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._workdir, True)
+        self._finalizer = weakref.finalize(self, scratch.remove_workdir, self._workdir)
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:
@@ -502,9 +503,10 @@ class Result:
         """The library's writers refuse a path that is one of the run's inputs, under any
         spelling (the CLI's output plan checks this before reading; this is for the API)."""
         inputs = [i["path"] for i in self.inputs]
-        OutputPlan([*inputs, *self.options.orders_reports, self.options.from_review], True).output(
-            role, path
-        )
+        read = [*inputs, *self.options.orders_reports, self.options.from_review]
+        plan = OutputPlan([*read, self.options.config_path], True)
+        plan.read_only("ledger", self.options.ledger)
+        plan.output(role, path)
 
     def write_outputs(
         self,
@@ -532,7 +534,7 @@ class Result:
         folder = Path(out_dir)
         inputs = [i["path"] for i in self.inputs]
         inputs += [*self.options.orders_reports, self.options.from_review]
-        check = OutputPlan(inputs, force)
+        check = OutputPlan([*inputs, self.options.config_path], force)
         # concurrent runs into one out-dir choose and write their names one at a time
         with reserved_names(folder), Staging() as staging:
             remove_stale_temporaries(folder)  # what a killed earlier run left behind

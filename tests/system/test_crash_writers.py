@@ -42,11 +42,14 @@ def big_input(path: Path) -> Path:
 def generate(source: Path, out_dir: Path) -> subprocess.Popen:
     args = ["generate", source, "--out-dir", out_dir, "--no-ledger"]
     args += ["--json", out_dir / "r.json", "--force"]
+    # the temporary folder is the test's own: nothing may be left there either
+    temp = source.parent / "tmp"
+    temp.mkdir(exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "cancelkit", *map(str, args)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=dict(os.environ, NO_COLOR="1"),
+        env=dict(os.environ, NO_COLOR="1", TMPDIR=str(temp)),
     )
 
 
@@ -138,6 +141,9 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
     last = generate(source, out)
     assert last.wait(timeout=120) == 1, last.stderr.read().decode()
     assert temporaries(out) == [live]
+    # the killed runs' scratch in the temporary folder went too (a killed run's lock is
+    # let go by the kernel), and no run left a lock file there
+    assert list((tmp_path / "tmp").iterdir()) == []
     live.unlink()
     kinds = assert_complete(out, full_json)
     assert kinds["json"] == 1 and kinds["flat"] >= 1 and kinds["report"] >= 1

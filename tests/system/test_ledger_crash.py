@@ -140,7 +140,9 @@ def big_input(path: Path, rows: int, prefix: str) -> Path:
 
 
 def generate(source: Path, out_dir: Path, ledger: Path) -> subprocess.Popen:
-    env = dict(os.environ, NO_COLOR="1", CANCELKIT_LEDGER=str(ledger))
+    temp = source.parent / "tmp"  # the test's own temporary folder: nothing may stay there
+    temp.mkdir(exist_ok=True)
+    env = dict(os.environ, NO_COLOR="1", CANCELKIT_LEDGER=str(ledger), TMPDIR=str(temp))
     return start(
         "-m", "cancelkit", "generate", source, "--out-dir", out_dir, "--ledger", ledger, env=env
     )
@@ -168,6 +170,11 @@ def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
                 assert hashlib.sha256(flat.read_bytes()).hexdigest() == batch.flat_file_sha256
                 with open(flat, "rb") as stream:
                     assert sum(1 for _ in stream) == batch.rows + 2
+    # one more run removes what the killed ones left in the temporary folder, and leaves
+    # nothing of its own there (no lock file, no work folder)
+    last = generate(source, tmp_path / "out-last", ledger)
+    assert last.wait(timeout=120) == 0, last.stderr.read().decode()
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_two_recorders_at_once_both_succeed(tmp_path):
@@ -195,6 +202,7 @@ def test_two_generate_runs_at_once_both_succeed(tmp_path):
     runs = [generate(s, tmp_path / f"out-{i}", ledger) for i, s in enumerate(sources)]
     for run in runs:
         assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+    assert list((tmp_path / "tmp").iterdir()) == []
     batches = assert_sound(ledger, 30_000)
     assert len(batches) == 2
     assert [sum(t.values()) for t in states_of(ledger)] == [30_000, 30_000]

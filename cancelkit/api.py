@@ -5,7 +5,9 @@ imported."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import inspect
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .amazon import marketplaces, spapi
@@ -40,13 +42,51 @@ def check(
     ledger; `Result.record_in_ledger()` records a written upload file.
     Returns a `Result` with `summary`, `metrics`, `records`, `listing_risks` and writers.
     """
-    if path_or_paths is None:
-        paths: list[str] = []
-    elif isinstance(path_or_paths, (str, Path)):
-        paths = [str(path_or_paths)]
-    else:
-        paths = [str(p) for p in path_or_paths]
-    return run(paths, rows, build_options(**options))
+    unknown = sorted(set(options) - CHECK_OPTIONS)
+    if unknown:
+        raise ConfigError(
+            f"check() has no option {', '.join(unknown)} (its options: "
+            f"{', '.join(sorted(CHECK_OPTIONS))})"
+        )
+    return run(_paths(path_or_paths), rows, build_options(**options))
+
+
+#: the keyword options of `check` (those of build_options)
+CHECK_OPTIONS = frozenset(
+    name
+    for name, parameter in inspect.signature(build_options).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def _paths(given) -> list[str]:
+    """The input paths of `check`: a path (str or os.PathLike) or a list of them; anything
+    else is an InputError saying what was given (bytes are not read as numbers)."""
+    if given is None:
+        return []
+    if isinstance(given, (str, os.PathLike)):
+        given = [given]
+    elif isinstance(given, (bytes, bytearray, Mapping)) or not isinstance(given, Iterable):
+        raise _path_type(given)
+    paths = []
+    for item in given:
+        if isinstance(item, str) or (
+            isinstance(item, os.PathLike) and isinstance(os.fspath(item), str)
+        ):
+            paths.append(os.fspath(item))
+        else:
+            raise _path_type(item)
+    return paths
+
+
+def _path_type(value) -> InputError:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    hint = " (decode bytes first: b'in.csv'.decode())" if isinstance(value, bytes) else ""
+    return InputError(
+        f"check() takes a path (str or pathlib.Path) or a list of paths, not "
+        f"{type(value).__name__} {shown}{hint}",
+        code="path_type",
+    )
 
 
 def _spapi_settings(config: str | Path | None):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Mapping
@@ -208,10 +209,51 @@ def _problem(where: str, error: dict) -> str:
     key = ".".join(part for part in loc if not part.startswith(("int", "dict[", "constrained")))
     value = error.get("input")
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown setting '{key}'"
+        return f"{where}: unknown setting '{key}'"  # the name only: never its value
     if error["type"] == "missing":
         return f"{where}: '{key}' is missing"
-    return f"{where}: '{key}' = {value!r} is not valid: {error['msg'].lower()}"
+    return f"{where}: '{key}' = {shown(key, value)} is not valid: {error['msg'].lower()}"
+
+
+#: key names that may hold a secret (a token, a password, a client secret, an API key)
+_SECRET_NAME = re.compile(r"secret|token|passw|pwd|credential|auth|api.?key|private|refresh", re.I)
+#: values shaped like Login with Amazon credentials: a refresh or access token (`Atzr|`,
+#: `Atza|`), a client id or client secret (`amzn1.application-oa2-client.`, `amzn1.oa2-cs.`);
+#: see https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
+_SECRET_VALUE = re.compile(r"\s*(atz[ar]\||amzn1\.)", re.I)
+NOT_SHOWN = "(value not shown: it could be a secret)"
+
+
+def could_be_secret(key: str, value: object) -> bool:
+    """Whether a config value may be a credential, so that no message quotes it: a key
+    whose name looks like a secret's, or a value shaped like a Login with Amazon one."""
+    if _SECRET_NAME.search(str(key)):
+        return True
+    if not isinstance(value, str):
+        return False
+    # a long word without spaces may be a key or token of any shape (a client secret is 64
+    # hex digits); what a person mistypes in a setting is shorter, and still shown
+    word = value.strip()
+    return bool(_SECRET_VALUE.match(value)) or (
+        len(word) >= 32 and not any(c.isspace() for c in word)
+    )
+
+
+def shown(key: str, value: object) -> str:
+    """A config value as a message may quote it: never one that could be a secret."""
+    return NOT_SHOWN if could_be_secret(key, value) else repr(value)
+
+
+def _no_credential(where: str, settings: Mapping) -> None:
+    """A credential pasted under a setting that is not a credential (`marketplace`,
+    `sheet`, `ledger`, ...) is refused without quoting it; credentials go in [amazon]."""
+    for key, value in settings.items():
+        if isinstance(value, str) and _SECRET_VALUE.match(value):
+            raise ConfigError(
+                f"{where}: '{key}' holds what looks like an SP-API credential {NOT_SHOWN}; "
+                'credentials go in the [amazon] table (see the README, "Sending through '
+                'the SP-API")'
+            )
 
 
 class ApiOptions(BaseModel):
@@ -228,6 +270,28 @@ class ApiOptions(BaseModel):
     fail_on: Literal["none", "medium", "high"] | None = None
     keep_records: bool = True
     today: dt.date | None = None
+    # paths: a str or an os.PathLike (checked in `_check_paths`)
+    no_ledger: bool = False
+
+
+def _check_paths(values: dict) -> None:
+    """The path options of `check()`: a str or os.PathLike (orders_reports: one, or a
+    list of them), never a number or bytes read as something else."""
+    for name, value in values.items():
+        items = value if name == "orders_reports" and isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if item is None and name != "orders_reports":
+                continue
+            if isinstance(item, str) or (
+                isinstance(item, os.PathLike) and isinstance(os.fspath(item), str)
+            ):
+                continue
+            what = "a path (str or pathlib.Path)"
+            if name == "orders_reports":
+                what += " or a list of paths"
+            raise ConfigError(
+                f"option {name} must be {what}, not {type(item).__name__} {shown(name, item)}"
+            )
 
 
 def _check_api(values: dict) -> None:
@@ -237,7 +301,8 @@ def _check_api(values: dict) -> None:
         error = exc.errors()[0]
         name = str(error["loc"][0])
         raise ConfigError(
-            f"option {name} = {error.get('input')!r} is not valid: {error['msg'].lower()}"
+            f"option {name} = {shown(name, error.get('input'))} is not valid: "
+            f"{error['msg'].lower()}"
         ) from None
 
 
@@ -264,6 +329,7 @@ def load_config(path: str | Path | None) -> dict:
         amazon_table = document.get("amazon", {})
     if not isinstance(amazon_table, dict):
         raise ConfigError(f"{path}: 'amazon' must be a table ([amazon])")
+    _no_credential(str(path), raw)
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
@@ -317,7 +383,9 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
         return None, {}
     if not isinstance(value, Mapping):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{name} must be a whole number or CODE=N figures (got {value!r})")
+            raise ConfigError(
+                f"{name} must be a whole number or CODE=N figures (got {shown(name, value)})"
+            )
         if value < 0:
             raise ConfigError(f"{name} must not be negative (got {value})")
         return value, {}
@@ -371,6 +439,15 @@ def build_options(
             "fail_on": fail_on,
             "keep_records": keep_records,
             "today": today,
+            "no_ledger": no_ledger,
+        }
+    )
+    _check_paths(
+        {
+            "config": config,
+            "from_review": from_review,
+            "ledger": ledger,
+            "orders_reports": [] if orders_reports is None else orders_reports,
         }
     )
     settings = load_config(config)
@@ -564,13 +641,20 @@ def _limits(settings: dict) -> Limits | None:
 # -- the SP-API settings ------------------------------------------------------------------
 
 
-def _seconds(value, name: str) -> float:
+#: the words `sandbox` in [amazon] may say (or a TOML boolean)
+_SANDBOX_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off")
+
+
+def _seconds(value, name: str, quote: bool = True) -> float:
+    """A number of seconds >= 0; `quote=False`: the message does not quote the value (a
+    value of [amazon] could be a secret under the wrong key)."""
+    got = f"(got '{value}')" if quote and not could_be_secret(name, value) else NOT_SHOWN
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds (got '{value}')") from None
+        raise ConfigError(f"{name} must be a number of seconds {got}") from None
     if not number >= 0 or number == float("inf"):
-        raise ConfigError(f"{name} must be a number of seconds >= 0 (got '{value}')")
+        raise ConfigError(f"{name} must be a number of seconds >= 0 {got}")
     return number
 
 
@@ -593,9 +677,19 @@ def spapi_settings(
             f"(known: {', '.join(spapi.CONFIG_KEYS)})"
         )
     configured = {str(k).lower(): v for k, v in table.items()}
+    # no message below quotes a value of [amazon]: any of them could be a secret put
+    # under the wrong key
     for key, value in configured.items():
         if key not in ("sandbox", "poll_interval") and not isinstance(value, str):
             raise ConfigError(f"{where}'{key}' in [amazon] must be a string")
+    sandbox = configured.get("sandbox")
+    if sandbox is not None and not (
+        isinstance(sandbox, bool)
+        or (isinstance(sandbox, str) and sandbox.strip().lower() in _SANDBOX_WORDS)
+    ):
+        raise ConfigError(
+            f"{where}'sandbox' in [amazon] must be true or false {NOT_SHOWN}", code="config_error"
+        )
 
     def value(key: str) -> str | None:
         given = environ.get(spapi.CONFIG_KEYS[key], "").strip()
@@ -623,6 +717,8 @@ def spapi_settings(
     ):
         warnings.extend(_readable_by_others(Path(config_path)))
     poll = value("poll_interval")
+    from_config = not environ.get(spapi.ENV_POLL_INTERVAL, "").strip()
+    poll_name = f"{where}'poll_interval' in [amazon]" if from_config else spapi.ENV_POLL_INTERVAL
     return spapi.SpapiSettings(
         credentials=credentials,
         missing=missing,
@@ -630,7 +726,9 @@ def spapi_settings(
         lwa_endpoint=value("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
         sandbox=is_yes(value("sandbox")),
         poll_interval=(
-            spapi.DEFAULT_POLL_INTERVAL if poll is None else spapi.poll_interval_from(poll)
+            spapi.DEFAULT_POLL_INTERVAL
+            if poll is None
+            else spapi.poll_interval_from(poll, poll_name, quote=not from_config)
         ),
         warnings=tuple(warnings),
     )

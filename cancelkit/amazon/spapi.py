@@ -228,16 +228,21 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 # -- settings -----------------------------------------------------------------------------
 
 
-def poll_interval_from(value, name: str = ENV_POLL_INTERVAL) -> float:
-    """A poll interval: a finite number of seconds above 0 (0 would poll without pause)."""
+def poll_interval_from(value, name: str = ENV_POLL_INTERVAL, *, quote: bool = True) -> float:
+    """A poll interval: a finite number of seconds above 0 (0 would poll without pause).
+    `quote=False` leaves the value out of the message (a config value is never echoed:
+    it could be a secret placed under the wrong key)."""
+    shown = f" (got '{value}')" if quote else ""
     if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number of seconds > 0 (got {value!r})")
+        raise ConfigError(
+            f"{name} must be a number of seconds > 0" + (f" (got {value!r})" if quote else "")
+        )
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds > 0 (got '{value}')") from None
+        raise ConfigError(f"{name} must be a number of seconds > 0{shown}") from None
     if not math.isfinite(number) or number <= 0:
-        raise ConfigError(f"{name} must be a number of seconds > 0 (got '{value}')")
+        raise ConfigError(f"{name} must be a number of seconds > 0{shown}")
     return number
 
 

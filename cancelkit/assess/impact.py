@@ -285,6 +285,10 @@ def project_rate(
         if after == 0:
             metrics.update(rate_before=0.0, rate_after=0.0, over_threshold=False)
             metrics["headroom_orders"] = 0
+        else:
+            # 0 is a figure, not "not given": no rate can be computed, and any counting
+            # cancellation over a window of no orders is over every target (the gate sees it)
+            metrics.update(over_threshold=True, headroom_orders=0)
         return metrics
     metrics["rate_before"] = before / orders_in_window
     metrics["rate_after"] = after / orders_in_window

@@ -33,6 +33,9 @@ def open_tables(
     review: str | None = None,
     limits: Limits | None = None,
 ) -> list[Table]:
+    if sum(1 for p in paths if str(p) == "-") > 1:
+        # standard input can be read once: the second "-" would read an empty stream
+        raise InputError("the same input is named twice: <stdin> (-)", code="input_twice")
     tables = []
     try:
         tables.extend(open_input(str(p), sheet, limits=limits) for p in paths)

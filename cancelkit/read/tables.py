@@ -839,7 +839,7 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
             f"DataFrame), not {_kind(rows)}",
             code="rows_type",
         )
-    kept = list(rows)  # kept so a few rows can be looked up again for the rejects file
+    kept = _all_rows(rows, source)  # kept so a few rows can be looked up again (rejects file)
     if not kept:
         raise InputError(f"{source}: no rows given", code="no_data_rows")
     first = kept[0]
@@ -866,8 +866,11 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
             # the keys are the header (row 1), as in the CSV a DictReader reads
             for number, mapping in enumerate(kept, start=2):
                 cells = [""] * len(headers)
-                for key, value in mapping.items():
-                    cells[index[key]] = cell_text(value)
+                try:
+                    for key, value in mapping.items():
+                        cells[index[key]] = cell_text(value)
+                except Exception as exc:  # a value whose str() raises, a mapping that fails
+                    raise _rows_failed(source, number - 1, exc) from exc
                 yield number, cells
 
         table_rows = generate()
@@ -876,12 +879,38 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
 
         def generate() -> Iterator[tuple[int, list[str]]]:
             for number, values in enumerate(kept[1:], start=2):
-                yield number, [cell_text(v) for v in values]
+                try:
+                    cells = [cell_text(v) for v in values]
+                except Exception as exc:
+                    raise _rows_failed(source, number, exc) from exc
+                yield number, cells
 
         table_rows = generate()
     table = Table(source, headers, table_rows)
     table.reopen = lambda: read_rows(kept, source)
     return table
+
+
+def _all_rows(rows: Iterable, source: str) -> list:
+    """Every item of `rows`; an iterable (a generator, a database cursor) that raises part
+    way is an InputError naming the item it reached, so no partial batch is checked."""
+    kept: list = []
+    try:
+        for item in rows:
+            kept.append(item)
+    except Exception as exc:
+        raise _rows_failed(source, len(kept) + 1, exc) from exc
+    return kept
+
+
+def _rows_failed(source: str, number: int, exc: Exception) -> InputError:
+    text = " ".join(str(exc).split())[:200]
+    return InputError(
+        f"{source}: reading row {number} of the rows given failed: {type(exc).__name__}"
+        f"{': ' + text if text else ''}; nothing was checked (fix the rows' source and run "
+        "again)",
+        code="rows_failed",
+    )
 
 
 def _is_dataframe(rows) -> bool:

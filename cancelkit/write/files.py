@@ -50,9 +50,22 @@ def temporary_for(path: Path) -> tuple[int, str]:
         staging = current_staging()
         if staging is not None:
             staging.created.extend(missing)  # taken back with the files on a failure
-        return tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{path.name}.", suffix=".tmp", dir=folder)
+        prefix = f"{TEMPORARY_PREFIX}{_shortened(path.name)}."
+        return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     except OSError as exc:
         raise write_error(path, exc) from exc
+
+
+#: the longest copy of an output's name in its temporary file's name: with the prefix and
+#: mkstemp's part it stays within the usual 255-byte name limit for any legal output name
+_NAME_IN_TEMPORARY = 200
+
+
+def _shortened(name: str) -> str:
+    encoded = os.fsencode(name)
+    if len(encoded) <= _NAME_IN_TEMPORARY:
+        return name
+    return os.fsdecode(encoded[:_NAME_IN_TEMPORARY].decode("utf-8", "ignore").encode())
 
 
 def write_error(path: str | Path, exc: OSError) -> OutputError:

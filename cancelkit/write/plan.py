@@ -87,6 +87,7 @@ class OutputPlan:
         if path is None or str(path) == "-":
             return None
         path = Path(path)
+        check_length(path, f"the {role}")
         self._claim(role, path)
         if os.path.isdir(path):
             raise OutputError(
@@ -100,7 +101,13 @@ class OutputPlan:
     def folder(self, path: str | os.PathLike) -> Path:
         """Check a folder outputs are written into (the out-dir)."""
         path = Path(path)
+        check_length(path, "the out-dir")
         if os.path.lexists(path) and not os.path.isdir(path):
+            if _leads_nowhere(path):
+                raise OutputError(
+                    f"{path}: is a symbolic link that leads nowhere (--out-dir)",
+                    code="output_folder",
+                )
             raise OutputError(f"{path}: is a file, not a folder (--out-dir)", code="output_folder")
         check_folder(path)
         return path
@@ -121,6 +128,7 @@ class OutputPlan:
         if path is None:
             return None
         path = Path(path)
+        check_length(path, "the ledger")
         self._protect_ledger(path)  # written in place by SQLite, never as an output
         check_ledger(path, create)
         return path
@@ -143,6 +151,50 @@ def _keys(path: Path) -> list[object]:
     return keys
 
 
+#: the limits assumed where the system does not say (POSIX's usual values)
+_FALLBACK_NAME_MAX, _FALLBACK_PATH_MAX = 255, 4096
+
+
+def _limits(folder: Path) -> tuple[int, int]:
+    """The file system's longest name and path (bytes) where `folder` is, or nearest."""
+    probe = folder
+    while not os.path.isdir(probe) and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return os.pathconf(probe, "PC_NAME_MAX"), os.pathconf(probe, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # Windows, or a file system that won't say
+        return _FALLBACK_NAME_MAX, _FALLBACK_PATH_MAX
+
+
+def check_length(path: Path, role: str) -> None:
+    """A path the system can hold: every part within the longest name (NAME_MAX), the
+    whole within the longest path (PATH_MAX); else `output_path_too_long` before anything
+    is read (the system would refuse it with ENAMETOOLONG at the first write)."""
+    absolute = Path(os.path.abspath(path))
+    name_max, path_max = _limits(absolute.parent)
+    for part in absolute.parts[1:]:
+        size = len(os.fsencode(part))
+        if size > name_max:
+            shown = part if len(part) <= 40 else f"{part[:20]}...{part[-12:]}"
+            raise OutputError(
+                f"{path}: a name in this path is too long for the file system ({shown}: "
+                f"{size} bytes, at most {name_max}); name a shorter path for {role}",
+                code="output_path_too_long",
+            )
+    size = len(os.fsencode(str(absolute)))
+    if size >= path_max:
+        raise OutputError(
+            f"{path}: the path is too long for the system ({size} bytes, at most "
+            f"{path_max - 1}); name a shorter path for {role}",
+            code="output_path_too_long",
+        )
+
+
+def _leads_nowhere(path: Path) -> bool:
+    """A symbolic link whose target is missing or a loop of links (ELOOP)."""
+    return os.path.islink(path) and not os.path.exists(path)
+
+
 def check_folder(folder: Path) -> None:
     """A folder that exists and is writable, or that can be created (its nearest existing
     ancestor is a writable folder)."""
@@ -153,8 +205,9 @@ def check_folder(folder: Path) -> None:
             break
         probe = parent
     if os.path.lexists(probe) and not os.path.isdir(probe):
+        what = "a symbolic link that leads nowhere" if _leads_nowhere(probe) else "a file"
         raise OutputError(
-            f"{folder}: cannot be created, as {probe} is a file", code="output_folder"
+            f"{folder}: cannot be created, as {probe} is {what}", code="output_folder"
         )
     if not os.access(probe, os.W_OK | os.X_OK):
         what = "folder" if probe == folder else f"folder {probe} (to create {folder})"

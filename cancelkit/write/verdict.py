@@ -199,6 +199,17 @@ _COLORS = {"ok": "\x1b[32m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 _RESET = "\x1b[0m"
 
 
+def _zero_orders(metrics: dict, color: bool) -> str:
+    """A window of 0 orders was given (a figure, not a missing one): a batch with orders
+    that count is over every target."""
+    source = metrics.get("orders_source") or "the figures"
+    text = (
+        f"rate: over the target: 0 orders in the window (from {source}), and this batch "
+        "has orders that count against the rate"
+    )
+    return f"{_COLORS['danger']}{text}{_RESET}" if color else text
+
+
 def _market_line(row: dict, color: bool) -> str:
     """One marketplace of a batch spanning several, for the terminal summary."""
     metrics = row["metrics"]
@@ -206,6 +217,8 @@ def _market_line(row: dict, color: bool) -> str:
         f"  {row['marketplace']}: rows {row['accepted']}, orders {row['orders']}, counting "
         f"{row['counting_orders']}; "
     )
+    if metrics["rate_after"] is None and metrics.get("orders_in_window") == 0:
+        return text + _zero_orders(metrics, color)
     if metrics["rate_after"] is None:
         return text + f"rate unknown (pass --orders-7d {row['marketplace']}=N)"
     rate = (
@@ -289,6 +302,8 @@ def terminal_summary(
         if color:
             rate = f"{_COLORS['danger' if metrics['over_threshold'] else 'ok']}{rate}{_RESET}"
         lines.append(rate)
+    elif metrics.get("orders_in_window") == 0:
+        lines.append(_zero_orders(metrics, color))
     else:
         lines.append("rate: unknown (pass --orders-7d N to project it)")
     long = metrics.get("long_window")

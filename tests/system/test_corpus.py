@@ -9,6 +9,7 @@ and the out-dir holds complete files only (a flat file that parses, rejects only
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,8 @@ class Case:
     #: exit 2: whether the one-line message names the input (else another path: an output,
     #: the config file)
     names_input: bool = True
+    #: text that must appear in no output and no message (a secret in the config)
+    hidden: tuple[str, ...] = ()
 
 
 def unusable(code: str, **options) -> Case:
@@ -344,6 +347,112 @@ CASES: dict[str, Case] = {
     "markets-unknown-report-column.tsv": Case(1, ("item_without_reason",), personal=True),
     "markets-seller-buyer-prefix.csv": Case(0, personal=True),
     "markets-upload-file-bom.txt": Case(0),
+    # edges (issue 16): every file a run reads is an input of its plan (the config, the
+    # review key, the ledger and SQLite's files beside it); paths the system cannot hold
+    # and other OS errors on outputs; a credential in the config is never echoed; stdin
+    # named twice. Each ends in one line and exit 2 before a row is read.
+    **{
+        f"edges-{name}": unusable(
+            "output_is_input",
+            file="windows-1252.csv",
+            config='marketplace = "US"',
+            args=(*args, "--force"),
+            names_input=False,
+        )
+        for name, args in (
+            ("json-onto-named-config", ("--config", "{config}", "--json", "{config}")),
+            ("flat-file-onto-named-config", ("--config", "{config}", "--flat-file", "{config}")),
+            ("rejects-onto-named-config", ("--config", "{config}", "--rejects", "{config}")),
+            ("report-onto-named-config", ("--config", "{config}", "--report", "{config}")),
+            (
+                "json-onto-config-dotdot",
+                ("--config", "{config}", "--json", "{dir}/x/../cancelkit.toml"),
+            ),
+            ("json-onto-ledger", ("--json", "{ledger}")),
+            ("json-onto-ledger-wal", ("--json", "{ledger}-wal")),
+            ("flat-file-onto-ledger-shm", ("--flat-file", "{ledger}-shm")),
+            ("rejects-onto-ledger-journal", ("--rejects", "{ledger}-journal")),
+            ("json-onto-review-key", ("--json", "{key}")),
+            ("report-onto-review-key", ("--report", "{key}")),
+            ("flat-file-onto-review-key", ("--flat-file", "{key}")),
+        )
+    },
+    **{
+        f"edges-{name}": unusable(code, file="windows-1252.csv", args=args, names_input=False)
+        for name, code, args in (
+            (
+                "json-name-too-long",
+                "output_path_too_long",
+                ("--json", "{dir}/" + "a" * 300 + ".json"),
+            ),
+            (
+                "json-name-256-bytes",
+                "output_path_too_long",
+                ("--json", "{dir}/" + "j" * 251 + ".json"),
+            ),
+            (
+                "flat-file-name-too-long",
+                "output_path_too_long",
+                ("--flat-file", "{dir}/" + "f" * 256),
+            ),
+            (
+                "report-name-too-long",
+                "output_path_too_long",
+                ("--report", "{dir}/" + "r" * 290 + ".md"),
+            ),
+            (
+                "rejects-multibyte-name-too-long",
+                "output_path_too_long",
+                ("--rejects", "{dir}/" + "\u00fc" * 130),
+            ),
+            ("out-dir-name-too-long", "output_path_too_long", ("--out-dir", "{dir}/" + "o" * 300)),
+            (
+                "out-dir-parent-too-long",
+                "output_path_too_long",
+                ("--out-dir", "{dir}/" + "p" * 256 + "/out"),
+            ),
+            (
+                "out-dir-path-too-long",
+                "output_path_too_long",
+                ("--out-dir", "{dir}/" + "/".join(["d" * 200] * 25)),
+            ),
+            (
+                "json-path-too-long",
+                "output_path_too_long",
+                ("--json", "{dir}/" + "/".join(["e" * 250] * 20) + "/r.json"),
+            ),
+            ("flat-file-under-input", "output_folder", ("--flat-file", "{input}/up.txt")),
+            ("report-under-input", "output_folder", ("--report", "{input}/r.html")),
+            ("rejects-under-input-deep", "output_folder", ("--rejects", "{input}/a/b/r.csv")),
+            ("json-is-parent-folder", "output_is_folder", ("--json", "{dir}/..", "--force")),
+            ("json-is-root", "output_is_folder", ("--json", "/", "--force")),
+            ("stdin-twice", "input_twice", ("-", "-")),
+        )
+    },
+    **{
+        f"edges-secret-{name}": unusable(
+            "config_error",
+            file="windows-1252.csv",
+            config=text,
+            args=("--config", "{config}"),
+            names_input=False,
+            hidden=("IwEBSECRET",),
+        )
+        for name, text in (
+            ("in-marketplace", 'marketplace = "Atzr|IwEBSECRET"'),
+            ("in-sheet", 'sheet = "amzn1.oa2-cs.v1.IwEBSECRET"'),
+            ("in-ledger", 'ledger = "Atza|IwEBSECRET"'),
+            ("in-fail-on", 'fail_on = "Atzr|IwEBSECRET"'),
+            ("in-orders-7d", 'orders_7d = "Atzr|IwEBSECRET"'),
+            ("in-orders-7d-table", '[orders_7d]\nUS = "Atzr|IwEBSECRET"'),
+            ("in-policy-threshold", '[policy.US]\nthreshold = "amzn1.IwEBSECRET"'),
+            ("in-cancelkit-table", '[cancelkit]\nmarketplace = " Atzr|IwEBSECRET"'),
+            ("unknown-key-client-secret", 'client_secret = "IwEBSECRET"'),
+            ("unknown-key-refresh-token", 'refresh_token = "IwEBSECRET"'),
+            ("in-max-rows", 'max_rows = "9f8e7d6c5b4a39281706f5e4d3c2b1a0IwEBSECRET"'),
+            ("secret-named-known-type", 'sheet = 5\napi_key = "IwEBSECRET"'),
+        )
+    },
 }
 
 
@@ -370,6 +479,9 @@ def _run(case: Case, path: Path, out: Path, work: Path) -> Run:
         "{name}": path.name,
         "{other}": str(path.parent / "other.csv"),
         "{config}": str(config),
+        # the test's private ledger and review key (conftest.py `private_ledger`)
+        "{ledger}": os.environ["CANCELKIT_LEDGER"],
+        "{key}": os.environ["CANCELKIT_REVIEW_KEY"],
     }
     extra = []
     for arg in case.args:
@@ -397,6 +509,8 @@ def test_corpus_case(name, tmp_path, monkeypatch):
 
     assert "Traceback" not in run.output
     assert run.exit_code == case.exit_code, run.output[-2000:]
+    for text in case.hidden:
+        assert text not in run.output, text
     if case.exit_code == 2:
         line = assert_one_line_error(run, str(path) if case.names_input else "")
         assert re.search(r" \[([a-z_]+)\]$", line).group(1) == case.codes[0], line

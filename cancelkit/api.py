@@ -20,6 +20,7 @@ from .options import build_options, load_config, resolve_ledger_path, spapi_sett
 from .pipeline.run import run
 from .version import __version__
 from .write.files import atomic_write, free_name, refuse_existing
+from .write.plan import OutputPlan, usable_path
 from .write.result import Result
 from .write.retry import write_retry_near
 
@@ -174,7 +175,9 @@ def fetch_orders(
         raise ConfigError(f"marketplace must be a marketplace code (got {marketplace!r})")
     market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
     amazon.refuse_sandbox(market, "fetch-orders")
-    output = Path(output)
+    # the config, the review key and the ledger are never replaced, named or found
+    output = usable_path(output, "order report")
+    OutputPlan([config, settings.get("_path")], force=force).output("order report", output)
     if not force:
         refuse_existing(output)
     amazon.require_credentials()

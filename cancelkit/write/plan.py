@@ -84,9 +84,9 @@ class OutputPlan:
 
     def output(self, role: str, path: str | os.PathLike | None) -> Path | None:
         """Check one output file (None or "-": nothing to check); returns its path."""
-        if path is None or str(path) == "-":
+        if path is None or (isinstance(path, str) and path == "-"):
             return None
-        path = Path(path)
+        path = usable_path(path, role)
         check_length(path, f"the {role}")
         self._claim(role, path)
         if os.path.isdir(path):
@@ -100,7 +100,7 @@ class OutputPlan:
 
     def folder(self, path: str | os.PathLike) -> Path:
         """Check a folder outputs are written into (the out-dir)."""
-        path = Path(path)
+        path = usable_path(path, "out-dir")
         check_length(path, "the out-dir")
         if os.path.lexists(path) and not os.path.isdir(path):
             if _leads_nowhere(path):
@@ -132,6 +132,24 @@ class OutputPlan:
         self._protect_ledger(path)  # written in place by SQLite, never as an output
         check_ledger(path, create)
         return path
+
+
+def usable_path(path: object, role: str) -> Path:
+    """A path given from Python as it may be: a str or os.PathLike of str, without a NUL
+    character (no file system holds one); else `path_type`, saying what was given."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str):
+        shown = repr(path) if len(repr(path)) <= 60 else repr(path)[:57] + "..."
+        raise OutputError(
+            f"the {role} path must be a str or pathlib.Path, not {type(path).__name__} {shown}",
+            code="path_type",
+        )
+    if "\x00" in path:
+        raise OutputError(
+            f"{path!r}: a path cannot hold a NUL character (the {role})", code="path_type"
+        )
+    return Path(path)
 
 
 def _is_input(path: str, role: str, what: str) -> OutputError:

@@ -30,7 +30,7 @@ from ..validate.batch import Patches
 from ..version import __version__
 from . import split, spool
 from .files import Staging, atomic_write, free_name, refuse_existing, remove_stale_temporaries
-from .plan import OutputPlan, reserved_names
+from .plan import OutputPlan, reserved_names, usable_path
 from .report import render_report, report_format_for
 from .verdict import report_context
 from .workbook import write_review
@@ -355,7 +355,7 @@ class Result:
         spanning several marketplaces is written as one file per marketplace (`NAME-DE.txt`,
         ..., each split by `max_rows` on its own), the first returned.
         """
-        plan = self._file_plan(path, max_rows)
+        plan = self._file_plan(usable_path(path, "upload file"), max_rows)
         targets = [target for _, group in plan for target in group]
         for target in targets:
             self._never_an_input("upload file", target)
@@ -506,7 +506,7 @@ class Result:
         read = [*inputs, *self.options.orders_reports, self.options.from_review]
         plan = OutputPlan([*read, self.options.config_path], True)
         plan.read_only("ledger", self.options.ledger)
-        plan.output(role, path)
+        plan.output(role, usable_path(path, role))  # None, bytes, 5: `path_type`
 
     def write_outputs(
         self,
@@ -531,7 +531,15 @@ class Result:
         With `record`, the batch is then recorded in the ledger (`record_in_ledger`), only
         once every file is in place: what `cancelkit generate` does.
         """
-        folder = Path(out_dir)
+        folder = usable_path(out_dir, "out-dir")
+        for role, given in (
+            ("upload file", flat_file),
+            ("report", report),
+            ("JSON report", json_path),
+            ("rejects file", rejects),
+        ):
+            if given is not None:
+                usable_path(given, role)  # bytes, 5: `path_type` before anything is written
         inputs = [i["path"] for i in self.inputs]
         inputs += [*self.options.orders_reports, self.options.from_review]
         check = OutputPlan([*inputs, self.options.config_path], force)

@@ -106,12 +106,12 @@ def test_missing_credentials_are_listed():
     "table, message",
     [
         ({"lwa_secret": "x"}, "unknown setting(s) in [amazon]: lwa_secret"),
-        ({"poll_interval": "soon"}, "CANCELKIT_SPAPI_POLL_INTERVAL must be a number"),
-        ({"poll_interval": -1}, "must be a number of seconds > 0 (got '-1')"),
-        ({"poll_interval": 0}, "CANCELKIT_SPAPI_POLL_INTERVAL must be a number of seconds > 0"),
-        ({"poll_interval": "nan"}, "must be a number of seconds > 0 (got 'nan')"),
-        ({"poll_interval": "inf"}, "must be a number of seconds > 0 (got 'inf')"),
-        ({"poll_interval": True}, "must be a number of seconds > 0"),
+        ({"poll_interval": "soon"}, "'poll_interval' in [amazon] must be a number"),
+        ({"poll_interval": -1}, "'poll_interval' in [amazon] must be a number of seconds > 0"),
+        ({"poll_interval": 0}, "'poll_interval' in [amazon] must be a number of seconds > 0"),
+        ({"poll_interval": "nan"}, "'poll_interval' in [amazon] must be a number of seconds > 0"),
+        ({"poll_interval": "inf"}, "'poll_interval' in [amazon] must be a number of seconds > 0"),
+        ({"poll_interval": True}, "'poll_interval' in [amazon] must be a number of seconds > 0"),
         ({"lwa_app_id": 12}, "'lwa_app_id' in [amazon] must be a string"),
     ],
 )

@@ -250,3 +250,21 @@ def test_two_checks_at_once_in_threads_match_the_sequential_results():
     assert len(found) == 12
     for path, result in found:
         assert result == expected[path]
+
+
+@pytest.mark.parametrize("target", ["a\x00b.json", 5, b"x.json", None], ids=repr)
+@pytest.mark.parametrize(
+    "writer",
+    ["write_json_file", "write_report", "write_flat_file", "write_rejects", "write_review"],
+)
+def test_every_writer_given_no_usable_path_is_path_type(tmp_path, monkeypatch, writer, target):
+    monkeypatch.chdir(tmp_path)
+    with cancelkit.check(str(MESSY), no_ledger=True) as result:
+        with pytest.raises(OutputError) as caught:
+            getattr(result, writer)(target)
+        assert caught.value.code == "path_type"
+        for options in ({"out_dir": 5}, {"json_path": b"r.json"}, {"report": 5}):
+            with pytest.raises(OutputError) as caught:
+                result.write_outputs(**{"out_dir": tmp_path / "o", **options})
+            assert caught.value.code == "path_type"
+    assert list(tmp_path.iterdir()) == []

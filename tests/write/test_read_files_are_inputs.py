@@ -131,3 +131,13 @@ def test_the_api_writers_refuse_the_config_the_key_and_the_ledger(config, tmp_pa
         assert caught.value.code == "output_is_input"
     unchanged(config)
     assert not key.exists() and not Path(f"{ledger}-wal").exists()
+
+
+def test_fetch_orders_from_python_never_replaces_the_config(config):
+    with pytest.raises(OutputError) as caught:
+        cancelkit.fetch_orders("cancelkit.toml", force=True)
+    assert caught.value.code == "output_is_input"
+    with pytest.raises(OutputError) as caught:
+        cancelkit.fetch_orders(5)
+    assert caught.value.code == "path_type"
+    unchanged(config)

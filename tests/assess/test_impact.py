@@ -221,12 +221,22 @@ def test_projection_boundaries(orders, before, counting, over, headroom):
     assert metrics["rate_after"] == pytest.approx((before + counting) / orders)
 
 
-@pytest.mark.parametrize("orders", [None, 0])
-def test_no_order_volume_gives_null_rates(orders):
-    metrics = impact.project_rate(5, orders, 3, policy.marketplace("US"))
+def test_no_order_volume_gives_null_rates():
+    metrics = impact.project_rate(5, None, 3, policy.marketplace("US"))
     for key in ("rate_before", "rate_after", "over_threshold", "headroom_orders"):
         assert metrics[key] is None
     assert metrics["threshold"] == 0.025
+
+
+def test_zero_orders_is_a_figure_over_the_target():
+    """0 orders is a figure (issue 16): no rate can be computed, and any counting
+    cancellation over a window of no orders is over every target."""
+    metrics = impact.project_rate(5, 0, 3, policy.marketplace("US"))
+    assert metrics["rate_before"] is None and metrics["rate_after"] is None
+    assert metrics["over_threshold"] is True
+    assert metrics["headroom_orders"] == 0
+    quiet = impact.project_rate(0, 0, 0, policy.marketplace("US"))
+    assert quiet["over_threshold"] is False and quiet["rate_after"] == 0.0
 
 
 def test_without_volume_the_report_says_which_option_gives_it():

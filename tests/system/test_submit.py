@@ -561,7 +561,7 @@ def test_polling_starts_at_the_interval_and_grows(standin, tmp_path):
     pauses: list[float] = []
     with ledger() as book:
         outcome = submitting.submit(
-            book, settings, sleep=pauses.append, save_report=cancelkit._save_report
+            book, settings, sleep=pauses.append, save_report=cancelkit.api._save_report
         )
     assert pauses == [30.0, 45.0, 67.5, 101.25, 151.875]
     assert outcome.confirmed == 12

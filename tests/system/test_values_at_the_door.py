@@ -83,7 +83,9 @@ def test_orders_7d_zero_is_a_figure(tmp_path):
     document = json.loads(run.stdout)
     assert document["metrics"]["orders_in_window"] == 0
     assert document["metrics"]["orders_source"] == "--orders-7d"
-    assert "rate: unknown" in run.stderr  # whole-order rows count, and 0 orders hold none
+    # whole-order rows count, and 0 orders hold none: over the target, never "not given"
+    assert document["metrics"]["over_threshold"] is True
+    assert "0 orders in the window (from --orders-7d)" in run.stderr
     with cancelkit.check(rows=rows[:0] or [{"order-id": "x"}], orders_in_window=0) as result:
         assert result.metrics["orders_in_window"] == 0
 

@@ -84,7 +84,7 @@ def test_an_output_over_the_ledger_is_refused(tmp_path, batch, private_ledger):
     assert invoke("generate", batch, "--out-dir", tmp_path / "first").exit_code == 1
     size = private_ledger.stat().st_size
     run = invoke("generate", batch, "--json", private_ledger, "--force", "--out-dir", tmp_path)
-    assert_one_line_error(run, "[output_twice]")
+    assert_one_line_error(run, "is the input the ledger", "[output_is_input]")
     assert private_ledger.stat().st_size == size
 
 
@@ -338,7 +338,7 @@ def test_check_and_review_never_write_over_the_ledger_they_read(tmp_path, batch,
     assert invoke("generate", batch, "--out-dir", tmp_path / "out").exit_code == 1
     size = private_ledger.stat().st_size
     run = invoke("check", batch, "--json", private_ledger, "--force")
-    assert_one_line_error(run, "[output_twice]")
+    assert_one_line_error(run, "[output_is_input]")
     run = invoke("review", batch, "-o", private_ledger, "--force")
-    assert_one_line_error(run, "[output_twice]")
+    assert_one_line_error(run, "[output_is_input]")
     assert private_ledger.stat().st_size == size

@@ -13,10 +13,41 @@ SIGTERM handling before any heavy import.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import _signal
+import os as _os
+import sys as _sys
 
-from .errors import CancelkitError, ConfigError, InputError, OutputError
-from .version import __version__
+
+def _early(signum, frame) -> None:  # until interrupts.py takes over: the same line and code
+    _os.write(2, b"cancelkit: terminated\n" if signum == 15 else b"cancelkit: interrupted\n")
+    _os._exit(143 if signum == 15 else 130)
+
+
+# the first instructions: a process that may be the command line (`python -m ...` while
+# runpy imports the package, or a script named cancelkit) gets the handling before any
+# import; interrupts.cli_start() then decides, and a program importing cancelkit as a
+# library gets its own handlers back
+_before = None
+if _sys.argv[:1] == ["-m"] or _os.path.basename(_sys.argv[0] if _sys.argv else "").startswith(
+    "cancelkit"
+):
+    _before = _signal.getsignal(2), _signal.getsignal(15)
+    _signal.signal(2, _early)
+    _signal.signal(15, _early)
+
+from . import interrupts  # noqa: E402
+
+if interrupts.cli_start():
+    interrupts.install()
+elif _before is not None:
+    _signal.signal(2, _before[0])
+    _signal.signal(15, _before[1])
+del _before
+
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from .errors import CancelkitError, ConfigError, InputError, OutputError  # noqa: E402
+from .version import __version__  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .api import Result, StillProcessing, check, fetch_orders, submit

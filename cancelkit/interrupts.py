@@ -7,14 +7,16 @@ prints `cancelkit: interrupted` (or `terminated`) and ends the process at once w
 (`Terminated` for SIGTERM) so that every `finally`, staging and ledger rollback runs and
 the command's own handler (cli.py `_guarded`) prints the same line and exits the same way.
 
-Only the standard library is imported here: this module runs before the rest.
+Only the standard library's C modules are imported here (`_signal`, not `signal`, whose
+enums take milliseconds to build): this module runs before the rest, from the first line
+of cancelkit/__init__.py when the process is the command line (`cli_start`).
 """
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: no enum classes to build before the handler
 import os
-import signal
-import threading
+import sys
 
 #: 128 + the signal number, as shells report a process ended by SIGINT or SIGTERM
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -42,6 +44,22 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
+def cli_start() -> bool:
+    """Whether this process is starting as the command line: `python -m cancelkit` (while
+    runpy imports the package, `sys.argv[0]` is still "-m") or the `cancelkit` console
+    script. A program that imports cancelkit as a library is neither."""
+    argv = getattr(sys, "orig_argv", [])
+    if sys.argv[:1] == ["-m"]:
+        for at, arg in enumerate(argv):
+            if arg == "-m":
+                return argv[at + 1 : at + 2] == ["cancelkit"]
+            if arg.startswith("-m"):
+                return arg == "-mcancelkit"
+        return False
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name in ("cancelkit", "cancelkit.exe", "cancelkit-script.py")
+
+
 def install() -> None:
     """While the program starts: a signal ends it at once with its line and exit code."""
     global _installed
@@ -55,7 +73,10 @@ def working() -> None:
 
     Does nothing unless `install()` ran (the library and click's test runner keep the
     handlers they have) or off the main thread."""
-    if not _installed or threading.current_thread() is not threading.main_thread():
+    if not _installed:
         return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: its handlers stay as they are
+        pass

@@ -53,7 +53,13 @@ def wait_for_handler(process: subprocess.Popen) -> None:
 def start(args: list, tmp_path: Path, module: bool = True) -> subprocess.Popen:
     temp = tmp_path / "tmp"
     temp.mkdir(exist_ok=True)
-    command = [sys.executable, "-m", "cancelkit"] if module else [sys.executable, "-c", ENTRY]
+    if module:
+        command = [sys.executable, "-m", "cancelkit"]
+    else:  # the console script as pip writes it, under its own name
+        script = tmp_path / "bin" / "cancelkit"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(CONSOLE_SCRIPT, encoding="utf-8")
+        command = [sys.executable, str(script)]
     return subprocess.Popen(
         [*command, *map(str, args)],
         stdin=subprocess.PIPE,  # kept open: a run reading - waits for its input
@@ -64,8 +70,14 @@ def start(args: list, tmp_path: Path, module: bool = True) -> subprocess.Popen:
     )
 
 
-#: what the `cancelkit` console script does (pyproject.toml: cancelkit.entry:main)
-ENTRY = "import sys; from cancelkit.entry import main; sys.argv[0] = 'cancelkit'; main()"
+#: the `cancelkit` console script as pip writes it (pyproject.toml: cancelkit.entry:main)
+CONSOLE_SCRIPT = """import re
+import sys
+from cancelkit.entry import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+"""
 
 
 def interrupt(process: subprocess.Popen, signum: int, delay_s: float) -> tuple[int, str, str]:
@@ -125,6 +137,28 @@ def test_the_handling_is_installed_before_the_heavy_imports(tmp_path):
     assert {"check", "submit", "fetch_orders", "Result"} <= set(dir(cancelkit))
     with pytest.raises(AttributeError):
         cancelkit.no_such_name  # noqa: B018
+
+
+def test_only_the_command_line_installs_the_handling_at_import(tmp_path):
+    """`import cancelkit` in another program (even one started with -m) changes nothing."""
+    (tmp_path / "theirs.py").write_text(
+        "import signal, cancelkit\nprint(signal.getsignal(signal.SIGTERM))\n", encoding="utf-8"
+    )
+    for command in (
+        ["-c", "import signal, cancelkit; print(signal.getsignal(15))"],
+        ["-m", "theirs"],
+    ):
+        done = subprocess.run(
+            [sys.executable, *command],
+            capture_output=True,
+            check=True,
+            cwd=tmp_path,
+            env=dict(
+                os.environ,
+                PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+            ),
+        )
+        assert done.stdout.decode().strip() in ("0", "Handlers.SIG_DFL"), done.stdout
 
 
 def test_the_library_keeps_the_callers_signal_handlers(tmp_path):

@@ -375,6 +375,11 @@ CASES: dict[str, Case] = {
             ("json-onto-review-key", ("--json", "{key}")),
             ("report-onto-review-key", ("--report", "{key}")),
             ("flat-file-onto-review-key", ("--flat-file", "{key}")),
+            ("report-onto-ledger-wal", ("--report", "{ledger}-wal")),
+            ("flat-file-onto-ledger", ("--flat-file", "{ledger}")),
+            ("rejects-onto-review-key", ("--rejects", "{key}")),
+            ("json-onto-config-dot", ("--config", "{config}", "--json", "{dir}/./cancelkit.toml")),
+            ("report-onto-ledger-journal", ("--report", "{ledger}-journal")),
         )
     },
     **{
@@ -426,6 +431,24 @@ CASES: dict[str, Case] = {
             ("rejects-under-input-deep", "output_folder", ("--rejects", "{input}/a/b/r.csv")),
             ("json-is-parent-folder", "output_is_folder", ("--json", "{dir}/..", "--force")),
             ("json-is-root", "output_is_folder", ("--json", "/", "--force")),
+            ("rejects-empty-path", "output_is_folder", ("--rejects=", "--force")),
+            ("json-empty-path", "output_is_folder", ("--json=", "--force")),
+            ("report-empty-path", "output_is_folder", ("--report=", "--force")),
+            (
+                "flat-file-multibyte-256",
+                "output_path_too_long",
+                ("--flat-file", "{dir}/" + "\u00fc" * 128),
+            ),
+            (
+                "report-middle-part-too-long",
+                "output_path_too_long",
+                ("--report", "{dir}/a/" + "b" * 256 + "/r.html"),
+            ),
+            (
+                "rejects-path-of-legal-names-too-long",
+                "output_path_too_long",
+                ("--rejects", "{dir}/" + "/".join(["r" * 255] * 17)),
+            ),
             ("stdin-twice", "input_twice", ("-", "-")),
         )
     },
@@ -451,6 +474,15 @@ CASES: dict[str, Case] = {
             ("unknown-key-refresh-token", 'refresh_token = "IwEBSECRET"'),
             ("in-max-rows", 'max_rows = "9f8e7d6c5b4a39281706f5e4d3c2b1a0IwEBSECRET"'),
             ("secret-named-known-type", 'sheet = 5\napi_key = "IwEBSECRET"'),
+            ("in-report-max-age", 'report_max_age_hours = "Atzr|IwEBSECRET"'),
+            ("in-referral-fee-rate", 'referral_fee_rate = "amzn1.IwEBSECRET"'),
+            ("in-orders-30d", 'orders_30d = "Atzr|IwEBSECRET"'),
+            ("in-cancels-7d", 'cancels_7d = "Atzr|IwEBSECRET"'),
+            ("in-window-days", '[policy.US]\nwindow_days = "Atzr|IwEBSECRET"'),
+            ("hex-in-max-cells", 'max_cells = "0123456789abcdef0123456789abcdefIwEBSECRET"'),
+            ("unknown-key-password", 'password = "IwEBSECRET"'),
+            ("in-cancels-7d-table", '[cancels_7d]\nFR = "Atzr|IwEBSECRET"'),
+            ("client-id-in-ledger", 'ledger = "amzn1.application-oa2-client.IwEBSECRET"'),
         )
     },
 }

@@ -24,6 +24,7 @@ from .pipeline.run import run
 from .version import __version__
 from .write.files import Staging
 from .write.plan import OutputPlan
+from .write.result import NOTHING_TO_UPLOAD
 from .write.retry import reconcile_report
 from .write.verdict import terminal_summary
 from .write.workbook import write_template
@@ -318,6 +319,8 @@ def generate(
             result.write_json(click.get_text_stream("stdout"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
+        if result.nothing_to_upload and talk != "quiet":
+            click.echo(NOTHING_TO_UPLOAD, err=True)
         sys.exit(_exit_code(result))
 
 

@@ -192,28 +192,48 @@ CODES: dict[str, Code] = {
         ),
         Code(
             "order_status_unknown",
-            "flag",
-            "Order status not recognised",
-            "The order status is not one cancelkit knows (see README, 'Order states'). Only "
-            "unshipped, merchant-fulfilled orders can be cancelled with the file: check the "
-            "order in Seller Central before uploading. Risk high, so --fail-on high stops the "
-            "batch.",
+            "error",
+            "Order status not understood",
+            "The order status (or item-status) is not one cancelkit understands (see README, "
+            "'Order states'): an unknown word, two states in one cell, or letters of another "
+            "script that only look like Latin ones. Only unshipped, merchant-fulfilled orders "
+            "can be cancelled with the file, so the row is rejected; the message shows the "
+            "value with its invisible characters escaped.",
         ),
         Code(
             "fulfillment_channel_unknown",
-            "flag",
-            "Fulfillment channel not recognised",
+            "error",
+            "Fulfillment channel not understood",
             "The fulfillment channel is neither Amazon's (FBA/AFN) nor the seller's "
-            "(Merchant/MFN) as cancelkit knows them; check the order is merchant-fulfilled "
-            "before uploading. Risk high.",
+            "(Merchant/MFN) as cancelkit knows them, so the row is rejected; check the order "
+            "is merchant-fulfilled.",
+        ),
+        Code(
+            "order_state_conflict",
+            "error",
+            "Order state contradicted",
+            "Two columns or two order reports say different things about the order's state "
+            "(the batch's order-status against the report's, two status columns of one "
+            "report, or an older report that says shipped or cancelled against a newer one); "
+            "cancelkit does not choose: the row is rejected. Check the order in Seller "
+            "Central.",
+        ),
+        Code(
+            "order_not_unshipped",
+            "error",
+            "Order missing from a complete listing",
+            "An Unshipped Orders report (or a fetch-orders file) lists every cancellable "
+            "order of its window; this order is not in it, so it is shipped, cancelled, "
+            "pending, Amazon-fulfilled or not of that marketplace. The row is rejected.",
         ),
         Code(
             "order_report_unreadable",
-            "flag",
+            "error",
             "Order's report line not readable",
             "A line of this order in the order report could not be read (a line break or tab "
-            "inside a field that cannot be rejoined), so cancelkit does not know its state. "
-            "Risk high: check the order in Seller Central, or fix the report line.",
+            "inside a field that cannot be rejoined, or a record cut short), so cancelkit "
+            "does not know its state: the row is rejected. Check the order in Seller Central, "
+            "or fix the report line.",
         ),
         Code(
             "order_partially_shipped",

@@ -102,11 +102,7 @@ def assess(record: Record, today: dt.date | None = None) -> None:
     context = record.context
     state_flag = None
     if context:
-        finding = order_states.check_state(
-            context.get("order_status", ""),
-            context.get("fulfillment_channel", ""),
-            record.amazon_order_item_code is None,
-        )
+        finding = order_states.check_context(context, record.amazon_order_item_code is None)
         if finding is not None and finding.kind == "error":
             column = record.table.column_of(finding.field, "order report")
             record.reject(finding.code, column, finding.value, finding.message)

@@ -10,14 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from ..amazon import order_states
+from ..amazon import marketplaces, order_states
 from ..codes import Flag
 from ..ledger.store import KnownRows, Ledger, check_row
 from ..read.words import is_yes
 from ..validate.rows import Record
 
-#: report columns that describe the order's state: the report wins over the batch
+#: report columns that describe the order's state: the report decides, the batch's own
+#: column may only contradict it (a conflict)
 _AUTHORITATIVE = ("order_status", "fulfillment_channel")
+#: the context values of an order's state, replaced by the deciding report line's
+_STATE_CONTEXT = (
+    *_AUTHORITATIVE,
+    "item_status",
+    "payments_date",
+    "quantity_purchased",
+    "quantity_shipped",
+)
 #: context mark: the order reports listing the order have no buyer-request column, so a
 #: BuyerCanceled cannot be verified from them (the checker says how to get the column)
 REPORT_LACKS_BUYER_REQUEST = "report_lacks_buyer_request"
@@ -121,41 +130,77 @@ class Enricher:
         return self.report.resolve_item(order_id, sku)
 
     def state_error(
-        self, order_id: str, context: dict[str, str], whole_order: bool
+        self,
+        order_id: str,
+        context: dict[str, str],
+        whole_order: bool,
+        item_code: str | None = None,
     ) -> tuple[str, str, str, str, str | None] | None:
-        """`(code, message, field, value, where)` when the order's state (report first, then
-        the row) forbids the cancellation, `where` being "order report" when the report said
-        it; None otherwise (flags are left to the checker)."""
-        facts = dict(context)
-        order = self.report.get(order_id) if self.report is not None else None
-        if order is not None:
-            for name in _AUTHORITATIVE:
-                if getattr(order, name):
-                    facts[name] = getattr(order, name)
-        finding = order_states.check_state(
-            facts.get("order_status", ""), facts.get("fulfillment_channel", ""), whole_order
+        """`(code, message, field, value, where)` when the order's state forbids the
+        cancellation, `where` being "order report" when a report said it; None otherwise
+        (flags are added by `apply` and the checker).
+
+        The reports decide (`OrdersReport.decide`: every state column, the newest report
+        wins); the batch's own order-status or fulfillment-channel that says the order
+        cannot be cancelled while the reports say it can is `order_state_conflict`, unless
+        it is the reports' own word copied (not a second witness). An order that a complete
+        listing does not list is `order_not_unshipped`; one whose report line could not be
+        read is `order_report_unreadable`."""
+        report = self.report
+        if report is None:
+            finding = order_states.check_context(context, whole_order)
+            if finding is None or finding.kind != "error":
+                return None
+            return finding.code, finding.message, finding.field, finding.value, None
+        unreadable = report.unreadable.get(order_id)
+        if unreadable is not None:
+            return (
+                "order_report_unreadable",
+                f"a line of order {order_id} in the order report could not be read "
+                f"({unreadable}), so its state is not known and the row is not uploaded; "
+                "check the order in Seller Central, or fix the report line",
+                "order_id",
+                order_id,
+                "order report",
+            )
+        decision = report.decide(
+            order_id, item_code, whole_order, context.get("sku"), self._market(context)
         )
-        if finding is None or finding.kind != "error":
-            return None
-        from_report = order is not None and getattr(order, finding.field) == finding.value
-        where = "order report" if from_report else None
-        return finding.code, finding.message, finding.field, finding.value, where
+        if decision is None:
+            missing = report.absent_from_listing(order_id, self._market(context))
+            if missing is not None:
+                return missing[0], missing[1], "order_id", order_id, "order report"
+            finding = order_states.check_context(context, whole_order)
+            if finding is None or finding.kind != "error":
+                return None
+            return finding.code, finding.message, finding.field, finding.value, None
+        finding = decision.finding
+        if finding is not None and finding.kind == "error":
+            return finding.code, finding.message, finding.field, finding.value, "order report"
+        conflict = _batch_disagrees(context, decision, whole_order)
+        if conflict is not None:
+            return conflict
+        return None
+
+    @staticmethod
+    def _market(context: dict[str, str]) -> str | None:
+        text = context.get("marketplace")
+        return marketplaces.marketplace_code(text) if text else None
 
     def apply(self, record: Record) -> None:
         """Add report context and ledger findings to an accepted record (may reject it)."""
         order_id, item = record.order_id, record.amazon_order_item_code
         if self.report is not None:
-            unreadable = self.report.unreadable.get(order_id)
-            if unreadable is not None:
-                record.flags.append(
-                    Flag(
-                        "order_report_unreadable",
-                        f"a line of order {order_id} in the order report could not be read "
-                        f"({unreadable}), so its state is not known; check the order in "
-                        "Seller Central before uploading",
-                    )
-                )
-            if self.report.get(order_id) is None:
+            context = record.context
+            blocked = self.state_error(order_id, context, item is None, item)
+            if blocked is not None:
+                code, message, field, value, where = blocked
+                record.reject(code, record.table.column_of(field, where), value, message)
+                return
+            decision = self.report.decide(
+                order_id, item, item is None, context.get("sku"), self._market(context)
+            )
+            if decision is None:
                 record.flags.append(
                     Flag(
                         "order_not_in_report",
@@ -164,23 +209,21 @@ class Enricher:
                     )
                 )
             else:
-                blocked = self.state_error(order_id, record.context, item is None)
-                if blocked is not None:
-                    code, message, field, value, where = blocked
-                    record.reject(code, record.table.column_of(field, where), value, message)
-                    return
                 if item is not None:
                     problem = self.report.check_item(order_id, item)
                     if problem is not None:
                         column = record.table.column_of("amazon_order_item_code")
                         record.reject(problem[0], column, item, problem[1])
                         return
-                context = record.context
                 for name, value in self.report.context(order_id, item).items():
                     # evidence of a buyer request from either side counts
                     evidence = name == "buyer_requested" and is_yes(value)
-                    if name in _AUTHORITATIVE or name not in context or evidence:
+                    if name not in _AUTHORITATIVE and (name not in context or evidence):
                         context[name] = value
+                for name in _STATE_CONTEXT:
+                    context.pop(name, None)
+                # the deciding report line's state columns, read again by the checker
+                context.update({k: v for k, v in decision.values.items() if v})
                 if "buyer_requested" not in context and self.report.lacks_buyer_request_column(
                     order_id
                 ):
@@ -193,3 +236,37 @@ class Enricher:
                     record.reject(code, record.table.column_of("order_id"), order_id, message)
                 else:
                     record.flags.append(Flag(code, message))
+
+
+def _batch_disagrees(
+    context: dict[str, str], decision, whole_order: bool
+) -> tuple[str, str, str, str, str | None] | None:
+    """`order_state_conflict` when the batch's own state column says the order cannot be
+    cancelled and the reports say it can (two witnesses of one fact that disagree); None
+    when they agree, or when the batch's value is the reports' word copied."""
+    for name in _AUTHORITATIVE:
+        mine = context.get(name, "")
+        if not mine.strip():
+            continue
+        theirs = decision.values.get(name, "")
+        if order_states.fold(mine) == order_states.fold(theirs):
+            continue  # the report's own word
+        alone = {name: mine}
+        finding = order_states.check_context(alone, whole_order)
+        if finding is None or finding.kind != "error":
+            continue
+        if not theirs.strip() and not decision.report.complete:
+            # the report's cell is empty (it says nothing): the batch's word stands alone
+            return finding.code, finding.message, finding.field, finding.value, None
+        return (
+            "order_state_conflict",
+            f"the batch's {name.replace('_', '-')} says {order_states.shown(mine)} "
+            f"({finding.code}) but {decision.report.when()} says "
+            f"{order_states.shown(theirs) if theirs else 'the order is unshipped'}; two "
+            "columns for one fact disagree, so the row is not uploaded: check the order in "
+            "Seller Central and correct the batch",
+            name,
+            mine,
+            None,
+        )
+    return None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..amazon import marketplaces, order_states, policy
 from ..amazon.flatfile import ORDER_ID_PATTERN
+from ..amazon.order_ids import clean_order_id
 from ..errors import InputError
 from ..read import headers as columns
 from ..read import text as text_encoding
@@ -43,6 +44,30 @@ _MARKET_EVIDENCE = frozenset({"currency", "ship_country"})
 ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin", "item_price")
 #: `purchase-date` is not an input column of a cancellation batch, so columns.py lacks it
 _PURCHASE_DATE = columns.fold("purchase-date")
+#: the other report columns that tell an order's state, read here only (DOMAIN.md sections
+#: 5 and 10): the all-orders report's `item-status` and `quantity`, the Unshipped Orders
+#: report's `payments-date`, `quantity-purchased` and `quantity-shipped`
+_STATE_COLUMNS: dict[str, str] = {
+    columns.fold("item-status"): "item_status",
+    columns.fold("payments-date"): "payments_date",
+    columns.fold("quantity-purchased"): "quantity",
+    columns.fold("quantity"): "quantity",
+    columns.fold("quantity-shipped"): "quantity_shipped",
+}
+#: the dates a report's lines carry; its newest plausible one is the report's time
+_DATE_COLUMNS = frozenset(
+    columns.fold(name)
+    for name in ("purchase-date", "payments-date", "last-updated-date", "reporting-date")
+)
+#: columns only Amazon's Unshipped Orders report has (DOMAIN.md section 5): a report with
+#: one of them and no order-status column lists every unshipped order of its window
+_UNSHIPPED_MARKS = frozenset(
+    columns.fold(name) for name in ("quantity-to-ship", "days-past-promise", "reporting-date")
+)
+#: the first line of a fetch-orders file (enrich/amazon_orders.py): what it is a listing of
+FETCH_MARK = "#cancelkit-fetch-orders"
+#: a date later than the run's clock by more than this is in the future (a finding)
+FUTURE_SLACK = dt.timedelta(minutes=10)
 
 #: yes/no fields where any report's yes wins over another report's no
 _YES_WINS = frozenset({"buyer_requested", "verge_of_cancellation"})
@@ -60,6 +85,27 @@ class OrderItem:
     asin: str | None
     #: the line's `item-price` (all-orders report), as written
     item_price: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """What one report line says about its order's state (DOMAIN.md sections 5 and 10)."""
+
+    #: the index of the report in `OrdersReport.files`, and the line number in it
+    file: int
+    line: int
+    status: str = ""
+    channel: str = ""
+    #: a second column for the same fact (`order-status` and `status`), None without one
+    status2: str | None = None
+    channel2: str | None = None
+    item_status: str = ""
+    #: whether the line's payments-date is filled (None: the report has no such column)
+    paid: bool | None = None
+    quantity: int | None = None
+    shipped: int | None = None
+    item_code: str | None = None
+    sku: str | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +129,8 @@ class OrderInfo:
     in_orders_report: bool = False
     #: whether a report that lists the order has the is-buyer-requested-cancellation column
     buyer_request_column: bool = False
+    #: every report line of the order, with what it says about the order's state
+    sightings: list[Sighting] = field(default_factory=list)
 
     def item(self, item_code: str) -> OrderItem | None:
         return next((i for i in self.items if i.item_code == item_code), None)
@@ -108,22 +156,71 @@ class ReportFile:
     buyer_request_column: bool
     #: whether it is an all-orders report (order-status column)
     all_orders: bool
+    #: "all-orders", "unshipped" (Amazon's Unshipped Orders report), "fetch-orders"
+    #: (cancelkit's own file) or "other"
+    kind: str = "other"
+    #: the newest plausible date of its lines (any date column), and that column's name
+    newest_date: dt.datetime | None = None
+    newest_basis: str | None = None
+    #: dates later than the run's clock: how many, and the first one as "line N: value"
+    future_dates: int = 0
+    first_future: str | None = None
+    #: for a complete listing of the cancellable orders (an Unshipped Orders report, a
+    #: fetch-orders file): the window it covers, or None when it cannot be known
+    window: tuple[dt.datetime, dt.datetime] | None = None
+    #: a fetch-orders file's marketplace code
+    marketplace: str | None = None
+    #: the fetch-orders file's own time (when it was fetched)
+    fetched_at: dt.datetime | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether it lists every cancellable order of its window."""
+        return self.kind in ("unshipped", "fetch-orders")
+
+    @property
+    def moment(self) -> dt.datetime:
+        """When the report was downloaded, as well as it can be told: a fetch-orders
+        file's own time, else its newest plausible date, else the file's modification time."""
+        return self.fetched_at or self.newest_date or self.file_time
+
+    @property
+    def basis(self) -> str:
+        if self.fetched_at is not None:
+            return "fetched-at"
+        if self.newest_date is not None:
+            return self.newest_basis or "purchase-date"
+        return "file-time"
+
+    def when(self) -> str:
+        """`report.txt (newest purchase-date 2026-11-24 11:30 UTC)`, for messages."""
+        words = {"file-time": "file time", "fetched-at": "fetched at"}
+        basis = words.get(self.basis, f"newest {self.basis}")
+        return (
+            f"{self.source} ({basis} {self.moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC)"
+        )
 
     def age_hours(self, now: dt.datetime) -> float:
-        """Hours since the newest purchase in the report, or since the file was written."""
-        moment = self.newest_purchase or self.file_time
-        return max(0.0, (now - moment).total_seconds() / 3600)
+        """Hours since the report's time (`moment`)."""
+        return max(0.0, (now - self.moment).total_seconds() / 3600)
 
     def evidence(self, now: dt.datetime, max_age_hours: float) -> dict:
         """The report's entry of the summary (`summary["order_reports"]`)."""
         age = self.age_hours(now)
         stale = age > max_age_hours
-        basis = "newest purchase-date" if self.newest_purchase else "file time"
-        moment = self.newest_purchase or self.file_time
+        basis = {"file-time": "file time", "fetched-at": "fetched at"}.get(
+            self.basis, f"newest {self.basis}"
+        )
+        moment = self.moment
         text = (
             f"{self.source}: {self.lines} order lines; {basis} "
             f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {_age_words(age)} ago"
         )
+        if self.future_dates:
+            text += (
+                f"; {self.future_dates} date(s) in the future ({self.first_future}): not "
+                "taken as the report's age, check the report (or the computer's clock)"
+            )
         if stale:
             text += (
                 f", older than {max_age_hours:g} hours: it does not show orders shipped or "
@@ -135,7 +232,12 @@ class ReportFile:
             "newest_purchase": _iso(self.newest_purchase),
             "file_time": _iso(self.file_time),
             "age_hours": round(age, 1),
-            "age_basis": "purchase-date" if self.newest_purchase else "file-time",
+            "age_basis": self.basis,
+            "newest_date": _iso(self.newest_date),
+            "future_dates": self.future_dates,
+            "first_future_date": self.first_future,
+            "kind": self.kind,
+            "window": [_iso(self.window[0]), _iso(self.window[1])] if self.window else None,
             "stale": stale,
             "max_age_hours": max_age_hours,
             "buyer_request_column": self.buyer_request_column,
@@ -243,8 +345,15 @@ class OrdersReport:
     """Amazon order reports joined by order id. Build it with `load(paths)`; given the
     batch's order ids, it keeps only those orders (the window count covers every line)."""
 
-    def __init__(self, sources: list[str], wanted: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        sources: list[str],
+        wanted: Collection[str] | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
         self.sources = sources
+        #: the run's clock: a report date later than it is in the future
+        self.now = now or dt.datetime.now(dt.timezone.utc)
         self._orders: dict[str, OrderInfo] = {}
         #: the only orders kept (None: every order of the reports)
         self.wanted = wanted
@@ -322,6 +431,146 @@ class OrdersReport:
             "sku_not_in_order",
             f"order {order_id} has no item with SKU {sku}; its items: {_items_text(order)}",
         )
+
+    # -- the order's state: the newest evidence wins ----------------------------------------
+    def absent_from_listing(
+        self, order_id: str, marketplace: str | None = None, after: dt.datetime | None = None
+    ) -> tuple[str, str] | None:
+        """`("order_not_unshipped", message)` when a complete listing of the cancellable
+        orders (an Unshipped Orders report, a fetch-orders file; DOMAIN.md section 10)
+        covers the order and does not list it; None when no listing can tell. With `after`,
+        only listings newer than that moment speak (an older one is overruled by the
+        report that lists the order)."""
+        order = self._orders.get(order_id)
+        purchased = _parse_time(order.purchase_date) if order and order.purchase_date else None
+        listed_in = {s.file for s in order.sightings} if order is not None else set()
+        for index, report in enumerate(self.files):
+            if not report.complete or report.window is None or index in listed_in:
+                continue
+            if after is not None and report.moment <= after:
+                continue
+            if marketplace and report.marketplace and report.marketplace != marketplace:
+                continue  # a listing of another marketplace says nothing about this order
+            start, end = report.window
+            if purchased is not None and not start <= purchased <= end:
+                continue  # placed outside the listing's window: it cannot tell
+            what = (
+                "fetch-orders file"
+                if report.kind == "fetch-orders"
+                else ("Unshipped Orders report")
+            )
+            covers = (
+                f"purchased {purchased:%Y-%m-%d %H:%M} UTC"
+                if purchased is not None
+                else "its purchase date is not known"
+            )
+            return (
+                "order_not_unshipped",
+                f"order {order_id} is not in {report.when()}, a {what} that lists every "
+                f"unshipped merchant order placed {start:%Y-%m-%d %H:%M} to "
+                f"{end:%Y-%m-%d %H:%M} UTC ({covers}): it is shipped, cancelled, pending, "
+                "fulfilled by Amazon or not of this marketplace, and is not cancelled. If it "
+                "was placed before that window, give a report that covers it",
+            )
+        return None
+
+    def decide(
+        self,
+        order_id: str,
+        item_code: str | None,
+        whole_order: bool,
+        sku: str | None = None,
+        marketplace: str | None = None,
+    ) -> Decision | None:
+        """What the reports say about cancelling this order (or item), None when no report
+        lists it. The state is read from every column a line gives (order-status,
+        item-status, payments-date, fulfillment-channel, quantities); when reports disagree
+        the one downloaded later wins (its time: a fetch-orders file's own, else its newest
+        plausible date, else the file's modification time), except that an older report's
+        shipped, cancelled or Amazon-fulfilled state against a newer one that would let the
+        order through is a conflict (an order never goes back to unshipped), and a complete
+        listing newer than every report listing the order overrules them."""
+        order = self._orders.get(order_id)
+        if order is None or not order.sightings:
+            return None
+        by_file: dict[int, list[Sighting]] = {}
+        for sighting in order.sightings:
+            by_file.setdefault(sighting.file, []).append(sighting)
+        verdicts = {
+            index: self._verdict(lines, item_code, whole_order, sku)
+            for index, lines in by_file.items()
+        }
+        ranked = sorted(by_file, key=lambda i: (self.files[i].moment, i))
+        winner = ranked[-1]
+        finding, values = verdicts[winner]
+        source = self.files[winner]
+        if len(ranked) > 1:
+            newest = source.moment
+            ties = [i for i in ranked if self.files[i].moment == newest]
+            kinds = {_finding_key(verdicts[i][0]) for i in ties}
+            if len(kinds) > 1:
+                return Decision(
+                    _conflict(
+                        order_id,
+                        [(self.files[i], verdicts[i][0]) for i in ties],
+                        "downloaded at the same time, they disagree",
+                    ),
+                    source,
+                    values,
+                )
+            if finding is None or finding.kind != "error":
+                for index in ranked[:-1]:
+                    older = verdicts[index][0]
+                    if older is not None and older.code in _FINAL_CODES:
+                        return Decision(
+                            _conflict(
+                                order_id,
+                                [(self.files[index], older), (source, finding)],
+                                "an older report says the order cannot be cancelled and a "
+                                "newer one that it can; an order never goes back to unshipped",
+                            ),
+                            source,
+                            values,
+                        )
+        if finding is None or finding.kind != "error":
+            newer = self.absent_from_listing(order_id, marketplace, after=source.moment)
+            if newer is not None:
+                code, message = newer
+                return Decision(
+                    order_states.StateFinding("error", code, "order_id", order_id, message),
+                    source,
+                    values,
+                )
+        if finding is not None and len(ranked) > 1:
+            finding = _said_by(finding, source, len(ranked))
+        return Decision(finding, source, values)
+
+    def _verdict(
+        self, lines: list[Sighting], item_code: str | None, whole_order: bool, sku: str | None
+    ) -> tuple[order_states.StateFinding | None, dict[str, str]]:
+        """One report's say about the row: the first error of its lines for the row (an
+        item: that item's lines; a whole order: all), else the first flag."""
+        chosen = lines
+        if item_code is not None and any(s.item_code for s in lines):
+            chosen = [s for s in lines if s.item_code == item_code] or lines
+        elif sku and not whole_order and any(s.sku for s in lines):
+            chosen = [s for s in lines if s.sku == sku] or lines
+        report = self.files[lines[0].file] if lines[0].file < len(self.files) else None
+        first_flag: order_states.StateFinding | None = None
+        first_values: dict[str, str] | None = None
+        for line in chosen:
+            values = _line_values(line, report)
+            conflict = _two_columns(line)
+            if conflict is not None:
+                return conflict, values
+            finding = order_states.check_context(values, whole_order)
+            if finding is not None and finding.kind == "error":
+                return finding, values
+            if finding is not None and first_flag is None:
+                first_flag = finding
+            if first_values is None or (finding is not None and first_flag is finding):
+                first_values = values
+        return first_flag, first_values or {}
 
     def check_item(self, order_id: str, item_code: str) -> tuple[str, str] | None:
         """`("item_not_in_order", message)` when the reports list the order's item codes
@@ -404,6 +653,100 @@ class OrdersReport:
         if item.item_code or item.sku or item.asin:
             _merge_item(order, item)
         return order
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the order reports decide about one row: an error or a flag (None: cancellable),
+    the report that spoke, and the state columns of its line as context values
+    (`order_states.check_context` reads them again in the checker)."""
+
+    finding: order_states.StateFinding | None
+    report: ReportFile
+    values: dict[str, str]
+
+
+#: states an order never leaves: a newer report cannot make such an order cancellable
+_FINAL_CODES = frozenset({"order_shipped", "order_already_cancelled", "order_fba"})
+
+
+def _finding_key(finding: order_states.StateFinding | None) -> tuple[str, str] | None:
+    return None if finding is None else (finding.kind, finding.code)
+
+
+def _line_values(line: Sighting, report: ReportFile | None) -> dict[str, str]:
+    """A report line's state columns as context values."""
+    values = {"order_status": line.status, "fulfillment_channel": line.channel}
+    if line.item_status:
+        values["item_status"] = line.item_status
+    if line.paid is not None:
+        values["payments_date"] = "yes" if line.paid else "no"
+        if report is not None and report.kind == "unshipped" and not line.paid:
+            # the Unshipped Orders report's line without payments-date: payment not
+            # verified yet, the report's sense of Pending (DOMAIN.md section 10)
+            values["order_status"] = line.status or "Pending"
+    if line.quantity is not None:
+        values["quantity_purchased"] = str(line.quantity)
+    if line.shipped is not None:
+        values["quantity_shipped"] = str(line.shipped)
+    return values
+
+
+def _two_columns(line: Sighting) -> order_states.StateFinding | None:
+    """`order_state_conflict` when a line's two columns for one fact disagree."""
+    for field_name, first, second, kind_of in (
+        ("order_status", line.status, line.status2, lambda v: order_states.classify(v)),
+        ("fulfillment_channel", line.channel, line.channel2, order_states.channel_kind),
+    ):
+        if second is None or not (first.strip() or second.strip()):
+            continue
+        if kind_of(first) != kind_of(second):
+            shown = order_states.shown
+            return order_states.StateFinding(
+                "error",
+                "order_state_conflict",
+                field_name,
+                f"{first} / {second}",
+                f"line {line.line} of the order report has two columns for the order's "
+                f"{field_name.replace('_', ' ')} and they disagree ({shown(first)} and "
+                f"{shown(second)}); the row is not uploaded: check the order in Seller Central",
+            )
+    return None
+
+
+def _conflict(
+    order_id: str,
+    said: list[tuple[ReportFile, order_states.StateFinding | None]],
+    why: str,
+) -> order_states.StateFinding:
+    def words(finding: order_states.StateFinding | None) -> str:
+        if finding is None:
+            return "cancellable"
+        return f"{finding.code} ({order_states.shown(finding.value)})"
+
+    listed = "; ".join(f"{report.when()} says {words(finding)}" for report, finding in said)
+    return order_states.StateFinding(
+        "error",
+        "order_state_conflict",
+        "order_status",
+        said[-1][1].value if said[-1][1] is not None else "",
+        f"the order reports disagree about order {order_id}: {listed}; {why}. The row is "
+        "not uploaded: check the order in Seller Central, or give only a fresh report",
+    )
+
+
+def _said_by(
+    finding: order_states.StateFinding, report: ReportFile, reports: int
+) -> order_states.StateFinding:
+    """The finding, saying which of several reports decided it and why that one."""
+    return order_states.StateFinding(
+        finding.kind,
+        finding.code,
+        finding.field,
+        finding.value,
+        f"{finding.message} (of {reports} order reports listing the order, the newest "
+        f"decides: {report.when()})",
+    )
 
 
 _STATE_WINS = frozenset({"order_status", "fulfillment_channel"})
@@ -498,16 +841,42 @@ def _refuse_other_separator(header: list[str], source: str) -> None:
             )
 
 
+def _fetch_metadata(line: str, source: str) -> dict[str, str]:
+    """The `key=value` cells of a fetch-orders file's first line."""
+    found: dict[str, str] = {}
+    for cell in line.split("\t")[1:]:
+        key, sep, value = cell.partition("=")
+        if sep:
+            found[key.strip()] = value.strip()
+    return found
+
+
+def _meta_time(meta: dict[str, str], key: str, source: str) -> dt.datetime:
+    moment = _parse_time(meta.get(key, ""))
+    if moment is None:
+        raise InputError(
+            f"{source}: the fetch-orders file's first line has no readable {key} "
+            f"({meta.get(key, 'missing')!r}); fetch the orders again"
+        )
+    return moment
+
+
 def _read_one(report: OrdersReport, path: Path) -> None:
     source = str(path)
     if path.is_dir():
         raise InputError(f"{source}: is a folder, not an order report")
+    now = report.now
+    index_of_file = len(report.files)
+    meta: dict[str, str] | None = None
     with text_encoding.open_text(path, source, _WHAT) as stream:
         header: list[str] | None = None
         header_line = 0
         for line in stream:
             header_line += 1
             line = line.rstrip("\r\n")
+            if line.lstrip("\ufeff").startswith(FETCH_MARK) and meta is None:
+                meta = _fetch_metadata(line, source)
+                continue
             if line.strip():
                 header = [cell.strip().lstrip("\ufeff") for cell in line.split("\t")]
                 break
@@ -522,7 +891,60 @@ def _read_one(report: OrdersReport, path: Path) -> None:
         if i_purchase is not None:
             order_fields.append(("purchase_date", i_purchase))
         all_orders = "order_status" in positions
-        width = max([*positions.values(), i_purchase or 0]) + 1
+        folded = [columns.fold(name) for name in header]
+        state_at: dict[str, int] = {}
+        for index, name in enumerate(folded):
+            field_name = _STATE_COLUMNS.get(name)
+            if field_name is not None and field_name not in state_at:
+                state_at[field_name] = index
+        # a second column for one state fact (`order-status` and `status`): both are read,
+        # and a disagreement between them is a conflict (DOMAIN.md: two columns, one fact)
+        second: dict[str, int] = {}
+        for index, name in enumerate(header):
+            key = columns.FIELD_BY_HEADER.get(columns.fold(name))
+            if key in ("order_status", "fulfillment_channel") and positions.get(key) != index:
+                second.setdefault(key, index)
+        date_at = [(header[i], i) for i, name in enumerate(folded) if name in _DATE_COLUMNS]
+        i_paid = state_at.get("payments_date")
+        i_item_status = state_at.get("item_status")
+        i_quantity = state_at.get("quantity")
+        i_shipped = state_at.get("quantity_shipped")
+        i_status2, i_channel2 = second.get("order_status"), second.get("fulfillment_channel")
+        if meta is not None:
+            kind = "fetch-orders"
+        elif all_orders:
+            kind = "all-orders"
+        elif _UNSHIPPED_MARKS.intersection(folded):
+            kind = "unshipped"
+        else:
+            kind = "other"
+        used = [
+            *positions.values(),
+            i_purchase or 0,
+            *state_at.values(),
+            *second.values(),
+            *(i for _, i in date_at),
+        ]
+        width = max(used) + 1
+        #: the cells a record must have for its state to be read (a record cut short
+        #: before them is unreadable, never "no status")
+        state_width = 1 + max(
+            [
+                i
+                for i in (
+                    positions.get("order_status"),
+                    positions.get("fulfillment_channel"),
+                    i_item_status,
+                    i_paid,
+                    i_quantity,
+                    i_shipped,
+                    i_status2,
+                    i_channel2,
+                )
+                if i is not None
+            ]
+            or [i_order]
+        )
 
         def cell(cells: list[str], index: int | None) -> str | None:
             if index is None:
@@ -532,12 +954,15 @@ def _read_one(report: OrdersReport, path: Path) -> None:
         has_request = "buyer_requested" in positions
         rows = 0
         newest = _Newest()
+        dates = _Dates(now)
+        oldest_purchase: dt.datetime | None = None
         wanted = report.wanted
         dated = report._dated if all_orders and i_purchase is not None else None
         i_channel = positions.get("fulfillment_channel")
+        i_status = positions.get("order_status")
         i_market = positions.get("marketplace")
         market_codes: dict[str, str | None] = {}  # sales-channel text -> marketplace code
-        records = RecordLines(len(header), i_order)
+        records = RecordLines(len(header), i_order, state_width)
         n_columns = len(header)
         for number, line in enumerate(chain(stream, ("",)), header_line + 1):
             cells = line.rstrip("\r\n").split("\t")
@@ -548,12 +973,18 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             for cells in complete:
                 if len(cells) < width:
                     cells.extend([""] * (width - len(cells)))
-                order_id = cells[i_order].strip()
+                order_id = clean_order_id(cells[i_order])
                 if not order_id:
                     continue
                 rows += 1
+                for name, index in date_at:
+                    dates.see(name, cells[index], records.number)
                 if i_purchase is not None:
                     moment = newest.see(cells[i_purchase])
+                    if moment is not None and moment > now + FUTURE_SLACK:
+                        moment = None  # a date in the future: a finding, not the report's age
+                    if moment is not None and (oldest_purchase is None or moment < oldest_purchase):
+                        oldest_purchase = moment
                     if dated is not None and moment is not None:
                         market = None
                         if i_market is not None:
@@ -572,6 +1003,24 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                     cell(cells, i_price),
                 )
                 order = report._add(order_id, values, item)
+                order.sightings.append(
+                    Sighting(
+                        file=index_of_file,
+                        line=records.number,
+                        status=cells[i_status].strip() if i_status is not None else "",
+                        channel=cells[i_channel].strip() if i_channel is not None else "",
+                        status2=cells[i_status2].strip() if i_status2 is not None else None,
+                        channel2=cells[i_channel2].strip() if i_channel2 is not None else None,
+                        item_status=cells[i_item_status].strip()
+                        if i_item_status is not None
+                        else "",
+                        paid=bool(cells[i_paid].strip()) if i_paid is not None else None,
+                        quantity=_count(cells[i_quantity]) if i_quantity is not None else None,
+                        shipped=_count(cells[i_shipped]) if i_shipped is not None else None,
+                        item_code=item.item_code,
+                        sku=item.sku,
+                    )
+                )
                 if all_orders:
                     order.in_orders_report = True
                 if has_request:
@@ -581,16 +1030,80 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             report.unreadable.setdefault(order_id, f"{source}: {problem}")
     if rows == 0:
         raise InputError(f"{source}: the order report has no order lines below the header")
+    file_time = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    newest_plausible = newest.moment
+    if newest_plausible is not None and newest_plausible > now + FUTURE_SLACK:
+        newest_plausible = None
+    fetched_at = window = market = None
+    if meta is not None:
+        fetched_at = _meta_time(meta, "fetched-at", source)
+        window = (_meta_time(meta, "created-after", source), fetched_at)
+        market = meta.get("marketplace") or None
+    elif kind == "unshipped" and oldest_purchase is not None:
+        end = dates.newest or file_time
+        window = (oldest_purchase, max(end, oldest_purchase))
+    if dates.future:
+        report.problems.append(
+            f"{source}: {dates.future} date(s) in the future ({dates.first_future}); the "
+            "report's age is read from its newest date that is not"
+        )
     report.files.append(
         ReportFile(
             source=source,
             lines=rows,
-            newest_purchase=newest.moment,
-            file_time=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc),
+            newest_purchase=newest_plausible,
+            file_time=file_time,
             buyer_request_column=has_request,
             all_orders=all_orders,
+            kind=kind,
+            newest_date=dates.newest,
+            newest_basis=dates.basis,
+            future_dates=dates.future,
+            first_future=dates.first_future,
+            window=window,
+            marketplace=market,
+            fetched_at=fetched_at,
         )
     )
+
+
+def _count(text: str) -> int | None:
+    """A quantity cell as a whole number (None when it is not one)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+class _Dates:
+    """The newest plausible date among a report's date columns, and the dates in the future
+    (later than the run's clock): those are counted and named, never the report's age."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.limit = now + FUTURE_SLACK
+        self.newest: dt.datetime | None = None
+        self.basis: str | None = None
+        self.future = 0
+        self.first_future: str | None = None
+        self._seen: dict[int, str] = {}
+
+    def see(self, name: str, text: str, line: int) -> None:
+        key = hash((name, text))
+        if self._seen.get(key) == text:
+            return  # the same date again (an order's next item line)
+        if len(self._seen) > 4096:
+            self._seen.clear()
+        self._seen[key] = text
+        if not text.strip():
+            return
+        moment = _parse_time(text)
+        if moment is None:
+            return
+        if moment > self.limit:
+            self.future += 1
+            if self.first_future is None:
+                self.first_future = f"line {line}: {name} {text.strip()}"
+            return
+        if self.newest is None or moment > self.newest:
+            self.newest, self.basis = moment, name
 
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
@@ -611,9 +1124,12 @@ class RecordLines:
     pending.
     """
 
-    def __init__(self, columns: int, i_order: int):
+    def __init__(self, columns: int, i_order: int, state_width: int = 0):
         self.columns = columns
         self.i_order = i_order
+        #: the cells a record needs for its order's state to be read: a record cut short
+        #: before them (a line break, then a line that starts a record) is unreadable
+        self.state_width = state_width
         self.number = 0
         #: the cells of a record still waiting for its continuation lines
         self.pending: list[str] | None = None
@@ -623,7 +1139,24 @@ class RecordLines:
         self.unreadable: dict[str, str] = {}
 
     def _starts_record(self, cells: list[str]) -> bool:
-        return len(cells) > self.i_order and bool(_ORDER_ID.fullmatch(cells[self.i_order].strip()))
+        return len(cells) > self.i_order and bool(
+            _ORDER_ID.fullmatch(clean_order_id(cells[self.i_order]))
+        )
+
+    def _close_short(self, pending: list[str], done: list[list[str]]) -> None:
+        """A record that ended before the header's column count: read when it has every
+        cell its order's state needs, else named and its order unreadable (fail closed:
+        a state cut off is never an empty state)."""
+        if len(pending) >= self.state_width:
+            done.append(pending)
+            return
+        self._unjoinable(
+            pending,
+            self.first,
+            len(pending),
+            "ends before its state columns (a line break inside a field, then a line that "
+            "starts with an order id)",
+        )
 
     def feed(self, number: int, cells: list[str], line: str) -> list[list[str]]:
         """The records complete after physical line `number` (its `cells`)."""
@@ -631,11 +1164,30 @@ class RecordLines:
         pending, done = self.pending, []
         if not line:  # the end of the file
             self.pending = None
-            return [pending] if pending is not None else []
+            if pending is not None:
+                self._close_short(pending, done)
+            return done
         if pending is not None:
             if self._starts_record(cells):
-                done.append(pending)  # a short record: its missing cells are empty
                 self.pending = None
+                if len(pending) + len(cells) - 1 == self.columns and len(cells) < self.columns:
+                    # the two short lines make exactly one record: a line break inside a
+                    # field whose continuation starts with an order id. Which one it is
+                    # cannot be told: neither is read, and both orders are unreadable.
+                    self._unjoinable(
+                        pending,
+                        self.first,
+                        len(pending),
+                        "and the next line together have the header's cell count (a line "
+                        "break inside a field, the next line starting with an order id): "
+                        "the record cannot be rebuilt",
+                    )
+                    self._unjoinable(
+                        cells, number, len(cells), "may be the continuation of line "
+                        f"{self.first}, not a record",
+                    )  # fmt: skip
+                    return done
+                self._close_short(pending, done)
             else:
                 pending[-1] += "\n" + cells[0]
                 pending.extend(cells[1:])
@@ -661,13 +1213,14 @@ class RecordLines:
             self.pending, self.first = cells, number
         return done
 
-    def _unjoinable(self, cells: list[str], first: int, count: int) -> None:
-        lines = f"line {first}" if first == self.number else f"lines {first}-{self.number}"
-        order = cells[self.i_order].strip() if self._starts_record(cells) else None
+    def _unjoinable(self, cells: list[str], first: int, count: int, why: str = "") -> None:
+        last = self.number if not why else first
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        order = clean_order_id(cells[self.i_order]) if self._starts_record(cells) else None
         what = f"the record of order {order}" if order else "a line that starts no record"
+        why = why or ("(a line break or tab inside a field that cannot be rejoined)")
         problem = (
-            f"{lines}: {what} has {count} cells where the header has {self.columns} (a line "
-            "break or tab inside a field that cannot be rejoined); not read"
+            f"{lines}: {what} has {count} cells where the header has {self.columns} {why}; not read"
         )
         self.problems.append(problem)
         if order:
@@ -708,7 +1261,9 @@ def _count_dated(
 
 
 def load(
-    paths: str | Path | Iterable[str | Path], wanted: Collection[str] | None = None
+    paths: str | Path | Iterable[str | Path],
+    wanted: Collection[str] | None = None,
+    now: dt.datetime | None = None,
 ) -> OrdersReport:
     """Read one or more Amazon order reports (tab-separated, header row) and join them by
     order id. With `wanted` (the batch's order ids), only those orders are kept: memory
@@ -717,7 +1272,7 @@ def load(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     chosen = [Path(p) for p in paths]
-    report = OrdersReport([str(p) for p in chosen], wanted)
+    report = OrdersReport([str(p) for p in chosen], wanted, now)
     for path in chosen:
         if not path.exists():
             raise InputError(f"{path}: no such order report")

@@ -21,8 +21,8 @@ from ..amazon.flatfile import (
     ITEM_CODE_PATTERN,
     ORDER_ID_PATTERN,
 )
+from ..amazon.order_ids import clean_order_id
 from ..codes import Flag
-from .rows import DASHES as _DASHES
 from .rows import clean
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
@@ -69,7 +69,7 @@ class CancellationRecord(BaseModel):
     @field_validator("order_id", mode="before")
     @classmethod
     def _order_id(cls, value: Any) -> str:
-        text = clean(str(value or "")).translate(_DASHES)
+        text = clean_order_id(str(value or ""))  # the one cleaning every reader uses
         if not text:
             raise PydanticCustomError("order_id_missing", "the order id is empty")
         if not text.isascii():

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from ..amazon import reasons
 from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
+from ..amazon.order_ids import DASHES as ORDER_ID_DASHES
+from ..amazon.order_ids import clean_order_id
 from ..codes import Flag, Problem
 from ..read.tables import Table, unguard
 
@@ -48,8 +50,8 @@ class Record:
 
 
 _FLAT_CODES = frozenset(reasons.FLAT_FILE_CODES)
-#: dashes a copied order id may carry instead of the ASCII hyphen (the model tidies them)
-DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
+#: dashes a copied order id may carry instead of the ASCII hyphen (amazon/order_ids.py)
+DASHES = ORDER_ID_DASHES
 # str.strip() already removes Unicode spaces including the non-breaking space (U+00A0);
 # these invisible characters come along when ids are copied from web pages.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
@@ -62,8 +64,8 @@ def clean(value: str) -> str:
 
 def order_id_forms(text: str) -> set[str]:
     """The forms in which an order-id cell reaches the order reports: trimmed as typed,
-    and as the record model tidies it (invisible characters, dashes)."""
-    return {text.strip(), clean(text).translate(DASHES)}
+    and as every reader cleans it (amazon/order_ids.py: invisible characters, dashes)."""
+    return {text.strip(), clean_order_id(text)}
 
 
 # A flat-file data line whose values are already canonical: the model's order-id and item

@@ -35,6 +35,11 @@ from .report import render_report, report_format_for
 from .verdict import report_context
 from .workbook import write_review
 
+#: what `generate` says when no row was accepted (no upload file, no ledger batch)
+NOTHING_TO_UPLOAD = (
+    "nothing was left to upload: no row was accepted, so no upload file was written and no "
+    "ledger batch was recorded"
+)
 #: stands for the records in the JSON text until they are streamed in its place
 _RECORDS_MARK = "\x00records\x00"
 REJECTS_EXTRA = ("cancelkit-source", "cancelkit-row", "cancelkit-error-codes", "cancelkit-errors")
@@ -199,6 +204,8 @@ class Result:
             "review": None,
         }
         self._finalizer = weakref.finalize(self, scratch.remove_workdir, self._workdir)
+        #: set by write_outputs: no row was accepted, so no upload file was written
+        self.nothing_to_upload = False
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:
@@ -524,7 +531,8 @@ class Result:
         """Write what `cancelkit generate` writes.
 
         Files not named go into `out_dir` under names carrying the batch time. The upload
-        file is not written when the risk gate trips; the rejects file only when rows were
+        file is not written when the risk gate trips or no row was accepted (nothing to
+        upload: `nothing_to_upload` is set); the rejects file only when rows were
         rejected (or it is named). Every target is checked before anything is written, so
         a refused overwrite leaves nothing half done. `json_path` "-" means "return it".
         `max_rows_per_file` splits the upload file into numbered parts (`write_flat_file`).
@@ -547,9 +555,12 @@ class Result:
         with reserved_names(folder), Staging() as staging:
             remove_stale_temporaries(folder)  # what a killed earlier run left behind
             stem = self._free_stem(folder, max_rows_per_file)
+            # no row left to upload (every row rejected, e.g. an all-orders report whose
+            # orders are all shipped): no upload file, so no 0-row ledger batch either
+            self.nothing_to_upload = not self.accepted and not self.gate_tripped()
             plan: dict[str, Path | None] = {
                 "flat_file": None
-                if self.gate_tripped()
+                if self.gate_tripped() or self.nothing_to_upload
                 else Path(flat_file or folder / f"{stem}.txt"),
                 "rejects": Path(rejects)
                 if rejects

@@ -13,10 +13,19 @@ ORDER = "113-4728391-2038475"
 ITEM = "62845173920562"
 
 
-def all_orders_report(path: Path, status: str, channel: str) -> Path:
+def all_orders_report(
+    path: Path, status: str, channel: str, updated: str = "2026-11-30T10:00:00+00:00"
+) -> Path:
     # Amazon's all-orders report: order-status and fulfillment-channel, no order-item-id
-    header = ["amazon-order-id", "purchase-date", "order-status", "fulfillment-channel", "sku"]
-    line = [ORDER, "2026-11-30T10:00:00+00:00", status, channel, "MUG-BLUE"]
+    header = [
+        "amazon-order-id",
+        "purchase-date",
+        "last-updated-date",
+        "order-status",
+        "fulfillment-channel",
+        "sku",
+    ]
+    line = [ORDER, "2026-11-30T10:00:00+00:00", updated, status, channel, "MUG-BLUE"]
     path.write_text("\t".join(header) + "\n" + "\t".join(line) + "\n", encoding="utf-8")
     return path
 
@@ -102,9 +111,11 @@ def test_row_status_checked_before_sku_lookup(tmp_path):
 
 
 @pytest.mark.parametrize("order", [("old", "new"), ("new", "old")])
-def test_of_two_reports_the_state_that_stops_the_cancellation_wins(tmp_path, order):
+def test_of_two_reports_the_newer_wins_whatever_their_order(tmp_path, order):
     old = all_orders_report(tmp_path / "old.txt", "Unshipped", "Merchant")
-    new = all_orders_report(tmp_path / "new.txt", "Shipped - Out for Delivery", "Merchant")
+    new = all_orders_report(
+        tmp_path / "new.txt", "Shipped - Out for Delivery", "Merchant", "2026-12-01T09:00:00Z"
+    )
     paths = {"old": old, "new": new}
     result = cancelkit.check(
         rows=[{"order-id": ORDER, "reason": "NoInventory", "order-item-id": ITEM}],

@@ -62,17 +62,22 @@ def test_orders_in_window_come_from_the_order_report():
     assert explicit.metrics["orders_in_window"] == 500
 
 
-def test_order_missing_from_the_report_is_flagged():
+def test_order_missing_from_the_unshipped_report_is_refused():
+    # an Unshipped Orders report lists every unshipped order of its window (issue 17): an
+    # order it does not list is not cancelled; the message names the report
     listed = UNSHIPPED.read_text(encoding="utf-8")
     result = cancelkit.check(str(STATE), orders_reports=[str(UNSHIPPED)], no_ledger=True)
-    flagged = {
-        r["order_id"]
+    refused = {
+        r["order_id"]: r["errors"][0]
         for r in result.records
-        if "order_not_in_report" in [f["code"] for f in r["flags"]]
+        if [e["code"] for e in r["errors"]] == ["order_not_unshipped"]
     }
     missing = {r["order_id"] for r in result.records if r["order_id"] not in listed}
-    assert flagged == missing
+    assert set(refused) == missing
     assert len(missing) == 4  # the state batch's one Unshipped order is in the report
+    for error in refused.values():
+        assert "unshipped-orders.txt" in error["message"]
+        assert "give amazon-order-item-code" not in error["message"]
 
 
 def test_buyer_data_from_the_report_never_reaches_an_output(tmp_path):

@@ -40,7 +40,18 @@ MODEL_CODES = {
     "non_ascii",
 }
 BATCH_CODES = {"conflicting_reasons", "whole_order_conflict"}
-ORDER_STATE_CODES = {"order_pending", "order_shipped", "order_already_cancelled", "order_fba"}
+ORDER_STATE_CODES = {
+    "order_pending",
+    "order_shipped",
+    "order_already_cancelled",
+    "order_fba",
+    # what is not understood fails closed (issue 16), contradictions and complete listings
+    "order_status_unknown",
+    "fulfillment_channel_unknown",
+    "order_state_conflict",
+    "order_not_unshipped",
+    "order_report_unreadable",
+}
 MARKETPLACE_CODES = {"marketplace_unknown", "marketplace_conflict", "marketplace_unclear"}
 REPORT_AND_LEDGER_CODES = {
     "item_not_in_order",

@@ -186,9 +186,14 @@ def fetch_orders(
     def write(stream) -> None:
         nonlocal written
         waiting = lambda seconds, why: say(spapi.wait_text(seconds, why))  # noqa: E731
+        since, now = amazon_orders.window(days)
         with spapi.SpapiClient(amazon, market, on_wait=waiting) as client:
+            # the first line records the listing's window, marketplace and time (issue 17)
+            stream.write(
+                amazon_orders.preamble(market.code, market.marketplace_id, since, now) + "\r\n"
+            )
             stream.write("\t".join(amazon_orders.COLUMNS) + "\r\n")
-            for line in amazon_orders.fetch(client, days):
+            for line in amazon_orders.fetch(client, days, now):
                 stream.write("\t".join(line) + "\r\n")
                 written += 1
 

@@ -384,8 +384,11 @@ def check_state(
     ):
         state = item  # paid and waiting for shipment, as the Unshipped report lists it
         status = item_status
-    elif state.kind == PENDING and paid is False and fold(status) == "pending":
-        pass  # the plain sense: payment not verified
+    if channel_found == AMAZON_FULFILLED and state.kind in (PENDING, CANCELLABLE):
+        code, message = STATE_ERRORS[AMAZON_FULFILLED]
+        if fold(channel) not in ("amazon", "afn"):
+            message = f"{message} (fulfillment channel {shown(channel.strip())})"
+        return StateFinding("error", code, "fulfillment_channel", channel, message)
     if state.kind in BLOCKED:
         code, message = STATE_ERRORS[state.kind]
         if status.strip().casefold() not in ("shipped", "pending", "canceled", "cancelled"):

@@ -451,7 +451,7 @@ class OrdersReport:
                 continue
             if marketplace and report.marketplace and report.marketplace != marketplace:
                 continue  # a listing of another marketplace says nothing about this order
-            start, end = report.window
+            start, end = (moment.astimezone(dt.timezone.utc) for moment in report.window)
             if purchased is not None and not start <= purchased <= end:
                 continue  # placed outside the listing's window: it cannot tell
             what = (
@@ -460,13 +460,13 @@ class OrdersReport:
                 else ("Unshipped Orders report")
             )
             covers = (
-                f"purchased {purchased:%Y-%m-%d %H:%M} UTC"
+                f"purchased {purchased.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
                 if purchased is not None
                 else "its purchase date is not known"
             )
             return (
                 "order_not_unshipped",
-                f"order {order_id} is not in {report.when()}, a {what} that lists every "
+                f"order {order_id} is not in {report.when()}, {what} that lists every "
                 f"unshipped merchant order placed {start:%Y-%m-%d %H:%M} to "
                 f"{end:%Y-%m-%d %H:%M} UTC ({covers}): it is shipped, cancelled, pending, "
                 "fulfilled by Amazon or not of this marketplace, and is not cancelled. If it "
@@ -978,7 +978,7 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                     continue
                 rows += 1
                 for name, index in date_at:
-                    dates.see(name, cells[index], records.number)
+                    dates.see(name, cells[index], number)
                 if i_purchase is not None:
                     moment = newest.see(cells[i_purchase])
                     if moment is not None and moment > now + FUTURE_SLACK:
@@ -1006,7 +1006,7 @@ def _read_one(report: OrdersReport, path: Path) -> None:
                 order.sightings.append(
                     Sighting(
                         file=index_of_file,
-                        line=records.number,
+                        line=number,
                         status=cells[i_status].strip() if i_status is not None else "",
                         channel=cells[i_channel].strip() if i_channel is not None else "",
                         status2=cells[i_status2].strip() if i_status2 is not None else None,

@@ -31,6 +31,12 @@ CASES = [
         id="japan",
     ),
     pytest.param(
+        "hostile-state-batch.csv",
+        "all-orders-hostile.txt",
+        "hostile-state-batch.csv (with `--orders-report all-orders-hostile.txt`)",
+        id="hostile-states",
+    ),
+    pytest.param(
         "br-batch.csv",
         "orders-report-br.txt",
         "br-batch.csv (with `--orders-report orders-report-br.txt --marketplace BR`)",

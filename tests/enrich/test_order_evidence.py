@@ -233,8 +233,11 @@ def test_batch_column_that_says_shipped_against_the_report_is_a_conflict(tmp_pat
     (record,) = check([row(**{"fulfillment-channel": "AFN"})], path).records
     assert codes(record) == ["order_state_conflict"]
     # the batch's column copied from the report is the same witness, not a second one
-    path = report(tmp_path / "jp.txt", [*ALL_HEADER, "item-status", "payments-date"],
-                  [ORDER, "", "Pending", "Merchant", "Unshipped", "2026-11-25T01:14:02+09:00"])  # fmt: skip
+    path = report(
+        tmp_path / "jp.txt",
+        [*ALL_HEADER, "item-status", "payments-date"],
+        [ORDER, "", "Pending", "Merchant", "Unshipped", "2026-11-25T01:14:02+09:00"],
+    )
     (record,) = check([row(**{"order-status": "Pending"})], path).records
     assert record["status"] == "accepted"
 
@@ -261,10 +264,10 @@ def test_batch_conflict_through_the_cli(tmp_path):
     [
         (f"\u200b{ORDER}", ORDER),
         (f"{ORDER}\u200b", ORDER),
-        (f"113-47\u200b28391-2038475", ORDER),
+        ("113-47\u200b28391-2038475", ORDER),
         (f"\ufeff{ORDER}", f" {ORDER}\u00a0"),
         (ORDER.replace("-", "\u2013"), ORDER),
-        (ORDER, f"113-4728\u00ad391-2038475"),
+        (ORDER, "113-4728\u00ad391-2038475"),
         (f"{ORDER}\u2060", ORDER.replace("-", "\u2011")),
     ],
 )
@@ -276,7 +279,11 @@ def test_an_invisible_character_in_either_order_id_still_matches(tmp_path, in_re
 
 
 def test_invisible_order_id_through_the_cli(tmp_path):
-    path = report(tmp_path / "orders.txt", ALL_HEADER, [f"{ORDER[:6]}\u200b{ORDER[6:]}", "", "Shipped", "Merchant"])  # fmt: skip
+    path = report(
+        tmp_path / "orders.txt",
+        ALL_HEADER,
+        [f"{ORDER[:6]}\u200b{ORDER[6:]}", "", "Shipped", "Merchant"],
+    )
     batch = tmp_path / "b.csv"
     batch.write_text(f"order-id,reason,order-item-id\n{ORDER},NoInventory,{ITEM}\n")
     run = invoke(
@@ -303,7 +310,13 @@ def test_a_future_date_is_a_finding_and_does_not_make_a_report_fresh(tmp_path):
     assert entry["future_dates"] == 1 and "line 3" in entry["first_future_date"]
     assert "in the future" in entry["text"]
     assert any("in the future" in p for p in result.summary["order_report_problems"])
-    run = invoke("check", "--orders-report", path, "-", input=f"order-id,reason,order-item-id\n{ORDER},NoInventory,{ITEM}\n")  # fmt: skip
+    run = invoke(
+        "check",
+        "--orders-report",
+        path,
+        "-",
+        input=f"order-id,reason,order-item-id\n{ORDER},NoInventory,{ITEM}\n",
+    )
     assert "in the future" in run.stderr, run.output
 
 
@@ -312,8 +325,13 @@ def test_the_newest_of_all_date_columns_gives_the_age(tmp_path):
     path = report(
         tmp_path / "orders.txt",
         ["amazon-order-id", "purchase-date", "last-updated-date", "order-status"],
-        [ORDER, (now - dt.timedelta(days=5)).isoformat(), (now - dt.timedelta(hours=2)).isoformat(), "Unshipped"],
-    )  # fmt: skip
+        [
+            ORDER,
+            (now - dt.timedelta(days=5)).isoformat(),
+            (now - dt.timedelta(hours=2)).isoformat(),
+            "Unshipped",
+        ],
+    )
     (entry,) = check([row()], path).summary["order_reports"]
     assert entry["age_basis"] == "last-updated-date" and entry["stale"] is False
 
@@ -549,7 +567,8 @@ def test_a_newer_unshipped_listing_overrules_an_older_all_orders_report(tmp_path
                    [ORDER, "2026-11-24T10:00:00Z", "Unshipped"])  # fmt: skip
     newer = report(
         tmp_path / "u.txt", [*UNSHIPPED_HEADER, "reporting-date"],
-        ["111-0000001-0000001", "11111111111111", "2026-11-20T10:00:00Z", "1", "2026-11-26T10:00:00Z"],
+        ["111-0000001-0000001", "11111111111111", "2026-11-20T10:00:00Z", "1",
+         "2026-11-26T10:00:00Z"],
     )  # fmt: skip
     (record,) = check([row()], older, newer).records
     assert codes(record) == ["order_not_unshipped"]

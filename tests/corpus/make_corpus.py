@@ -617,6 +617,141 @@ def review_case(kind: str) -> Callable[[Path], None]:
     return make
 
 
+# -- states: order states and order reports (issue 16 "Fail closed", issue 17) -------------
+_S_ORDER, _S_ITEM = "113-4728391-2038475", "62845173920562"
+_S_ALL = ("amazon-order-id", "last-updated-date", "order-status", "fulfillment-channel")
+
+
+def state_batch(status: str = "", channel: str = "", order_id: str = _S_ORDER):
+    """A one-row batch with its own order-status / fulfillment-channel columns."""
+
+    def make(path: Path) -> None:
+        header = [*HEADER, "order-status", "fulfillment-channel"]
+        row = [order_id, "NoInventory", _S_ITEM, status, channel]
+        path.write_bytes(csv_text([header, row]).encode("utf-8"))
+
+    return make
+
+
+def state_report(
+    *lines, header=_S_ALL, batch: Callable[[Path], None] | None = None, name="orders.txt"
+):
+    """A one-row batch (or `batch`) and an order report `orders.txt` beside it."""
+
+    def make(path: Path) -> None:
+        (batch or (lambda p: p.write_bytes(_rows_with([_S_ORDER]))))(path)
+        text = "\t".join(header) + "\n" + "".join("\t".join(line) + "\n" for line in lines)
+        (path.parent / "orders.txt").write_text(text, encoding="utf-8")
+
+    return make
+
+
+def two_reports(old: tuple, new: tuple) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        path.write_bytes(_rows_with([_S_ORDER]))
+        for name, line in (("old.txt", old), ("new.txt", new)):
+            text = "\t".join(_S_ALL) + "\n" + "\t".join(line) + "\n"
+            (path.parent / name).write_text(text, encoding="utf-8")
+
+    return make
+
+
+def broken_line_report(path: Path) -> None:
+    path.write_bytes(_rows_with([_S_ORDER]))
+    (path.parent / "orders.txt").write_text(
+        "order-id\torder-item-id\tproduct-name\torder-status\tfulfillment-channel\n"
+        f"{_S_ORDER}\t{_S_ITEM}\tMug, gift for\n"
+        "114-0000002-0000002\tShipped\tMerchant\n"
+        "111-0000003-0000003\t33333333333333\tTea\tUnshipped\tMerchant\n",
+        encoding="utf-8",
+    )
+
+
+STATE_CASES: dict[str, Callable[[Path], None]] = {
+    "states-status-fullwidth.csv": state_batch("\uff33\uff48\uff49\uff50\uff50\uff45\uff44"),
+    "states-status-zwsp.csv": state_batch("Ship\u200bped"),
+    "states-status-soft-hyphen.csv": state_batch("Sh\u00adipped"),
+    "states-status-one-fullwidth-letter.csv": state_batch("\uff33hipped"),
+    "states-status-cyrillic-i.csv": state_batch("Sh\u0456pped"),
+    "states-status-cyrillic-a.csv": state_batch("C\u0430ncelled"),
+    "states-status-cyrillic-unshipped.csv": state_batch("Un\u0455hipped"),
+    "states-status-versandt.csv": state_batch("Versandt"),
+    "states-status-storniert.csv": state_batch("Storniert"),
+    "states-status-expedie.csv": state_batch("Exp\u00e9di\u00e9"),
+    "states-status-hassouzumi.csv": state_batch("\u767a\u9001\u6e08\u307f"),
+    "states-status-dispatched.csv": state_batch("Dispatched"),
+    "states-status-two-states.csv": state_batch("Unshipped; Shipped"),
+    "states-status-invisible-only.csv": state_batch("\u200b\u2060"),
+    "states-status-bidi-mark.csv": state_batch("\u200fShipped"),
+    "states-channel-fullwidth-afn.csv": state_batch("Unshipped", "\uff21\uff26\uff2e"),
+    "states-channel-zwsp-afn.csv": state_batch("Unshipped", "AF\u200bN"),
+    "states-channel-fulfillment-by-amazon.csv": state_batch("Unshipped", "Fulfillment by Amazon"),
+    "states-channel-afn-eu.csv": state_batch("Unshipped", "AFN-EU"),
+    "states-channel-cyrillic-merchant.csv": state_batch("Unshipped", "Merch\u0430nt"),
+    "states-report-two-status-columns.csv": state_report(
+        [_S_ORDER, "Unshipped", "Shipped", "Merchant"],
+        header=("amazon-order-id", "order-status", "status", "fulfillment-channel"),
+    ),
+    "states-batch-shipped-report-unshipped.csv": state_report(
+        [_S_ORDER, "", "Unshipped", "Merchant"], batch=state_batch("Shipped")
+    ),
+    "states-report-order-id-zwsp.csv": state_report(
+        ["113-47\u200b28391-2038475", "", "Shipped", "Merchant"]
+    ),
+    "states-report-order-id-bom.csv": state_report(
+        [f"\ufeff{_S_ORDER}", "", "Cancelled", "Merchant"]
+    ),
+    "states-report-broken-line.csv": broken_line_report,
+    "states-unshipped-listing-missing.csv": state_report(
+        ["111-0000001-0000001", "11111111111111", "2026-11-20T10:00:00Z", "1"],
+        header=("order-id", "order-item-id", "purchase-date", "quantity-to-ship"),
+    ),
+    "states-all-orders-pending-paid.csv": state_report(
+        [_S_ORDER, "", "Pending", "Merchant", "Unshipped", "2026-11-25T01:14:02+09:00"],
+        header=(*_S_ALL, "item-status", "payments-date"),
+    ),
+    "states-all-orders-pending-unpaid.csv": state_report(
+        [_S_ORDER, "", "Pending", "Merchant", "Unshipped", ""],
+        header=(*_S_ALL, "item-status", "payments-date"),
+    ),
+    "states-item-status-shipped.csv": state_report(
+        [_S_ORDER, _S_ITEM, "PartiallyShipped", "Merchant", "Shipped"],
+        header=(
+            "amazon-order-id",
+            "order-item-id",
+            "order-status",
+            "fulfillment-channel",
+            "item-status",
+        ),
+    ),  # fmt: skip
+    "states-quantity-all-shipped.csv": state_report(
+        [_S_ORDER, _S_ITEM, "2", "2", "0"],
+        header=(
+            "order-id",
+            "order-item-id",
+            "quantity-purchased",
+            "quantity-shipped",
+            "quantity-to-ship",
+        ),
+    ),  # fmt: skip
+    "states-newer-report-unshipped.csv": two_reports(
+        (_S_ORDER, "2026-11-28T10:00:00Z", "Pending", "Merchant"),
+        (_S_ORDER, "2026-11-29T10:00:00Z", "Unshipped", "Merchant"),
+    ),
+    "states-newer-report-shipped.csv": two_reports(
+        (_S_ORDER, "2026-11-28T10:00:00Z", "Unshipped", "Merchant"),
+        (_S_ORDER, "2026-11-29T10:00:00Z", "Shipped", "Merchant"),
+    ),
+    "states-older-shipped-newer-unshipped.csv": two_reports(
+        (_S_ORDER, "2026-11-28T10:00:00Z", "Shipped", "Merchant"),
+        (_S_ORDER, "2026-11-29T10:00:00Z", "Unshipped", "Merchant"),
+    ),
+    "states-report-future-date.csv": state_report(
+        [_S_ORDER, "2099-01-01T00:00:00Z", "Unshipped", "Merchant"]
+    ),
+}
+
+
 def review_from_other(path: Path) -> None:
     """A row pasted from another review of the same rows: its token is of that review."""
     other = _review(path.with_name("other-review.xlsx"))
@@ -870,6 +1005,8 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
         f"processing-report-{name}-as-input.txt": _fixture_copy(f"processing-report-{name}.txt")
         for name in ("errors", "mixed", "unclear-record", "fatal", "zero-width-fatal")
     },
+    # states: order states and order reports (the "states" block of test_corpus.py)
+    **STATE_CASES,
     # markets: item ids of Amazon's lengths, marketplaces by the report, figures and policy
     # by alias, personal data kept by what is known, report shapes (issue 16, issue 17)
     **{name: make for name, make in MARKETS_FILES.items()},

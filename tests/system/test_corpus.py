@@ -56,6 +56,10 @@ class Case:
     hidden: tuple[str, ...] = ()
 
 
+#: the states block's two order reports, an older and a newer one
+TWO_REPORTS = ("--orders-report", "{dir}/old.txt", "--orders-report", "{dir}/new.txt")
+
+
 def unusable(code: str, **options) -> Case:
     return Case(2, (code,), **options)
 
@@ -483,6 +487,64 @@ CASES: dict[str, Case] = {
             ("unknown-key-password", 'password = "IwEBSECRET"'),
             ("in-cancels-7d-table", '[cancels_7d]\nFR = "Atzr|IwEBSECRET"'),
             ("client-id-in-ledger", 'ledger = "amzn1.application-oa2-client.IwEBSECRET"'),
+    # -- states: order states and order reports (issue 16 "Fail closed", issue 17 "the
+    # newest evidence wins"); nothing not understood reaches the upload file
+    **{
+        f"states-status-{name}.csv": Case(1, (code,))
+        for name, code in (
+            ("fullwidth", "order_shipped"),
+            ("zwsp", "order_shipped"),
+            ("soft-hyphen", "order_shipped"),
+            ("one-fullwidth-letter", "order_shipped"),
+            ("cyrillic-i", "order_status_unknown"),
+            ("cyrillic-a", "order_status_unknown"),
+            ("cyrillic-unshipped", "order_status_unknown"),
+            ("versandt", "order_shipped"),
+            ("storniert", "order_already_cancelled"),
+            ("expedie", "order_shipped"),
+            ("hassouzumi", "order_shipped"),
+            ("dispatched", "order_shipped"),
+            ("two-states", "order_status_unknown"),
+            ("invisible-only", "order_status_unknown"),
+            ("bidi-mark", "order_shipped"),
+        )
+    },
+    **{
+        f"states-channel-{name}.csv": Case(1, (code,))
+        for name, code in (
+            ("fullwidth-afn", "order_fba"),
+            ("zwsp-afn", "order_fba"),
+            ("fulfillment-by-amazon", "order_fba"),
+            ("afn-eu", "fulfillment_channel_unknown"),
+            ("cyrillic-merchant", "fulfillment_channel_unknown"),
+        )
+    },
+    **{
+        f"states-{name}.csv": Case(1, (code,), args=("--orders-report", "{dir}/orders.txt"))
+        for name, code in (
+            ("report-two-status-columns", "order_state_conflict"),
+            ("batch-shipped-report-unshipped", "order_state_conflict"),
+            ("report-order-id-zwsp", "order_shipped"),
+            ("report-order-id-bom", "order_already_cancelled"),
+            ("report-broken-line", "order_report_unreadable"),
+            ("unshipped-listing-missing", "order_not_unshipped"),
+            ("all-orders-pending-unpaid", "order_pending"),
+            ("item-status-shipped", "order_shipped"),
+            ("quantity-all-shipped", "order_shipped"),
+        )
+    },
+    "states-all-orders-pending-paid.csv": Case(0, args=("--orders-report", "{dir}/orders.txt")),
+    "states-report-future-date.csv": Case(0, args=("--orders-report", "{dir}/orders.txt")),
+    **{
+        f"states-{name}.csv": Case(
+            code,
+            codes,
+            args=("--orders-report", "{dir}/old.txt", "--orders-report", "{dir}/new.txt"),
+        )
+        for name, code, codes in (
+            ("newer-report-unshipped", 0, ()),
+            ("newer-report-shipped", 1, ("order_shipped",)),
+            ("older-shipped-newer-unshipped", 1, ("order_state_conflict",)),
         )
     },
 }
@@ -573,6 +635,10 @@ def test_corpus_case(name, tmp_path, monkeypatch):
     # complete outputs only: the upload file parses and holds every accepted row
     written = {p.name for p in out.iterdir()}
     assert all(OUTPUT_NAME.fullmatch(written_name) for written_name in written), written
-    upload = next(out.glob("cancellations-*[0-9].txt"))
-    assert len(list(flatfile.parse(upload))) == summary["accepted"]
+    uploads = list(out.glob("cancellations-*[0-9].txt"))
+    if not summary["accepted"]:  # nothing left to upload: no upload file is written
+        assert uploads == [], written
+    else:
+        (upload,) = uploads
+        assert len(list(flatfile.parse(upload))) == summary["accepted"]
     assert any(n.endswith("-rejects.csv") for n in written) == (case.exit_code == 1)

@@ -1083,15 +1083,14 @@ class _Dates:
         self.basis: str | None = None
         self.future = 0
         self.first_future: str | None = None
-        self._seen: dict[int, str] = {}
+        #: each column's greatest plausible date as written: a later cell of the same shape
+        #: (length and offset) that sorts at or below it cannot be newer, and is not parsed
+        self._top: dict[str, str] = {}
 
     def see(self, name: str, text: str, line: int) -> None:
-        key = hash((name, text))
-        if self._seen.get(key) == text:
-            return  # the same date again (an order's next item line)
-        if len(self._seen) > 4096:
-            self._seen.clear()
-        self._seen[key] = text
+        top = self._top.get(name)
+        if top is not None and len(text) == len(top) and text[-6:] == top[-6:] and text <= top:
+            return  # not newer (ISO 8601 of one shape sorts as it reads)
         if not text.strip():
             return
         moment = _parse_time(text)
@@ -1102,6 +1101,8 @@ class _Dates:
             if self.first_future is None:
                 self.first_future = f"line {line}: {name} {text.strip()}"
             return
+        if top is None or len(text) != len(top) or text[-6:] != top[-6:] or text > top:
+            self._top[name] = text
         if self.newest is None or moment > self.newest:
             self.newest, self.basis = moment, name
 

@@ -487,6 +487,8 @@ CASES: dict[str, Case] = {
             ("unknown-key-password", 'password = "IwEBSECRET"'),
             ("in-cancels-7d-table", '[cancels_7d]\nFR = "Atzr|IwEBSECRET"'),
             ("client-id-in-ledger", 'ledger = "amzn1.application-oa2-client.IwEBSECRET"'),
+        )
+    },
     # -- states: order states and order reports (issue 16 "Fail closed", issue 17 "the
     # newest evidence wins"); nothing not understood reaches the upload file
     **{

@@ -34,6 +34,7 @@ CASES = [
         "hostile-state-batch.csv",
         "all-orders-hostile.txt",
         "hostile-state-batch.csv (with `--orders-report all-orders-hostile.txt`)",
+        None,
         id="hostile-states",
     ),
     pytest.param(

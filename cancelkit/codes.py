@@ -374,8 +374,25 @@ CODES: dict[str, Code] = {
             "review_value_changed",
             "note",
             "Value corrected in the review",
-            "A value of this row (order id, item code, reason, SKU or evidence) differs from the "
-            "one the review showed; the row was validated and assessed again as corrected.",
+            "The reason or the note of this row differs from the one the review showed (the "
+            "only values a review may correct); the row was validated and assessed again as "
+            "corrected, and the change is shown before and after.",
+        ),
+        Code(
+            "review_state_checked",
+            "note",
+            "Order state as checked in the review",
+            "No order report was given to generate --from-review, so the order state is the one "
+            "the review checked (which report, which state, how long ago); its findings and "
+            "their risk are carried onto the row.",
+        ),
+        Code(
+            "review_state_stale",
+            "flag",
+            "Order state checked too long ago",
+            "The review checked this order's state against a report older than "
+            "report_max_age_hours (24 by default) by now, or of unknown age: the order may have "
+            "shipped or been cancelled since. Pass --orders-report with a fresh report.",
         ),
         Code(
             "review_not_approved",
@@ -419,6 +436,23 @@ CODES: dict[str, Code] = {
             "Result cell edited",
             "The result cell says something else than the review wrote (e.g. a rejected row "
             "marked accepted). The row is never uploaded.",
+        ),
+        Code(
+            "review_identity_edited",
+            "review",
+            "Sealed cell edited",
+            "A sealed cell of the row (order id, item code, SKU, buyer-request evidence, "
+            "marketplace, or its kind: one item or the whole order) differs from what the "
+            "review showed; only the reason and the note may be corrected. The row is never "
+            "uploaded: correct the source file and write the review again.",
+        ),
+        Code(
+            "review_approve_not_understood",
+            "review",
+            "Approve cell not understood",
+            "The approve cell holds something other than the drop-down's yes or no (or a "
+            "checkbox's TRUE/FALSE), such as t, x or 1: the row is not approved. Choose yes to "
+            "upload it.",
         ),
         Code(
             "value_too_long",

@@ -144,7 +144,9 @@ class Collector:
         enricher, fee_rule = self.enricher, self.fee_rule
         # rows with formula cells are noted on the record path; such workbooks are small
         formula_rows, row_flags = table.formula_rows, table.row_flags
+        row_risk = table.row_risk  # the order-state risk a review recorded, per row
         fast = is_fast(table) and enricher.report is None and not formula_rows and not row_flags
+        fast = fast and not row_risk
         # a row with a price may owe a cancellation fee (India): the record path says so
         fast = fast and not (fee_rule is not None and "item_price" in table.fields)
         ledger_orders: set[str] = set()  # rows of these orders take the record path
@@ -234,6 +236,10 @@ class Collector:
                         self.market_named += named
                 if record.status == "accepted":
                     impact.assess(record, today)
+                    if row_risk and number in row_risk:
+                        record.risk = max(
+                            record.risk, row_risk[number], key=impact.RISK_ORDER.__getitem__
+                        )
                 if record.status == "accepted":
                     # the fee is the row's own marketplace's (India's), whatever --marketplace says
                     rule = fee_rule if code == default_market else self.fee_rule_of(code)

@@ -32,17 +32,33 @@ def open_tables(
     sheet: str | None,
     review: str | None = None,
     limits: Limits | None = None,
+    options: Options | None = None,
 ) -> list[Table]:
     if sum(1 for p in paths if str(p) == "-") > 1:
         # standard input can be read once: the second "-" would read an empty stream
         raise InputError("the same input is named twice: <stdin> (-)", code="input_twice")
+    if review is not None and (list(paths) or rows is not None):
+        named = ", ".join(map(str, paths)) or "rows="
+        raise InputError(
+            f"--from-review {review} together with the plain input(s) {named}: a run that "
+            "names a review uploads only rows approved in it; run the plain inputs through "
+            "`cancelkit review` (or without --from-review) separately",
+            code="review_with_inputs",
+        )
     tables = []
     try:
         tables.extend(open_input(str(p), sheet, limits=limits) for p in paths)
         if rows is not None:
             tables.append(read_rows(rows))
         if review is not None:
-            tables.append(read_review(review, limits))
+            tables.append(
+                read_review(
+                    review,
+                    limits,
+                    recheck=bool(options and options.orders_reports),
+                    max_age_hours=options.report_max_age_hours if options else 24.0,
+                )
+            )
     except BaseException:
         for table in tables:
             remove_spool(table)
@@ -70,7 +86,7 @@ def run(
     options = options or Options()
     scratch.remove_abandoned()  # what killed runs left in the temporary folder
     market = policy.marketplace(options.marketplace, options.policy_overrides)
-    tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits)
+    tables = open_tables(paths, rows, options.sheet, options.from_review, options.limits, options)
     try:
         enricher, history = load_context(options, market, tables)
     except BaseException:
@@ -236,11 +252,12 @@ def _finish(
         market=market,
         records_path=collector.records_path,
         review_refused=[
-            {key: entry[key] for key in ("row", "order_id", "code", "why")}
+            {key: entry[key] for key in ("row", "order_id", "code", "why", "cell") if key in entry}
             for t in tables
             for entry in t.skipped
             if entry["code"] in REFUSED_CODES
         ],
+        review_corrected=[entry for t in tables for entry in t.review_corrected],
     )
 
 

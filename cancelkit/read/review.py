@@ -2,11 +2,30 @@
 
 `cancelkit review` writes the workbook (write/workbook.py); `generate --from-review` reads
 only its approved rows. Both sides use the constants here, so the layout has one definition.
+The reader finds every column by its header, so columns may be moved (and the writer may
+add columns) without touching the seal.
+
+What a person may change in an approved row, and what is refused:
+
+- the approve cell: `yes` or `no` (the drop-down's values, any letter case, spaces around
+  ignored) or a real boolean TRUE/FALSE (a checkbox); anything else is not understood and
+  the row is not approved (`review_approve_not_understood`, with the cell named);
+- the reason and the note may be corrected: the row is validated and assessed again, and
+  flagged `review_value_changed` with the value before and after;
+- the identity of the row is sealed: order id, item code, SKU, buyer-request evidence,
+  marketplace and the row's kind (one item or the whole order); a change is
+  `review_identity_edited` and the row is never uploaded;
+- the result, source, row, evidence and token cells are the seal itself: a change is
+  `review_result_edited` or `review_token_unknown`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import os
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +35,15 @@ from xlsxwriter.utility import xl_col_to_name
 from ..codes import Flag
 from ..errors import InputError
 from ..version import __version__
-from .review_layout import FORMAT_ID, META_SHEET, REVIEW_SHEET, TOKEN_COLUMN
-from .seal import Seal, load_key
+from .review_layout import (
+    EVIDENCE_COLUMN,
+    FORMAT_ID,
+    MAX_CELL_CHARS,
+    META_SHEET,
+    REVIEW_SHEET,
+    TOKEN_COLUMN,
+)
+from .seal import Seal, load_key, reuse_key
 from .tables import (
     Limits,
     Table,
@@ -27,12 +53,15 @@ from .tables import (
     open_checked_workbook,
     sheet_parts,
 )
-from .words import is_yes
 
 TEMPLATE_SHEET = "Cancellations"
 
 #: what the approve column says on rows that cannot be approved (rejected, duplicate)
 NOT_APPROVABLE = "n/a"
+#: the approve column's drop-down: the one word that approves a row, and the one that does
+#: not; a real boolean TRUE (a checkbox) approves too
+APPROVE_YES, APPROVE_NO = "yes", "no"
+APPROVE_CHOICES = (APPROVE_YES, APPROVE_NO)
 
 # Input column names as Amazon's order reports and flat file spell them (DOMAIN.md 2 and 5);
 # columns.py maps each of them to its field.
@@ -43,7 +72,7 @@ SKU = "sku"
 BUYER_REQUESTED = "is-buyer-requested-cancellation"
 NOTE = "note"
 
-#: the Review sheet's columns: (header, width); read_review checks this header exactly
+#: the Review sheet's columns: (header, width); read_review checks this header set
 REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     ("approve", 9),
     ("result", 9.5),
@@ -58,11 +87,12 @@ REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     (NOTE, 26),
     ("source", 16),
     ("row", 5),
+    (EVIDENCE_COLUMN, 4),
     (TOKEN_COLUMN, 4),
 )
 REVIEW_HEADER: tuple[str, ...] = tuple(name for name, _ in REVIEW_COLUMNS)
-#: the column a review of a batch whose rows name marketplaces adds after `row`: each row's
-#: marketplace, so that `generate --from-review` writes one upload file per marketplace again
+#: the column a review of a batch whose rows name marketplaces adds after the others: each
+#: row's marketplace, so that `generate --from-review` writes one upload file per marketplace
 MARKETPLACE = "marketplace"
 POSITION = {name: i for i, name in enumerate(REVIEW_HEADER)}
 #: Review columns that become the input table of `generate --from-review`, and the names
@@ -77,8 +107,19 @@ INPUT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source", "review-source"),
     ("row", "review-row"),
 )
-#: the Review columns a row's token seals (what is uploaded or decides the rate)
-SEALED_COLUMNS: tuple[str, ...] = (ORDER_ID, ITEM_CODE, REASON, SKU, BUYER_REQUESTED)
+#: the row's identity: sealed, a change is `review_identity_edited` (plus the marketplace
+#: and the row's kind, item or whole order)
+IDENTITY_COLUMNS: tuple[str, ...] = (ORDER_ID, ITEM_CODE, SKU, BUYER_REQUESTED)
+#: what a person may correct in an approved row (validated again, flagged before/after)
+CORRECTABLE_COLUMNS: tuple[str, ...] = (REASON, NOTE)
+#: every value the evidence cell keeps as the review showed it
+SEALED_COLUMNS: tuple[str, ...] = (*IDENTITY_COLUMNS, *CORRECTABLE_COLUMNS)
+#: the row's kind as the evidence names it: one item (item code given) or the whole order
+KIND_ITEM, KIND_ORDER = "item", "order"
+#: flags of a review row that come from its order's state (the report, the ship-by date):
+#: `--from-review` without a fresh order report carries them, and their risk, onward
+STATE_FLAG_PREFIXES = ("order_",)
+STATE_FLAG_CODES = frozenset(("past_ship_by", "verge_of_cancellation"))
 
 
 #: why a review row is not read, by code (the JSON's `review_skipped`, the report)
@@ -86,88 +127,245 @@ SKIP_WORDS = {
     "review_not_approved": "not approved",
     "review_not_approvable": "{status} in the review: cannot be approved",
     "review_token_missing": "no review token: a row added after the review, never uploaded",
-    "review_token_unknown": "review token not issued for this row (the row, its source or row "
-    "cell was changed, or it comes from another review): never uploaded",
+    "review_token_unknown": "review token not issued for this row (the row, its source, row "
+    "or evidence cell was changed, or it comes from another review): never uploaded",
     "review_token_reused": "review token on {count} rows (a copied row): none of them is uploaded",
     "review_result_edited": "result cell edited (it was {issued} in the review): never uploaded",
+    "review_identity_edited": "sealed cell(s) edited in the review: {changes}; only the reason "
+    "and the note may be corrected: never uploaded (correct the source file and write the "
+    "review again)",
+    "review_approve_not_understood": "approve cell {cell} says {value}, not one of the "
+    "drop-down's values (yes, no) nor a checkbox: not approved",
 }
-#: codes of rows refused because the workbook was tampered with (not a person's "no")
+#: codes of rows refused because the workbook was tampered with or an approval is not
+#: understood (not a person's plain "no"): listed one by one in the JSON's `review_refused`
 REFUSED_CODES = frozenset(
-    ("review_token_missing", "review_token_unknown", "review_token_reused", "review_result_edited")
+    (
+        "review_token_missing",
+        "review_token_unknown",
+        "review_token_reused",
+        "review_result_edited",
+        "review_identity_edited",
+        "review_approve_not_understood",
+    )
 )
 
 
-def read_review(path: str | Path, limits: Limits | None = None) -> Table:
+def shown(value: str) -> str:
+    """A cell value quoted, with invisible and control characters escaped so they show."""
+    out = []
+    for ch in value:
+        if ch != " " and unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"):
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def approve_decision(value) -> str | None:
+    """What an approve cell says: "yes", "no", or None when it is not understood. Only the
+    drop-down's words (any letter case, spaces around them ignored), an empty cell, the
+    `n/a` of rows that cannot be approved, and a real boolean (a checkbox) are understood."""
+    if value is True:
+        return APPROVE_YES
+    if value is False or value is None:
+        return APPROVE_NO
+    if not isinstance(value, str):
+        return None  # a number (1), a date: never a yes
+    word = value.strip(" ").lower()
+    if word == APPROVE_YES:
+        return APPROVE_YES
+    if word in ("", APPROVE_NO, NOT_APPROVABLE):
+        return APPROVE_NO
+    return None
+
+
+def _digest(value: str) -> dict:
+    return {
+        "sha256": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest(),
+        "chars": len(value),
+    }
+
+
+def evidence_text(values: dict[str, str], market: str, state: dict | None) -> str:
+    """The evidence cell of a review row: its sealed values as the review shows them, its
+    marketplace and kind, and the order state the review checked (None: not checked). A
+    long note or SKU is kept as its SHA-256 where the whole would not fit in one cell."""
+    doc: dict = {
+        "values": {name: values.get(name, "") for name in SEALED_COLUMNS},
+        "marketplace": market,
+        "kind": KIND_ITEM if values.get(ITEM_CODE, "").strip() else KIND_ORDER,
+    }
+    if state:
+        doc["state"] = state
+    text = _dump(doc)
+    for name in (NOTE, SKU, REASON, BUYER_REQUESTED, ITEM_CODE, ORDER_ID):
+        if len(text) <= MAX_CELL_CHARS:
+            break
+        doc["values"][name] = _digest(doc["values"][name])
+        text = _dump(doc)
+    return text
+
+
+def _dump(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _same(original, current: str) -> bool:
+    current = current.strip()
+    if isinstance(original, dict):
+        return _digest(current)["sha256"] == original.get("sha256")
+    return isinstance(original, str) and original.strip() == current
+
+
+def _before(original) -> str:
+    if isinstance(original, dict):
+        return f"({original.get('chars', 0):,} characters)"
+    return shown(str(original))
+
+
+def _kind_words(kind: str) -> str:
+    return "one item" if kind == KIND_ITEM else "the whole order"
+
+
+def read_review(
+    path: str | Path,
+    limits: Limits | None = None,
+    recheck: bool = False,
+    max_age_hours: float = 24.0,
+    now: dt.datetime | None = None,
+) -> Table:
     """The approved rows of a review workbook as an input table.
 
-    A row is read only when its approve cell says yes (yes, y, x, true or 1, trimmed, any
-    case), its review token (read/seal.py) proves it is the row cancelkit wrote with the
-    status `accepted`, and no other row carries the same token; every other row is listed in
-    `table.skipped` with a code and why. Values corrected in an approved row are noted on it
-    (`review_value_changed`) and validated again like any input. A workbook of another
-    cancelkit version or with a changed Review header is refused with `InputError`, as is
-    one in which nothing can be uploaded. The workbook passes the same defences as any xlsx
-    input (size, zip bomb, DOCTYPE, cell budget) first.
+    A row is read only when its approve cell says yes (see `approve_decision`), its review
+    token (read/seal.py), read in its canonical form, proves that cancelkit wrote the row
+    with the status `accepted` and this evidence, no other row carries the same token, and
+    its identity cells (order id, item code, SKU, evidence, marketplace, kind) are as the
+    review showed them; every other row is listed in `table.skipped` with a code and why.
+    A corrected reason or note is noted on the row (`review_value_changed`, before and
+    after; `table.review_corrected`) and validated again like any input. Unless `recheck`
+    (an order report is given again), the order-state findings the review recorded for a
+    row are carried onto it with their risk (`table.row_risk`), and a check older than
+    `max_age_hours` is said (`review_state_stale`). A workbook of another cancelkit version
+    or with a changed Review header is refused with `InputError`, as is one in which
+    nothing can be uploaded. The workbook passes the same defences as any xlsx input (size,
+    zip bomb, DOCTYPE, cell budget) first.
     """
     source = str(path)
-    sheet_rows, review_id, with_market = _open_review(source, limits or Limits())
+    sheet_rows, review_id, at, reports = _open_review(source, limits or Limits())
     seal = Seal(load_key(create=False), review_id)
-    width = len(REVIEW_HEADER) + (1 if with_market else 0)
-    rows: list[list[str]] = []
+    state_of_reports = seal.verify_facts(reports, source)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    width = max(at.values()) + 1
+    rows: list[tuple[object, list[str]]] = []
+    approve, result = at["approve"], at["result"]
     for values in sheet_rows:  # bounded by the cell budget checked in _open_review
+        raw = values[approve] if approve < len(values) else None
         cells = [cell_text(v) for v in values]
         if len(cells) < width:
             cells.extend([""] * (width - len(cells)))
-        rows.append(cells)
-    token_at = POSITION[TOKEN_COLUMN]
-    uses = Counter(cells[token_at].strip() for cells in rows if cells[token_at].strip())
+        rows.append((raw, cells))
+    token_at, evidence_at = at[TOKEN_COLUMN], at[EVIDENCE_COLUMN]
+    uses = Counter(reuse_key(cells[token_at]) for _, cells in rows)
+    uses.pop("", None)
     skipped: list[dict] = []
+    corrected: list[dict] = []
     row_flags: dict[int, list[Flag]] = {}
+    row_risk: dict[int, str] = {}
     headers = [name for _, name in INPUT_COLUMNS]
-    picks = [POSITION[column] for column, _ in INPUT_COLUMNS]
-    sealed = [POSITION[column] for column in SEALED_COLUMNS]
-    if with_market:
+    picks = [at[column] for column, _ in INPUT_COLUMNS]
+    market_at = at.get(MARKETPLACE)
+    if market_at is not None:
         headers.append(MARKETPLACE)
-        picks.append(len(REVIEW_HEADER))
-        sealed.append(len(REVIEW_HEADER))  # which marketplace's upload file the row goes to
-    approve, result = POSITION["approve"], POSITION["result"]
-    order, origin, row_at = POSITION[ORDER_ID], POSITION["source"], POSITION["row"]
+        picks.append(market_at)
+    order, origin, row_at = at[ORDER_ID], at["source"], at["row"]
 
     def skip(number: int, cells: list[str], code: str, **words) -> None:
-        skipped.append(
-            {
-                "row": number,
-                "order_id": cells[order],
-                "result": cells[result].strip().lower(),
-                "approve": cells[approve],
-                "code": code,
-                "why": SKIP_WORDS[code].format(**words),
-            }
-        )
+        entry = {
+            "row": number,
+            "order_id": cells[order],
+            "result": cells[result].strip().lower(),
+            "approve": cells[approve],
+            "code": code,
+            "why": SKIP_WORDS[code].format(**words),
+        }
+        if "cell" in words:
+            entry["cell"] = f"{words['cell']} {words['value']}"
+        skipped.append(entry)
 
     # decided before the first row is handed on, so the notes are known to the collector
     taken: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(rows, start=2):
+    for number, (raw, cells) in enumerate(rows, start=2):
         if not any(c.strip() for c in cells):
             continue
         status = cells[result].strip().lower()
-        if not is_yes(cells[approve].strip().lower()):
+        decision = approve_decision(raw)
+        if decision is None:
+            cell = f"{REVIEW_SHEET}!{xl_col_to_name(approve)}{number}"
+            value = shown(cells[approve])
+            skip(number, cells, "review_approve_not_understood", cell=cell, value=value)
+            continue
+        if decision != APPROVE_YES:
             skip(number, cells, "review_not_approved")
             continue
-        token = cells[token_at].strip()
-        if token and uses[token] > 1:
-            skip(number, cells, "review_token_reused", count=uses[token])
+        token = cells[token_at]
+        key = reuse_key(token)
+        if key and uses[key] > 1:
+            skip(number, cells, "review_token_reused", count=uses[key])
             continue
-        check = seal.check(token, cells[origin], cells[row_at], status, [cells[i] for i in sealed])
+        evidence = cells[evidence_at]
+        check = seal.check(token, cells[origin], cells[row_at], status, evidence)
         if check.code is not None:
             skip(number, cells, check.code, issued=check.status)
             continue
         if check.status != "accepted":
             skip(number, cells, "review_not_approvable", status=check.status)
             continue
-        if check.changed:
-            names = ", ".join(SEALED_COLUMNS[i] for i in check.changed)
-            row_flags[number] = [Flag("review_value_changed", f"changed in the review: {names}")]
+        try:
+            doc = json.loads(evidence)
+            originals = doc["values"]
+        except (ValueError, KeyError, TypeError):  # sealed by us: never, but fail closed
+            skip(number, cells, "review_token_unknown")
+            continue
+        changes = []
+        for name in IDENTITY_COLUMNS:
+            if not _same(originals.get(name, ""), cells[at[name]]):
+                before = _before(originals.get(name, ""))
+                changes.append(f"{name} {before} -> {shown(cells[at[name]])}")
+        market = cells[market_at] if market_at is not None else ""
+        if not _same(doc.get("marketplace", ""), market):
+            before = _before(doc.get("marketplace", ""))
+            changes.append(f"{MARKETPLACE} {before} -> {shown(market)}")
+        kind = KIND_ITEM if cells[at[ITEM_CODE]].strip() else KIND_ORDER
+        if kind != doc.get("kind"):
+            changes.append(f"kind {_kind_words(str(doc.get('kind')))} -> {_kind_words(kind)}")
+        if changes:
+            skip(number, cells, "review_identity_edited", changes="; ".join(changes))
+            continue
+        flags: list[Flag] = []
+        fixes = []
+        for name in CORRECTABLE_COLUMNS:
+            before = originals.get(name, "")
+            if not _same(before, cells[at[name]]):
+                fixes.append(f"{name} {_before(before)} -> {shown(cells[at[name]])}")
+                corrected.append(
+                    {
+                        "row": number,
+                        "order_id": cells[order],
+                        "column": name,
+                        "before": before if isinstance(before, str) else _before(before),
+                        "after": cells[at[name]],
+                    }
+                )
+        if fixes:
+            words = "corrected in the review: " + "; ".join(fixes)
+            flags.append(Flag("review_value_changed", words))
+        if not recheck:
+            floor = _carry_state(doc.get("state"), state_of_reports, flags, now, max_age_hours)
+            if floor is not None:
+                row_risk[number] = floor
+        if flags:
+            row_flags[number] = flags
         taken.append((number, [cells[i] for i in picks]))
     rows.clear()
     if not taken:
@@ -188,17 +386,91 @@ def read_review(path: str | Path, limits: Limits | None = None) -> Table:
         iter(taken),
         path=source,
         digest=lambda: digest,
-        reopen=lambda: read_review(source, limits),
+        reopen=lambda: read_review(source, limits, recheck, max_age_hours, now),
         skipped=skipped,
+        from_review=True,
     )
     table.row_flags = row_flags
+    table.row_risk = row_risk
+    table.review_corrected = corrected
     return table
 
 
-def _open_review(source: str, limits: Limits) -> tuple[Iterator[list], str, bool]:
+_RISKS = ("none", "low", "medium", "high")
+
+
+def _carry_state(
+    state, reports: dict | None, flags: list[Flag], now: dt.datetime, max_age_hours: float
+) -> str | None:
+    """Carry the order state a review checked onto its row (no fresh report is given):
+    the findings as flags, and the risk floor they set; says how old the check is."""
+    if not isinstance(state, dict):
+        return None
+    floor = state.get("risk") if state.get("risk") in _RISKS else "none"
+    checked = (reports or {}).get("checked_at", "")
+    for code, message in state.get("flags", ()):
+        flags.append(Flag(str(code), f"in the review of {checked}: {message}"))
+    what = (
+        ", ".join(
+            f"{name} {state[key]}"
+            for key, name in (("order_status", "status"), ("fulfillment_channel", "channel"))
+            if state.get(key)
+        )
+        or "no state column"
+    )
+    sources = (reports or {}).get("reports", [])
+    as_of = [_moment(r.get("as_of")) for r in sources]
+    known = [m for m in as_of if m is not None]
+    if not sources:
+        where = "the review's input columns"
+        oldest = _moment(checked)
+    else:
+        where = ", ".join(f"{r.get('path')} (sha256 {str(r.get('sha256'))[:12]})" for r in sources)
+        oldest = min(known) if len(known) == len(sources) else None
+    age = None if oldest is None else (now - oldest).total_seconds() / 3600
+    if age is None or age > max_age_hours:
+        told = "of unknown age" if age is None else f"{age:.0f} hours old"
+        flags.append(
+            Flag(
+                "review_state_stale",
+                f"order state checked in the review ({what}; {where}, as of "
+                f"{', '.join(r.get('as_of') or '?' for r in sources) or checked}) is {told}, "
+                f"over {max_age_hours:g} hours: orders ship and get cancelled meanwhile; pass "
+                "--orders-report with a fresh report to check it again",
+            )
+        )
+        floor = max(floor, "medium", key=_RISKS.index)
+    else:
+        flags.append(
+            Flag(
+                "review_state_checked",
+                f"order state as checked in the review ({what}; {where}, {age:.0f} hours "
+                "old); not checked again: no --orders-report given",
+            )
+        )
+    return None if floor == "none" else floor
+
+
+def _moment(text) -> dt.datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+#: the hidden sheet's keys of the order reports the review checked, and their seal
+FACTS_KEY, FACTS_SEAL_KEY = "order-state-evidence", "order-state-evidence-seal"
+
+
+def _open_review(
+    source: str, limits: Limits
+) -> tuple[Iterator[list], str, dict[str, int], tuple[str, str] | None]:
     """Check that a file is a review workbook of this cancelkit version with the Review
-    header unchanged; returns the rows below the header, the review's id and whether the
-    sheet has the marketplace column."""
+    header's columns all there (in any order); returns the rows below the header, the
+    review's id, each column's position by header, and the sealed order-state facts."""
     from python_calamine import CalamineWorkbook
 
     if not os.path.exists(source):
@@ -220,27 +492,31 @@ def _open_review(source: str, limits: Limits) -> tuple[Iterator[list], str, bool
         raise InputError(
             f"{source}: cannot read the review workbook ({exc})", code="workbook_unreadable"
         ) from exc
-    facts = {cell_text(r[0]).strip(): cell_text(r[1]).strip() for r in meta if len(r) >= 2}
-    if facts.get("format") != FORMAT_ID:
+    facts = {cell_text(r[0]).strip(): cell_text(r[1]) for r in meta if len(r) >= 2}
+    if facts.get("format", "").strip() != FORMAT_ID:
         raise InputError(
-            f"{source}: unknown review workbook format '{facts.get('format', '')}' (this "
-            f"cancelkit reads {FORMAT_ID}); write the review again with `cancelkit review`",
+            f"{source}: unknown review workbook format '{facts.get('format', '').strip()}' "
+            f"(this cancelkit reads {FORMAT_ID}); write the review again with `cancelkit "
+            "review`",
             code="review_format",
         )
-    written_by = facts.get("cancelkit-version", "")
+    written_by = facts.get("cancelkit-version", "").strip()
     if written_by != __version__:
         raise InputError(
             f"{source}: written by cancelkit {written_by or '(unknown)'}, this is cancelkit "
             f"{__version__}; write the review again with this version (`cancelkit review`)",
             code="review_format",
         )
-    review_id = facts.get("review-id", "")
+    review_id = facts.get("review-id", "").strip()
     if not review_id:
         raise InputError(
             f"{source}: the review id in the hidden {META_SHEET} sheet is missing; write the "
             "review again with `cancelkit review`",
             code="review_format",
         )
+    state = None
+    if FACTS_KEY in facts or FACTS_SEAL_KEY in facts:
+        state = (facts.get(FACTS_KEY, ""), facts.get(FACTS_SEAL_KEY, ""))
     try:
         rows = iter(workbook.get_sheet_by_name(REVIEW_SHEET).to_python(skip_empty_area=False))
         header = next(rows, [])
@@ -251,20 +527,33 @@ def _open_review(source: str, limits: Limits) -> tuple[Iterator[list], str, bool
     found = [cell_text(v).strip() for v in header]
     while found and not found[-1]:
         found.pop()
-    if tuple(found) not in (REVIEW_HEADER, (*REVIEW_HEADER, MARKETPLACE)):
-        change = _difference(found)
+    at: dict[str, int] = {}
+    for col, name in enumerate(found):
+        at.setdefault(name, col)
+    expected = set(REVIEW_HEADER)
+    problem = None
+    missing = [name for name in REVIEW_HEADER if name not in at]
+    extra = [
+        (col, name)
+        for col, name in enumerate(found)
+        if name not in expected and name != MARKETPLACE or at.get(name) != col
+    ]
+    if extra:
+        col, name = extra[0]
+        problem = (
+            f"column {xl_col_to_name(col)} '{name}' is not a Review column"
+            if name not in expected and name != MARKETPLACE
+            else f"column {xl_col_to_name(col)} '{name}' twice"
+        )
+        if missing:
+            problem += f"; no column '{missing[0]}'"
+    elif missing:
+        problem = f"no column '{missing[0]}'"
+    if problem is not None:
         raise InputError(
-            f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({change}); "
-            "restore it or write the review again, as cancelkit reads the columns by position",
+            f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({problem}); "
+            "restore it or write the review again, as cancelkit reads the columns by their "
+            "headers",
             code="review_header",
         )
-    return rows, review_id, len(found) > len(REVIEW_HEADER)
-
-
-def _difference(found: list[str]) -> str:
-    for col, expected in enumerate(REVIEW_HEADER):
-        got = found[col] if col < len(found) else ""
-        if got != expected:
-            return f"column {xl_col_to_name(col)} should be '{expected}', is '{got}'"
-    extra = found[len(REVIEW_HEADER)]
-    return f"column {xl_col_to_name(len(REVIEW_HEADER))} '{extra}' was added"
+    return rows, review_id, at, state

@@ -12,13 +12,19 @@ the workbook would prove only that the workbook agrees with itself (anyone editi
 could recompute it), never that cancelkit wrote the row. The secret is a random 32-byte key
 in the user's data folder (next to the default ledger), created on first use with mode 0600,
 or the file that `CANCELKIT_REVIEW_KEY` names. So a review is read back by the same user
-that wrote it (share the key file to approve on another machine). A token has two parts:
+that wrote it (share the key file to approve on another machine).
 
-- the identity (12 bytes): MAC(review id, source, row, status); a copied token, a token
-  from another review, an edited source/row/result cell or a row typed in fails here;
-- two CRC bytes per sealed value (order id, item code, reason, SKU, evidence): a value
-  corrected during the review is noted on the record (corrections are allowed and
-  validated again; see README "Review before upload").
+A token is `ck3.` and the MAC (12 bytes) of the review id, the row's source, row number and
+result, and the row's evidence: the hidden `review-evidence` cell, in which the review wrote
+the row's sealed values as it showed them (order id, item code, SKU, buyer-request evidence,
+marketplace, the row's kind), the values a person may correct (reason, note) and the order
+state it checked (which report, which state, when). So a copied token, a token from another
+review, an edited source, row, result or evidence cell, or a row typed in fails the MAC;
+the reader (read/review.py) then compares the row's cells with the evidence the MAC proved.
+
+Every check reads a token in one canonical form (`canonical_token`): NFKC, and only the
+characters a token is made of, so a `!`, a space, padding or an invisible character added
+to a copy does not make it another token.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import os
 import secrets
-import zlib
+import string
+import unicodedata
 from dataclasses import dataclass
 from hashlib import blake2b
 from pathlib import Path
@@ -37,9 +45,10 @@ from ..errors import InputError, OutputError
 
 KEY_ENV_VAR = "CANCELKIT_REVIEW_KEY"
 KEY_FILE_NAME = "review-key"
-_PREFIX = "ck2"
+_PREFIX = "ck3"
 _IDENTITY_BYTES = 12  # 96 bits: no offline check is possible without the key
-_MARK = 2
+#: the characters of a token (the prefix, the dot, URL-safe base64 without padding)
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
 #: the statuses a review row can have; a token is checked against each to tell an edited
 #: result cell from a token that is not ours at all
 STATUSES = ("accepted", "rejected", "duplicate")
@@ -104,15 +113,28 @@ def new_review_id() -> str:
     return secrets.token_hex(12)
 
 
+def canonical_token(raw: str) -> str:
+    """The one form of a token every check uses: NFKC (a fullwidth letter is the letter),
+    then only the characters a token is made of (spaces, `!`, `=` padding, invisible and
+    control characters dropped). Letter case is kept: base64 tells `a` from `A`, so a token
+    with its case changed is another, unknown token."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", raw) if ch in _TOKEN_CHARS)
+
+
+def reuse_key(raw: str) -> str:
+    """What makes two rows carry "the same" token: the canonical form, also when one of
+    them differs only in letter case (a token is spent by exactly one row)."""
+    return canonical_token(raw).lower()
+
+
 @dataclass(frozen=True)
 class Check:
     """What a row's token says: `code` is None for a token issued for this row with this
-    status; `status` is the status the token was issued with (when known); `changed` the
-    positions of sealed values that differ from the reviewed ones."""
+    status and this evidence; `status` is the status the token was issued with (when
+    known)."""
 
     code: str | None
     status: str | None = None
-    changed: tuple[int, ...] = ()
 
 
 class Seal:
@@ -122,57 +144,73 @@ class Seal:
         self._key = key
         self._review = review_id.encode()
 
-    def _identity(self, source: str, row: str, status: str) -> bytes:
+    def _identity(self, source: str, row: str, status: str, evidence: str) -> bytes:
         message = b"\x00".join(
-            (b"identity", self._review, source.encode(), row.encode(), status.encode())
+            (
+                b"identity",
+                self._review,
+                source.encode(),
+                row.encode(),
+                status.encode(),
+                evidence.encode("utf-8", "surrogatepass"),
+            )
         )
         return blake2b(message, key=self._key, digest_size=_IDENTITY_BYTES).digest()
 
-    def token(self, source: str, row: str, status: str, values: list[str]) -> str:
-        """The token of a review row (values: the sealed cells as written)."""
-        identity = self._identity(source, row, status)
-        return f"{_PREFIX}.{_b64(identity)}.{_b64(_marks(values))}"
+    def token(self, source: str, row: str, status: str, evidence: str) -> str:
+        """The token of a review row (evidence: the row's evidence cell as written)."""
+        return f"{_PREFIX}.{_b64(self._identity(source, row, status, evidence))}"
 
-    def check(self, token: str, source: str, row: str, status: str, values: list[str]) -> Check:
-        """Check a row's token against its cells as read back."""
-        token = token.strip()
+    def sign_facts(self, text: str) -> str:
+        """The seal of the review's own facts (the order reports it checked, when)."""
+        message = b"\x00".join((b"facts", self._review, text.encode("utf-8", "surrogatepass")))
+        return _b64(blake2b(message, key=self._key, digest_size=16).digest())
+
+    def verify_facts(self, facts: tuple[str, str] | None, source: str) -> dict | None:
+        """The review's sealed facts (`facts`: the text and its seal from the hidden sheet),
+        or None when it recorded none; an edited text or seal is an `InputError`."""
+        if facts is None:
+            return None
+        text, seal = facts
+        if not hmac.compare_digest(canonical_token(seal), self.sign_facts(text)):
+            raise InputError(
+                f"{source}: the order-state evidence in the hidden sheet was changed; write the "
+                "review again with `cancelkit review`",
+                code="review_format",
+            )
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        return found if isinstance(found, dict) else None
+
+    def check(self, token: str, source: str, row: str, status: str, evidence: str) -> Check:
+        """Check a row's token (any form; it is read canonically) against its cells."""
+        token = canonical_token(token)
         if not token:
             return Check("review_token_missing")
         parts = token.split(".")
         try:
-            if len(parts) != 3 or parts[0] != _PREFIX:
+            if len(parts) != 2 or parts[0] != _PREFIX:
                 raise ValueError(token)
-            identity, marks = _unb64(parts[1]), _unb64(parts[2])
+            identity = _unb64(parts[1])
         except (ValueError, binascii.Error):
             return Check("review_token_unknown")
-        if len(identity) != _IDENTITY_BYTES or len(marks) != _MARK * len(values):
+        if len(identity) != _IDENTITY_BYTES:
             return Check("review_token_unknown")
         issued = next(
             (
                 s
                 for s in (status, *STATUSES)
-                if hmac.compare_digest(identity, self._identity(source, row, s))
+                if hmac.compare_digest(identity, self._identity(source, row, s, evidence))
             ),
             None,
         )
         if issued is None:
             return Check("review_token_unknown")
-        now = _marks(values)
-        changed = tuple(
-            i
-            for i in range(len(values))
-            if marks[i * _MARK : (i + 1) * _MARK] != now[i * _MARK : (i + 1) * _MARK]
-        )
         if issued != status:
-            return Check("review_result_edited", issued, changed)
-        return Check(None, issued, changed)
-
-
-def _marks(values: list[str]) -> bytes:
-    """Two bytes of each value's CRC: they tell which cell a person corrected. They are not
-    keyed, as they need not be: corrections are allowed and every approved row is validated
-    again; what must not be forged (which row, which result) is in the keyed identity."""
-    return b"".join((zlib.crc32(v.encode()) & 0xFFFF).to_bytes(2, "big") for v in values)
+            return Check("review_result_edited", issued)
+        return Check(None, issued)
 
 
 def _b64(raw: bytes) -> str:
@@ -180,4 +218,6 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    if len(text) % 4 == 1:
+        raise ValueError(text)
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

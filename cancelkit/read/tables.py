@@ -27,7 +27,7 @@ from ..errors import InputError
 from . import headers as columns
 from . import scratch
 from . import text as text_encoding
-from .review_layout import META_SHEET, REVIEW_SHEET, looks_like_review
+from .review_layout import META_SHEET, REVIEW_SHEET, cells_look_like_review, looks_like_review
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -105,6 +105,12 @@ class Table:
     skipped: list[dict] = field(default_factory=list)
     #: row number -> flags the reader attaches (a value corrected in a review)
     row_flags: dict[int, list] = field(default_factory=dict)
+    #: row number -> the lowest risk the row may have (the order state a review recorded)
+    row_risk: dict[int, str] = field(default_factory=dict)
+    #: for a review workbook: the reasons and notes corrected in it, before and after
+    review_corrected: list[dict] = field(default_factory=list)
+    #: the approved rows of a review workbook (read/review.py), not a plain input
+    from_review: bool = False
     fields: dict[str, int] = field(init=False)
     #: the personal-data columns dropped when the input was read (amazon/personal_data.py)
     dropped_columns: list[str] = field(init=False)
@@ -145,12 +151,9 @@ class Table:
             self.headers = [self.headers[i] for i in self._keep]
             self.rows = self.shape(self.rows)
         if looks_like_review(self.headers):
-            raise InputError(
-                f"{self.source}: holds the rows of a cancelkit review workbook (approve, "
-                "result, ... columns); give the review workbook itself with `cancelkit "
-                "generate --from-review REVIEW.xlsx`, which uploads only the approved rows",
-                code="review_as_input",
-            )
+            raise review_as_input(self.source)
+        if not self.from_review:
+            self.rows = _refuse_review_rows(self.rows, self.source)
         self.fields = {}
         for index, name in enumerate(self.headers):
             key = columns.field_of(name)
@@ -172,6 +175,33 @@ class Table:
                 f"of the first {HEADER_SEARCH_ROWS} non-blank rows when a title stands above it",
                 code="no_order_id_column",
             )
+
+
+def review_as_input(source: str) -> InputError:
+    """The refusal of a review (in any form) given as a plain input."""
+    return InputError(
+        f"{source}: holds the rows of a cancelkit review workbook (its columns, review "
+        "tokens or hidden sheet); give the review workbook itself with `cancelkit generate "
+        "--from-review REVIEW.xlsx`, which uploads only the approved rows",
+        code="review_as_input",
+    )
+
+
+#: data rows of a plain input looked at for what only a review writes (its tokens): a review
+#: saved as CSV has one in every row, so the first rows tell
+REVIEW_SCAN_ROWS = 200
+
+
+def _refuse_review_rows(rows: Iterator, source: str) -> Iterator:
+    """The rows, after the first ones were found free of review tokens and evidence (a
+    review saved as CSV with its token column renamed or its header row replaced)."""
+    for seen, (number, cells) in enumerate(rows, start=1):
+        if cells_look_like_review(cells):
+            raise review_as_input(f"{source} row {number}")
+        yield number, cells
+        if seen >= REVIEW_SCAN_ROWS:
+            break
+    yield from rows
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -913,6 +943,33 @@ def _rows_failed(source: str, number: int, exc: Exception) -> InputError:
     )
 
 
+#: how much of an OpenDocument spreadsheet's content.xml is looked at for a review's marks
+_ODS_PEEK = 8 << 20
+
+
+def _spreadsheet_is_review(path: str) -> bool:
+    """Whether a file cancelkit does not read (an .ods, a workbook under another name) is a
+    review workbook saved in another form: its hidden sheet, its tokens or its format id.
+    Read bounded (a zip bomb gives at most `_ODS_PEEK` bytes), never parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            part = "content.xml" if "content.xml" in names else None
+            if part is None:
+                return any(n.startswith("xl/") for n in names) and _xlsx_has_review(archive)
+            with archive.open(part) as stream:
+                head = stream.read(_ODS_PEEK).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, RuntimeError, ValueError, KeyError):
+        return False
+    return f'table:name="{META_SHEET}"' in head or cells_look_like_review([head])
+
+
+def _xlsx_has_review(archive: zipfile.ZipFile) -> bool:
+    with archive.open("xl/workbook.xml") as stream:
+        head = stream.read(_ODS_PEEK).decode("utf-8", "replace")
+    return f'name="{META_SHEET}"' in head
+
+
 def _is_dataframe(rows) -> bool:
     return hasattr(rows, "to_dict") and hasattr(rows, "columns") and hasattr(rows, "iloc")
 
@@ -947,6 +1004,8 @@ def open_input(
             code="ole_workbook",
         )
     if suffix not in TEXT_SUFFIXES:
+        if _spreadsheet_is_review(path):
+            raise review_as_input(path)
         raise InputError(
             f"{path}: unsupported file type '{suffix}'; give a .csv, .tsv, .txt or .xlsx file",
             code="unsupported_type",

@@ -74,6 +74,9 @@ def record_dict(record, seq: int | None, values: bool = False) -> dict:
     }
     if values:
         entry["values"] = record.values
+    state = {k: context[k] for k in ("order_status", "fulfillment_channel") if context.get(k)}
+    if state:  # what the review seals of the order's state (read/review.py)
+        entry["order_state"] = state
     return entry
 
 
@@ -138,6 +141,7 @@ class Result:
         markets: list[MarketBatch] | None = None,
         kept_markets: Callable[[], Iterator[int]] | None = None,
         review_refused: list[dict] | None = None,
+        review_corrected: list[dict] | None = None,
     ) -> None:
         self._workdir = workdir
         #: each input's path, sha256 and row count
@@ -179,6 +183,8 @@ class Result:
         self.flag_codes = flag_codes
         #: rows of a review workbook refused as tampered with (row, order_id, code, why)
         self.review_refused = review_refused or []
+        #: reasons and notes corrected in the review: row, order_id, column, before, after
+        self.review_corrected = review_corrected or []
         self._patches = patches
         self._headers = [t.headers for t in tables]
         self._sources = [t.source for t in tables]
@@ -459,6 +465,7 @@ class Result:
             "records": self.records if self._records_path and records else [],
             # with --from-review: the review rows refused as tampered with
             **({"review_refused": self.review_refused} if self.options.from_review else {}),
+            **({"review_corrected": self.review_corrected} if self.options.from_review else {}),
             "outputs": dict(self.outputs),
         }
 

@@ -138,6 +138,8 @@ def gate(result) -> dict:
 
 #: refused review rows the report lists (the JSON lists them all)
 REPORT_REFUSED = 500
+#: approve cells not understood, and corrected values, the terminal summary names
+SUMMARY_CELLS = 5
 
 
 def explanations(codes) -> list[dict]:
@@ -177,6 +179,8 @@ def report_context(result) -> dict:
         "rejected_more": max(0, summary["rejected"] - len(rejected)),
         "review_refused": result.review_refused[:REPORT_REFUSED],
         "review_refused_more": max(0, len(result.review_refused) - REPORT_REFUSED),
+        "review_corrected": result.review_corrected[:REPORT_REFUSED],
+        "review_corrected_more": max(0, len(result.review_corrected) - REPORT_REFUSED),
         "explanations": explanations(
             dict.fromkeys(
                 [
@@ -286,6 +290,24 @@ def terminal_summary(
     for code, count in summary.get("skipped_by_code", {}).items():
         if code in REFUSED_CODES:
             lines.append(f"  refused {code}: {count} (never uploaded)")
+    unclear = [e for e in result.review_refused if e["code"] == "review_approve_not_understood"]
+    if unclear:
+        more = len(unclear) - SUMMARY_CELLS
+        lines.append(
+            f"  not understood: {len(unclear)} approve cell(s), not approved: "
+            + "; ".join(e.get("cell", f"row {e['row']}") for e in unclear[:SUMMARY_CELLS])
+            + (f"; ... and {more} more in the JSON report" if more > 0 else "")
+        )
+    corrected = getattr(result, "review_corrected", [])
+    if corrected:
+        lines.append(f"corrected in the review (checked again): {len(corrected)} value(s)")
+        for entry in corrected[:SUMMARY_CELLS]:
+            lines.append(
+                f"  review row {entry['row']} {entry['order_id']}: {entry['column']} "
+                f"{entry['before']!r} -> {entry['after']!r}"
+            )
+        if len(corrected) > SUMMARY_CELLS:
+            lines.append(f"  ... and {len(corrected) - SUMMARY_CELLS} more in the JSON report")
     lines.append(
         f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
     )

@@ -9,15 +9,20 @@ stay text and never become a formula or a DDE link (DESIGN.md, "Row problems").
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from ..amazon import reasons
+from ..assess.impact import RISK_ORDER, assessment_for
 from ..errors import OutputError
 from ..read.review import (
+    APPROVE_CHOICES,
     BUYER_REQUESTED,
+    FACTS_KEY,
+    FACTS_SEAL_KEY,
     ITEM_CODE,
     MARKETPLACE,
     NOT_APPROVABLE,
@@ -29,10 +34,23 @@ from ..read.review import (
     REVIEW_HEADER,
     SEALED_COLUMNS,
     SKU,
+    STATE_FLAG_CODES,
+    STATE_FLAG_PREFIXES,
     TEMPLATE_SHEET,
+    evidence_text,
 )
-from ..read.review_layout import FORMAT_ID, META_SHEET, REVIEW_SHEET, SUMMARY_SHEET, TOKEN_COLUMN
+from ..read.review_layout import (
+    EVIDENCE_COLUMN,
+    FORMAT_ID,
+    MAX_CELL_CHARS,
+    META_SHEET,
+    REVIEW_SHEET,
+    SUMMARY_SHEET,
+    SUMMARY_TITLE,
+    TOKEN_COLUMN,
+)
 from ..read.seal import Seal, load_key, new_review_id
+from ..read.tables import file_sha256
 from ..read.words import is_yes
 from ..version import __version__
 from .files import atomic_write
@@ -54,9 +72,7 @@ _WRAPPED = frozenset({"problems", NOTE})
 _TEXT_FORMAT = 49
 #: rows an xlsx sheet holds, the header included
 _MAX_SHEET_ROWS = 1_048_576
-#: characters a cell holds (Excel's specifications and limits; xlsxwriter would cut a longer
-#: string silently, and LibreOffice and Google Sheets share the limit)
-MAX_CELL_CHARS = 32_767
+__all__ = ["MAX_CELL_CHARS", "write_review", "write_template"]
 # Fill colours by risk, light enough to read black text on (and to print).
 _RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#FFF2CC"), ("none", "#E2EFDA"))
 _OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
@@ -296,7 +312,7 @@ def _build_review(result, stream) -> None:
     meta = workbook.add_worksheet(META_SHEET)
 
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
-        hidden = {"hidden": True} if name == TOKEN_COLUMN else None
+        hidden = {"hidden": True} if name in (TOKEN_COLUMN, EVIDENCE_COLUMN) else None
         review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None, hidden)
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
@@ -319,8 +335,10 @@ def _build_review(result, stream) -> None:
     shown = result.metrics["marketplace"]
     review_id = new_review_id()
     seal = Seal(load_key(create=True), review_id)
-    sealed = [POSITION[column] for column in SEALED_COLUMNS]
+    sealed = [(column, POSITION[column]) for column in SEALED_COLUMNS]
     token_at, row_at = POSITION[TOKEN_COLUMN], POSITION["row"]
+    evidence_at = POSITION[EVIDENCE_COLUMN]
+    states_checked = bool(result.options.orders_reports)
     last = 0
     for last, record in enumerate(result.iter_records(), start=1):
         status, approve = record["status"], _approve_cell(record)
@@ -346,6 +364,7 @@ def _build_review(result, stream) -> None:
             for i, value in enumerate(cells):
                 if len(value) > MAX_CELL_CHARS:
                     cells[i] = f"({len(value):,} characters: too long for a cell, not shown)"
+            _count_as_rejected(result.summary, record)
             status, approve = "rejected", NOT_APPROVABLE
             cells[0], cells[1], cells[2], cells[3] = approve, status, "", ""
             cells[POSITION["problems"]] = (
@@ -374,15 +393,70 @@ def _build_review(result, stream) -> None:
         market = record.get("marketplace") or ""
         if market_col is not None and market:
             write(last, market_col, market)
-        values = [cells[i] for i in sealed]
-        if market_col is not None:
-            values.append(market)  # which marketplace's upload file the row goes to
-        write(last, token_at, seal.token(record["source"], number, status, values))
+        # what the review showed of the row (sealed) and the order state it checked
+        state = _state_evidence(record) if status == "accepted" else None
+        if state is None and states_checked and status == "accepted":
+            state = {"risk": "none", "flags": []}
+        evidence = evidence_text({name: cells[i] for name, i in sealed}, market, state)
+        write(last, evidence_at, evidence)
+        write(last, token_at, seal.token(record["source"], number, status, evidence))
     _finish_review_sheet(review, styles, last)
     _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting), too_long)
-    _write_meta(meta, result, review_id)
+    _write_meta(meta, result, review_id, seal)
     review.activate()
     workbook.close()
+
+
+def _count_as_rejected(summary: dict, record: dict) -> None:
+    """A row the review cannot show whole is rejected (`value_too_long`): the run's summary
+    (terminal, JSON, exit code) counts it so, as the workbook does."""
+    if record["status"] == "rejected":
+        return
+    if record["status"] == "accepted":
+        summary["accepted"] -= 1
+        risk = summary.get("risk", {})
+        if record["risk"] in risk:
+            risk[record["risk"]] -= 1
+        if record["counts_against_rate"]:
+            summary["counts_against_rate"] -= 1
+    else:
+        summary["duplicates"] -= 1
+    summary["rejected"] += 1
+    by_code = summary.setdefault("rejected_by_code", {})
+    by_code["value_too_long"] = by_code.get("value_too_long", 0) + 1
+
+
+#: the least risk a state finding gives a row (assess/impact.py), where the record's own
+#: risk does not show it (a reason that is already riskier)
+_STATE_RISK = {
+    "order_partially_shipped": "medium",
+    "order_report_unreadable": "high",
+    "past_ship_by": "low",
+    "verge_of_cancellation": "low",
+}
+
+
+def _state_evidence(record: dict) -> dict | None:
+    """What the review knew of the row's order state: status, channel, the state findings
+    and the risk they set (None when the run had no order state for it)."""
+    found = record.get("order_state") or {}
+    flags = [
+        [f["code"], f["message"]]
+        for f in record["flags"]
+        if f["code"].startswith(STATE_FLAG_PREFIXES) or f["code"] in STATE_FLAG_CODES
+    ]
+    if not found and not flags:
+        return None
+    requested = bool(record.get("buyer_requested")) and is_yes(record["buyer_requested"])
+    base = assessment_for(record["reason"], requested).risk
+    risk = record["risk"] if RISK_ORDER[record["risk"]] > RISK_ORDER[base] else "none"
+    for code, _ in flags:
+        risk = max(risk, _STATE_RISK.get(code, "none"), key=RISK_ORDER.__getitem__)
+    state = {"risk": risk, "flags": flags}
+    for key in ("order_status", "fulfillment_channel"):
+        if found.get(key):
+            state[key] = found[key]
+    return state
 
 
 def _lines(text: str, per_line: int) -> int:
@@ -405,11 +479,12 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
         approve,
         {
             "validate": "list",
-            "source": ["yes", "no"],
-            "error_type": "warning",
+            "source": list(APPROVE_CHOICES),
+            "error_type": "stop",
             "error_title": "yes or no",
-            "error_message": "Choose yes or no (y, x, true and 1 also mean yes). Rows that say "
-            f"'{NOT_APPROVABLE}' were rejected or repeat another row and are never uploaded.",
+            "error_message": "Choose yes or no from the list; any other value is not "
+            f"understood and the row is not uploaded. Rows that say '{NOT_APPROVABLE}' were "
+            "rejected or repeat another row and are never uploaded.",
         },
     )
     # Conditional formats colour the rows: no per-cell format, and an edited row recolours.
@@ -514,7 +589,7 @@ def _write_summary(
         return "unknown: pass --orders-7d N" if value is None else value
 
     sheet.set_row(0, 22)
-    line("cancelkit review", fmt=styles.title)
+    line(SUMMARY_TITLE, fmt=styles.title)
     line("verdict", found["title"], value_fmt=styles.verdict[found["level"]])
     line("", found["text"])
 
@@ -599,23 +674,58 @@ _HOW_TO = (
     "leave it empty) to leave it out. Rows of risk none are pre-approved with yes.",
     f"Rows that say {NOT_APPROVABLE} were rejected or repeat another row: they are never "
     "uploaded, even when marked yes. Fix them in your source file and run cancelkit again.",
-    "You may correct a value in an approved row; cancelkit checks every approved row again.",
+    "In an approved row you may correct the reason and the note: cancelkit checks the row "
+    "again and shows the change. The order id, item code, SKU, buyer-request evidence and "
+    "marketplace are sealed: a row whose sealed cell was changed is never uploaded.",
     "Keep the header row and the hidden _cancelkit sheet as they are, then run: "
     "cancelkit generate --from-review review.xlsx --orders-7d N",
 )
 
 
-def _write_meta(sheet: Worksheet, result, review_id: str) -> None:
-    rows = (
+def _write_meta(sheet: Worksheet, result, review_id: str, seal: Seal) -> None:
+    rows = [
         ("format", FORMAT_ID),
         ("cancelkit-version", __version__),
         ("generated-at", result.generated_at.isoformat()),
         ("review-id", review_id),
-    )
+    ]
+    if result.options.orders_reports:
+        # which order reports the review checked the states against, as of when (sealed)
+        facts = json.dumps(
+            {
+                "checked_at": result.generated_at.isoformat(),
+                "reports": _report_facts(result),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        rows += [(FACTS_KEY, facts), (FACTS_SEAL_KEY, seal.sign_facts(facts))]
     for row, (key, value) in enumerate(rows):
         sheet.write_string(row, 0, key)
         sheet.write_string(row, 1, value)
     sheet.hide()
+
+
+def _report_facts(result) -> list[dict]:
+    """Each order report of the run: its name, SHA-256 and the moment it shows orders of
+    (its newest purchase date, else its file time)."""
+    evidence = {e.get("path"): e for e in result.summary.get("order_reports", ())}
+    facts = []
+    for path in result.options.orders_reports:
+        entry = evidence.get(path, {})
+        try:
+            digest = file_sha256(path)
+        except OSError:
+            digest = None
+        facts.append(
+            {
+                "path": str(path),
+                "sha256": digest,
+                "as_of": entry.get("newest_purchase") or entry.get("file_time"),
+            }
+        )
+    return facts
 
 
 def _column_letter(col: int) -> str:

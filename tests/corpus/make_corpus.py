@@ -568,7 +568,11 @@ def _edit(path: Path, *, meta: dict | None = None, prolog: bytes = b"", far: str
 
 
 # Review sheet columns (read/review.py REVIEW_COLUMNS): A approve, B result, E order-id,
-# F item code, G reason, L source, M row, N review-token
+# F item code, G reason, L source, M row; the hidden evidence and token columns by header
+def _at(header: list, name: str) -> int:
+    return header.index(name)
+
+
 def review_case(kind: str) -> Callable[[Path], None]:
     """A review whose sheet rows are: 2 a whole order (accepted), 3 an item (accepted), 4 a
     rejected row, 5 a duplicate. Row 3 is approved in every case but `untouched` and
@@ -577,6 +581,7 @@ def review_case(kind: str) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         rows = _review(path)
         header, body = rows[0], rows[1:]
+        token = _at(header, "review-token")
         if kind == "untouched":
             return
         body[1][0] = "no" if kind == "nothing" else "yes"
@@ -599,12 +604,12 @@ def review_case(kind: str) -> Callable[[Path], None]:
         elif kind == "source-edited":
             whole[0], whole[11] = "yes", "other.csv"
         elif kind == "token-cleared":
-            whole[0], whole[13] = "yes", None
+            whole[0], whole[token] = "yes", None
         elif kind == "token-garbage":
-            whole[0], whole[13] = "yes", "ck2.AAAA.BBBB"
+            whole[0], whole[token] = "yes", "ck3.AAAA.BBBB"
         elif kind == "token-swapped":
             whole[0] = "yes"
-            whole[13], body[1][13] = body[1][13], whole[13]
+            whole[token], body[1][token] = body[1][token], whole[token]
         elif kind == "sorted":
             whole[0] = "yes"
             body.sort(key=lambda r: str(r[4]), reverse=True)
@@ -757,8 +762,157 @@ def review_from_other(path: Path) -> None:
     other = _review(path.with_name("other-review.xlsx"))
     rows = _review(path)
     rows[1][0] = rows[2][0] = "yes"
-    rows[1][13] = other[1][13]
+    token = _at(rows[0], "review-token")
+    rows[1][token] = other[1][token]
     _rewrite(path, rows)
+
+
+# -- review: hostile edits of issue 16 (a sealed row cannot be moved, copied or rewritten;
+# a review is a review in any form) -------------------------------------------------------
+#: noise a copied token may carry; each either is the same token (then the copy is a reuse)
+#: or an unknown one
+TOKEN_NOISE = {
+    "bang": lambda t: t + "!",
+    "space-inside": lambda t: t[:6] + " " + t[6:],
+    "padding": lambda t: f"  {t}==  ",
+    "zero-width": lambda t: t[:5] + "\u200b" + t[5:],
+    "soft-hyphen": lambda t: t[:5] + "\u00ad" + t[5:],
+    "fullwidth": lambda t: "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in t),
+    "case": lambda t: t.swapcase(),
+    "newline": lambda t: t + "\n",
+}
+
+
+def review_token_noise(noise: str) -> Callable[[Path], None]:
+    """Rows 2 and 3 approved, row 3 copied below as another order with its token plus
+    noise: the copy is never uploaded, and row 3 neither when the noisy token is the same
+    token; row 2 is."""
+
+    def make(path: Path) -> None:
+        rows = _review(path)
+        header, body = rows[0], rows[1:]
+        token = _at(header, "review-token")
+        body[0][0] = body[1][0] = "yes"
+        copy = list(body[1])
+        copy[_at(header, "order-id")] = "114-1111111-2222222"
+        copy[token] = TOKEN_NOISE[noise](copy[token])
+        body.append(copy)
+        _rewrite(path, [header, *body])
+
+    return make
+
+
+def review_tamper(kind: str) -> Callable[[Path], None]:
+    """Rows 2 (a whole order) and 3 (an item) approved; then a sealed value is changed."""
+
+    def make(path: Path) -> None:
+        rows = _review(path)
+        header, body = rows[0], rows[1:]
+        whole, item = body[0], body[1]
+        whole[0] = item[0] = "yes"
+        order, code = _at(header, "order-id"), _at(header, "amazon-order-item-code")
+        evidence, token = _at(header, "review-evidence"), _at(header, "review-token")
+        if kind == "order-edited":
+            whole[order] = "114-1111111-2222222"
+        elif kind == "item-edited":
+            whole[code] = "12345678901234"  # whole order made an item: kind and item code
+        elif kind == "item-cleared":
+            item[code] = None  # an item row made a whole-order cancellation
+        elif kind == "sku-edited":
+            whole[_at(header, "sku")] = "OTHER-SKU"
+        elif kind == "values-swapped":  # order ids swapped between the two approved rows
+            whole[order], item[order] = item[order], whole[order]
+            whole[0], body[2][0] = "yes", "no"
+        elif kind == "evidence-forged":  # the order id changed in the cell and the evidence
+            new = "114-1111111-2222222"
+            whole[evidence] = whole[evidence].replace(whole[order], new)
+            whole[order] = new
+        elif kind == "evidence-copied":  # another row's evidence and token pasted over
+            whole[evidence], whole[token] = item[evidence], item[token]
+        elif kind == "reason-and-note":  # what may be corrected: checked again, flagged
+            item[_at(header, "cancellation-reason-code")] = "ShippingAddressUndeliverable"
+            item[_at(header, "note")] = "corrected"
+        elif kind == "approve-t":
+            whole[0] = "t"
+        elif kind == "approve-one":
+            whole[0] = 1
+        _rewrite(path, [header, *body])
+
+    return make
+
+
+def review_as_text(kind: str) -> Callable[[Path], None]:
+    """A review saved as CSV/TSV and edited, given as a plain input."""
+
+    def make(path: Path) -> None:
+        rows = _review(path.with_name("source-review.xlsx"))
+        header = rows[0]
+        token = _at(header, "review-token")
+        if kind == "token-dropped":
+            rows = [[v for i, v in enumerate(r) if i != token] for r in rows]
+        elif kind == "token-renamed":
+            header[token] = "x"
+            rows = [
+                [v for i, v in enumerate(r) if i != _at(header, "review-evidence")] for r in rows
+            ]
+        elif kind == "only-order-columns":  # the review's own columns dropped, tokens kept
+            keep = [
+                _at(header, n)
+                for n in ("order-id", "cancellation-reason-code", "amazon-order-item-code")
+            ]
+            rows = [[r[i] for i in keep] + [r[token]] for r in rows]
+            rows[0][-1] = "ref"
+        elif kind == "leading-dropped":
+            rows = [r[3:] for r in rows]
+            rows = [[v for i, v in enumerate(r) if i != token - 3] for r in rows]
+        elif kind == "upper-case-header":
+            rows[0] = [str(h).upper() for h in header]
+        sep = "\t" if path.suffix == ".tsv" else ","
+        path.write_text(
+            "".join(
+                sep.join(
+                    "" if v is None else str(v).replace(sep, " ").replace('"', "'") for v in row
+                )
+                + "\r\n"
+                for row in rows
+            ),
+            encoding="utf-8",
+        )
+
+    return make
+
+
+def review_summary_csv(path: Path) -> None:
+    """The Summary sheet saved as CSV (its first cell says `cancelkit review`)."""
+    _review(path.with_name("source-review.xlsx"))
+    path.write_text("cancelkit review\r\nverdict,Review before upload\r\n", encoding="utf-8")
+
+
+def review_meta_csv(path: Path) -> None:
+    """The hidden sheet saved as CSV (format, version, review id)."""
+    path.write_text(
+        "format,cancelkit-review/3\r\ncancelkit-version,0.1.0\r\n"
+        "review-id,0123456789abcdef01234567\r\n",
+        encoding="utf-8",
+    )
+
+
+def review_as_ods(path: Path) -> None:
+    """A review saved as OpenDocument (.ods) keeps its hidden sheet's name."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr(
+            "content.xml",
+            '<?xml version="1.0"?><office:document-content><office:body><office:spreadsheet>'
+            '<table:table table:name="Review"/><table:table table:name="_cancelkit"/>'
+            "</office:spreadsheet></office:body></office:document-content>",
+        )
+
+
+def review_xlsx_renamed(path: Path) -> None:
+    """A review workbook under another suffix (.dat): still a review."""
+    _review(path.with_name("source-review.xlsx"))
+    path.write_bytes(path.with_name("source-review.xlsx").read_bytes())
 
 
 def review_saved_as_csv(path: Path) -> None:
@@ -981,6 +1135,38 @@ AT_TEST_TIME: dict[str, Callable[[Path], None]] = {
     "review-id-removed.xlsx": review_edit(meta={"B4": None}),
     "review-far-cell.xlsx": review_edit(far="ALL1000000"),
     "review-doctype.xlsx": review_edit(prolog=b"<!DOCTYPE x [<!ENTITY a 'a'>]>"),
+    # review: hostile edits of issue 16 (see test_corpus.py, block "review")
+    **{f"review-token-noise-{noise}.xlsx": review_token_noise(noise) for noise in TOKEN_NOISE},
+    **{
+        f"review-tamper-{kind}.xlsx": review_tamper(kind)
+        for kind in (
+            "order-edited",
+            "item-edited",
+            "item-cleared",
+            "sku-edited",
+            "values-swapped",
+            "evidence-forged",
+            "evidence-copied",
+            "reason-and-note",
+            "approve-t",
+            "approve-one",
+        )
+    },
+    **{
+        f"review-text-{kind}.{suffix}": review_as_text(kind)
+        for kind in (
+            "token-dropped",
+            "token-renamed",
+            "only-order-columns",
+            "leading-dropped",
+            "upper-case-header",
+        )
+        for suffix in ("csv", "tsv")
+    },
+    "review-summary-sheet.csv": review_summary_csv,
+    "review-meta-sheet.csv": review_meta_csv,
+    "review-saved-as.ods": review_as_ods,
+    "review-renamed.dat": review_xlsx_renamed,
     # the same input named twice, outputs on inputs
     "input-twice-symlink.csv": linked("symlink"),
     "input-twice-dotdot.csv": linked("dotdot"),

@@ -549,6 +549,72 @@ CASES: dict[str, Case] = {
             ("older-shipped-newer-unshipped", 1, ("order_state_conflict",)),
         )
     },
+    # review (issue 16): a sealed row cannot be moved, copied or rewritten; a review is a
+    # review in any form. A copied token with noise is the same token (both rows refused as
+    # reused) or an unknown one (the copy refused); the approved original row 3 uploads
+    # only when the copy's token is another token.
+    **{
+        f"review-token-noise-{noise}.xlsx": Case(
+            0,
+            rows=(2,) if same else (2, 3),
+            review=True,
+            refused=("review_token_reused", "review_token_reused")
+            if same
+            else ("review_token_unknown",),
+        )
+        for noise, same in (
+            ("bang", True),
+            ("space-inside", True),
+            ("padding", True),
+            ("zero-width", True),
+            ("soft-hyphen", True),
+            ("fullwidth", True),
+            ("case", True),
+            ("newline", True),
+        )
+    },
+    "review-tamper-order-edited.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_identity_edited",)
+    ),
+    "review-tamper-item-edited.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_identity_edited",)
+    ),
+    "review-tamper-item-cleared.xlsx": Case(
+        0, rows=(2,), review=True, refused=("review_identity_edited",)
+    ),
+    "review-tamper-sku-edited.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_identity_edited",)
+    ),
+    "review-tamper-values-swapped.xlsx": unusable("review_nothing_approved", review=True),
+    "review-tamper-evidence-forged.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_token_unknown",)
+    ),
+    # row 2 carries row 3's evidence and token: both rows refused, nothing left to upload
+    "review-tamper-evidence-copied.xlsx": unusable("review_nothing_approved", review=True),
+    "review-tamper-reason-and-note.xlsx": Case(
+        0, rows=(2, 3), review=True, notes=("review_value_changed",)
+    ),
+    "review-tamper-approve-t.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_approve_not_understood",)
+    ),
+    "review-tamper-approve-one.xlsx": Case(
+        0, rows=(3,), review=True, refused=("review_approve_not_understood",)
+    ),
+    **{
+        f"review-text-{kind}.{suffix}": unusable("review_as_input")
+        for kind in (
+            "token-dropped",
+            "token-renamed",
+            "only-order-columns",
+            "leading-dropped",
+            "upper-case-header",
+        )
+        for suffix in ("csv", "tsv")
+    },
+    "review-summary-sheet.csv": unusable("review_as_input"),
+    "review-meta-sheet.csv": unusable("review_as_input"),
+    "review-saved-as.ods": unusable("review_as_input"),
+    "review-renamed.dat": unusable("review_as_input"),
 }
 
 

@@ -159,7 +159,20 @@ def test_a_corrected_value_is_noted_and_validated_again(tmp_path):
     assert run.exit_code == 0, run.output
     record = next(r for r in document["records"] if r["row"] == at)
     (note,) = [f for f in record["flags"] if f["code"] == "review_value_changed"]
-    assert note["message"] == "changed in the review: cancellation-reason-code"
+    assert note["message"] == (
+        "corrected in the review: cancellation-reason-code 'NoInventory' -> "
+        "'ShippingAddressUndeliverable'"
+    )
+    assert document["review_corrected"] == [
+        {
+            "row": at,
+            "order_id": record["order_id"],
+            "column": "cancellation-reason-code",
+            "before": "NoInventory",
+            "after": "ShippingAddressUndeliverable",
+        }
+    ]
+    assert "cancellation-reason-code 'NoInventory' -> 'ShippingAddressUndeliverable'" in run.stderr
     assert f"{record['order_id']}\tShippingAddressUndeliverable\t" in "\n".join(uploaded(out))
     untouched = [r for r in document["records"] if r["row"] != at]
     assert not any(f["code"] == "review_value_changed" for r in untouched for f in r["flags"])

@@ -90,8 +90,8 @@ def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_p
         path,
         # rows 2, 3, 5 accepted and approved; row 4 was rejected and row 20 is a duplicate:
         # their approval is ignored; row 25 is declined; every other row stays undecided
-        approve={2: "yes", 3: " Y ", 5: "x", 4: "yes", 20: "x", 25: "no"},
-        edit={(5, "order-id"): "garbage"},
+        approve={2: "yes", 3: " Yes ", 5: "yes", 4: "yes", 20: "yes", 25: "no"},
+        edit={(5, "cancellation-reason-code"): "garbage"},
     )
     run, document, out = generate(tmp_path, path, "--orders-7d", "4000")
     assert run.exit_code == 1, run.output
@@ -101,7 +101,7 @@ def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_p
     ]
     summary = document["summary"]
     assert (summary["input_rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
-    assert summary["rejected_by_code"] == {"order_id_format": 1}
+    assert summary["rejected_by_code"] == {"reason_unknown": 1}
     assert summary["skipped_unapproved"] == 23 - 3
     # row numbers are those of the Review sheet (the same as messy-batch.csv's up to row 9)
     assert [(r["row"], r["status"]) for r in document["records"]] == [
@@ -111,7 +111,7 @@ def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_p
     ]
     with open(out / "rejects.csv", encoding="utf-8-sig", newline="") as stream:
         (rejected,) = list(csv.DictReader(stream))
-    assert rejected["order-id"] == "garbage"
+    assert rejected["cancellation-reason-code"] == "garbage"
     assert rejected["cancelkit-row"] == "5"
     assert rejected["cancelkit-source"] == str(path)
     # where the row came from before the review
@@ -121,7 +121,8 @@ def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_p
     assert document["metrics"]["rate_after"] == pytest.approx(2 / 4000)
 
 
-@pytest.mark.parametrize("value", ["yes", "YES", " y ", "x", "X", "true", "TRUE", "1", True, 1])
+# the drop-down offers yes and no; a checkbox gives a real boolean
+@pytest.mark.parametrize("value", ["yes", "YES", "Yes", " yes ", True])
 def test_approve_words(tmp_path, value):
     path = review(tmp_path, CLEAN)
     decide(path, approve={2: value})
@@ -130,14 +131,59 @@ def test_approve_words(tmp_path, value):
     assert len(table.skipped) == 12 - 3
 
 
-@pytest.mark.parametrize("value", ["no", "n", "maybe", "", None, 0, False, "yes please"])
-def test_anything_else_is_not_an_approval(tmp_path, value):
+@pytest.mark.parametrize("value", ["no", "NO", "", None, False, "n/a"])
+def test_a_plain_no_is_not_an_approval(tmp_path, value):
     path = review(tmp_path, CLEAN)
     decide(path, approve={2: value})
     table = read_review(path)
     assert [number for number, _ in table.rows] == [6, 10]
     skipped = {entry["row"]: entry for entry in table.skipped}
     assert skipped[2]["why"] == "not approved"
+
+
+# what the drop-down does not offer is not understood: not approved, the cell named
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("t", "'t'"),
+        ("T", "'T'"),
+        ("x", "'x'"),
+        ("y", "'y'"),
+        ("true", "'true'"),
+        ("TRUE", "'TRUE'"),
+        ("1", "'1'"),
+        (1, "'1'"),
+        (0, "'0'"),
+        ("maybe", "'maybe'"),
+        ("yes please", "'yes please'"),
+        ("yes\u200b", "'yes\\u200b'"),
+        ("\uff59\uff45\uff53", "'\uff59\uff45\uff53'"),
+    ],
+)
+def test_anything_else_is_not_understood(tmp_path, value, shown):
+    path = review(tmp_path, CLEAN)
+    decide(path, approve={2: value})
+    table = read_review(path)
+    assert [number for number, _ in table.rows] == [6, 10]
+    skipped = {entry["row"]: entry for entry in table.skipped}
+    assert skipped[2]["code"] == "review_approve_not_understood"
+    assert skipped[2]["cell"] == f"Review!A2 {shown}"
+    assert skipped[2]["why"].startswith(f"approve cell Review!A2 says {shown}, not one of")
+
+
+def test_an_approve_cell_not_understood_is_counted_and_named_by_the_cli(tmp_path):
+    path = review(tmp_path, CLEAN)
+    decide(path, approve={2: "t", 3: "x"})
+    out = tmp_path / "out"
+    run = invoke("generate", "--from-review", path, "--out-dir", out, "--no-ledger", "--json", "-")
+    assert run.exit_code == 0, run.output
+    document = json.loads(run.stdout)
+    assert document["summary"]["skipped_by_code"]["review_approve_not_understood"] == 2
+    cells = [e["cell"] for e in document["review_refused"]]
+    assert cells == ["Review!A2 't'", "Review!A3 'x'"]
+    assert "not understood: 2 approve cell(s), not approved: Review!A2 't'; Review!A3 'x'" in (
+        run.stderr
+    )
 
 
 def test_skipped_rows_say_why(tmp_path):
@@ -164,8 +210,8 @@ def test_skipped_rows_say_why(tmp_path):
 
 def test_the_evidence_column_survives_the_round_trip(tmp_path):
     path = review(tmp_path, CLEAN, "--orders-7d", "1000")
-    # approve every accepted row; the person also records that the buyer of row 8 did use
-    # Amazon's Request cancellation after all
+    # approve every accepted row; the buyer-request evidence is sealed: a person who records
+    # that the buyer of row 8 asked after all is told to correct the source file
     decide(
         path,
         approve={row: "yes" for row in range(2, 14)},
@@ -174,17 +220,24 @@ def test_the_evidence_column_survives_the_round_trip(tmp_path):
     run, document, _ = generate(tmp_path, path)
     assert run.exit_code == 0, run.output
     counting = {r["row"]: r["counts_against_rate"] for r in document["records"]}
-    assert counting[6] is counting[10] is counting[8] is False
+    assert counting[6] is counting[10] is False
+    assert 8 not in counting
     assert sum(counting.values()) == 9
-    assert document["summary"]["skipped_unapproved"] == 0
+    (refused,) = document["review_refused"]
+    assert (refused["row"], refused["code"]) == (8, "review_identity_edited")
+    assert "is-buyer-requested-cancellation 'FALSE' -> 'TRUE'" in refused["why"]
 
 
 def test_an_item_code_typed_as_a_number_is_read_exactly(tmp_path):
     path = review(tmp_path, CLEAN)
-    decide(path, approve={2: "yes"}, edit={(2, "amazon-order-item-code"): 62845173920999})
-    run, _, out = generate(tmp_path, path)
+    book = openpyxl.load_workbook(path)
+    item = book["Review"]["F2"].value
+    # the same item code typed again as a number (a General cell): the same value, no edit
+    decide(path, approve={2: "yes"}, edit={(2, "amazon-order-item-code"): int(item)})
+    run, document, out = generate(tmp_path, path)
     assert run.exit_code == 0, run.output
-    assert "113-4728391-2038475\tNoInventory\t62845173920999" in data_lines(out / "upload.txt")
+    assert f"113-4728391-2038475\tNoInventory\t{item}" in data_lines(out / "upload.txt")
+    assert document["review_refused"] == []
 
 
 def test_nothing_approved_is_an_unusable_input(tmp_path):

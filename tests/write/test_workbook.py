@@ -196,7 +196,7 @@ def test_review_sheet_layout(tmp_path):
     sheet = book["Review"]
     assert tuple(c.value for c in sheet[1]) == REVIEW_HEADER
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:N24"  # the hidden token column sorts with its row
+    assert sheet.auto_filter.ref == "A1:O24"  # the hidden evidence and token sort with the row
     assert sheet.column_dimensions["N"].hidden
     assert sheet.print_title_rows == "$1:$1"
     assert sheet.page_setup.orientation == "landscape"
@@ -335,14 +335,16 @@ def test_a_review_of_another_format_is_refused(tmp_path):
 def test_a_changed_review_header_is_refused(tmp_path):
     path = _review(tmp_path, CLEAN)
     _edit(path, "Review", "E1", "Order")
-    with pytest.raises(InputError, match="column E should be 'order-id', is 'Order'"):
+    with pytest.raises(
+        InputError, match="column E 'Order' is not a Review column; no column 'order-id'"
+    ):
         read_review(path)
 
 
 def test_a_column_added_to_the_review_is_refused(tmp_path):
     path = _review(tmp_path, CLEAN)
-    _edit(path, "Review", "O1", "my remarks")
-    with pytest.raises(InputError, match="column O 'my remarks' was added"):
+    _edit(path, "Review", "P1", "my remarks")
+    with pytest.raises(InputError, match="column P 'my remarks' is not a Review column"):
         read_review(path)
 
 

@@ -26,8 +26,8 @@ import cancelkit
 from cancelkit.amazon import flatfile
 from cancelkit.errors import CancelkitError
 from cancelkit.read.review import REVIEW_HEADER, read_review
+from cancelkit.read.seal import canonical_token, reuse_key
 from cancelkit.read.tables import unguard
-from cancelkit.read.words import is_yes
 from cancelkit.write.result import Result
 
 BATCH_EXAMPLES = 300
@@ -309,6 +309,9 @@ def _original_review(folder: Path) -> bytes:
 
 
 _REVIEW_COLUMNS = len(REVIEW_HEADER)
+_TOKEN_AT = REVIEW_HEADER.index("review-token")
+#: the sealed identity cells and where the table of approved rows gives them
+_IDENTITY = {"order-id": 0, "amazon-order-item-code": 2, "sku": 3}
 _EDIT_WORDS = [
     "yes",
     "x",
@@ -338,7 +341,39 @@ _edit = st.one_of(
     st.tuples(st.just("add"), st.lists(st.sampled_from(_EDIT_WORDS), max_size=_REVIEW_COLUMNS)),
     st.tuples(st.just("delete"), st.integers(0, 40)),
     st.tuples(st.just("swap"), st.integers(0, 40), st.integers(0, 40)),
+    # issue 16: a token copied with noise onto another order, identity cells edited, values
+    # swapped between two rows
+    st.tuples(
+        st.just("noisy-copy"),
+        st.integers(0, 40),
+        st.sampled_from(["!", " ", "==", "\u200b", "\u00ad", "fullwidth", "case", "\n"]),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("identity"),
+        st.integers(0, 40),
+        st.sampled_from(
+            ["order-id", "amazon-order-item-code", "sku", "is-buyer-requested-cancellation"]
+        ),
+        st.sampled_from(["114-1111111-2222222", "", "62845173920571", "TRUE", "OTHER", None]),
+    ),
+    st.tuples(
+        st.just("swap-cell"),
+        st.integers(0, 40),
+        st.integers(0, 40),
+        st.integers(0, _REVIEW_COLUMNS - 1),
+    ),
 )
+
+
+def _noisy(token, noise: str):
+    if not isinstance(token, str) or not token:
+        return token
+    if noise == "fullwidth":
+        return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in token)
+    if noise == "case":
+        return token.swapcase()
+    return token[:5] + noise + token[5:] if noise in (" ", "\u200b", "\u00ad") else token + noise
 
 
 def _apply(rows: list[list], edit: tuple, tokens: list) -> None:
@@ -361,6 +396,18 @@ def _apply(rows: list[list], edit: tuple, tokens: list) -> None:
     elif kind == "swap" and rows:
         i, j = edit[1] % len(rows), edit[2] % len(rows)
         rows[i], rows[j] = rows[j], rows[i]
+    elif kind == "noisy-copy" and rows:
+        copy = list(rows[edit[1] % len(rows)])
+        copy[0] = "yes"
+        copy[_TOKEN_AT] = _noisy(copy[_TOKEN_AT], edit[2])
+        if edit[3]:
+            copy[REVIEW_HEADER.index("order-id")] = "114-1111111-2222222"
+        rows.append(copy)
+    elif kind == "identity" and rows:
+        rows[edit[1] % len(rows)][REVIEW_HEADER.index(edit[2])] = edit[3]
+    elif kind == "swap-cell" and rows:
+        i, j, col = edit[1] % len(rows), edit[2] % len(rows), edit[3]
+        rows[i][col], rows[j][col] = rows[j][col], rows[i][col]
 
 
 @settings(
@@ -369,24 +416,22 @@ def _apply(rows: list[list], edit: tuple, tokens: list) -> None:
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(edits=st.lists(_edit, max_size=12), approve_all=st.booleans())
+@given(edits=st.lists(_edit, max_size=12), approve_all=st.booleans(), as_csv=st.booleans())
 def test_a_review_edited_at_random_uploads_only_accepted_and_approved_rows(
-    edits, approve_all, tmp_path
+    edits, approve_all, as_csv, tmp_path
 ):
-    """Whatever a person does to the Review sheet (cells changed, rows added, copied,
-    deleted, sorted), a row is read only when cancelkit wrote it with the result
-    `accepted`, its approve cell now says yes, and it is read at most once."""
+    """Whatever a person does to the Review sheet (cells changed, rows added, copied with a
+    noisy token, deleted, sorted, identity cells edited, values swapped between rows, the
+    sheet saved as CSV), a row is read only when cancelkit wrote it with the result
+    `accepted`, its approve cell now says yes, its identity cells are as the review showed
+    them, and it is read at most once."""
     path = tmp_path / "review.xlsx"
     path.write_bytes(_original_review(tmp_path))
     book = openpyxl.load_workbook(path)
     sheet = book["Review"]
     original = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
-    token_at = _REVIEW_COLUMNS - 1
-    accepted = {
-        row[token_at]: (str(row[REVIEW_HEADER.index("source")]), row[REVIEW_HEADER.index("row")])
-        for row in original
-        if row[1] == "accepted"
-    }
+    token_at = _TOKEN_AT
+    accepted = {canonical_token(row[token_at]): row for row in original if row[1] == "accepted"}
     rows = [list(row) for row in original]
     if approve_all:
         for row in rows:
@@ -394,6 +439,17 @@ def test_a_review_edited_at_random_uploads_only_accepted_and_approved_rows(
     tokens = [row[token_at] for row in original]
     for edit in edits:
         _apply(rows, edit, tokens)
+    if as_csv:  # saved as CSV: never read as a review, and refused as a plain input
+        text = tmp_path / "review.csv"
+        header = ",".join(REVIEW_HEADER)
+        body = [",".join("" if v is None else str(v).replace(",", " ") for v in r) for r in rows]
+        text.write_text("\r\n".join([header, *body]) + "\r\n", encoding="utf-8")
+        with pytest.raises(CancelkitError) as caught, cancelkit.check(text, no_ledger=True):
+            pass
+        assert caught.value.code in ("review_as_input", "no_data_rows")
+        with pytest.raises(CancelkitError):
+            read_review(text)
+        return
     sheet.delete_rows(2, sheet.max_row)
     for row in rows:
         sheet.append(row)
@@ -407,8 +463,15 @@ def test_a_review_edited_at_random_uploads_only_accepted_and_approved_rows(
     assert len(set(sources)) == len(sources)  # no reviewed row twice
     for number, cells in taken:
         edited = rows[number - 2]
-        assert is_yes(str(edited[0] if edited[0] is not None else "").strip().lower())
-        token = edited[token_at]
+        assert edited[0] is True or str(edited[0]).strip().lower() == "yes"
+        token = canonical_token(edited[token_at])
         assert token in accepted  # issued by the review for an accepted row
-        assert accepted[token] == (cells[-2], int(cells[-1]))  # for this very row
-        assert sum(1 for row in rows if row[token_at] == token) == 1
+        row = accepted[token]
+        source, row_number = (
+            str(row[REVIEW_HEADER.index("source")]),
+            row[REVIEW_HEADER.index("row")],
+        )
+        assert (source, row_number) == (cells[-2], int(cells[-1]))  # for this very row
+        assert sum(1 for r in rows if reuse_key(str(r[token_at] or "")) == token.lower()) == 1
+        for name, at in _IDENTITY.items():  # never an edited identity
+            assert cells[at].strip() == str(row[REVIEW_HEADER.index(name)] or "").strip()

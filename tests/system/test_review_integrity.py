@@ -276,7 +276,7 @@ def test_a_review_saved_again_by_libreoffice_uploads_exactly_the_approved_rows(t
     again as xlsx: exactly the approved rows are uploaded, the tokens came through."""
     path = make_review(tmp_path)
     book, sheet = sheet_of(path)
-    approve = {2: "yes", 3: "x", 5: "yes", 4: "yes"}  # 4 is rejected: never uploaded
+    approve = {2: "yes", 3: "Yes", 5: True, 4: "yes"}  # 4 is rejected: never uploaded
     for input_row, value in approve.items():
         sheet.cell(row_of(sheet, input_row), COL["approve"]).value = value
     expected = sorted(sheet.cell(row_of(sheet, r), COL["order-id"]).value for r in (2, 3, 5)) + [

@@ -200,6 +200,31 @@ def history_ledger(path: Path, count: int, seed: int, now=None) -> int:
     return batches
 
 
+def windows_ledger(path: Path, count: int, seed: int, now=None) -> int:
+    """Build a ledger whose metric windows are full: one batch of `count` rows created
+    HISTORY_NEWEST_HOURS before `now` (so inside the 7- and 30-day windows), confirmed,
+    over the same SKU catalogue as the batches of `seed`, with the tool's own API. Returns
+    the batches (1)."""
+    import datetime as dt
+
+    from cancelkit.ledger.store import Ledger
+
+    now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    created = now - dt.timedelta(hours=HISTORY_NEWEST_HOURS)
+
+    def part():
+        for order_id, reason, item, sku in rows(count, seed + HISTORY_SEED_OFFSET, sku_seed=seed):
+            counts = reason not in ("BuyerCanceled", "CustomerExchange", "CustomerReturn")
+            yield (order_id, item or None, reason or None, sku or None, None, counts)
+
+    with Ledger.open(path) as ledger:
+        batch_id = ledger.record_batch(
+            {"id": "windows-full", "created_at": created, "tool_version": "bench"}, part()
+        )
+        ledger.confirm(batch_id)
+    return 1
+
+
 def small_batch_csv(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
     """A small batch of new orders (none in the history) over the same SKU catalogue."""
     path = data_dir / _name("small-batch", count, seed, "csv")

@@ -56,6 +56,8 @@ REPORT_LINES = 625_000
 #: the growth curves: rows of history, lines of report
 GROWTH_HISTORY = (10_000, 100_000, 1_000_000)
 GROWTH_REPORT = (10_000, 100_000, 1_000_000)
+#: the growth curve of the windows-full scenario: confirmed rows inside the windows
+GROWTH_WINDOWS = (10_000, 100_000, 1_000_000)
 
 # --- baselines: small scripts run with `python -c SCRIPT ARGS...` --------------------------
 
@@ -140,7 +142,8 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import datagen
-datagen.history_ledger(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+build = getattr(datagen, sys.argv[5] if len(sys.argv) > 5 else "history_ledger")
+build(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
 """
 
 
@@ -310,7 +313,7 @@ class Bench:
         self.results: list[Result] = []
         #: growth curves: (kind, size) -> (seconds, peak MiB, baseline seconds)
         self.growth: list[tuple[str, int, float, float, float, float]] = []
-        self.ledger_sizes: dict[int, int] = {}
+        self.ledger_sizes: dict[tuple[str, int], int] = {}
 
     def scratch(self) -> Path:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
@@ -391,6 +394,10 @@ class Bench:
                 ledger = work / "ledger.sqlite"
                 if ledger_from is not None:
                     shutil.copyfile(ledger_from, ledger)
+                    # on disk before the clock starts, as a user's ledger is: else the run's
+                    # closing checkpoint pays for writing back the whole fresh copy
+                    with open(ledger, "rb+") as handle:
+                        os.fsync(handle.fileno())
                     warm(ledger)
                 cmd = [PYTHON, "-m", "cancelkit", "generate", str(source), "--out-dir"]
                 cmd += [str(out_dir), "--ledger", str(ledger), *extra]
@@ -423,17 +430,20 @@ class Bench:
 
         return side
 
-    def history_ledger(self, rows: int) -> Path:
-        """A ledger of `rows` confirmed rows (one batch a day over a year up to now), built
-        by the cancelkit under test once per invocation."""
-        path = self.scratch_root / f"history-{rows}.sqlite"
+    def history_ledger(self, rows: int, kind: str = "history") -> Path:
+        """A ledger of `rows` confirmed rows, built by the cancelkit under test once per
+        invocation: `history`, one batch a day over a year up to now; `windows`, one batch
+        of an hour ago (the metric windows full)."""
+        path = self.scratch_root / f"{kind}-{rows}.sqlite"
         if path.exists():
             return path
-        progress(f"  building a ledger of {rows:,} confirmed rows ...")
+        progress(f"  building a ledger of {rows:,} confirmed rows ({kind}) ...")
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
+        builder = f"{kind}_ledger"
         done = subprocess.run(
-            [PYTHON, "-c", BUILD_HISTORY, str(HERE), str(path), str(rows), str(self.args.seed)],
+            [PYTHON, "-c", BUILD_HISTORY, str(HERE), str(path), str(rows), str(self.args.seed)]
+            + [builder],
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
@@ -448,7 +458,7 @@ class Bench:
             f"  ledger built in {time.perf_counter() - start:.0f} s: {size / 1e6:.0f} MB, "
             f"{size / rows:.0f} bytes a row"
         )
-        self.ledger_sizes[rows] = size
+        self.ledger_sizes[(kind, rows)] = size
         return path
 
     def csv_copy_side(self, source: Path, expected_lines: int):
@@ -713,8 +723,8 @@ class Bench:
             ("with history", self.tool_side(batch, expected, ledger_from=ledger)),
         ]
         self._pair(result, sides, "fresh ledger", "with history")
-        if rows in self.ledger_sizes:
-            size = self.ledger_sizes[rows]
+        if ("history", rows) in self.ledger_sizes:
+            size = self.ledger_sizes[("history", rows)]
             result.notes.append(
                 f"ledger file {size / 1e6:.0f} MB = {size / rows:.0f} bytes a confirmed row"
             )
@@ -723,6 +733,41 @@ class Bench:
         if growth and result.status != "ERROR":
             self.growth.append(
                 ("history", rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
+            )
+        return result
+
+    def bench_windows(self, rows: int = 1_000_000, growth: bool = False) -> Result:
+        """A 12-row generate with a ledger whose 7- and 30-day windows hold `rows` confirmed
+        rows (one batch of an hour ago) vs the same batch with a fresh ledger (<= 3x,
+        <= 100 MB): the window figures must cost what the answer costs."""
+        name = f"12-row generate, windows full: {rows:,} confirmed rows in the windows"
+        progress(f"{name}:")
+        batch, _ = datagen.small_batch_csv(self.data_dir, SMALL_BATCH_ROWS, self.args.seed)
+        ledger = self.history_ledger(rows, "windows")
+        expected = SMALL_BATCH_ROWS + 2
+        result = Result(
+            name,
+            rows,
+            "same batch, fresh ledger",
+            "generate with the windows full",
+            ratio_goal=GOAL_HISTORY_RATIO,
+            rss_goal=GOAL_HISTORY_RSS_MB,
+        )
+        sides = [
+            ("fresh ledger", self.tool_side(batch, expected)),
+            ("windows full", self.tool_side(batch, expected, ledger_from=ledger)),
+        ]
+        self._pair(result, sides, "fresh ledger", "windows full")
+        if ("windows", rows) in self.ledger_sizes:
+            size = self.ledger_sizes[("windows", rows)]
+            result.notes.append(
+                f"ledger file {size / 1e6:.0f} MB = {size / rows:.0f} bytes a confirmed row"
+            )
+        if growth:
+            self.results.remove(result)
+        if growth and result.status != "ERROR":
+            self.growth.append(
+                ("windows", rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
             )
         return result
 
@@ -802,6 +847,8 @@ class Bench:
     def bench_growth(self) -> None:
         for rows in GROWTH_HISTORY:
             self.bench_history(rows, growth=True)
+        for rows in GROWTH_WINDOWS:
+            self.bench_windows(rows, growth=True)
         for lines in GROWTH_REPORT:
             self.bench_report(lines, growth=True)
 
@@ -957,6 +1004,18 @@ def growth_rows(growth) -> list[str]:
             lines.append(
                 f"| {rows:,} | {seconds:.2f} | {base:.2f} | {seconds / base:.2f}x | {rss:.0f} MiB |"
             )
+    windows = [g for g in growth if g[0] == "windows"]
+    if windows:
+        lines += [
+            "",
+            "| confirmed rows in the windows | 12-row generate s | fresh ledger s | ratio "
+            "| peak RSS |",
+            "|---|---|---|---|---|",
+        ]
+        for _, rows, seconds, rss, base, _ in windows:
+            lines.append(
+                f"| {rows:,} | {seconds:.2f} | {base:.2f} | {seconds / base:.2f}x | {rss:.0f} MiB |"
+            )
     report = [g for g in growth if g[0] == "report"]
     if report:
         lines += [
@@ -1045,6 +1104,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="12-row generate with a 1M-row confirmed history vs a fresh ledger (<= 3x, 100 MB)",
     )
     sub.add_parser(
+        "windows-1m",
+        parents=[common],
+        help="12-row generate, 1M confirmed rows inside the 7- and 30-day windows, vs a fresh "
+        "ledger (<= 3x, 100 MB)",
+    )
+    sub.add_parser(
+        "windows-growth",
+        parents=[common],
+        help="the windows-full scenario at 10k/100k/1M confirmed rows in the windows",
+    )
+    sub.add_parser(
         "report-625k",
         parents=[common],
         help="10,000-row SKU batch vs a 625,000-line Unshipped Orders report (<= 2.0x, 150 MB)",
@@ -1057,13 +1127,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sub.add_parser(
         "growth",
         parents=[common],
-        help="time and memory at 10k/100k/1M rows of history and lines of report",
+        help="time and memory at 10k/100k/1M rows of history, of rows in the windows, and "
+        "lines of report",
     )
     every = sub.add_parser(
         "all",
         parents=[common],
-        help="generate-1m, check-xlsx-100k, review-100k, history-1m, report-625k, "
-        "identical-1m (+ generate-5m, growth)",
+        help="generate-1m, check-xlsx-100k, review-100k, history-1m, windows-1m, "
+        "report-625k, identical-1m (+ generate-5m, growth)",
     )
     every.add_argument("--with-5m", action="store_true", help="also run generate-5m")
     every.add_argument("--with-growth", action="store_true", help="also run the growth curves")
@@ -1101,6 +1172,11 @@ def main(argv: list[str] | None = None) -> int:
             bench.bench_review()
         if args.bench in ("history-1m", "all"):
             bench.bench_history()
+        if args.bench in ("windows-1m", "all"):
+            bench.bench_windows()
+        if args.bench == "windows-growth":
+            for rows in GROWTH_WINDOWS:
+                bench.bench_windows(rows, growth=True)
         if args.bench in ("report-625k", "all"):
             bench.bench_report()
         if args.bench in ("identical-1m", "all"):

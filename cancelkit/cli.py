@@ -223,6 +223,11 @@ def _say_summary(result, talk: str, timings: dict[str, float]) -> None:
         click.echo(text, err=True)
 
 
+def _one_stdout(json_path: str | None, jsonl_path: str | None) -> None:
+    if json_path == "-" and jsonl_path == "-":
+        _fail("--json - and --jsonl - would both write to stdout; name a file for one")
+
+
 def _exit_code(result) -> int:
     if result.gate_tripped():
         return EXIT_GATE
@@ -254,6 +259,11 @@ def cli() -> None:
 @click.option("--flat-file", type=click.Path(dir_okay=False), help="Upload file path.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Risk report (.html or .md).")
 @click.option("--json", "json_path", help="JSON report path, or - for stdout.")
+@click.option(
+    "--jsonl",
+    "jsonl_path",
+    help="JSON Lines report path (summary line, then one record a line), or - for stdout.",
+)
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Rejected rows (CSV).")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option(
@@ -276,6 +286,7 @@ def generate(
     flat_file,
     report,
     json_path,
+    jsonl_path,
     rejects,
     force,
     from_review,
@@ -292,17 +303,20 @@ def generate(
     """
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
+    _one_stdout(json_path, jsonl_path)
 
     def outputs(plan: OutputPlan, options) -> None:
         plan.folder(out_dir)
         plan.output("upload file", flat_file)
         plan.output("report", report)
         plan.output("JSON report", json_path)
+        plan.output("JSON Lines report", jsonl_path)
         plan.output("rejects file", rejects)
         plan.ledger(options.ledger)
 
     metric["force"] = force
-    result = _run_check(inputs, metric, bool(json_path), from_review, talk, outputs)
+    keep = bool(json_path or jsonl_path)
+    result = _run_check(inputs, metric, keep, from_review, talk, outputs)
     checked = time.perf_counter()
     with result:
         result.write_outputs(
@@ -310,6 +324,7 @@ def generate(
             flat_file=flat_file,
             report=report,
             json_path=json_path,
+            jsonl_path=jsonl_path,
             rejects=rejects,
             force=force,
             max_rows_per_file=max_rows_per_file,
@@ -317,6 +332,8 @@ def generate(
         )
         if json_path == "-":
             result.write_json(click.get_text_stream("stdout"))
+        if jsonl_path == "-":
+            result.write_jsonl(click.get_text_stream("stdout"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         if result.nothing_to_upload and talk != "quiet":
@@ -329,10 +346,15 @@ def generate(
 @_metric_options
 @click.option("--report", type=click.Path(dir_okay=False), help="Risk report (.html or .md).")
 @click.option("--json", "json_path", help="JSON report path, or - for stdout.")
+@click.option(
+    "--jsonl",
+    "jsonl_path",
+    help="JSON Lines report path (summary line, then one record a line), or - for stdout.",
+)
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @_talk_options
 @_guarded
-def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> None:
+def check_command(inputs, metric, report, json_path, jsonl_path, force, quiet, verbose) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
     \b
@@ -341,14 +363,17 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
     """
     talk = _talk(quiet, verbose)
     started = time.perf_counter()
+    _one_stdout(json_path, jsonl_path)
 
     def outputs(plan: OutputPlan, options) -> None:
         plan.read_only("ledger", options.ledger)
         plan.output("report", report)
         plan.output("JSON report", json_path)
+        plan.output("JSON Lines report", jsonl_path)
 
     metric["force"] = force
-    result = _run_check(inputs, metric, bool(json_path), talk=talk, outputs=outputs)
+    keep = bool(json_path or jsonl_path)
+    result = _run_check(inputs, metric, keep, talk=talk, outputs=outputs)
     checked = time.perf_counter()
     with result:
         with Staging() as staging:  # the report and the JSON together, or neither
@@ -356,9 +381,13 @@ def check_command(inputs, metric, report, json_path, force, quiet, verbose) -> N
                 result.write_report(report, force=force)
             if json_path and json_path != "-":
                 result.write_json_file(json_path, force=force)
+            if jsonl_path and jsonl_path != "-":
+                result.write_jsonl_file(jsonl_path, force=force)
             staging.commit()
         if json_path == "-":
             result.write_json(click.get_text_stream("stdout"))
+        if jsonl_path == "-":
+            result.write_jsonl(click.get_text_stream("stdout"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         sys.exit(_exit_code(result))

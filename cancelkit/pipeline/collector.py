@@ -26,7 +26,7 @@ from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
 from ..validate.rows import _FLAT_CODES, DASHES, RowValidator, clean
 from ..validate.rows import canonical_line_ok as _line_ok
 from ..write import spool
-from ..write.result import record_dict
+from ..write.result import keep_record, keep_same_record, record_dict
 
 #: how many flagged and rejected records the risk report lists before it only counts
 REPORT_CAP = 500
@@ -160,6 +160,9 @@ class Collector:
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
         lines: list[str] = []
         write_body = self.body.write
+        # the cells of the last record kept on the fast path, and its JSON around the row
+        last_cells: list[str] | None = None
+        last_parts = (b"", b"")
 
         def flush() -> None:
             write_body("".join(lines))
@@ -199,12 +202,17 @@ class Collector:
                             blocks += 1
                             if progress is not None and not blocks % progress_lines:
                                 progress(table.source, number)
-                        if keep or facts & RISKY and len(flagged) < REPORT_CAP:
+                        listed = facts & RISKY and len(flagged) < REPORT_CAP
+                        if keep and not listed and cells == last_cells:
+                            # the same cells as the row before: the same record but its row
+                            keep_same_record(records_spool, seq, last_parts, number)
+                        elif keep or listed:
                             entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
-                            if facts & RISKY and len(flagged) < REPORT_CAP:
+                            if listed:
                                 flagged.append(entry)
                             if keep:
-                                dump(records_spool, entry)
+                                last_parts = keep_record(records_spool, entry)
+                                last_cells = list(cells)
                         continue
                 if is_blank(cells):
                     continue
@@ -269,7 +277,7 @@ class Collector:
                     if len(rejected_listed) < REPORT_CAP:
                         rejected_listed.append(entry)
                 if keep:
-                    dump(records_spool, entry)
+                    keep_record(records_spool, entry)
         except table.read_errors as exc:
             raise table.explain(exc, number + 1) from exc
         flush()

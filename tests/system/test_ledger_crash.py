@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from cancelkit.ledger import store
 from cancelkit.ledger.store import Ledger
 
 pytestmark = pytest.mark.slow
@@ -206,3 +207,61 @@ def test_two_generate_runs_at_once_both_succeed(tmp_path):
     batches = assert_sound(ledger, 30_000)
     assert len(batches) == 2
     assert [sum(t.values()) for t in states_of(ledger)] == [30_000, 30_000]
+
+
+# Records, confirms and reconciles batches of partly the same orders (the window figures
+# move between batches), in a loop (issue 21).
+CONFIRMER = """
+import sys
+from cancelkit.ledger.store import Ledger
+
+path, rows, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with Ledger.open(path) as book:
+    for r in range(rounds):
+        batch = [
+            (f"115-{(n + r * rows // 2):07d}-0000001", f"{r:02d}{n:012d}", "NoInventory",
+             f"SKU-{n % 97}", None, n % 5 != 0)
+            for n in range(rows)
+        ]
+        batch_id = book.record_batch({"marketplace": "US" if r % 2 else "DE"}, batch)
+        book.confirm(batch_id)
+        book.apply_reconcile(batch_id, {n: ("18004", "x") for n in range(1, rows, 3)}, False)
+"""
+
+
+def assert_window_figures_whole(path: Path) -> None:
+    """The kept window figures are the ones the rows give: a rebuild changes nothing."""
+    with Ledger.open(path) as book, book._write() as db:
+
+        def figures() -> list:
+            orders = db.execute("SELECT * FROM window_orders ORDER BY 1").fetchall()
+            listings = db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall()
+            return [[row for row in orders if any(row[1:])], listings]
+
+        kept = figures()
+        store._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
+        assert kept == figures()
+        counted = db.execute(
+            "SELECT count(DISTINCT order_id) FROM batch_rows "
+            "WHERE state = 'confirmed' AND counts_against_rate"
+        ).fetchone()[0]
+    with Ledger.open(path) as book:
+        assert book.seller_cancels_in_window(None, 7) == counted
+
+
+def test_killed_confirms_and_reconciles_leave_the_window_figures_whole(tmp_path):
+    baseline = tmp_path / "baseline.sqlite3"
+    began = time.perf_counter()
+    full = start("-c", CONFIRMER, baseline, 30_000, 3)
+    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    duration = time.perf_counter() - began
+    assert_sound(baseline, 30_000)
+    assert_window_figures_whole(baseline)
+    rng = random.Random(SEED)
+    for attempt in range(6):
+        path = tmp_path / f"ledger-{attempt}.sqlite3"
+        kill_after(start("-c", CONFIRMER, path, 30_000, 3), duration * (attempt + rng.random()) / 6)
+        if not path.exists():
+            continue
+        assert_sound(path, 30_000)
+        assert_window_figures_whole(path)

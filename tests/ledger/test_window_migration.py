@@ -1,0 +1,132 @@
+"""The migration to schema 5 builds the window figures of an existing ledger once, with a
+progress line, from each older schema: real ledger files made by the code of that schema
+(tests/ledger/data/make_ledger.py, make_v1_ledger.py), which also wrote what that code
+answered; the migrated ledger answers the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from cancelkit.ledger import store
+from cancelkit.ledger.store import Ledger
+
+DATA = Path(__file__).parent / "data"
+NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def _version(path: Path) -> int:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT version FROM schema_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def _name(version: int) -> str:
+    """The fixture of a schema: ledger-v1 (make_v1_ledger.py), windows-vN (make_ledger.py)."""
+    return "ledger-v1" if version == 1 else f"windows-v{version}"
+
+
+def _copy(version: int, tmp_path: Path) -> Path:
+    path = tmp_path / f"{_name(version)}.sqlite3"
+    shutil.copy(DATA / f"{_name(version)}.sqlite3", path)
+    return path
+
+
+def _answers(book: Ledger) -> dict:
+    found = {}
+    for name, now in (("now", NOW), ("yesterday", NOW - dt.timedelta(days=1))):
+        for days in (7, 30, 60):
+            for market in (None, "DE", "FR"):
+                found[f"cancels {name} {days} {market}"] = book.seller_cancels_in_window(
+                    now, days, market
+                )
+            for listed in (1, 20, 25):
+                found[f"listings {name} {days} {listed}"] = [
+                    [listing, count, ids]
+                    for listing, (count, ids) in book.listing_cancellations(
+                        now, days, listed
+                    ).items()
+                ]
+    return found
+
+
+@pytest.mark.parametrize("version", [2, 3, 4, 5])
+def test_each_fixture_was_made_by_its_schema(version):
+    assert _version(DATA / f"{_name(version)}.sqlite3") == version
+    expected = json.loads((DATA / f"{_name(version)}.json").read_text(encoding="utf-8"))
+    assert expected["schema"] == version
+
+
+def test_the_current_schema_has_its_fixture():
+    assert (DATA / f"windows-v{store.SCHEMA_VERSION}.sqlite3").exists(), (
+        "run tests/ledger/data/make_ledger.py with this tree to add the current schema's ledger"
+    )
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_an_older_ledger_migrates_with_a_progress_line_and_answers_as_its_code_did(
+    version, tmp_path, capsys
+):
+    path = _copy(version, tmp_path)
+    expected = json.loads((DATA / f"{_name(version)}.json").read_text(encoding="utf-8"))
+    with Ledger.open(path) as book:
+        err = capsys.readouterr().err
+        assert "cancelkit: ledger: building the window figures of 38 confirmed rows" in err
+        assert "window figures built in" in err
+        assert _version(path) == store.SCHEMA_VERSION
+        assert _answers(book) == expected["answers"]
+        assert book.integrity_check() == "ok"
+        # every row is kept
+        assert book._db.execute("SELECT count(*) FROM batch_rows").fetchone()[0] == 41
+    with Ledger.open(path) as book:  # migrated once: no second build
+        assert capsys.readouterr().err == ""
+        assert _answers(book) == expected["answers"]
+
+
+def test_the_current_schemas_ledger_opens_as_it_is(tmp_path, capsys):
+    path = _copy(store.SCHEMA_VERSION, tmp_path)
+    expected = json.loads((DATA / f"windows-v{store.SCHEMA_VERSION}.json").read_text("utf-8"))
+    with Ledger.open(path) as book:
+        assert capsys.readouterr().err == ""
+        assert _answers(book) == expected["answers"]
+    # and its figures are the ones a rebuild from the rows gives
+    db = sqlite3.connect(path)
+    stored = db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall()
+    db.close()
+    with Ledger.open(path) as book, book._write() as db:
+        store._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
+        assert db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall() == stored
+
+
+def test_a_schema_1_ledger_migrates_through_every_step(tmp_path, capsys):
+    path = _copy(1, tmp_path)
+    expected = json.loads((DATA / "ledger-v1.json").read_text(encoding="utf-8"))
+    with Ledger.open(path) as book:
+        assert "building the window figures of 8 confirmed rows" in capsys.readouterr().err
+        now = NOW
+        assert book.seller_cancels_in_window(now, 7) == expected["cancels_7"]
+        assert book.seller_cancels_in_window(now, 60) == expected["cancels_60"]
+        listings = {k: list(v) for k, v in book.listing_cancellations(now).items()}
+        assert listings == expected["listings_30"]
+        listings = {k: list(v) for k, v in book.listing_cancellations(now, 60, 1).items()}
+        assert listings == expected["listings_60_1"]
+
+
+def test_an_empty_ledger_migrates_without_a_progress_line(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "ledger.sqlite3"
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 4)
+    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS[:4])
+    Ledger.open(path).close()
+    monkeypatch.undo()
+    assert _version(path) == 4
+    with Ledger.open(path) as book:
+        assert capsys.readouterr().err == ""
+        assert book.seller_cancels_in_window(NOW, 7) == 0
+    assert _version(path) == store.SCHEMA_VERSION

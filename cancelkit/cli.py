@@ -26,7 +26,7 @@ from .write.files import Staging
 from .write.plan import OutputPlan
 from .write.result import NOTHING_TO_UPLOAD
 from .write.retry import reconcile_report
-from .write.verdict import terminal_summary
+from .write.verdict import plan_lines, terminal_summary
 from .write.workbook import write_template
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
@@ -105,6 +105,12 @@ def _metric_options(command):
             help="Risk gate: exit 3 and write no upload file when a record reaches this level.",
         ),
         click.option(
+            "--allow-over-target",
+            is_flag=True,
+            help="Write the upload file even when the batch puts the rate over the target "
+            "(without it: exit 3, reports only).",
+        ),
+        click.option(
             "--config",
             type=click.Path(dir_okay=False),
             help="TOML config file (default: ./cancelkit.toml when present).",
@@ -123,7 +129,8 @@ def _metric_options(command):
         ),
         click.option("--no-ledger", is_flag=True, help="Neither read nor write the ledger."),
     ]
-    names = ("sheet", "marketplace", "orders_7d", "cancels_7d", "fail_on", "config")
+    names = ("sheet", "marketplace", "orders_7d", "cancels_7d", "fail_on", "allow_over_target")
+    names += ("config",)
     names += ("orders_reports", "ledger", "no_ledger")
 
     @functools.wraps(command)
@@ -195,6 +202,7 @@ def _run_check(
         orders_in_window=metric["orders_7d"],
         cancels_in_window=metric["cancels_7d"],
         fail_on=metric["fail_on"],
+        allow_over_target=metric["allow_over_target"],
         config=metric["config"],
         orders_reports=list(metric["orders_reports"]),
         ledger=metric["ledger"],
@@ -228,8 +236,12 @@ def _one_stdout(json_path: str | None, jsonl_path: str | None) -> None:
         _fail("--json - and --jsonl - would both write to stdout; name a file for one")
 
 
-def _exit_code(result) -> int:
-    if result.gate_tripped():
+def _exit_code(result, review: bool = False) -> int:
+    # a review is the way on from an over-target batch: only --fail-on stops it
+    tripped = result.gate_tripped()
+    if review and result.over_target_blocked():
+        tripped = result.options.fail_on != "none" and result.gate_tripped(result.options.fail_on)
+    if tripped:
         return EXIT_GATE
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
@@ -352,9 +364,18 @@ def generate(
     help="JSON Lines report path (summary line, then one record a line), or - for stdout.",
 )
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--plan",
+    "show_plan",
+    is_flag=True,
+    help="Print the proposed plan: which counting rows to approve within the budget, which "
+    "to hold (advice only).",
+)
 @_talk_options
 @_guarded
-def check_command(inputs, metric, report, json_path, jsonl_path, force, quiet, verbose) -> None:
+def check_command(
+    inputs, metric, report, json_path, jsonl_path, force, show_plan, quiet, verbose
+) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
     \b
@@ -372,7 +393,7 @@ def check_command(inputs, metric, report, json_path, jsonl_path, force, quiet, v
         plan.output("JSON Lines report", jsonl_path)
 
     metric["force"] = force
-    keep = bool(json_path or jsonl_path)
+    keep = bool(json_path or jsonl_path) or show_plan
     result = _run_check(inputs, metric, keep, talk=talk, outputs=outputs)
     checked = time.perf_counter()
     with result:
@@ -390,6 +411,8 @@ def check_command(inputs, metric, report, json_path, jsonl_path, force, quiet, v
             result.write_jsonl(click.get_text_stream("stdout"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
+        if show_plan:
+            click.echo("\n".join(plan_lines(result)), err=json_path == "-")
         sys.exit(_exit_code(result))
 
 
@@ -471,7 +494,7 @@ def review_command(inputs, metric, output, force, quiet, verbose) -> None:
         result.write_review(output, force=force)
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
-        sys.exit(_exit_code(result))
+        sys.exit(_exit_code(result, review=True))
 
 
 def _ledger_path_option(command):

@@ -42,6 +42,9 @@ class Options:
     orders_in_window: int | None = None
     cancels_in_window: int | None = None
     fail_on: str = "none"
+    #: write the upload file of a batch that puts the rate over the target
+    #: (`--allow-over-target`); without it such a batch is the risk gate's (exit 3)
+    allow_over_target: bool = False
     keep_records: bool = True
     today: dt.date | None = None
     policy_overrides: dict = field(default_factory=dict)
@@ -268,6 +271,7 @@ class ApiOptions(BaseModel):
     orders_in_30d: _Count | None = None
     cancels_in_30d: _Count | None = None
     fail_on: Literal["none", "medium", "high"] | None = None
+    allow_over_target: bool = False
     keep_records: bool = True
     today: dt.date | None = None
     # paths: a str or an os.PathLike (checked in `_check_paths`)
@@ -417,6 +421,7 @@ def build_options(
     fail_on: str | None = None,
     keep_records: bool = True,
     config: str | Path | None = None,
+    allow_over_target: bool = False,
     today=None,
     from_review: str | Path | None = None,
     orders_reports: str | Path | list | None = None,
@@ -437,6 +442,7 @@ def build_options(
             "orders_in_30d": orders_in_30d,
             "cancels_in_30d": cancels_in_30d,
             "fail_on": fail_on,
+            "allow_over_target": allow_over_target,
             "keep_records": keep_records,
             "today": today,
             "no_ledger": no_ledger,
@@ -549,6 +555,7 @@ def build_options(
         orders_in_window=orders_in_window,
         cancels_in_window=cancels_in_window,
         fail_on=fail_on,
+        allow_over_target=allow_over_target,
         keep_records=keep_records,
         today=today,
         policy_overrides=overrides,

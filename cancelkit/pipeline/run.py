@@ -251,6 +251,7 @@ def _finish(
         options=options,
         market=market,
         records_path=collector.records_path,
+        earlier_listings={sku: count for sku, (count, _) in history.listings.items()},
         review_refused=[
             {key: entry[key] for key in ("row", "order_id", "code", "why", "cell") if key in entry}
             for t in tables

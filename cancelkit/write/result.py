@@ -22,6 +22,7 @@ import orjson
 from ..amazon import flatfile
 from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
+from ..assess import budget as budgeting
 from ..assess.impact import project_rate
 from ..assess.markets import MarketBatch, main_market
 from ..ledger.store import Ledger, Row, batch_stamp
@@ -42,6 +43,8 @@ NOTHING_TO_UPLOAD = (
     "nothing was left to upload: no row was accepted, so no upload file was written and no "
     "ledger batch was recorded"
 )
+#: counting rows beyond which no plan is listed (the JSON would hold a second copy of them)
+PLAN_MAX_ROWS = 100_000
 #: stands for the records in the JSON text until they are streamed in its place
 _RECORDS_MARK = "\x00records\x00"
 _NO_VALUES = object()
@@ -178,6 +181,7 @@ class Result:
         kept_markets: Callable[[], Iterator[int]] | None = None,
         review_refused: list[dict] | None = None,
         review_corrected: list[dict] | None = None,
+        earlier_listings: dict[str, int] | None = None,
     ) -> None:
         self._workdir = workdir
         #: each input's path, sha256 and row count
@@ -221,6 +225,9 @@ class Result:
         self.review_refused = review_refused or []
         #: reasons and notes corrected in the review: row, order_id, column, before, after
         self.review_corrected = review_corrected or []
+        #: sku -> seller cancellations of the ledger's last 30 days (the plan's listing rule)
+        self.earlier_listings = dict(earlier_listings or {})
+        self._plan_cache: dict | None = None
         self._patches = patches
         self._headers = [t.headers for t in tables]
         self._sources = [t.source for t in tables]
@@ -303,13 +310,86 @@ class Result:
         return self.summary["rejected"]
 
     def gate_tripped(self, fail_on: str | None = None) -> bool:
-        """Whether the risk gate (`--fail-on`) stops the upload file."""
+        """Whether the risk gate stops the upload file: the batch puts a marketplace's rate
+        over its target (unless `allow_over_target`), or `--fail-on` trips."""
+        if self.over_target_blocked():
+            return True
         level = fail_on or self.options.fail_on
         if level == "none":
             return False
         risk = self.summary["risk"]
         levels = ("high",) if level == "high" else ("high", "medium")
         return any(risk.get(lv) for lv in levels) or bool(self.over_threshold())
+
+    def over_target(self) -> list[str]:
+        """The marketplaces whose rate this batch's counting orders put (or keep) over the
+        target: the default gate's business (a batch without counting orders there does not
+        move the rate and is not stopped)."""
+        counting = {b["marketplace"]: b["counting_orders"] for b in self.budget.values()}
+        return [code for code in self.over_threshold() if counting.get(code)]
+
+    def over_target_blocked(self) -> list[str]:
+        """`over_target`, unless `--allow-over-target` lets the upload file be written."""
+        return [] if self.options.allow_over_target else self.over_target()
+
+    @property
+    def states_checked(self) -> bool:
+        """Whether the order states were checked against current order data (an order
+        report or a `fetch-orders` file); without, shipped, cancelled and pending orders
+        cannot be told apart from cancellable ones."""
+        return bool(self.options.orders_reports)
+
+    @property
+    def budget(self) -> dict[str, dict]:
+        """The JSON's `budget`: per marketplace, how many of the batch's counting orders fit
+        under the target with the figures before the batch (assess/budget.py)."""
+        if self.metrics_by_marketplace:
+            return {
+                b.market.code: budgeting.budget_of(
+                    self.metrics_by_marketplace[b.market.code], b.count.counting_orders, b.market
+                )
+                for b in self.markets
+            }
+        code = self.metrics["marketplace"]
+        return {code: budgeting.budget_of(self.metrics, self.rate_counting_orders, self.market)}
+
+    def plan(self) -> dict:
+        """The JSON's `plan`: advice on which rows to approve now (`send`, in that order) and
+        which to hold, each with its reason (assess/budget.py). Made from every record when
+        they were kept, else from the flagged records when those are all of the rows that
+        count; `complete` is False (with `why`) when neither is possible."""
+        if self._plan_cache is not None:
+            return self._plan_cache
+        counting_rows = self.summary["counts_against_rate"]
+        if counting_rows > PLAN_MAX_ROWS:
+            found = {
+                "complete": False,
+                "why": f"{counting_rows:,} rows count against the rate, more than the "
+                f"{PLAN_MAX_ROWS:,} a plan lists; split the batch",
+            }
+        elif self.keeps_records:
+            found = budgeting.make_plan(
+                self.iter_records(), self.budget, self._default_market, self.earlier_listings
+            )
+            found["complete"] = True
+        elif not self.flagged_more:
+            # every counting row is flagged (risk medium or high); the rows left out of the
+            # flagged list are of risk none: they do not count and always go
+            found = budgeting.make_plan(
+                self.flagged, self.budget, self._default_market, self.earlier_listings
+            )
+            listed = found["send_rows"] + found["hold_rows"]
+            found["complete"] = True
+            found["other_rows_send"] = max(0, self.accepted - listed)
+        else:
+            found = {
+                "complete": False,
+                "why": "this run did not keep every record: `cancelkit check INPUT --plan` "
+                "(or --json) lists the plan",
+            }
+        found.setdefault("other_rows_send", 0)
+        self._plan_cache = found
+        return found
 
     def over_threshold(self) -> list[str]:
         """The marketplaces this batch puts over their target (the gate trips for any)."""
@@ -501,6 +581,10 @@ class Result:
                 else {}
             ),
             "listing_risks": self.listing_risks,
+            # round 3 (DESIGN.md "The decision and the page"): added keys, schema_version 1
+            "states_checked": self.states_checked,
+            "budget": self.budget,
+            "plan": self.plan(),
             "records": self.records if self._records_path and records else [],
             # with --from-review: the review rows refused as tampered with
             **({"review_refused": self.review_refused} if self.options.from_review else {}),
@@ -710,6 +794,8 @@ class Result:
                 "orders_in_window": self.metrics["orders_in_window"],
                 "cancels_in_window": self.metrics["seller_cancels_in_window"],
                 "fail_on": self.options.fail_on,
+                # the upload file of a batch over the target was asked for (`--allow-over-target`)
+                "allow_over_target": bool(self.over_target() and self.options.allow_over_target),
                 "orders_reports": self.options.orders_reports,
             },
             "inputs": self.inputs,

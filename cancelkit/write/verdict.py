@@ -31,14 +31,21 @@ def verdict(result) -> dict:
             target = _pct(metrics["threshold"])
             where = f" in {', '.join(over)}"
             rate_of = f"{metrics['window_days']}-day rate in {over[0]}"
+        found = result.budget.get(metrics["marketplace"], {})
+        over_by = ""
+        if found.get("fit") is not None and found.get("over_by"):
+            over_by = (
+                f" That is {found['over_by']} counting order(s) too many: "
+                f"{found['text']}."
+            )
         return {
             "level": "danger",
             "title": f"This batch puts your Cancellation Rate{where} over the {target} target",
             "text": (
                 f"After this batch the {rate_of} would be {_pct(metrics['rate_after'])} "
                 f"(before: {_pct(metrics['rate_before'])}). {counting} order(s) in it count "
-                "against the rate; remove or postpone some, or get buyers to request the "
-                "cancellation on Amazon."
+                f"against the rate.{over_by} Remove or postpone some (approve fewer rows in a "
+                "review), or get buyers to request the cancellation on Amazon."
             ),
         }
     medium = summary["risk"].get("medium", 0)
@@ -74,14 +81,77 @@ STATES_UNCHECKED = (
     "or was cancelled since the review would go into the upload file. Pass --orders-report "
     "with a freshly downloaded Unshipped Orders report (or `cancelkit fetch-orders`)."
 )
+#: the command that fetches current order data, for every run without it
+FETCH_ORDERS_COMMAND = "cancelkit fetch-orders -o orders.txt"
+#: why a run without current order data is said every time (issue 18)
+STATES_NOT_CHECKED = (
+    "order states not checked: without current order data, shipped, cancelled and pending "
+    "orders go into the upload file like cancellable ones. Download the Unshipped Orders "
+    "report from Seller Central, or run `" + FETCH_ORDERS_COMMAND + "`, and pass it with "
+    "--orders-report."
+)
 
 
 def states_unchecked(result) -> str | None:
-    """The warning for `generate --from-review` without an order report, else None."""
+    """The warning for a run without current order data (no order report, no fetch-orders
+    file), worded for `generate --from-review` when the rows come from a review; else None."""
     options = result.options
-    if options.from_review and not options.orders_reports:
+    if options.orders_reports:
+        return None
+    if options.from_review:
         return STATES_UNCHECKED
+    return STATES_NOT_CHECKED
+
+
+def cancels_note(source: str | None, option: str = "--cancels-7d") -> str | None:
+    """What to say of the earlier seller cancellations' figure when it is not Amazon's own:
+    unknown, or only the ledger's partial view (it knows the batches cancelkit recorded, not
+    cancellations made in Seller Central or Amazon's auto-cancellations)."""
+    if source is None:
+        return f"not known, 0 assumed: give {option} N from Account Health"
+    if source.startswith("ledger (no batches yet)"):
+        return f"the ledger has no batches yet: give {option} from Account Health"
+    if source.startswith("ledger"):
+        return (
+            "only the ledger's partial view (the batches cancelkit recorded, not cancellations "
+            f"made in Seller Central or by Amazon): give {option} from Account Health"
+        )
     return None
+
+
+def figure_lines(metrics: dict) -> list[str]:
+    """Where each figure of a rate comes from, for the terminal (the report shows the same)."""
+    orders, cancels = metrics["orders_in_window"], metrics["seller_cancels_in_window"]
+    lines = []
+    if orders is None:
+        lines.append("  orders in the window: unknown (pass --orders-7d N)")
+    else:
+        lines.append(f"  orders in the window: {orders} (from {metrics.get('orders_source')})")
+    note = cancels_note(metrics.get("cancels_source"))
+    shown = "unknown" if cancels is None else str(cancels)
+    where = f" (from {metrics['cancels_source']})" if metrics.get("cancels_source") else ""
+    line = f"  earlier seller cancellations: {shown}{where}"
+    if note:
+        line += f"; {'PARTIAL: ' if cancels is not None else ''}{note}"
+    lines.append(line)
+    return lines
+
+
+def unprojected_line(result) -> str | None:
+    """The first line of the summary of a batch with counting orders whose rate cannot be
+    projected (no order volume): not stopped, but said first."""
+    unknown = [
+        (code, b["counting_orders"])
+        for code, b in result.budget.items()
+        if b["fit"] is None and b["counting_orders"]
+    ]
+    if not unknown:
+        return None
+    what = ", ".join(f"{n} in {code}" for code, n in unknown)
+    return (
+        f"RATE NOT PROJECTED: counting orders ({what}) and no order volume, so the batch was not "
+        "checked against the target; pass --orders-7d N (all orders of the last 7 days)"
+    )
 
 
 def hints(result) -> list[str]:
@@ -115,14 +185,41 @@ def hints(result) -> list[str]:
             "Pass --cancels-7d N (seller cancellations already in the last 7 days) for the rate "
             "before this batch; without it 0 is assumed."
         )
+    else:
+        note = cancels_note(metrics.get("cancels_source"))
+        if note:
+            found.append(f"Earlier seller cancellations: {note}.")
     return found
+
+
+def over_target_reason(result) -> str:
+    """Why an over-target batch wrote no upload file: how much is over and the two ways on."""
+    over = result.over_target()
+    budgets = result.budget
+    parts = []
+    for code in over:
+        found = budgets.get(code, {})
+        metrics = (result.metrics_by_marketplace or {}).get(code, result.metrics)
+        parts.append(
+            f"{code} {_pct(metrics['rate_after'])} against a target under "
+            f"{_pct(metrics['threshold'])}, {found.get('over_by')} counting order(s) over "
+            f"(approve at most {found.get('fit')} of {found.get('counting_orders')})"
+        )
+    return (
+        f"over the target: {'; '.join(parts)}; no upload file was written. Two ways on: approve "
+        "fewer rows in a review (`cancelkit review INPUT -o review.xlsx`, then `cancelkit "
+        "generate --from-review review.xlsx`), or pass --allow-over-target to write it anyway"
+    )
 
 
 def gate(result) -> dict:
     fail_on = result.options.fail_on
     tripped = result.gate_tripped()
     reason = None
-    if tripped:
+    blocked = result.over_target_blocked()
+    if blocked:
+        reason = over_target_reason(result)
+    elif tripped:
         over = result.over_threshold()
         if over and result.metrics_by_marketplace:
             reason = (
@@ -133,7 +230,13 @@ def gate(result) -> dict:
             reason = "the batch puts the rate over the target; the upload file was not written"
         else:
             reason = f"records at risk level {fail_on} or higher; the upload file was not written"
-    return {"fail_on": fail_on, "tripped": tripped, "reason": reason}
+    return {
+        "fail_on": fail_on,
+        "tripped": tripped,
+        "reason": reason,
+        "over_target": bool(blocked),
+        "allowed_over_target": bool(result.options.allow_over_target and result.over_target()),
+    }
 
 
 #: refused review rows the report lists (the JSON lists them all)
@@ -261,6 +364,48 @@ def _verbose_lines(result, timings: dict[str, float] | None) -> list[str]:
     return lines
 
 
+def _allowed(result, name: str) -> str:
+    """The upload file line of a batch over the target written on request."""
+    if name != "flat_file" or not (result.options.allow_over_target and result.over_target()):
+        return ""
+    return (
+        f" (OVER THE TARGET in {', '.join(result.over_target())}: written because of "
+        "--allow-over-target)"
+    )
+
+
+def plan_lines(result, limit: int = 50) -> list[str]:
+    """The proposed plan for the terminal (`check --plan`): the rows to approve now, in
+    order, then those to hold, each with its reason; at most `limit` of each."""
+    found = result.plan()
+    if not found.get("complete"):
+        return [f"plan: not made: {found['why']}"]
+    lines = [
+        f"plan (advice: nothing is approved without you): approve {found['send_rows']} row(s) "
+        f"now ({found['send_counting_orders']} counting order(s)), hold {found['hold_rows']} "
+        f"row(s) ({found['hold_counting_orders']} counting order(s))"
+    ]
+    for key, word in (("send", "approve"), ("hold", "hold")):
+        rows = found[key]
+        for row in rows[:limit]:
+            item = f" item {row['amazon_order_item_code']}" if row["amazon_order_item_code"] else ""
+            lines.append(
+                f"  {word} {row['order_id']}{item} ({row['source']} row {row['row']}, "
+                f"{row['marketplace']}): {row['why']}"
+            )
+        if len(rows) > limit:
+            lines.append(
+                f"  ... and {len(rows) - limit} more to {word}: all are in the JSON report's "
+                "plan (--json) and the review workbook"
+            )
+    if found.get("other_rows_send"):
+        lines.append(
+            f"  approve the other {found['other_rows_send']} row(s): they do not count against "
+            "the rate"
+        )
+    return lines
+
+
 def terminal_summary(
     result, color: bool = False, verbose: bool = False, timings: dict[str, float] | None = None
 ) -> str:
@@ -269,6 +414,9 @@ def terminal_summary(
     summary, metrics = result.summary, result.metrics
     found = verdict(result)
     lines = []
+    first = unprojected_line(result)
+    if first:
+        lines.append(f"{_COLORS['warning']}{first}{_RESET}" if color else first)
     head = found["title"]
     lines.append(f"{_COLORS[found['level']]}{head}{_RESET}" if color else head)
     lines.append(
@@ -324,10 +472,15 @@ def terminal_summary(
         if color:
             rate = f"{_COLORS['danger' if metrics['over_threshold'] else 'ok']}{rate}{_RESET}"
         lines.append(rate)
+        lines += figure_lines(metrics)
     elif metrics.get("orders_in_window") == 0:
         lines.append(_zero_orders(metrics, color))
+        lines += figure_lines(metrics)
     else:
         lines.append("rate: unknown (pass --orders-7d N to project it)")
+        lines += figure_lines(metrics)[1:]
+    for entry in result.budget.values():
+        lines.append(f"budget: {entry['text']}")
     long = metrics.get("long_window")
     if long and long.get("rate_after") is not None:
         lines.append(
@@ -362,7 +515,10 @@ def terminal_summary(
             f"listing at risk: {risk['sku']} ({risk['seller_cancellations_30d']} cancellations)"
         )
     state = gate(result)
-    if state["tripped"]:
+    if state["over_target"]:
+        text = f"STOPPED, {state['reason']}"
+        lines.append(f"{_COLORS['danger']}{text}{_RESET}" if color else text)
+    elif state["tripped"]:
         lines.append(f"risk gate --fail-on {state['fail_on']} tripped: {state['reason']}")
     if verbose:
         lines += _verbose_lines(result, timings)
@@ -373,7 +529,7 @@ def terminal_summary(
         elif name == "flat_file" and len(parts) > 1:
             lines.append(f"flat files: {len(parts)} parts, {parts[0]} ... {parts[-1]}")
         elif path and name != "flat_files":
-            lines.append(f"{name.replace('_', ' ')}: {path}")
+            lines.append(f"{name.replace('_', ' ')}: {path}{_allowed(result, name)}")
     batch_ids = result.batch_ids or ([result.batch_id] if result.batch_id else [])
     if len(batch_ids) > 1 and markets:
         # which batch is which file: `reconcile --batch ID` takes each processing report

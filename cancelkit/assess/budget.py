@@ -27,7 +27,9 @@ def budget_of(metrics: dict, counting_orders: int, market: policy.Marketplace) -
     fit under its target with the figures before the batch (`fit` None when the order volume
     is unknown), and the sentence that says so."""
     code, threshold = metrics["marketplace"], metrics["threshold"]
-    before = project_rate(0, metrics["orders_in_window"], metrics["seller_cancels_in_window"], market)
+    before = project_rate(
+        0, metrics["orders_in_window"], metrics["seller_cancels_in_window"], market
+    )
     fit = before["headroom_orders"]
     target = f"under {_pct(threshold)} ({code})"
     if fit is None:
@@ -41,13 +43,9 @@ def budget_of(metrics: dict, counting_orders: int, market: policy.Marketplace) -
             f"{target} with the figures before this batch"
         )
     elif fit < counting_orders:
-        text = (
-            f"approve at most {fit} of the {counting_orders} counting order(s) to stay {target}"
-        )
+        text = f"approve at most {fit} of the {counting_orders} counting order(s) to stay {target}"
     else:
-        text = (
-            f"all {counting_orders} counting order(s) fit {target}; room for {fit} in all"
-        )
+        text = f"all {counting_orders} counting order(s) fit {target}; room for {fit} in all"
     return {
         "marketplace": code,
         "threshold": threshold,

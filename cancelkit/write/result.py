@@ -25,6 +25,7 @@ from ..amazon.policy import Marketplace
 from ..assess import budget as budgeting
 from ..assess.impact import project_rate
 from ..assess.markets import MarketBatch, main_market
+from ..errors import OutputError
 from ..ledger.store import Ledger, Row, batch_stamp
 from ..options import Options, WindowFigures
 from ..read import scratch
@@ -35,7 +36,7 @@ from . import split, spool
 from .files import Staging, atomic_write, free_name, refuse_existing, remove_stale_temporaries
 from .plan import OutputPlan, reserved_names, usable_path
 from .report import render_report, report_format_for
-from .verdict import report_context
+from .verdict import over_target_reason, report_context
 from .workbook import write_review
 
 #: what `generate` says when no row was accepted (no upload file, no ledger batch)
@@ -476,7 +477,11 @@ class Result:
         return [(None, _numbered(Path(path), self.accepted, max_rows))]
 
     def write_flat_file(
-        self, path: str | Path, force: bool = False, max_rows: int | None = None
+        self,
+        path: str | Path,
+        force: bool = False,
+        max_rows: int | None = None,
+        allow_over_target: bool = False,
     ) -> Path:
         """Write Amazon's Order Cancellation flat file of the accepted rows; returns its path.
 
@@ -486,7 +491,15 @@ class Result:
         lists them all. Without `force` no part is written when any of them exists. A batch
         spanning several marketplaces is written as one file per marketplace (`NAME-DE.txt`,
         ..., each split by `max_rows` on its own), the first returned.
+
+        A batch that puts a marketplace's rate over its target is refused with
+        `OutputError` (code `over_target`) unless `allow_over_target` (here, or in `check`).
         """
+        if self.over_target_blocked() and not allow_over_target:
+            raise OutputError(
+                f"{path}: {over_target_reason(self)} (Python: allow_over_target=True)",
+                code="over_target",
+            )
         plan = self._file_plan(usable_path(path, "upload file"), max_rows)
         targets = [target for _, group in plan for target in group]
         for target in targets:
@@ -581,15 +594,15 @@ class Result:
                 else {}
             ),
             "listing_risks": self.listing_risks,
-            # round 3 (DESIGN.md "The decision and the page"): added keys, schema_version 1
-            "states_checked": self.states_checked,
-            "budget": self.budget,
-            "plan": self.plan(),
             "records": self.records if self._records_path and records else [],
             # with --from-review: the review rows refused as tampered with
             **({"review_refused": self.review_refused} if self.options.from_review else {}),
             **({"review_corrected": self.review_corrected} if self.options.from_review else {}),
             "outputs": dict(self.outputs),
+            # round 3 (DESIGN.md "The decision and the page"): added keys, schema_version 1
+            "states_checked": self.states_checked,
+            "budget": self.budget,
+            "plan": self.plan(),
         }
 
     def write_json(self, stream: io.TextIOBase) -> None:
@@ -794,13 +807,14 @@ class Result:
                 "orders_in_window": self.metrics["orders_in_window"],
                 "cancels_in_window": self.metrics["seller_cancels_in_window"],
                 "fail_on": self.options.fail_on,
-                # the upload file of a batch over the target was asked for (`--allow-over-target`)
-                "allow_over_target": bool(self.over_target() and self.options.allow_over_target),
                 "orders_reports": self.options.orders_reports,
             },
             "inputs": self.inputs,
             "flat_file": flat_file,
         }
+        if self.over_target() and self.options.allow_over_target:
+            # the upload file of a batch over the target was asked for (`--allow-over-target`)
+            meta["options"]["allow_over_target"] = self.over_target()
         rows = self._ledger_rows()
         self.batch_ids = []
         self.batch_marketplaces = []

@@ -34,10 +34,7 @@ def verdict(result) -> dict:
         found = result.budget.get(metrics["marketplace"], {})
         over_by = ""
         if found.get("fit") is not None and found.get("over_by"):
-            over_by = (
-                f" That is {found['over_by']} counting order(s) too many: "
-                f"{found['text']}."
-            )
+            over_by = f" That is {found['over_by']} counting order(s) too many: {found['text']}."
         return {
             "level": "danger",
             "title": f"This batch puts your Cancellation Rate{where} over the {target} target",

@@ -332,7 +332,9 @@ def test_gate_exit_codes(tmp_path, batch, fail_on, orders, code, flat_written):
     names = sorted(p.name for p in out.iterdir())
     assert any(n.endswith("-report.html") for n in names)
     assert any(n.endswith(".txt") for n in names) is flat_written
-    if code == 3:
+    if code == 3 and orders:  # over the target: the default gate, whatever --fail-on says
+        assert "STOPPED, over the target: US 2.50% against a target under 2.50%" in outcome.stderr
+    elif code == 3:
         assert "risk gate --fail-on" in outcome.stderr
 
 

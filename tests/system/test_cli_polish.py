@@ -200,6 +200,7 @@ def test_progress_line_on_a_terminal_only(tmp_path, monkeypatch):
         "orders_7d": None,
         "cancels_7d": None,
         "fail_on": None,
+        "allow_over_target": False,
         "config": None,
         "orders_reports": (),
         "ledger": None,

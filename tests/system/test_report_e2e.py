@@ -42,7 +42,9 @@ def generate(*args: str) -> tuple[int, str]:
 
 def test_generate_writes_the_html_report_next_to_the_flat_file(tmp_path, hostile_batch):
     out = tmp_path / "out"
-    code, stderr = generate(str(hostile_batch), "--out-dir", str(out), "--orders-7d", "100")
+    code, stderr = generate(
+        str(hostile_batch), "--out-dir", str(out), "--orders-7d", "100", "--allow-over-target"
+    )
     assert code == 1  # one row rejected
     names = sorted(p.name for p in out.iterdir())
     stem = names[0].split(".")[0].removesuffix("-rejects").removesuffix("-report")
@@ -97,6 +99,7 @@ def test_generated_report_in_chromium(tmp_path, hostile_batch, browser):  # noqa
         "100",
         "--cancels-7d",
         "1",
+        "--allow-over-target",
     )
     assert code == 1
     page = browser.new_page()

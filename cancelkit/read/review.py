@@ -71,6 +71,10 @@ ITEM_CODE = "amazon-order-item-code"
 SKU = "sku"
 BUYER_REQUESTED = "is-buyer-requested-cancellation"
 NOTE = "note"
+#: review columns the reader never reads (advice, labels, the Summary's helper formulas)
+PLAN = "plan"
+ISSUE = "issue"
+COUNTED = "counted order"
 
 #: the Review sheet's columns: (header, width); read_review checks this header set
 REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
@@ -79,6 +83,9 @@ REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     ("risk", 8),
     ("counts against rate", 8.5),
     (ORDER_ID, 20.5),
+    # issue 18: the plan's advice and a short label of the problems (one line a row)
+    (PLAN, 30),
+    (ISSUE, 26),
     (ITEM_CODE, 16.5),
     (REASON, 26),
     (SKU, 22),
@@ -87,6 +94,8 @@ REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (
     (NOTE, 26),
     ("source", 16),
     ("row", 5),
+    # hidden: 1 on the first row of an approved counting order (the Summary's formulas)
+    (COUNTED, 4),
     (EVIDENCE_COLUMN, 4),
     (TOKEN_COLUMN, 4),
 )

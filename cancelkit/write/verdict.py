@@ -105,7 +105,7 @@ def cancels_note(source: str | None, option: str = "--cancels-7d") -> str | None
     unknown, or only the ledger's partial view (it knows the batches cancelkit recorded, not
     cancellations made in Seller Central or Amazon's auto-cancellations)."""
     if source is None:
-        return f"not known, 0 assumed: give {option} N from Account Health"
+        return f"0 assumed: give {option} N from Account Health"
     if source.startswith("ledger (no batches yet)"):
         return f"the ledger has no batches yet: give {option} from Account Health"
     if source.startswith("ledger"):
@@ -128,8 +128,10 @@ def figure_lines(metrics: dict) -> list[str]:
     shown = "unknown" if cancels is None else str(cancels)
     where = f" (from {metrics['cancels_source']})" if metrics.get("cancels_source") else ""
     line = f"  earlier seller cancellations: {shown}{where}"
-    if note:
-        line += f"; {'PARTIAL: ' if cancels is not None else ''}{note}"
+    if note and cancels is None:
+        line += f", {note}"
+    elif note:
+        line += f"; PARTIAL: {note}"
     lines.append(line)
     return lines
 
@@ -512,7 +514,13 @@ def terminal_summary(
             f"listing at risk: {risk['sku']} ({risk['seller_cancellations_30d']} cancellations)"
         )
     state = gate(result)
-    if state["over_target"]:
+    if state["over_target"] and result.outputs.get("review"):
+        text = (
+            "OVER THE TARGET with every flagged row approved: approve within the budget in the "
+            "review, or `generate --from-review` writes no upload file"
+        )
+        lines.append(f"{_COLORS['danger']}{text}{_RESET}" if color else text)
+    elif state["over_target"]:
         text = f"STOPPED, {state['reason']}"
         lines.append(f"{_COLORS['danger']}{text}{_RESET}" if color else text)
     elif state["tripped"]:

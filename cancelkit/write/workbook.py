@@ -10,6 +10,7 @@ stay text and never become a formula or a DDE link (DESIGN.md, "Row problems").
 from __future__ import annotations
 
 import json
+import marshal
 from pathlib import Path
 
 import xlsxwriter
@@ -17,10 +18,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..amazon import reasons
 from ..assess.impact import RISK_ORDER, assessment_for
+from ..codes import CODES
 from ..errors import OutputError
 from ..read.review import (
     APPROVE_CHOICES,
     BUYER_REQUESTED,
+    COUNTED,
     FACTS_KEY,
     FACTS_SEAL_KEY,
     ITEM_CODE,
@@ -51,10 +54,16 @@ from ..read.review_layout import (
 )
 from ..read.seal import Seal, load_key, new_review_id
 from ..read.tables import file_sha256
-from ..read.words import is_yes
+from ..read.words import YES_WORDS, is_yes
 from ..version import __version__
 from .files import atomic_write
-from .verdict import gate, hints, verdict
+from .verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
+
+#: what the Summary says when the order states were not checked
+FETCH_HINT = (
+    "shipped, cancelled and pending orders cannot be told apart from cancellable ones. Pass "
+    f"--orders-report with a fresh Unshipped Orders report (or `{FETCH_ORDERS_COMMAND}`)."
+)
 
 #: the template's columns: (header, width, text-formatted)
 TEMPLATE_COLUMNS: tuple[tuple[str, int, bool], ...] = (
@@ -65,8 +74,10 @@ TEMPLATE_COLUMNS: tuple[tuple[str, int, bool], ...] = (
     (BUYER_REQUESTED, 18, False),
     (NOTE, 48, True),
 )
-#: Review columns whose long text wraps: their line count sets a row's height
-_WRAPPED = frozenset({"problems", NOTE})
+#: Review columns whose long text wraps: their line count sets a row's height (the full
+#: problem sentences do not wrap: the short `issue` label keeps a row one line high, and the
+#: whole text shows in the cell and the formula bar)
+_WRAPPED = frozenset({NOTE})
 # Excel's built-in number format 49, "@" (Text); the index, not the string, because xlsxwriter
 # would store "@" as a custom format that openpyxl cannot resolve
 _TEXT_FORMAT = 49
@@ -74,7 +85,9 @@ _TEXT_FORMAT = 49
 _MAX_SHEET_ROWS = 1_048_576
 __all__ = ["MAX_CELL_CHARS", "write_review", "write_template"]
 # Fill colours by risk, light enough to read black text on (and to print).
-_RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#FFF2CC"), ("none", "#E2EFDA"))
+# Medium (amber) and low (blue) differ in hue, not only in shade, so they tell apart on
+# screen, printed, and for the common colour-vision deficiencies.
+_RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#DDEBF7"), ("none", "#E2EFDA"))
 _OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
 _HEADER_FILL = "#1F4E78"
 # Every cell without a format of its own gets this one (xlsxwriter's default format, style 0),
@@ -297,10 +310,75 @@ def _problems(record: dict) -> str:
     return "; ".join(flag["message"] for flag in record["flags"])
 
 
-def _approve_cell(record: dict) -> str:
+def _issue(record: dict) -> str:
+    """The problems as short labels (one line): the codes' titles."""
+    status = record["status"]
+    if status == "rejected":
+        codes = [error["code"] for error in record["errors"]]
+    elif status == "duplicate":
+        codes = [f["code"] for f in record["flags"] if f["code"] == "duplicate"]
+    else:
+        codes = [flag["code"] for flag in record["flags"]]
+    return "; ".join(CODES[code].title if code in CODES else code for code in dict.fromkeys(codes))
+
+
+def _approve_cell(record: dict, advice: tuple[str, str] | None = None) -> str:
+    """`n/a` for a row that cannot be approved; `yes` for a row the plan sends (or, without
+    a plan, of risk none); empty for a person to decide."""
     if record["status"] != "accepted":
         return NOT_APPROVABLE
+    if advice is not None:
+        return "yes" if advice[0] == "send" else ""
     return "yes" if record["risk"] == "none" else ""
+
+
+def _plan_cells(result) -> dict[tuple[str, int], tuple[str, str]]:
+    """(source, row) -> ("send" or "hold", the plan column's text), {} without a plan."""
+    found = result.plan()
+    if not found.get("complete"):
+        return {}
+    cells: dict[tuple[str, int], tuple[str, str]] = {}
+    for row in found["send"]:
+        text = f"approve now: {row['why']}" if row["counts_against_rate"] else ""
+        cells[(row["source"], row["row"])] = ("send", text)
+    for row in found["hold"]:
+        cells[(row["source"], row["row"])] = ("hold", f"hold: {row['why']}")
+    return cells
+
+
+def _triage(result):
+    """Every record in the review's order: the highest risk first (high, medium, low,
+    none), then counting rows, then input order; an order's rows stay together (under its
+    highest risk) so the `counted order` formula spans them; rejected rows and duplicates
+    follow. Records are held as marshal blobs, a few hundred bytes each."""
+    kept: list[tuple[tuple, bytes]] = []
+    orders: dict[tuple, list] = {}
+    for position, record in enumerate(result.iter_records()):
+        status = record["status"]
+        if status == "accepted":
+            key = (record.get("marketplace") or "", record["order_id"])
+            rank = RISK_ORDER.get(record["risk"] or "none", 0)
+            found = orders.get(key)
+            if found is None:
+                orders[key] = [rank, bool(record["counts_against_rate"]), position]
+            else:
+                found[0] = max(found[0], rank)
+                found[1] = found[1] or bool(record["counts_against_rate"])
+            kept.append(((0, key, position), marshal.dumps(record)))
+        else:
+            group = 1 if status == "rejected" else 2
+            kept.append(((group, None, position), marshal.dumps(record)))
+
+    def sort_key(item: tuple) -> tuple:
+        group, key, position = item[0]
+        if group:
+            return (group, 0, False, position, position)
+        rank, counting, first = orders[key]
+        return (0, -rank, not counting, first, position)
+
+    kept.sort(key=sort_key)
+    for _, blob in kept:
+        yield marshal.loads(blob)
 
 
 def _build_review(result, stream) -> None:
@@ -312,7 +390,7 @@ def _build_review(result, stream) -> None:
     meta = workbook.add_worksheet(META_SHEET)
 
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
-        hidden = {"hidden": True} if name in (TOKEN_COLUMN, EVIDENCE_COLUMN) else None
+        hidden = {"hidden": True} if name in (TOKEN_COLUMN, EVIDENCE_COLUMN, COUNTED) else None
         review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None, hidden)
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
@@ -328,7 +406,6 @@ def _build_review(result, stream) -> None:
     write_number = review.write_number
     set_row = review.set_row
     widths = dict(REVIEW_COLUMNS)
-    problems_width = int(widths["problems"] * _CHARS_PER_WIDTH)
     note_width = int(widths[NOTE] * _CHARS_PER_WIDTH)
     approvable = pre_approved = too_long = 0
     pre_counting: set[str] = set()
@@ -340,8 +417,12 @@ def _build_review(result, stream) -> None:
     evidence_at = POSITION[EVIDENCE_COLUMN]
     states_checked = bool(result.options.orders_reports)
     last = 0
-    for last, record in enumerate(result.iter_records(), start=1):
-        status, approve = record["status"], _approve_cell(record)
+    advice = _plan_cells(result)
+    counted_at, approve_col = POSITION[COUNTED], _column_letter(POSITION["approve"])
+    group_key, group_first, group_yes, counted_orders = None, 0, False, 0
+    for last, record in enumerate(_triage(result), start=1):
+        plan = advice.get((record["source"], record["row"]))
+        status, approve = record["status"], _approve_cell(record, plan)
         problems, note = _problems(record), record["note"] or ""
         cells = [
             approve,
@@ -349,6 +430,8 @@ def _build_review(result, stream) -> None:
             record["risk"] or "",
             _yes_no(record["counts_against_rate"]),
             record["order_id"] or "",
+            plan[1] if plan else "",
+            _issue(record),
             record["amazon_order_item_code"] or "",
             record["reason"] or "",
             record["sku"] or "",
@@ -380,10 +463,29 @@ def _build_review(result, stream) -> None:
                 # of a batch spanning several marketplaces, those of the one the rate shows
                 if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
                     pre_counting.add(record["order_id"])
-        long_problems = len(problems) > problems_width or "\n" in problems
-        if long_problems or note and (len(note) > note_width or "\n" in note):
-            lines = max(_lines(problems, problems_width), _lines(note, note_width))
-            set_row(last, _LINE_HEIGHT * lines + 2)
+        if note and (len(note) > note_width or "\n" in note):
+            set_row(last, _LINE_HEIGHT * min(2, _lines(note, note_width)) + 2)
+        # the orders whose approval counts: 1 on the first approved row of a counting order
+        # (its rows are adjacent, see _triage); a formula, so it follows the approve column
+        if status == "accepted" and record["counts_against_rate"] and approve != NOT_APPROVABLE:
+            key = (record.get("marketplace") or "", record["order_id"])
+            if key != group_key:
+                group_key, group_first, group_yes = key, last, False
+            this = f"{approve_col}{last + 1}"
+            yes = _yes_formula(this)
+            if group_first < last:
+                # COUNTIF form even over one cell: a number, compared with 0
+                earlier = "+".join(
+                    f'COUNTIF({approve_col}{group_first + 1}:{approve_col}{last},"{word}")'
+                    for word in _YES_WORDS
+                )
+                yes = f"AND({yes},{earlier}=0)"
+            cached = 1 if approve == "yes" and not group_yes else 0
+            group_yes = group_yes or approve == "yes"
+            counted_orders += 1 if last == group_first else 0
+            review.write_formula(last, counted_at, f"=IF({yes},1,0)", None, cached)
+        else:
+            group_key = None
         # empty cells are left out; what a person types there gets the default (Text) format
         for col, value in enumerate(cells):
             if value:
@@ -401,7 +503,22 @@ def _build_review(result, stream) -> None:
         write(last, evidence_at, evidence)
         write(last, token_at, seal.token(record["source"], number, status, evidence))
     _finish_review_sheet(review, styles, last)
-    _write_summary(summary, styles, result, approvable, pre_approved, len(pre_counting), too_long)
+    counted = f"{REVIEW_SHEET}!${_column_letter(counted_at)}$2:${_column_letter(counted_at)}$"
+    counted += str(max(last, 1) + 1)
+    market_range = None
+    if market_col is not None:
+        letter = _column_letter(market_col)
+        market_range = f"{REVIEW_SHEET}!${letter}$2:${letter}${max(last, 1) + 1}"
+    _write_summary(
+        summary,
+        styles,
+        result,
+        approvable,
+        pre_approved,
+        len(pre_counting),
+        too_long,
+        live=(counted, market_range, counted_orders),
+    )
     _write_meta(meta, result, review_id, seal)
     review.activate()
     workbook.close()
@@ -457,6 +574,18 @@ def _state_evidence(record: dict) -> dict | None:
         if found.get(key):
             state[key] = found[key]
     return state
+
+
+#: the approve words the reader takes as yes (read/words.py), as COUNTIF matches them (any
+#: case; COUNTIF does not trim, so "yes " is not counted: the Summary's live figures are a
+#: guide, the upload reads the cells themselves)
+_YES_WORDS = tuple(sorted(YES_WORDS))
+
+
+def _yes_formula(cell: str) -> str:
+    """A formula that is TRUE when an approve cell says yes (trimmed, any case), in Excel,
+    LibreOffice and Google Sheets alike."""
+    return "OR(" + ",".join(f'LOWER(TRIM({cell}))="{word}"' for word in _YES_WORDS) + ")"
 
 
 def _lines(text: str, per_line: int) -> int:
@@ -534,7 +663,8 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
         {"type": "text", "criteria": "begins with", "value": "yes", "format": styles.approved},
     )
     sheet.autofilter(0, 0, bottom, last_col)
-    sheet.freeze_panes(1, 0)
+    # the header and the columns up to the order id stay in view
+    sheet.freeze_panes(1, POSITION[ORDER_ID] + 1)
     sheet.ignore_errors({"number_stored_as_text": f"A1:{_column_letter(last_col)}{bottom + 1}"})
     sheet.repeat_rows(0)
     sheet.set_landscape()
@@ -551,8 +681,12 @@ def _write_summary(
     pre_approved: int,
     pre_counting_orders: int,
     too_long: int = 0,
+    live: tuple[str, str | None, int] | None = None,
 ) -> None:
-    """The rate projection, the verdict, the gate, and what approving the flagged rows does."""
+    """The rate projection, the verdict, the gate, the budget, and what approving the flagged
+    rows does; with `live` (the Review's `counted order` range, its marketplace range, the
+    number of counting orders), the rate after and the budget left as formulas over the
+    approve column, which recalculate as a person fills it in (the upload never reads them)."""
     label_width, value_width = 52, 84
     sheet.set_column(0, 0, label_width)
     sheet.set_column(1, 1, value_width, styles.wrap)
@@ -563,6 +697,14 @@ def _write_summary(
     found = verdict(result)
     state = gate(result)
     row = 0
+
+    def formula(label: str, text: str, cached, fmt) -> str:
+        """A line whose value is a formula; returns its cell's absolute reference."""
+        nonlocal row
+        sheet.write_string(row, 0, label)
+        sheet.write_formula(row, 1, text, fmt, cached)
+        row += 1
+        return f"$B${row}"
 
     def line(label: str, value=None, fmt=None, value_fmt=None) -> None:
         nonlocal row
@@ -592,6 +734,19 @@ def _write_summary(
     line(SUMMARY_TITLE, fmt=styles.title)
     line("verdict", found["title"], value_fmt=styles.verdict[found["level"]])
     line("", found["text"])
+    budgets = result.budget
+    for code, entry in budgets.items():
+        line(f"budget ({code}, before anything is approved)", entry["text"])
+    plan = result.plan()
+    if plan.get("complete"):
+        line(
+            "plan (advice; the approve column is pre-filled with it)",
+            f"approve {plan['send_counting_orders']} counting order(s) now, hold "
+            f"{plan['hold_counting_orders']}; each row's reason is in the plan column. A yes "
+            "the plan pre-filled and you leave is your approval; clear it to leave the row out.",
+        )
+    if not result.states_checked:
+        line("order states", "NOT checked against current order data: " + FETCH_HINT)
 
     section("Batch")
     line("rows read", summary["input_rows"])
@@ -600,7 +755,7 @@ def _write_summary(
     line("duplicates (cannot be approved)", summary["duplicates"])
     if too_long:
         line("not approvable: a value too long for a cell (value_too_long)", too_long)
-    line("pre-approved: risk none, nothing counts against the rate", pre_approved)
+    line("pre-approved: yes filled in (risk none, or within the plan's budget)", pre_approved)
     line("flagged: waiting for your yes or no", approvable - pre_approved)
     line("orders", summary["orders"])
     line("orders counting against the rate", summary["counting_orders"])
@@ -636,16 +791,55 @@ def _write_summary(
         "seller cancellations already in the window",
         "unknown, 0 assumed" if cancels is None else cancels,
     )
+    note = cancels_note(metrics.get("cancels_source"))
+    if note and cancels is not None:
+        line("", f"earlier cancellations: {note}")
     line("rate before this batch", rate(metrics["rate_before"]))
     only = result.project(pre_counting_orders)
     line("rate if you approve only the pre-approved rows", rate(only["rate_after"]))
+    shown = metrics["marketplace"]
+    fit = budgets.get(shown, {}).get("fit")
+    if live is not None and orders:
+        counted, market_range, _ = live
+        approved = f"SUM({counted})"
+        if market_range is not None:
+            approved = f'SUMIFS({counted},{market_range},"{shown}")'
+        before = cancels or 0
+        cell = formula(
+            "counting orders approved so far (updates as you fill in approve)",
+            f"={approved}",
+            pre_counting_orders,
+            styles.number,
+        )
+        formula(
+            "rate after the rows approved so far",
+            f"=({before}+{cell})/{orders}",
+            (before + pre_counting_orders) / orders,
+            styles.percent,
+        )
+        if fit is not None:
+            formula(
+                "budget left: counting orders you can still approve",
+                f"=MAX(0,{fit}-{cell})",
+                max(0, fit - pre_counting_orders),
+                styles.number,
+            )
+            formula(
+                "over the target with the rows approved so far",
+                f'=IF({cell}>{fit},"YES: approve fewer counting rows","no")',
+                "YES: approve fewer counting rows" if pre_counting_orders > fit else "no",
+                None,
+            )
     line("rate if you approve every flagged row too", rate(metrics["rate_after"]))
     if metrics["over_threshold"] is not None:
         line(
             "over the target when every flagged row is approved",
             "yes: leave some flagged rows out" if metrics["over_threshold"] else "no",
         )
-        line("further counting orders that fit under the target", metrics["headroom_orders"])
+        line(
+            "further counting orders that fit after every flagged row is approved",
+            metrics["headroom_orders"],
+        )
     for hint in hints(result):
         line("", hint)
 
@@ -658,6 +852,13 @@ def _write_summary(
     section("Risk gate")
     line("--fail-on", state["fail_on"])
     line("gate", "tripped: " + state["reason"] if state["tripped"] else "passes")
+    if state["over_target"]:
+        line(
+            "over the target",
+            "with every flagged row approved the batch is over the target: `generate "
+            "--from-review` writes no upload file until you approve fewer counting rows (the "
+            "budget above), or you pass --allow-over-target",
+        )
 
     section("How to use this workbook")
     for step, text in enumerate(_HOW_TO, start=1):
@@ -672,6 +873,20 @@ def _write_summary(
 _HOW_TO = (
     "On the Review sheet, decide each row with an empty approve cell: yes to upload it, no (or "
     "leave it empty) to leave it out. Rows of risk none are pre-approved with yes.",
+    "The rows come in triage order: the highest risk first (high, medium, low, none), then "
+    "the rows that count against your rate, then input order; the row column holds each "
+    "row's place in your input (sort by it to get the input order back).",
+    "The approve column is pre-filled from the plan (the plan column says why): the counting "
+    "orders that fit within the budget, those Amazon would auto-cancel soonest first. A "
+    "pre-filled yes that you leave is your approval of that row; clear it or type no to hold "
+    "the row. The Summary's rate after and budget left update as you fill in.",
+    "To approve a whole group at once (e.g. every buyer-requested row): use the filter arrows "
+    "in the header (Data > Filter), filter the column (e.g. is-buyer-requested-cancellation = "
+    "TRUE, or issue), type yes in the first visible approve cell and fill it down over the "
+    "visible rows (Ctrl+D in Excel and LibreOffice, drag the fill handle in Google Sheets); "
+    "hidden rows are not filled.",
+    "The issue column names each row's problems briefly; the problems column holds the full "
+    "sentences (click the cell to read it all).",
     f"Rows that say {NOT_APPROVABLE} were rejected or repeat another row: they are never "
     "uploaded, even when marked yes. Fix them in your source file and run cancelkit again.",
     "In an approved row you may correct the reason and the note: cancelkit checks the row "

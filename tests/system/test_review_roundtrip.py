@@ -33,6 +33,11 @@ def decide(path: Path, approve: dict[int, object], edit: dict[tuple[int, str], o
     book = openpyxl.load_workbook(path)
     sheet = book["Review"]
     at = sheet_rows(sheet)
+    # the plan pre-fills yes on the counting rows within the budget (issue 18); these tests
+    # start from the rows a person decides, so those are cleared first
+    for n in at.values():
+        if sheet.cell(n, COL["counts against rate"]).value == "yes":
+            sheet.cell(n, COL["approve"]).value = None
     for row, value in approve.items():
         sheet.cell(at[row], COL["approve"]).value = value
     for (row, column), value in dict(edit).items():
@@ -47,6 +52,11 @@ def sheet_rows(sheet) -> dict[int, int]:
         for n in range(2, sheet.max_row + 1)
         if sheet.cell(n, COL["row"]).value is not None
     }
+
+
+def sheet_of(path: Path) -> dict[int, int]:
+    """Input-file row -> Review sheet row (the review lists rows in triage order)."""
+    return sheet_rows(openpyxl.load_workbook(path)["Review"])
 
 
 def generate(tmp_path: Path, path: Path, *options):
@@ -103,16 +113,15 @@ def test_only_approved_rows_are_uploaded_and_edited_rows_are_checked_again(tmp_p
     assert (summary["input_rows"], summary["accepted"], summary["rejected"]) == (3, 2, 1)
     assert summary["rejected_by_code"] == {"reason_unknown": 1}
     assert summary["skipped_unapproved"] == 23 - 3
-    # row numbers are those of the Review sheet (the same as messy-batch.csv's up to row 9)
-    assert [(r["row"], r["status"]) for r in document["records"]] == [
-        (2, "accepted"),
-        (3, "accepted"),
-        (5, "rejected"),
-    ]
+    # row numbers are those of the Review sheet (its rows are in triage order)
+    at = sheet_of(path)
+    assert sorted((r["row"], r["status"]) for r in document["records"]) == sorted(
+        [(at[2], "accepted"), (at[3], "accepted"), (at[5], "rejected")]
+    )
     with open(out / "rejects.csv", encoding="utf-8-sig", newline="") as stream:
         (rejected,) = list(csv.DictReader(stream))
     assert rejected["cancellation-reason-code"] == "garbage"
-    assert rejected["cancelkit-row"] == "5"
+    assert rejected["cancelkit-row"] == str(at[5])
     assert rejected["cancelkit-source"] == str(path)
     # where the row came from before the review
     assert rejected["review-source"] == str(MESSY)
@@ -127,7 +136,9 @@ def test_approve_words(tmp_path, value):
     path = review(tmp_path, CLEAN)
     decide(path, approve={2: value})
     table = read_review(path)
-    assert [number for number, _ in table.rows] == [2, 6, 10]  # 6 and 10 were pre-approved
+    at = sheet_of(path)
+    # 6 and 10 were pre-approved
+    assert sorted(number for number, _ in table.rows) == sorted([at[2], at[6], at[10]])
     assert len(table.skipped) == 12 - 3
 
 
@@ -136,9 +147,10 @@ def test_a_plain_no_is_not_an_approval(tmp_path, value):
     path = review(tmp_path, CLEAN)
     decide(path, approve={2: value})
     table = read_review(path)
-    assert [number for number, _ in table.rows] == [6, 10]
+    at = sheet_of(path)
+    assert sorted(number for number, _ in table.rows) == sorted([at[6], at[10]])
     skipped = {entry["row"]: entry for entry in table.skipped}
-    assert skipped[2]["why"] == "not approved"
+    assert skipped[at[2]]["why"] == "not approved"
 
 
 # what the drop-down does not offer is not understood: not approved, the cell named
@@ -193,18 +205,19 @@ def test_skipped_rows_say_why(tmp_path):
     book["Review"].append(["yes", None, None, None, "114-9012736-3385120", "44019283756610"])
     book.save(path)
     table = read_review(path)
-    assert [number for number, _ in table.rows] == [2]
+    at = sheet_of(path)
+    assert [number for number, _ in table.rows] == [at[2]]
     skipped = {entry["row"]: entry for entry in table.skipped}
-    assert skipped[3]["why"] == "not approved"
-    assert skipped[4]["why"] == "rejected in the review: cannot be approved"
-    assert skipped[4]["code"] == "review_not_approvable"
-    # messy-batch.csv row 20 (a duplicate) is sheet row 19: blank row 10 has no sheet row
-    assert skipped[19]["why"] == "duplicate in the review: cannot be approved"
+    assert skipped[at[3]]["why"] == "not approved"
+    assert skipped[at[4]]["why"] == "rejected in the review: cannot be approved"
+    assert skipped[at[4]]["code"] == "review_not_approvable"
+    # messy-batch.csv row 20 is a duplicate (blank row 10 has no sheet row)
+    assert skipped[at[20]]["why"] == "duplicate in the review: cannot be approved"
     # a row typed in below the table was never reviewed: it carries no token
     assert skipped[25]["code"] == "review_token_missing"
     assert skipped[25]["why"].startswith("no review token")
     assert skipped[25]["order_id"] == "114-9012736-3385120"
-    assert skipped[3]["code"] == "review_not_approved"
+    assert skipped[at[3]]["code"] == "review_not_approved"
     assert len(skipped) == 23 + 1 - 1
 
 
@@ -219,9 +232,10 @@ def test_the_evidence_column_survives_the_round_trip(tmp_path):
     )
     run, document, _ = generate(tmp_path, path)
     assert run.exit_code == 0, run.output
+    at = sheet_of(path)
     counting = {r["row"]: r["counts_against_rate"] for r in document["records"]}
-    assert counting[6] is counting[10] is False
-    assert 8 not in counting
+    assert counting[at[6]] is counting[at[10]] is False
+    assert at[8] not in counting
     assert sum(counting.values()) == 9
     (refused,) = document["review_refused"]
     assert (refused["row"], refused["code"]) == (8, "review_identity_edited")
@@ -272,9 +286,10 @@ def test_python_api_round_trip(tmp_path):
         assert result.write_review(path) == path
         assert result.outputs["review"] == str(path)
     with cancelkit.check(from_review=path, orders_in_window=1000) as approved:
-        assert approved.summary["input_rows"] == 2  # the two pre-approved rows
-        assert approved.summary["skipped_unapproved"] == 10
-        assert approved.metrics["rate_after"] == 0.0
+        # the plan pre-approved every row: the 9 counting orders fit the budget of 24
+        assert approved.summary["input_rows"] == 12
+        assert approved.summary["skipped_unapproved"] == 0
+        assert approved.metrics["rate_after"] == 9 / 1000
 
 
 def _docs_example() -> str:
@@ -309,7 +324,8 @@ def test_rows_like_a_dataframes_records(tmp_path):
         assert result.summary["accepted"] == 12
         result.write_review(path)
     table = read_review(path)
-    assert [number for number, _ in table.rows] == [6, 10]
+    at = sheet_of(path)
+    assert sorted(number for number, _ in table.rows) == sorted([at[6], at[10]])
 
 
 def test_from_review_without_an_order_report_warns_that_states_were_not_rechecked(tmp_path):

@@ -145,8 +145,17 @@ def test_review_has_one_row_per_input_row_with_its_result(tmp_path):
         records = result.records
     rows = _review_rows(path)
     assert len(rows) == len(records) == 23
-    for row, record in zip(rows, records):
-        assert row[COL["row"]] == record["row"]
+    by_number = {record["row"]: record for record in records}
+    assert sorted(row[COL["row"]] for row in rows) == sorted(by_number)
+    # triage order: accepted rows by risk (high, medium, low, none), then the rest
+    ranks = {"high": 0, "medium": 1, "low": 2, "none": 3}
+    order = [
+        (0, ranks[row[COL["risk"]]]) if row[COL["result"]] == "accepted" else (1, 0)
+        for row in rows
+    ]
+    assert order == sorted(order)
+    for row in rows:
+        record = by_number[row[COL["row"]]]
         assert row[COL["result"]] == record["status"]
         assert row[COL["source"]] == str(MESSY)
         assert (row[COL["order-id"]] or "") == record["order_id"]
@@ -195,9 +204,12 @@ def test_review_sheet_layout(tmp_path):
     assert book.active.title == "Review"
     sheet = book["Review"]
     assert tuple(c.value for c in sheet[1]) == REVIEW_HEADER
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:O24"  # the hidden evidence and token sort with the row
-    assert sheet.column_dimensions["N"].hidden
+    # the header row and the columns up to the order id stay in view
+    assert sheet.freeze_panes == "F2"
+    assert sheet.auto_filter.ref == "A1:R24"  # the hidden columns sort with their row
+    # hidden: the Summary's counted-order helper (P), the evidence (Q) and the token (R)
+    dimensions = sheet.column_dimensions.values()
+    assert {n for d in dimensions if d.hidden for n in range(d.min, d.max + 1)} == {16, 17, 18}
     assert sheet.print_title_rows == "$1:$1"
     assert sheet.page_setup.orientation == "landscape"
     (approve,) = sheet.data_validations.dataValidation
@@ -208,7 +220,7 @@ def test_review_sheet_layout(tmp_path):
     for level in ("high", "medium", "low", "none"):
         assert f'$C2="{level}"' in criteria
     assert '$B2="rejected"' in criteria
-    assert sheet.column_dimensions["J"].width > sheet.column_dimensions["A"].width
+    assert sheet.column_dimensions["L"].width > sheet.column_dimensions["A"].width
 
 
 def test_summary_projects_the_rate_for_both_decisions(tmp_path):
@@ -218,13 +230,16 @@ def test_summary_projects_the_rate_for_both_decisions(tmp_path):
     sheet = openpyxl.load_workbook(path)["Summary"]
     values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
     assert values["rate before this batch"] == pytest.approx(0.004)
-    # the pre-approved rows (risk none) do not count: the rate stays where it was
-    assert values["rate if you approve only the pre-approved rows"] == pytest.approx(0.004)
-    # the ten flagged rows are nine orders (clean-batch rows 4 and 5 are one order)
+    # the budget (24 - 1 - 4 = 20 counting orders) holds the batch's nine: the plan pre-fills
+    # every row; the ten flagged rows are nine orders (clean-batch rows 4 and 5 are one order)
+    assert values["rate if you approve only the pre-approved rows"] == pytest.approx(0.013)
     assert values["rate if you approve every flagged row too"] == pytest.approx(0.013)
     assert metrics["rate_after"] == pytest.approx(0.013)
-    assert values["pre-approved: risk none, nothing counts against the rate"] == 2
-    assert values["flagged: waiting for your yes or no"] == 10
+    assert values["pre-approved: yes filled in (risk none, or within the plan's budget)"] == 12
+    assert values["flagged: waiting for your yes or no"] == 0
+    assert values["budget (US, before anything is approved)"] == (
+        "all 9 counting order(s) fit under 2.50% (US); room for 20 in all"
+    )
     assert values["target: a rate under"] == pytest.approx(0.025)
     assert values["gate"] == "passes"
     assert values["verdict"].startswith("Review before upload")
@@ -266,8 +281,14 @@ def test_formula_like_text_stays_a_text_cell(tmp_path, value):
     ]
     assert found, f"{value!r} not in the workbook"
     assert all(cell.data_type == "s" for cell in found)
-    # no cell anywhere in the workbook is a formula
-    assert not [c for s in book.worksheets for r in s.iter_rows() for c in r if c.data_type == "f"]
+    # the only formulas are cancelkit's own: the Review's hidden counted-order column and the
+    # Summary's live figures, over the approve column; none holds text from the input
+    formulas = [c for s in book.worksheets for r in s.iter_rows() for c in r if c.data_type == "f"]
+    assert {(c.parent.title, c.column_letter) for c in formulas} <= {
+        ("Review", "P"),
+        ("Summary", "B"),
+    }
+    assert not [c for c in formulas if value in c.value]
     # python-calamine (cancelkit's reader) gives the value back exactly
     rows = CalamineWorkbook.from_path(path).get_sheet_by_name("Review").to_python()
     assert any(value in row for row in rows)
@@ -343,8 +364,8 @@ def test_a_changed_review_header_is_refused(tmp_path):
 
 def test_a_column_added_to_the_review_is_refused(tmp_path):
     path = _review(tmp_path, CLEAN)
-    _edit(path, "Review", "P1", "my remarks")
-    with pytest.raises(InputError, match="column P 'my remarks' is not a Review column"):
+    _edit(path, "Review", "S1", "my remarks")
+    with pytest.raises(InputError, match="column S 'my remarks' is not a Review column"):
         read_review(path)
 
 

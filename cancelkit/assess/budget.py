@@ -93,7 +93,7 @@ def make_plan(
             "counts_against_rate": bool(entry["counts_against_rate"]),
             "risk": entry["risk"],
             "_position": position,
-            "_sku": entry.get("sku") or "",
+            "_sku": (entry.get("sku") or "").strip(),
             "_auto": _auto_cancel_rank(entry),
         }
         if not entry["counts_against_rate"]:

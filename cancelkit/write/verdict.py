@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 from ..amazon import policy
+from ..assess.budget import risk_key
 from ..codes import CODES
 from ..read.review import REFUSED_CODES
 from ..version import __version__
@@ -256,7 +258,7 @@ def report_context(result) -> dict:
     """Everything the report templates show (see templates/report.html.j2)."""
     summary = dict(result.summary)
     rejected_codes = list(summary.get("rejected_by_code", {}))
-    flagged = [_public(r) for r in result.flagged]
+    flagged, flagged_exact = _triaged_flagged(result)
     rejected = [_public(r) for r in result.rejected_listed]
     return {
         "tool": {"name": "cancelkit", "version": __version__},
@@ -277,6 +279,16 @@ def report_context(result) -> dict:
         ),
         "flagged": flagged,
         "flagged_more": result.flagged_more,
+        # the listed rows are the highest risks of the whole batch (records kept), or of the
+        # first REPORT_CAP flagged rows of the input (a run that kept no records)
+        "flagged_exact": flagged_exact,
+        "states_checked": result.states_checked,
+        "states_warning": states_unchecked(result),
+        "cancels_note": cancels_note(result.metrics.get("cancels_source")),
+        "unprojected": unprojected_line(result),
+        "budget": list(result.budget.values()),
+        "plan": _report_plan(result),
+        "listing_risks_total": len(result.listing_risks),
         "rejected": rejected,
         "rejected_more": max(0, summary["rejected"] - len(rejected)),
         "review_refused": result.review_refused[:REPORT_REFUSED],
@@ -295,6 +307,44 @@ def report_context(result) -> dict:
         ),
         "outputs": dict(result.outputs),
     }
+
+
+#: plan rows the report lists of each kind (the JSON and the review have them all)
+REPORT_PLAN = 200
+
+
+def _report_plan(result) -> dict:
+    found = dict(result.plan())
+    if found.get("complete"):
+        for key in ("send", "hold"):
+            rows = found[key]
+            if key == "send":  # the rows that do not count are counted, not listed
+                rows = [r for r in rows if r["counts_against_rate"]]
+                found["send_not_counting"] = found["send_rows"] - len(rows)
+            found[f"{key}_more"] = max(0, len(rows) - REPORT_PLAN)
+            found[key] = rows[:REPORT_PLAN]
+    return found
+
+
+def _triaged_flagged(result) -> tuple[list[dict], bool]:
+    """The flagged records the report lists, the highest risk first, then counting rows,
+    then input order; whether they are the highest of the whole batch."""
+
+    def key(entry: dict) -> tuple:
+        return (*risk_key(entry), entry.get("seq") or 0)
+
+    if result.flagged_more and result.keeps_records:
+        found = heapq.nsmallest(
+            len(result.flagged),  # as many as the collector lists
+            (
+                {**r, "seq": n}
+                for n, r in enumerate(result.iter_records())
+                if r["status"] == "accepted" and r["risk"] not in (None, "none")
+            ),
+            key=key,
+        )
+        return [_public(r) for r in found], True
+    return [_public(r) for r in sorted(result.flagged, key=key)], not result.flagged_more
 
 
 def _public(entry: dict) -> dict:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .amazon import marketplaces, spapi
 from .errors import ConfigError
+from .read.review_figures import review_figures
 from .read.tables import Limits
 from .read.words import is_yes
 
@@ -87,6 +88,11 @@ class Options:
     #: the config file the run read (named, or ./cancelkit.toml found): an input of the
     #: output plan, so no output replaces it
     config_path: str | None = None
+    #: `--from-review`: the review's figures kept, and each figure that changed since the
+    #: review (words for the summary), and the order reports the review was checked against
+    review_kept: list[str] = field(default_factory=list)
+    review_changes: list[str] = field(default_factory=list)
+    review_order_reports: list[str] = field(default_factory=list)
 
     def window_figures(
         self,
@@ -499,6 +505,59 @@ def build_options(
                 f"the window (cancellations are counted among the orders of {window})",
                 code="impossible_figures",
             )
+    review_market = None
+    kept: list[str] = []
+    changes: list[str] = []
+    review_reports: list[str] = []
+    found = review_figures(from_review) if from_review else None
+    if found:
+        review_market = found.get("marketplace")
+        review_reports = [str(t) for t in found.get("order_reports") or ()]
+        by_market = found.get("by_marketplace") or {}
+
+        def keep(name, value, source, review_value, review_source):
+            """The review's figure unless one is given; a given one that differs is said."""
+            if not isinstance(review_value, int) or isinstance(review_value, bool):
+                return value, source
+            if value is None:
+                kept.append(f"{name} {review_value} (from {review_source})")
+                return review_value, f"the review ({review_source})"
+            if value != review_value:
+                changes.append(f"{name}: {review_value} in the review, {value} now ({source})")
+            return value, source
+
+        if not by_market:
+            orders_in_window, orders_source = keep(
+                "orders in the window",
+                orders_in_window,
+                orders_source,
+                found.get("orders_in_window"),
+                found.get("orders_source"),
+            )
+            cancels_in_window, cancels_source = keep(
+                "earlier seller cancellations",
+                cancels_in_window,
+                cancels_source,
+                found.get("seller_cancels_in_window"),
+                found.get("cancels_source"),
+            )
+        for code, entry in by_market.items():
+            for given_by, config_by, key, source_key, name in (
+                (orders_by_market, config_orders_by, "orders_in_window", "orders_source", "orders"),
+                (
+                    cancels_by_market,
+                    config_cancels_by,
+                    "seller_cancels_in_window",
+                    "cancels_source",
+                    "cancels",
+                ),
+            ):
+                value, source = given_by.get(code) or config_by.get(code) or (None, None)
+                value, source = keep(
+                    f"{name} of {code}", value, source, entry.get(key), entry.get(source_key)
+                )
+                if value is not None and code not in given_by and code not in config_by:
+                    given_by[code] = (value, source)
     fail_on = fail_on or settings.get("fail_on") or "none"
     if fail_on not in FAIL_ON:
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
@@ -508,12 +567,16 @@ def build_options(
         market_given = "--marketplace"
     elif given:
         market_given = from_config
+    elif review_market:
+        given = review_market  # the review's (not "given": no marketplace_conflict from it)
     # a code, an alias (GB), a site (Amazon.co.uk) or a marketplace id: its canonical code
     market = marketplaces.marketplace_code(str(given or "US"))
     if market is None:
         raise ConfigError(
             f"{market_given}: unknown marketplace '{given}'; known: {marketplaces.known_codes()}"
         )
+    if review_market and market != marketplaces.marketplace_code(str(review_market)):
+        changes.append(f"marketplace: {review_market} in the review, {market} now")
     policy_table = _policy_table(settings.get("policy", {}), where)
     overrides = policy_table.get(market, {})
     orders_by = {**config_orders_by, **orders_by_market}
@@ -576,6 +639,9 @@ def build_options(
         policy_table=policy_table,
         marketplace_given=market_given,
         config_path=where,
+        review_kept=kept,
+        review_changes=changes,
+        review_order_reports=review_reports,
     )
 
 

@@ -603,6 +603,17 @@ class Result:
             "states_checked": self.states_checked,
             "budget": self.budget,
             "plan": self.plan(),
+            **(
+                {
+                    "review_figures": {
+                        "kept": self.options.review_kept,
+                        "changed": self.options.review_changes,
+                        "order_reports": self.options.review_order_reports,
+                    }
+                }
+                if self.options.from_review
+                else {}
+            ),
         }
 
     def write_json(self, stream: io.TextIOBase) -> None:

@@ -108,9 +108,9 @@ def cancels_note(source: str | None, option: str = "--cancels-7d") -> str | None
     cancellations made in Seller Central or Amazon's auto-cancellations)."""
     if source is None:
         return f"0 assumed: give {option} N from Account Health"
-    if source.startswith("ledger (no batches yet)"):
+    if "ledger (no batches yet)" in source:
         return f"the ledger has no batches yet: give {option} from Account Health"
-    if source.startswith("ledger"):
+    if source.startswith("ledger") or source.startswith("the review (ledger"):
         return (
             "only the ledger's partial view (the batches cancelkit recorded, not cancellations "
             f"made in Seller Central or by Amazon): give {option} from Account Health"
@@ -423,6 +423,22 @@ def _allowed(result, name: str) -> str:
     )
 
 
+def review_figure_lines(result) -> list[str]:
+    """`generate --from-review`: the review's figures kept, those changed since the review,
+    and the order reports the review's states were checked against."""
+    options = result.options
+    if not options.from_review:
+        return []
+    lines = [f"kept from the review: {text}" for text in options.review_kept]
+    lines += [f"CHANGED since the review: {text}" for text in options.review_changes]
+    if not options.orders_reports:
+        lines += [
+            f"the review's order states were checked against: {text}"
+            for text in options.review_order_reports
+        ]
+    return lines
+
+
 def plan_lines(result, limit: int = 50) -> list[str]:
     """The proposed plan for the terminal (`check --plan`): the rows to approve now, in
     order, then those to hold, each with its reason; at most `limit` of each."""
@@ -550,6 +566,7 @@ def terminal_summary(
     unchecked = states_unchecked(result)
     if unchecked:
         lines.append(f"warning: {unchecked}")
+    lines += review_figure_lines(result)
     for entry in summary.get("order_reports", ()):
         lines.append(f"{'STALE ' if entry['stale'] else ''}order report: {entry['text']}")
         if not entry["buyer_request_column"]:

@@ -42,6 +42,7 @@ from ..read.review import (
     TEMPLATE_SHEET,
     evidence_text,
 )
+from ..read.review_figures import FIGURES_KEY
 from ..read.review_layout import (
     EVIDENCE_COLUMN,
     FORMAT_ID,
@@ -897,12 +898,33 @@ _HOW_TO = (
 )
 
 
+def review_figures_of(result) -> dict:
+    """The figures the review was written with, read back by `generate --from-review`
+    (read/review_figures.py): kept unless an option overrides them."""
+
+    def window(metrics: dict) -> dict:
+        keys = ("orders_in_window", "orders_source", "seller_cancels_in_window", "cancels_source")
+        return {key: metrics.get(key) for key in keys}
+
+    found = {
+        "marketplace": result.options.marketplace,
+        **window(result.metrics),
+        "order_reports": [entry["text"] for entry in result.summary.get("order_reports", ())],
+    }
+    if result.metrics_by_marketplace:
+        found["by_marketplace"] = {
+            code: window(metrics) for code, metrics in result.metrics_by_marketplace.items()
+        }
+    return found
+
+
 def _write_meta(sheet: Worksheet, result, review_id: str, seal: Seal) -> None:
     rows = [
         ("format", FORMAT_ID),
         ("cancelkit-version", __version__),
         ("generated-at", result.generated_at.isoformat()),
         ("review-id", review_id),
+        (FIGURES_KEY, json.dumps(review_figures_of(result), ensure_ascii=False)),
     ]
     if result.options.orders_reports:
         # which order reports the review checked the states against, as of when (sealed)

@@ -85,8 +85,10 @@ CODES: dict[str, Code] = {
             "reason_without_item",
             "error",
             "Reason given without an item code",
-            "A reason cancels one item and needs its amazon-order-item-code; leave both empty "
-            "to cancel the whole order.",
+            "A reason cancels one item and needs its amazon-order-item-code. With a SKU on the "
+            "row, pass --orders-report (Amazon's order report, or `cancelkit fetch-orders`) "
+            "and the code is looked up; else give the code, or leave both empty to cancel the "
+            "whole order.",
         ),
         Code(
             "item_without_reason",

@@ -154,8 +154,10 @@ class CancellationRecord(BaseModel):
 
 
 PAIRING_MESSAGES = {
-    "reason_without_item": "a reason is given but no amazon-order-item-code; give the item "
-    "code, or leave both empty to cancel the whole order",
+    # issue 18: the fix that needs no typing first (the order report holds every item code)
+    "reason_without_item": "a reason is given but no amazon-order-item-code; pass "
+    "--orders-report with Amazon's order report to look it up by the row's SKU, or give the "
+    "item code, or leave both empty to cancel the whole order",
     "item_without_reason": "an amazon-order-item-code is given but no reason; give a reason "
     "code, or leave both empty to cancel the whole order",
 }

@@ -331,8 +331,9 @@ def test_reason_without_item():
             "reason_without_item",
             "amazon_order_item_code",
             "",
-            "a reason is given but no amazon-order-item-code; give the item code, or leave "
-            "both empty to cancel the whole order",
+            "a reason is given but no amazon-order-item-code; pass --orders-report with "
+            "Amazon's order report to look it up by the row's SKU, or give the item code, or "
+            "leave both empty to cancel the whole order",
         )
     ]
 

@@ -13,6 +13,8 @@ from ..version import __version__
 
 #: listings at risk the report shows before it only counts (the JSON has them all)
 REPORT_LISTINGS = 200
+#: listings at risk the terminal summary names
+TERMINAL_LISTINGS = 5
 
 
 def _pct(rate: float | None) -> str:
@@ -576,9 +578,14 @@ def terminal_summary(
             )
     for problem in summary.get("order_report_problems", ()):
         lines.append(f"order report line not read: {problem}")
-    for risk in result.listing_risks[:5]:
+    for risk in result.listing_risks[:TERMINAL_LISTINGS]:
         lines.append(
             f"listing at risk: {risk['sku']} ({risk['seller_cancellations_30d']} cancellations)"
+        )
+    if len(result.listing_risks) > TERMINAL_LISTINGS:
+        lines.append(
+            f"  ... and {len(result.listing_risks) - TERMINAL_LISTINGS} more listing(s) at risk "
+            "left out here: all are in the report, the JSON (--json) and the review's Summary"
         )
     state = gate(result)
     if state["over_target"] and result.outputs.get("review"):

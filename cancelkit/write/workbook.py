@@ -848,6 +848,9 @@ def _write_summary(
         section("Listings at risk of deactivation")
         for risk in result.listing_risks:
             orders = ", ".join(risk["order_ids"])
+            more = risk["seller_cancellations_30d"] - len(risk["order_ids"])
+            if more > 0:  # the ids are cut at the ledger's LISTED_ORDERS
+                orders += f" and {more} more (filter the Review sheet's sku column for them)"
             line(risk["sku"], f"{risk['seller_cancellations_30d']} cancellations: {orders}")
 
     section("Risk gate")

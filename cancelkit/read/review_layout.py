@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 #: identifies the layout of the review workbook; bump it when the Review columns change
-FORMAT_ID = "cancelkit-review/3"
+FORMAT_ID = "cancelkit-review/4"
 REVIEW_SHEET = "Review"
 SUMMARY_SHEET = "Summary"
 META_SHEET = "_cancelkit"

@@ -891,7 +891,7 @@ def review_summary_csv(path: Path) -> None:
 def review_meta_csv(path: Path) -> None:
     """The hidden sheet saved as CSV (format, version, review id)."""
     path.write_text(
-        "format,cancelkit-review/3\r\ncancelkit-version,0.1.0\r\n"
+        "format,cancelkit-review/4\r\ncancelkit-version,0.1.0\r\n"
         "review-id,0123456789abcdef01234567\r\n",
         encoding="utf-8",
     )

@@ -52,7 +52,7 @@ def test_over_target_writes_no_upload_file_and_says_the_two_ways_on(tmp_path):
         "--from-review review.xlsx`), or pass --allow-over-target to write it anyway"
     ) in run.stderr
     report = next(out.glob("*-report.html")).read_text(encoding="utf-8")
-    assert "No upload file was written:" in report
+    assert "<strong>Stopped:</strong> over the target" in report
 
 
 def test_allow_over_target_writes_it_says_so_and_the_ledger_records_it(tmp_path):

@@ -150,8 +150,7 @@ def test_review_has_one_row_per_input_row_with_its_result(tmp_path):
     # triage order: accepted rows by risk (high, medium, low, none), then the rest
     ranks = {"high": 0, "medium": 1, "low": 2, "none": 3}
     order = [
-        (0, ranks[row[COL["risk"]]]) if row[COL["result"]] == "accepted" else (1, 0)
-        for row in rows
+        (0, ranks[row[COL["risk"]]]) if row[COL["result"]] == "accepted" else (1, 0) for row in rows
     ]
     assert order == sorted(order)
     for row in rows:

@@ -514,6 +514,22 @@ def size_bomb(path: Path) -> None:
 
 
 # -- review workbooks (made at test time: the review key is the test's own) --------------
+def _at() -> dict[str, int]:
+    """The Review sheet's column positions (0-based), by header (read/review.py)."""
+    from cancelkit.read.review import REVIEW_HEADER
+
+    return {name: i for i, name in enumerate(REVIEW_HEADER)}
+
+
+class _Positions(dict):
+    def __missing__(self, key):
+        self.update(_at())
+        return dict.__getitem__(self, key)
+
+
+_AT = _Positions()
+
+
 def _review(path: Path, source_rows=None) -> list[list]:
     """Write a review of GOOD plus a rejected and a duplicate row into `path`; returns the
     Review sheet's rows (header first) for a case to edit."""
@@ -597,12 +613,12 @@ def review_case(kind: str) -> Callable[[Path], None]:
             body.append(list(whole))
         elif kind == "copied-edited":
             copy = list(whole)
-            copy[0], copy[4] = "yes", "114-1111111-2222222"
+            copy[0], copy[_AT["order-id"]] = "yes", "114-1111111-2222222"
             body.append(copy)
         elif kind == "row-edited":
-            whole[0], whole[12] = "yes", 99
+            whole[0], whole[_AT["row"]] = "yes", 99
         elif kind == "source-edited":
-            whole[0], whole[11] = "yes", "other.csv"
+            whole[0], whole[_AT["source"]] = "yes", "other.csv"
         elif kind == "token-cleared":
             whole[0], whole[token] = "yes", None
         elif kind == "token-garbage":
@@ -612,9 +628,9 @@ def review_case(kind: str) -> Callable[[Path], None]:
             whole[token], body[1][token] = body[1][token], whole[token]
         elif kind == "sorted":
             whole[0] = "yes"
-            body.sort(key=lambda r: str(r[4]), reverse=True)
+            body.sort(key=lambda r: str(r[_AT["order-id"]]), reverse=True)
         elif kind == "corrected":
-            body[1][6] = "ShippingAddressUndeliverable"
+            body[1][_AT["cancellation-reason-code"]] = "ShippingAddressUndeliverable"
         elif kind == "deleted":
             del body[0]
         _rewrite(path, [header, *body])

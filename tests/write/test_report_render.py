@@ -431,7 +431,7 @@ def test_dangerous_batch_html_shows_danger_gate_listings_and_rows():
     )
     assert "62845173920562" in html
     assert "Second seller cancellation on this listing within 30 days." in html
-    assert "5</strong> more flagged records are left out here: all of them are in the JSON report" in html
+    assert "5</strong> more flagged records are left out here: all of them are in the JSON" in html
     assert "2</strong> more rejected rows" in html
     assert "113-472839-2038475" in html
     assert "6.19383E+13" in html
@@ -499,7 +499,7 @@ def test_dangerous_batch_markdown_neutralises_user_text():
     assert "stock-out &lt;march&gt;.csv" in text
     assert "<img" not in text
     assert "<script" not in text.lower()
-    assert "… and 5 more flagged records are left out here: all of them are in the JSON report" in text
+    assert "… and 5 more flagged records are left out here: all of them are in the JSON" in text
     assert "… and 2 more rejected rows" in text
     assert "| Order ID | 113-472839-2038475 | An Amazon order id has 3-7-7 digits" in text
     assert text.count("- **Counts against your Cancellation Rate**") == 1

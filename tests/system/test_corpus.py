@@ -309,7 +309,9 @@ CASES: dict[str, Case] = {
     "markets-report-comma.csv": unusable(
         "report_not_tab_separated", args=REPORT, names_input=False
     ),
-    "markets-marketplace-tr.csv": Case(0, args=("--marketplace", "TR", "--orders-7d", "100")),
+    "markets-marketplace-tr.csv": Case(
+        0, args=("--marketplace", "TR", "--orders-7d", "100", "--allow-over-target")
+    ),
     "markets-marketplace-site.csv": Case(0, args=("--marketplace", "Amazon.com.tr")),
     "markets-marketplace-unknown.csv": unusable(
         "config_error", args=("--marketplace", "XX"), names_input=False

@@ -392,7 +392,13 @@ def _build_review(result, stream) -> None:
 
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
         hidden = {"hidden": True} if name in (TOKEN_COLUMN, EVIDENCE_COLUMN, COUNTED) else None
-        review.set_column(col, col, width, styles.wrap if name in _WRAPPED else None, hidden)
+        column_format = styles.wrap if name in _WRAPPED else None
+        if name == "approve":
+            # General, not Text: a checkbox's TRUE stays a boolean when LibreOffice saves the
+            # sheet again (in a Text cell it becomes the formula =TRUE(), read as 1, which
+            # the reader refuses as not understood)
+            column_format = styles.general
+        review.set_column(col, col, width, column_format, hidden)
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
         review.write_string(0, col, name, styles.header)
@@ -420,6 +426,7 @@ def _build_review(result, stream) -> None:
     last = 0
     advice = _plan_cells(result)
     counted_at, approve_col = POSITION[COUNTED], _column_letter(POSITION["approve"])
+    approve_at = POSITION["approve"]
     group_key, group_first, group_yes, counted_orders = None, 0, False, 0
     for last, record in enumerate(_triage(result), start=1):
         plan = advice.get((record["source"], record["row"]))
@@ -490,7 +497,7 @@ def _build_review(result, stream) -> None:
         # empty cells are left out; what a person types there gets the default (Text) format
         for col, value in enumerate(cells):
             if value:
-                write(last, col, value)
+                write(last, col, value, styles.general if col == approve_at else None)
         number = str(record["row"])
         write_number(last, row_at, record["row"])
         market = record.get("marketplace") or ""

@@ -514,7 +514,7 @@ def size_bomb(path: Path) -> None:
 
 
 # -- review workbooks (made at test time: the review key is the test's own) --------------
-def _at() -> dict[str, int]:
+def _review_positions() -> dict[str, int]:
     """The Review sheet's column positions (0-based), by header (read/review.py)."""
     from cancelkit.read.review import REVIEW_HEADER
 
@@ -523,7 +523,7 @@ def _at() -> dict[str, int]:
 
 class _Positions(dict):
     def __missing__(self, key):
-        self.update(_at())
+        self.update(_review_positions())
         return dict.__getitem__(self, key)
 
 

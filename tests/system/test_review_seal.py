@@ -36,6 +36,20 @@ def edit(path: Path, change) -> None:
     book.save(path)
 
 
+def sheet_row(sheet, col, input_row: int) -> int:
+    """The Review sheet row that shows an input row (the review sorts rows by triage)."""
+    return next(
+        n for n in range(2, sheet.max_row + 1) if sheet.cell(n, col["row"]).value == input_row
+    )
+
+
+def clear_approvals(sheet, col) -> None:
+    """Take back the plan's pre-filled approvals: the test approves its rows itself."""
+    for n in range(2, sheet.max_row + 1):
+        if sheet.cell(n, col["approve"]).value == "yes":
+            sheet.cell(n, col["approve"]).value = None
+
+
 def generate(tmp_path: Path, path: Path, *args: str):
     out = tmp_path / "out"
     run = invoke(
@@ -97,6 +111,7 @@ def test_a_marketplace_edited_in_a_multi_marketplace_review_is_refused(tmp_path)
     path = make_review(tmp_path, EU)
 
     def change(sheet, col):
+        clear_approvals(sheet, col)
         sheet.cell(2, col["approve"]).value = "yes"
         sheet.cell(2, col["marketplace"]).value = "FR"
         sheet.cell(4, col["approve"]).value = "yes"
@@ -160,7 +175,12 @@ def test_a_corrected_note_is_shown_before_and_after_in_the_report(tmp_path):
 # -- the order state the review checked ----------------------------------------------------
 def _state_review(tmp_path: Path) -> Path:
     path = make_review(tmp_path, STATE, "--orders-report", str(REPORT))
-    edit(path, lambda sheet, col: setattr(sheet.cell(6, col["approve"]), "value", "yes"))
+
+    def change(sheet, col):
+        clear_approvals(sheet, col)
+        sheet.cell(sheet_row(sheet, col, 6), col["approve"]).value = "yes"
+
+    edit(path, change)
     return path
 
 

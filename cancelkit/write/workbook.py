@@ -22,6 +22,7 @@ from ..codes import CODES
 from ..errors import OutputError
 from ..read.review import (
     APPROVE_CHOICES,
+    APPROVE_YES,
     BUYER_REQUESTED,
     COUNTED,
     FACTS_KEY,
@@ -55,7 +56,7 @@ from ..read.review_layout import (
 )
 from ..read.seal import Seal, load_key, new_review_id
 from ..read.tables import file_sha256
-from ..read.words import YES_WORDS, is_yes
+from ..read.words import is_yes
 from ..version import __version__
 from .files import atomic_write
 from .verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
@@ -483,9 +484,10 @@ def _build_review(result, stream) -> None:
             yes = _yes_formula(this)
             if group_first < last:
                 # COUNTIF form even over one cell: a number, compared with 0
-                earlier = "+".join(
-                    f'COUNTIF({approve_col}{group_first + 1}:{approve_col}{last},"{word}")'
-                    for word in _YES_WORDS
+                # `yes` only: a second checkbox TRUE of one order counts it twice, which errs
+                # on the safe side (the live rate shown higher, never lower)
+                earlier = (
+                    f'COUNTIF({approve_col}{group_first + 1}:{approve_col}{last},"{APPROVE_YES}")'
                 )
                 yes = f"AND({yes},{earlier}=0)"
             cached = 1 if approve == "yes" and not group_yes else 0
@@ -584,16 +586,11 @@ def _state_evidence(record: dict) -> dict | None:
     return state
 
 
-#: the approve words the reader takes as yes (read/words.py), as COUNTIF matches them (any
-#: case; COUNTIF does not trim, so "yes " is not counted: the Summary's live figures are a
-#: guide, the upload reads the cells themselves)
-_YES_WORDS = tuple(sorted(YES_WORDS))
-
-
 def _yes_formula(cell: str) -> str:
-    """A formula that is TRUE when an approve cell says yes (trimmed, any case), in Excel,
-    LibreOffice and Google Sheets alike."""
-    return "OR(" + ",".join(f'LOWER(TRIM({cell}))="{word}"' for word in _YES_WORDS) + ")"
+    """A formula that is TRUE when an approve cell says what the reader takes as yes
+    (read/review.py `approve_decision`): `yes` trimmed, in any case, or a checkbox's TRUE;
+    in Excel, LibreOffice and Google Sheets alike. `t`, `1`, `x` are not yes here either."""
+    return f'IF(ISLOGICAL({cell}),{cell},LOWER(TRIM({cell}))="{APPROVE_YES}")'
 
 
 def _lines(text: str, per_line: int) -> int:

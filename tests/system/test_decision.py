@@ -459,6 +459,47 @@ def test_libreoffice_recalculates_the_summary_as_the_approve_column_changes(tmp_
         assert result.summary["counting_orders"] == 7
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None and os.environ.get("CI") != "true", reason="no LibreOffice")
+def test_the_live_summary_counts_what_the_reader_approves(tmp_path):
+    """`t`, `1`, `x`, `y` approve nothing (read/review.py), so the live figures do not count
+    them either; a checkbox's TRUE counts, before and after LibreOffice saves the sheet."""
+    path = tmp_path / "review.xlsx"
+    with cancelkit.check(CLEAN, orders_in_window=1000, cancels_in_window=4, no_ledger=True) as r:
+        r.write_review(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Review"]
+    rows = {sheet.cell(n, COL["row"]).value: n for n in range(2, sheet.max_row + 1)}
+    sheet.cell(rows[2], COL["approve"]).value = "t"
+    sheet.cell(rows[3], COL["approve"]).value = True
+    sheet.cell(rows[4], COL["approve"]).value = ""
+    sheet.cell(rows[5], COL["approve"]).value = "1"  # rows 4 and 5: one order, now none
+    book.save(path)
+    with cancelkit.check(from_review=path, no_ledger=True) as result:
+        approved = result.summary["counting_orders"]
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=240,
+        check=True,
+    )
+    values = _summary_values(tmp_path / "lo" / "review.xlsx")
+    # 9 pre-approved; row 2 and the order of rows 4-5 taken back, row 3 kept by its checkbox
+    assert approved == 7
+    assert values["counting orders approved so far (updates as you fill in approve)"] == 7
+    with cancelkit.check(from_review=tmp_path / "lo" / "review.xlsx", no_ledger=True) as result:
+        assert result.summary["counting_orders"] == 7
+
+
 # -- 8. triage that sorts itself ---------------------------------------------------------------
 
 

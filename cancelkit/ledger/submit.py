@@ -488,6 +488,13 @@ class _Submitter:
                     finished="fatal_no_report",
                     message="FATAL without a result document",
                 )
+                # the batch's rows too: neither confirmed nor failed, said in `history`
+                self.ledger.leave_unconfirmed(
+                    self.batch.id,
+                    "feed_outcome_unknown",
+                    f"feed {feed_id} FATAL without a processing report: some, none or all of "
+                    "the rows may have been cancelled; check the orders",
+                )
                 raise CancelkitError(
                     _fatal_text(self.batch.id, feed_id), code="feed_outcome_unknown"
                 )

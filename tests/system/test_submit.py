@@ -409,6 +409,13 @@ def test_fatal_without_a_report_is_an_unknown_outcome_never_a_safe_resend(standi
     assert "nothing was processed" not in line and "still unsubmitted" not in line
     with ledger() as book:
         assert book.submissions(batch_id)[0].finished == "fatal_no_report"
+        # the batch too: its rows are neither confirmed nor failed, and never counted
+        (summary,) = [b for b in book.batches() if b.id == batch_id]
+        assert summary.states.get("unconfirmed") == summary.rows
+        assert summary.states.get("generated", 0) == 0
+        assert summary.confirmed_counting_rows == 0
+    listing = invoke("history")
+    assert f"{summary.rows} unconfirmed" in listing.output, listing.output
     calls = list(standin.calls)
     again = invoke("submit")  # a plain rerun sends nothing: the outcome is unknown
     error_line(again, "outcome is unknown", "[feed_outcome_unknown]")

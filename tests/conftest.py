@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
+import venv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,35 @@ def private_ledger(tmp_path_factory, monkeypatch):
     # and its own review key (read/seal.py), never the one in the user's data folder
     monkeypatch.setenv("CANCELKIT_REVIEW_KEY", str(folder / "review-key"))
     return folder / "ledger.sqlite3"
+
+
+def installed_wheel(tmp_path: Path) -> Path:
+    """A fresh venv under `tmp_path` with cancelkit installed from a wheel built of this
+    checkout; the project's dependencies come from this interpreter's own site-packages
+    (which, when the tests run inside a virtual environment, are not the base interpreter's
+    that `system_site_packages` would give), and the wheel stands first. Returns the venv."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True,
+    )
+    (wheel,) = dist.glob("cancelkit-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site_dir) / "cancelkit-test-deps.pth").write_text("\n".join(ours) + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
+        check=True,
+    )
+    return env_dir
 
 
 def run_cli(*args, cwd: Path, input: bytes | None = None) -> Run:

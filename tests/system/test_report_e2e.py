@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import installed_wheel
 from test_report_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 from cancelkit.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_SKU = "<img src=x onerror=alert(1)>"
 HOSTILE_NOTE = "<script>alert('note')</script>"
 
@@ -122,30 +119,8 @@ def test_generated_report_in_chromium(tmp_path, hostile_batch, browser):  # noqa
 
 @pytest.mark.slow
 def test_templates_render_from_an_installed_wheel(tmp_path, hostile_batch):
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True,
-    )
-    (wheel,) = dist.glob("cancelkit-*.whl")
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    env_dir = installed_wheel(tmp_path)
     python = env_dir / "bin" / "python"
-    # The project's dependencies come from this interpreter's own site-packages (which, when
-    # the tests run inside a virtual environment, are not the base interpreter's that
-    # `system_site_packages` would give); cancelkit itself from the wheel, which stands first.
-    site_dir = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
-    (Path(site_dir) / "cancelkit-test-deps.pth").write_text("\n".join(ours) + "\n")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
-        check=True,
-    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

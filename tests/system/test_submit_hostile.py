@@ -12,15 +12,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
-from conftest import CLEAN, ROOT, invoke
+from conftest import CLEAN, installed_wheel, invoke
 from spapi_standin import SANDBOX_FEED, SECRETS, Standin
 from test_submit import _cli, _wait_for, error_line, ledger, make_batch, the_feed
 
@@ -650,29 +647,8 @@ def test_the_sandbox_cannot_finish_a_submit_and_offers_the_stand_in(standin, tmp
 
 @pytest.mark.slow
 def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True,
-    )
-    (wheel,) = dist.glob("cancelkit-*.whl")
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    env_dir = installed_wheel(tmp_path)
     python = env_dir / "bin" / "python"
-    # the dependencies from this interpreter's own site-packages (as the templates' wheel test
-    # in test_report_e2e.py does, so it passes inside a virtual environment too)
-    site_dir = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
-    (Path(site_dir) / "cancelkit-test-deps.pth").write_text("\n".join(ours) + "\n")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
-        check=True,
-    )
     blocker = tmp_path / "no-pytest"  # the stand-in must not need pytest (or the tests)
     (blocker / "pytest").mkdir(parents=True)
     (blocker / "pytest" / "__init__.py").write_text("raise ImportError('no pytest here')\n")

@@ -706,60 +706,39 @@ class Bench:
         """A 12-row generate with a ledger of `rows` confirmed rows vs the same batch with a
         fresh ledger (<= 3x, <= 100 MB)."""
         name = f"12-row generate, ledger of {rows:,} confirmed rows"
-        progress(f"{name}:")
-        batch, _ = datagen.small_batch_csv(self.data_dir, SMALL_BATCH_ROWS, self.args.seed)
-        ledger = self.history_ledger(rows)
-        expected = SMALL_BATCH_ROWS + 2
-        result = Result(
-            name,
-            rows,
-            "same batch, fresh ledger",
-            "generate with the history",
-            ratio_goal=GOAL_HISTORY_RATIO,
-            rss_goal=GOAL_HISTORY_RSS_MB,
-        )
-        sides = [
-            ("fresh ledger", self.tool_side(batch, expected)),
-            ("with history", self.tool_side(batch, expected, ledger_from=ledger)),
-        ]
-        self._pair(result, sides, "fresh ledger", "with history")
-        if ("history", rows) in self.ledger_sizes:
-            size = self.ledger_sizes[("history", rows)]
-            result.notes.append(
-                f"ledger file {size / 1e6:.0f} MB = {size / rows:.0f} bytes a confirmed row"
-            )
-        if growth:
-            self.results.remove(result)
-        if growth and result.status != "ERROR":
-            self.growth.append(
-                ("history", rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
-            )
-        return result
+        return self._bench_ledger("history", name, "with history", "the history", rows, growth)
 
     def bench_windows(self, rows: int = 1_000_000, growth: bool = False) -> Result:
         """A 12-row generate with a ledger whose 7- and 30-day windows hold `rows` confirmed
         rows (one batch of an hour ago) vs the same batch with a fresh ledger (<= 3x,
         <= 100 MB): the window figures must cost what the answer costs."""
         name = f"12-row generate, windows full: {rows:,} confirmed rows in the windows"
+        return self._bench_ledger("windows", name, "windows full", "the windows full", rows, growth)
+
+    def _bench_ledger(
+        self, kind: str, name: str, label: str, what: str, rows: int, growth: bool
+    ) -> Result:
+        """A 12-row generate with the `kind` ledger of `rows` confirmed rows (history_ledger)
+        vs the same batch with a fresh ledger."""
         progress(f"{name}:")
         batch, _ = datagen.small_batch_csv(self.data_dir, SMALL_BATCH_ROWS, self.args.seed)
-        ledger = self.history_ledger(rows, "windows")
+        ledger = self.history_ledger(rows, kind)
         expected = SMALL_BATCH_ROWS + 2
         result = Result(
             name,
             rows,
             "same batch, fresh ledger",
-            "generate with the windows full",
+            f"generate with {what}",
             ratio_goal=GOAL_HISTORY_RATIO,
             rss_goal=GOAL_HISTORY_RSS_MB,
         )
         sides = [
             ("fresh ledger", self.tool_side(batch, expected)),
-            ("windows full", self.tool_side(batch, expected, ledger_from=ledger)),
+            (label, self.tool_side(batch, expected, ledger_from=ledger)),
         ]
-        self._pair(result, sides, "fresh ledger", "windows full")
-        if ("windows", rows) in self.ledger_sizes:
-            size = self.ledger_sizes[("windows", rows)]
+        self._pair(result, sides, "fresh ledger", label)
+        if (kind, rows) in self.ledger_sizes:
+            size = self.ledger_sizes[(kind, rows)]
             result.notes.append(
                 f"ledger file {size / 1e6:.0f} MB = {size / rows:.0f} bytes a confirmed row"
             )
@@ -767,7 +746,7 @@ class Bench:
             self.results.remove(result)
         if growth and result.status != "ERROR":
             self.growth.append(
-                ("windows", rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
+                (kind, rows, result.candidate_s, result.rss_mb, result.baseline_s, 0.0)
             )
         return result
 

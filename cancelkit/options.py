@@ -718,19 +718,6 @@ def _limits(settings: dict) -> Limits | None:
 _SANDBOX_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off")
 
 
-def _seconds(value, name: str, quote: bool = True) -> float:
-    """A number of seconds >= 0; `quote=False`: the message does not quote the value (a
-    value of [amazon] could be a secret under the wrong key)."""
-    got = f"(got '{value}')" if quote and not could_be_secret(name, value) else NOT_SHOWN
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds {got}") from None
-    if not number >= 0 or number == float("inf"):
-        raise ConfigError(f"{name} must be a number of seconds >= 0 {got}")
-    return number
-
-
 def spapi_settings(
     environ: Mapping[str, str] | None = None,
     table: Mapping | None = None,
@@ -801,7 +788,9 @@ def spapi_settings(
         poll_interval=(
             spapi.DEFAULT_POLL_INTERVAL
             if poll is None
-            else spapi.poll_interval_from(poll, poll_name, quote=not from_config)
+            else spapi.poll_interval_from(
+                poll, poll_name, quote=not from_config and not could_be_secret(poll_name, poll)
+            )
         ),
         warnings=tuple(warnings),
     )

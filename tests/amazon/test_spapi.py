@@ -212,3 +212,10 @@ def test_the_model_checks_catch_what_amazon_would_refuse():
     assert any("required field createdTime is missing" in p for p in problems)
     assert any("'WAITING' is not one of" in p for p in problems)
     assert models.find("GET", "/feeds/2021-06-30/nothing") is None
+
+
+def test_a_credential_shaped_poll_interval_in_the_environment_is_not_echoed():
+    with pytest.raises(ConfigError) as info:
+        spapi_settings({"CANCELKIT_SPAPI_POLL_INTERVAL": "Atzr|IwEBSECRETVALUE"})
+    assert "must be a number of seconds > 0" in str(info.value)
+    assert "IwEBSECRETVALUE" not in str(info.value)

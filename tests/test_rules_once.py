@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
-import tomllib
 from conftest import CLEAN, FIXTURES, ROOT, invoke
 
 import cancelkit
@@ -19,6 +19,11 @@ from cancelkit.errors import OutputError
 from cancelkit.options import Options
 from cancelkit.read.words import YES_WORDS, is_yes
 from cancelkit.write.files import atomic_write, refuse_existing
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, installed as tomli (pyproject's dependency)
+    import tomli as tomllib
 
 
 # -- the metric precedence ------------------------------------------------------------------

@@ -75,7 +75,7 @@ class LedgerLookup:
             error = None
             try:
                 block.extend(islice(rows, LOOKAHEAD_ROWS))
-            except Exception as exc:  # noqa: BLE001 - raised again below, in order
+            except Exception as exc:
                 error = exc
             if block:
                 self.ask(cells[i_order].strip() for _, cells in block if len(cells) > i_order)

@@ -89,7 +89,7 @@ def make_stdin_copy():
             os.remove(new)
         raise
     try:
-        return open(final, "wb")  # noqa: SIM115 - the caller closes it
+        return open(final, "wb")
     except BaseException:
         remove_file(final)
         raise

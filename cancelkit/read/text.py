@@ -193,7 +193,7 @@ def open_text(path: str | Path, source: str, what: str) -> io.TextIOWrapper:
         sample = raw.read(SNIFF_BYTES).decode(encoding.codec, errors="ignore")
     if looks_binary(sample):
         raise InputError(f"{source}: binary data, not {what}", code="file_binary")
-    return open(path, encoding=encoding.codec, errors=encoding.errors, newline="")  # noqa: SIM115
+    return open(path, encoding=encoding.codec, errors=encoding.errors, newline="")
 
 
 def decode(data: bytes, source: str, what: str) -> str:

@@ -343,9 +343,9 @@ def generate(
             record=True,
         )
         if json_path == "-":
-            result.write_json(click.get_text_stream("stdout"))
+            result.write_json(click.open_file("-", "w"))
         if jsonl_path == "-":
-            result.write_jsonl(click.get_text_stream("stdout"))
+            result.write_jsonl(click.open_file("-", "w"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         if result.nothing_to_upload and talk != "quiet":
@@ -406,9 +406,9 @@ def check_command(
                 result.write_jsonl_file(jsonl_path, force=force)
             staging.commit()
         if json_path == "-":
-            result.write_json(click.get_text_stream("stdout"))
+            result.write_json(click.open_file("-", "w"))
         if jsonl_path == "-":
-            result.write_jsonl(click.get_text_stream("stdout"))
+            result.write_jsonl(click.open_file("-", "w"))
         timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
         _say_summary(result, talk, timings)
         if show_plan:

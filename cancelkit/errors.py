@@ -1,4 +1,10 @@
-"""Exceptions for unusable input or environment; row problems are values, never exceptions."""
+"""Exceptions for unusable input or environment; row problems are values, never exceptions.
+
+One family, httpx style: every exception cancelkit raises on purpose is a `CancelkitError`,
+each class has a default `code` and each raise may name a more precise one with `code=`.
+`FAILURES` is the catalogue of those codes (the row codes are `codes.CODES`); a test checks
+that every code the package raises is in one of them and in the README.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +40,111 @@ class ConfigError(CancelkitError):
     """The configuration file or an option value is invalid."""
 
     code = "config_error"
+
+
+#: every code an exception of cancelkit carries, with its meaning (README lists them too)
+FAILURES: dict[str, str] = {
+    # the family's defaults
+    "error": "an error of cancelkit without a more precise code",
+    "input_unusable": "any other unusable input",
+    "output_error": "any other output that cannot be written",
+    "config_error": "a config key or an API option of the wrong type or range",
+    # inputs
+    "file_not_found": "no such file",
+    "is_folder": "a folder given as an input file",
+    "unreadable": "no permission to read the file",
+    "file_empty": "empty, or only blank lines (no header row)",
+    "file_binary": "not text (NUL bytes, control characters)",
+    "pdf": "a PDF",
+    "unsupported_type": "a suffix cancelkit does not read",
+    "zip_not_text": "a workbook named .csv",
+    "not_xlsx": "a text file named .xlsx",
+    "ole_workbook": "an old .xls or a password-protected workbook",
+    "workbook_unreadable": "a damaged or truncated xlsx",
+    "no_such_sheet": "--sheet names no sheet of the workbook",
+    "sheet_empty": "the first sheet is empty",
+    "xlsx_too_large": "the xlsx unpacks to more than its bound",
+    "zip_bomb": "a part of the xlsx unpacks to over 200 times its packed size",
+    "xml_entities": "an XML part declares a DOCTYPE or entities",
+    "too_many_rows": "more data rows than MAX_ROWS",
+    "too_many_columns": "more columns than MAX_COLUMNS",
+    "too_many_cells": "a used range over MAX_CELLS cells",
+    "no_order_id_column": "no order-id column in the header",
+    "duplicate_column": "two columns for one field",
+    "mixed_encoding": "bytes of another encoding further down the file",
+    "csv_parse": "a CSV row that cannot be parsed",
+    "no_data_rows": "a header row but no data rows below it",
+    "no_input": "no input named",
+    "input_twice": "the same input named twice",
+    "not_a_file": "a FIFO or a device given as an input",
+    "rows_type": "rows= that is not an iterable of mappings or sequences",
+    "rows_failed": "the rows iterable raised part way",
+    "path_type": "a path that is bytes, a number, None or holds a NUL character",
+    "report_not_tab_separated": "an order report saved with another separator than tabs",
+    "record_number": "a processing report's original-record-number that is not ASCII digits",
+    "flat_file_encoding": "a flat file byte that is no UTF-8, UTF-16 or ASCII text",
+    "non_ascii": "a non-ASCII character in a flat file",
+    # review workbooks
+    "review_as_input": "a review workbook given as a plain input",
+    "review_with_inputs": "--from-review together with plain inputs",
+    "review_nothing_approved": "no row of the review can be uploaded",
+    "review_header": "the Review header was changed",
+    "review_format": "the review's hidden sheet was changed, or another version wrote it",
+    "review_key_missing": "the review key is not on this machine",
+    "review_key": "the review key cannot be read or is not a key",
+    "not_a_review": "a workbook that is not a cancelkit review",
+    # options and figures
+    "impossible_figures": "more seller cancellations in the window than orders",
+    "figures_ambiguous": "a plain figure beside figures per marketplace",
+    # outputs
+    "output_is_input": "an output path that is an input or a file the run reads",
+    "output_twice": "one path named for two outputs",
+    "output_exists": "an existing file without --force",
+    "output_is_folder": "a folder named as an output file",
+    "output_folder": "an output folder that is a file or cannot be created",
+    "output_not_writable": "no write permission for an output",
+    "output_path_too_long": "an output path the file system cannot hold",
+    "write_failed": "the disk filled up or another OS error while writing",
+    "over_target": "an upload file asked of a batch that puts the rate over the target",
+    # the ledger
+    "ledger_unusable": "the ledger cannot be opened or used",
+    "ledger_read_only": "the ledger (or its folder) cannot be written",
+    # submit and reconcile
+    "already_submitted": "the batch was sent and reconciled before",
+    "batch_superseded": "rows of the batch are superseded by a later batch",
+    "batch_without_marketplace": "the batch names no marketplace",
+    "batch_without_upload_file": "the batch has no recorded upload file",
+    "upload_file_missing": "the batch's upload file is gone or unreadable",
+    "upload_file_changed": "the upload file's sha256 is not the one generate recorded",
+    "submit_in_progress": "another submit is sending this batch right now",
+    "ledger_submission_inconsistent": "the ledger's open submission was edited on disk",
+    "submission_endpoint_changed": "the open feed was created at another endpoint",
+    "feed_still_processing": "Amazon had not finished the feed when the wait ended",
+    "feed_cancelled": "Amazon cancelled the feed before processing it",
+    "feed_outcome_unknown": "a FATAL feed without a report",
+    "feed_without_result": "a DONE feed without a result document",
+    # the SP-API
+    "spapi_error": "any other SP-API failure",
+    "spapi_sandbox": "the settings point at Amazon's sandbox",
+    "spapi_not_installed": "httpx is missing",
+    "spapi_credentials_missing": "a credential is not set",
+    "spapi_endpoint_invalid": "an endpoint setting that cannot be called",
+    "lwa_refused": "Login with Amazon refused the credentials",
+    "spapi_forbidden": "HTTP 403 after a renewed token",
+    "spapi_refused": "Amazon refused a call (HTTP 4xx)",
+    "spapi_unavailable": "429 or 5xx through every retry",
+    "create_feed_unclear": "createFeed got no clear answer and getFeeds did not find the feed",
+    "create_feed_refused": "Amazon refused createFeed (4xx)",
+    "feed_lookup_ambiguous": "a listed feed cannot be tied to this batch alone",
+    "spapi_redirect": "a server answered with a redirect",
+    "spapi_document_url": "a presigned document URL that is not https",
+    "spapi_answer_mismatch": "an answer about another feed, document or marketplace",
+    "spapi_answer_too_large": "an answer larger than the bound",
+    "spapi_answer_invalid": "an answer packed in a way cancelkit does not read",
+    "spapi_paging_loop": "a next-page token that repeats",
+    "spapi_too_many_pages": "a listing longer than MAX_PAGES pages",
+    "spapi_deadline": "the wait ran out in the middle of a call",
+    "presigned_url_expired": "the presigned URL was refused three times",
+    "result_document_too_large": "the result document unpacks past its bound",
+    "result_document_invalid": "the result document is not the GZIP Amazon said",
+}

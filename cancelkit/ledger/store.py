@@ -55,6 +55,8 @@ Key = tuple[str, "str | None"]
 class LedgerError(CancelkitError):
     """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch)."""
 
+    code = "ledger_unusable"
+
 
 def batch_stamp(when: dt.datetime) -> str:
     """The batch time as it appears in batch ids and output names."""

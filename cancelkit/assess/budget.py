@@ -144,6 +144,7 @@ def make_plan(
                     why += "; past its ship-by date, Amazon would auto-cancel it (counts anyway)"
                 target_list = send
             else:
+                assert target is not None  # a known fit comes with its threshold
                 why = (
                     f"over the budget: {fit} counting order(s) fit under "
                     f"{_pct(target)} ({market}) and {taken} are planned before it"

@@ -51,12 +51,10 @@ def listing_risks(index: BatchIndex, patches: Patches, earlier: dict) -> list[di
                 listed[_order_text(order_at(seq))] = None
                 if len(listed) == target[sku]:
                     open_slots -= 1
-    found = [
+    return [
         {"sku": sku, "seller_cancellations_30d": totals[sku], "order_ids": list(orders[sku])}
-        for sku in risky
+        for sku in sorted(risky, key=lambda sku: (-totals[sku], sku))
     ]
-    found.sort(key=lambda r: (-r["seller_cancellations_30d"], r["sku"]))
-    return found
 
 
 def _order_text(order: int) -> str:

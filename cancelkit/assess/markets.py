@@ -114,7 +114,9 @@ def market_batches(
         MarketBatch(
             market,
             count,
-            options.window_figures(*found[count.code], marketplace=count.code, single=single),
+            options.window_figures(
+                found[count.code][0], found[count.code][1], marketplace=count.code, single=single
+            ),
         )
         for count, market in zip(counts, markets)
     ]

@@ -56,7 +56,8 @@ def plan(table: Table, options: Options) -> Split | None:
         return None
     middle = size // 2
     line_feeds = carriage_returns = 0
-    mid = lines_before = None
+    mid: int | None = None
+    lines_before = 0
     offset = 0
     with open(path, "rb") as stream:
         for chunk in iter(lambda: stream.read(_SCAN_CHUNK), b""):
@@ -120,6 +121,9 @@ def _second_half(
 ) -> None:
     """The worker: read from `split.mid` to the end with a collector of its own, joining the
     same order reports and asking the same ledger (on a connection of its own)."""
+    # only a file of a splittable encoding is split (`plan`)
+    assert table.path is not None and table.encoding is not None
+    assert table.delimiter is not None
     try:
         enricher = enricher.reopened()  # a ledger connection of its own
         collector = Collector(options, workdir, enricher)

@@ -61,6 +61,7 @@ def open_tables(
             )
     except BaseException:
         for table in tables:
+            table.close()
             remove_spool(table)
         raise
     if not tables:
@@ -74,6 +75,8 @@ def open_tables(
         key = found if found is not None else table.source
         if key in seen:
             twice = table.source if seen[key] == table.source else f"{seen[key]} and {table.source}"
+            for opened in tables:
+                opened.close()
             raise InputError(f"the same input is named twice: {twice}", code="input_twice")
         seen[key] = table.source
     return tables

@@ -21,7 +21,7 @@ import time
 try:  # POSIX; elsewhere a killed run's scratch stays until the system cleans its temp folder
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 RUN_PREFIX = "cancelkit-run-"
 STDIN_PREFIX = "cancelkit-stdin-"

@@ -342,7 +342,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
             reopen=reopen,
             read_errors=read_errors,
             explain=explain,
-            close=raw.close,
+            close=text.close,  # closes raw too; keeps the wrapper alive until then
             header_row=header_row,
             encoding=encoding,
             delimiter=delimiter,

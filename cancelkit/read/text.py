@@ -32,10 +32,14 @@ SNIFF_BYTES = 1 << 16
 # Bytes that are not UTF-8 in a file whose sniffed sample was plain ASCII: the file is
 # Windows-1252 with its first accented character further on (the input reader's rule).
 CP1252_FALLBACK = "cancelkit-cp1252-fallback"
-codecs.register_error(
-    CP1252_FALLBACK,
-    lambda exc: (exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end),
-)
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)  # registered for decoding only
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)
 
 #: what a person reads for each codec
 NAMES = {

@@ -10,4 +10,4 @@ YES_WORDS = frozenset({"true", "yes", "y", "1", "x", "t"})
 
 def is_yes(value: str | None) -> bool:
     """Whether a cell says yes."""
-    return bool(value) and value.strip().lower() in YES_WORDS
+    return value is not None and value.strip().lower() in YES_WORDS

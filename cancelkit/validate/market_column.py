@@ -75,7 +75,8 @@ def resolve(
             )
             return None, True
         if stated is not None and stated != found:
-            return _conflict(record, column, text, found, where), True
+            _conflict(record, column, text, found, where)
+            return None, True
         return found, True
     currency = order.currency.strip().upper() if order is not None else ""
     if currency:
@@ -83,7 +84,8 @@ def resolve(
         column = "currency (order report)"
         if stated is not None:
             if candidates and stated not in candidates:
-                return _conflict(record, column, currency, "/".join(candidates), where), True
+                _conflict(record, column, currency, "/".join(candidates), where)
+                return None, True
             return stated, True
         if len(candidates) == 1:
             record.flags.append(
@@ -95,7 +97,8 @@ def resolve(
             )
             return candidates[0], True
         sold = f"sold in {', '.join(candidates)}" if candidates else "of no marketplace known"
-        return _unclear(record, column, currency, f"its currency {currency} is {sold}"), True
+        _unclear(record, column, currency, f"its currency {currency} is {sold}")
+        return None, True
     if stated is not None:
         return stated, True
     country = order.ship_country.strip() if order is not None else ""
@@ -103,7 +106,8 @@ def resolve(
     if ships_to is not None and ships_to != default:
         column = "ship-country (order report)"
         why = f"it ships to {country} (the country of Amazon's {ships_to} marketplace)"
-        return _unclear(record, column, country, why), True
+        _unclear(record, column, country, why)
+        return None, True
     return default, False
 
 

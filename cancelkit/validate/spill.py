@@ -65,6 +65,7 @@ class Column:
         if seq >= self.spilled:
             return self.buffer[seq - self.spilled]
         if self._fd is None:
+            assert self.path is not None  # values spilled: the file exists
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         size = self.buffer.itemsize
         return array(self.typecode, _read_at(self._fd, size, seq * size))[0]
@@ -77,6 +78,7 @@ class Column:
     def chunks(self) -> Iterator[array]:
         """The values in order, as arrays: the file's chunks, then the buffer."""
         if self.spilled:
+            assert self.path is not None  # values spilled: the file exists
             with open(self.path, "rb") as stream:
                 while True:
                     chunk = array(self.typecode)

@@ -11,8 +11,9 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError
 
@@ -95,7 +96,7 @@ def atomic_write(
     handle, temp = temporary_for(path)
     staging = current_staging()
     try:
-        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         try:
             with os.fdopen(handle, mode, **kwargs) as stream:
                 write(stream)
@@ -156,7 +157,7 @@ class Staging:
 
     def __init__(self) -> None:
         self._staged: list[tuple[str, Path, bool]] = []
-        self._token = None
+        self._token: Token[Staging | None] | None = None
         self._committed = False
         #: folders the staged files made (the out-dir of a first run), innermost first
         self.created: list[Path] = []
@@ -166,7 +167,8 @@ class Staging:
         return self
 
     def __exit__(self, *exc) -> None:
-        _STAGING.reset(self._token)
+        if self._token is not None:
+            _STAGING.reset(self._token)
         self.discard()
         if not self._committed:
             for folder in self.created:

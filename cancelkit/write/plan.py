@@ -30,7 +30,7 @@ LEDGER_SIDE_FILES = ("-wal", "-shm", "-journal")
 try:  # POSIX; on Windows concurrent runs into one out-dir are not serialised
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 class OutputPlan:
@@ -332,7 +332,7 @@ def _make_folders(folder: Path) -> list[Path]:
     while not os.path.lexists(probe) and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
-    made = []
+    made: list[Path] = []
     for path in reversed(missing):
         try:
             os.mkdir(path)

@@ -500,7 +500,6 @@ def test_confirm_errors_are_one_line(private_ledger, tmp_path):
 
 @pytest.mark.slow
 def test_a_million_rows_are_recorded_in_a_few_seconds(book):
-    import time
 
     def rows():
         for n in range(1_000_000):
@@ -513,8 +512,5 @@ def test_a_million_rows_are_recorded_in_a_few_seconds(book):
                 True,
             )
 
-    started = time.perf_counter()
     batch = book.record_batch({"created_at": NOW}, rows())
-    elapsed = time.perf_counter() - started
-    assert book.batch(batch).rows == 1_000_000
-    assert elapsed < 30, elapsed  # about 2-3 s on a laptop; generous for shared CI machines
+    assert book.batch(batch).rows == 1_000_000  # its time is benchmarks' (no clock here)

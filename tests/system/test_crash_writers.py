@@ -39,6 +39,12 @@ def big_input(path: Path) -> Path:
     return path
 
 
+def outcome(process: subprocess.Popen) -> tuple[int, str]:
+    """Wait for the process: its exit status and its stderr (the pipe read and closed)."""
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err.decode()
+
+
 def generate(source: Path, out_dir: Path) -> subprocess.Popen:
     args = ["generate", source, "--out-dir", out_dir, "--no-ledger"]
     args += ["--json", out_dir / "r.json", "--force"]
@@ -98,7 +104,8 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
     reference = tmp_path / "reference"
     began = time.perf_counter()
     full = generate(source, reference)
-    assert full.wait(timeout=120) == 1, full.stderr.read().decode()  # 1: rows were rejected
+    code, err = outcome(full)
+    assert code == 1, err  # 1: rows were rejected
     duration = time.perf_counter() - began
     print(f"full run {duration:.1f} s")
     full_json = json.loads((reference / "r.json").read_text(encoding="utf-8"))
@@ -126,6 +133,8 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
             killed += 1
         else:
             assert process.returncode == 1, process.stderr.read().decode()
+        finally:
+            process.stderr.close()
         if out.exists():
             assert_complete(out, full_json, checked)
             mid_write.update(p.name.split(".")[1].rsplit("-", 1)[-1] for p in temporaries(out))
@@ -139,7 +148,8 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
     live = out / ".cancelkit-tmp-r.json.abcd1234.tmp"
     live.write_text("{", encoding="utf-8")
     last = generate(source, out)
-    assert last.wait(timeout=120) == 1, last.stderr.read().decode()
+    code, err = outcome(last)
+    assert code == 1, err
     assert temporaries(out) == [live]
     # the killed runs' scratch in the temporary folder went too (a killed run's lock is
     # let go by the kernel), and no run left a lock file there

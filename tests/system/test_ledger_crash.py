@@ -61,6 +61,12 @@ def start(*args: object, env: dict | None = None) -> subprocess.Popen:
     )
 
 
+def outcome(process: subprocess.Popen) -> tuple[int, str]:
+    """Wait for the process: its exit status and its stderr (the pipe read and closed)."""
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err.decode()
+
+
 def kill_after(process: subprocess.Popen, delay: float) -> bool:
     """SIGKILL the process after `delay` seconds; False when it had finished already."""
     try:
@@ -70,6 +76,9 @@ def kill_after(process: subprocess.Popen, delay: float) -> bool:
         process.send_signal(signal.SIGKILL)
         process.wait()
         return True
+    finally:
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def assert_sound(path: Path, rows_per_batch: int | None = None) -> list[tuple[str, int]]:
@@ -107,7 +116,8 @@ def test_killed_recorders_leave_whole_batches_or_none(tmp_path):
     baseline = tmp_path / "baseline.sqlite3"
     began = time.perf_counter()
     full = start("-c", RECORDER, baseline, ROWS, ROUNDS, "111")
-    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    code, err = outcome(full)
+    assert code == 0, err
     duration = time.perf_counter() - began
     assert len(assert_sound(baseline, ROWS)) == ROUNDS
 
@@ -154,7 +164,8 @@ def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
     ledger = tmp_path / "ledger.sqlite3"
     began = time.perf_counter()
     full = generate(source, tmp_path / "out-full", ledger)
-    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    code, err = outcome(full)
+    assert code == 0, err
     duration = time.perf_counter() - began
     assert len(assert_sound(ledger, 100_000)) == 1
 
@@ -174,7 +185,8 @@ def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
     # one more run removes what the killed ones left in the temporary folder, and leaves
     # nothing of its own there (no lock file, no work folder)
     last = generate(source, tmp_path / "out-last", ledger)
-    assert last.wait(timeout=120) == 0, last.stderr.read().decode()
+    code, err = outcome(last)
+    assert code == 0, err
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -183,7 +195,8 @@ def test_two_recorders_at_once_both_succeed(tmp_path):
     start_at = time.time() + 1.0
     runs = [start("-c", RECORDER, path, 40_000, 4, prefix, start_at) for prefix in ("113", "114")]
     for run in runs:
-        assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+        code, err = outcome(run)
+        assert code == 0, err
     batches = assert_sound(path, 40_000)
     assert len(batches) == 8
     with sqlite3.connect(path) as db:
@@ -202,7 +215,8 @@ def test_two_generate_runs_at_once_both_succeed(tmp_path):
     sources = [big_input(tmp_path / f"in-{p}.csv", 30_000, p) for p in ("113", "114")]
     runs = [generate(s, tmp_path / f"out-{i}", ledger) for i, s in enumerate(sources)]
     for run in runs:
-        assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+        code, err = outcome(run)
+        assert code == 0, err
     assert list((tmp_path / "tmp").iterdir()) == []
     batches = assert_sound(ledger, 30_000)
     assert len(batches) == 2
@@ -253,7 +267,8 @@ def test_killed_confirms_and_reconciles_leave_the_window_figures_whole(tmp_path)
     baseline = tmp_path / "baseline.sqlite3"
     began = time.perf_counter()
     full = start("-c", CONFIRMER, baseline, 30_000, 3)
-    assert full.wait(timeout=120) == 0, full.stderr.read().decode()
+    code, err = outcome(full)
+    assert code == 0, err
     duration = time.perf_counter() - began
     assert_sound(baseline, 30_000)
     assert_window_figures_whole(baseline)

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import openpyxl
@@ -243,11 +242,9 @@ def test_from_review_gets_the_workbook_defences(tmp_path):
     book, sheet = sheet_of(path)
     sheet["ALL1000000"] = "stray"
     book.save(far)
-    started = time.monotonic()
     with pytest.raises(InputError) as caught:
         read_review(far)
     assert caught.value.code == "too_many_cells"
-    assert time.monotonic() - started < 5
     doctype = tmp_path / "doctype.xlsx"
     _rewrite_part(path, doctype, "xl/workbook.xml", b"<!DOCTYPE x [<!ENTITY a 'a'>]>")
     with pytest.raises(InputError) as caught:

@@ -146,6 +146,7 @@ def test_the_next_run_removes_a_killed_runs_scratch_and_never_a_live_ones(tmp_pa
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+        holder.stdout.close()
     stranger = temp / "cancelkit-run-not-ours-by-name"  # a name alone is not enough:
     stranger.symlink_to(tmp_path)  # a symlink is never followed nor removed
     other = temp / "someone-elses.txt"

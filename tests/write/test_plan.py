@@ -16,6 +16,7 @@ import pytest
 from conftest import CLEAN, MESSY, assert_one_line_error, files_under, invoke
 
 from cancelkit.ledger.store import Ledger, LedgerError
+from cancelkit.read import scratch
 from cancelkit.write import files, plan
 
 INPUT = CLEAN.read_bytes()
@@ -207,6 +208,16 @@ def test_an_interrupt_while_writing_leaves_nothing(tmp_path, batch, private_ledg
     assert batches(private_ledger) == 0
 
 
+def wait_for_work_folder(process: subprocess.Popen, temp: Path) -> None:
+    """Until the run has made its work folder (`scratch.make_workdir`, just before the rows
+    are read); polled, with a bound, never a fixed sleep."""
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(scratch.RUN_PREFIX) for p in temp.iterdir()):
+        assert process.poll() is None, "the run ended before it read its rows"
+        assert time.monotonic() < deadline, "the run never made its work folder"
+        time.sleep(0.005)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_ends_a_real_run_with_its_exit_code_and_nothing_written(
@@ -218,13 +229,15 @@ def test_a_signal_ends_a_real_run_with_its_exit_code_and_nothing_written(
         for n in range(400_000):
             out.write(f"112-{n:07d}-{n * 7 % 9999991:07d},NoInventory,{n:014d}\r\n")
     folder = tmp_path / "out"
+    temp = tmp_path / "tmp"  # the run's own temporary folder: its work folder shows there
+    temp.mkdir()
     process = subprocess.Popen(
         [sys.executable, "-m", "cancelkit", "generate", str(source), "--out-dir", str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=dict(os.environ, NO_COLOR="1"),
+        env=dict(os.environ, NO_COLOR="1", TMPDIR=str(temp)),
     )
-    time.sleep(1.5)  # past start-up, while the rows are read
+    wait_for_work_folder(process, temp)  # past start-up: the rows are being read
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
     text = stderr.decode()

@@ -1,7 +1,7 @@
 """cancelkit performance benchmarks: each work item against a plain baseline, in one run.
 
 Every figure is a ratio to a baseline measured in the same invocation on the same data
-(DESIGN.md, "Performance goals"): absolute times on shared machines drift, ratios much less.
+(docs/design.md, "Performance goals"): absolute times on shared machines drift, ratios much less.
 Each side runs as its own subprocess (so both pay interpreter start-up), the sides are
 interleaved, and the median of each side is compared. Peak memory is the child's maximum
 resident set size from os.wait4.

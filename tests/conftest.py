@@ -28,7 +28,7 @@ MESSY = FIXTURES / "messy-batch.csv"
 NUMERIC = FIXTURES / "numeric-items.xlsx"
 STATE = FIXTURES / "state-batch.csv"
 
-# Amazon's Order Cancellation template rows (DOMAIN.md section 2), as bytes on disk.
+# Amazon's Order Cancellation template rows (docs/domain.md section 2), as bytes on disk.
 TEMPLATE_ROW = (
     b"TemplateType=OrderCancellation\tVersion=1.0/1.0.3\t"
     b"This row for Amazon.com use only.  Do not modify or delete.\r\n"
@@ -197,7 +197,7 @@ def normalised(cell: str) -> str | None:
     return cell
 
 
-# -- the JSON report (DESIGN.md, schema_version 1) ----------------------------------------
+# -- the JSON report (docs/design.md, schema_version 1) ----------------------------------------
 
 SUMMARY_KEYS = {"input_rows", "accepted", "rejected", "duplicates", "orders", "counts_against_rate"}
 METRICS_KEYS = {
@@ -226,7 +226,7 @@ RECORD_KEYS = {
 
 
 def assert_schema_v1(document: dict) -> None:
-    """The keys and value types of DESIGN.md's JSON report; keys may only be added."""
+    """The keys and value types of docs/design.md's JSON report; keys may only be added."""
     assert document["schema_version"] == 1
     assert document["tool"]["name"] == "cancelkit"
     assert document["tool"]["version"] == cancelkit.__version__

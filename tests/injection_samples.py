@@ -8,7 +8,7 @@ from pathlib import Path
 from cancelkit.read.review import REVIEW_HEADER
 
 # Values a spreadsheet would run as a formula or DDE link if they were written as one
-# (DESIGN.md: text from users and reports stays text; OWASP CSV injection list).
+# (docs/design.md: text from users and reports stays text; OWASP CSV injection list).
 INJECTIONS = (
     '=HYPERLINK("http://x","y")',
     "+cmd|' /C calc'!A0",

@@ -1,4 +1,4 @@
-"""The package's shape: imports run one way, top to bottom, with no cycle (DESIGN.md "Layout").
+"""The package's shape: imports run one way, top to bottom, with no cycle (docs/design.md "Layout").
 
 Each module belongs to a layer (its package under cancelkit/, or a top-level module); a
 module may import its own package and the layers below it, never one above. Imports of

@@ -1,7 +1,7 @@
 """Amazon's Order Cancellation flat file: the format constants, the writer and a parser.
 
 Format source: Amazon's Order Cancellation template (Seller Central > Orders > Upload order
-related files), saved by Excel as "Text (Tab delimited)"; see DOMAIN.md section 2. A future
+related files), saved by Excel as "Text (Tab delimited)"; see docs/domain.md section 2. A future
 template version is a change to the constants here and nothing else.
 """
 
@@ -19,7 +19,7 @@ TEMPLATE_TYPE = "TemplateType=OrderCancellation"
 TEMPLATE_NOTICE = "This row for Amazon.com use only.  Do not modify or delete."
 #: every template version cancelkit reads, with its column set; the first is Amazon's
 #: current template, the only one written. Version 1.0.1 had merchant-order-id as a
-#: second column (DOMAIN.md section 2); long-lived integrations still write it (section 7).
+#: second column (docs/domain.md section 2); long-lived integrations still write it (section 7).
 TEMPLATE_VERSIONS: dict[str, tuple[str, ...]] = {
     "Version=1.0/1.0.3": ("order-id", "cancellation-reason-code", "amazon-order-item-code"),
     "Version=1.0/1.0.1": (
@@ -33,12 +33,12 @@ TEMPLATE_VERSION = next(iter(TEMPLATE_VERSIONS))
 COLUMNS: tuple[str, ...] = TEMPLATE_VERSIONS[TEMPLATE_VERSION]
 LINE_END = "\r\n"
 ENCODING = "ascii"
-# Amazon order ids are 3-7-7 digits (DOMAIN.md section 2); an item code is Amazon's
+# Amazon order ids are 3-7-7 digits (docs/domain.md section 2); an item code is Amazon's
 # order-item-id. The record model and the validator's fast path both use these patterns.
 ORDER_ID_PATTERN = r"[0-9]{3}-[0-9]{7}-[0-9]{7}"
 #: the lengths of an order-item-id known from real files: 14 digits for years, 13 in a JP
 #: seller's Unshipped Orders reports from August 2023 on, 15 in a 2025 US Unshipped Orders
-#: report; public client libraries record the move from 14 to 15 (DOMAIN.md sections 2 and
+#: report; public client libraries record the move from 14 to 15 (docs/domain.md sections 2 and
 #: 10). Amazon documents no length (its order report help calls the column "Amazon's unique
 #: identifying number for the item in an order"; the XML feeds' AmazonOrderItemCode is a
 #: string). An id of another length is accepted only when an order report given with the

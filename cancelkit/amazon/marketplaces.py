@@ -5,8 +5,8 @@ option, column, config key and table of cancelkit reads a marketplace through th
 `[policy.X]`, `--orders-7d X=N`, `fetch-orders` and `submit`.
 
 Sources: Amazon's SP-API developer guide, "Marketplace IDs" and "SP-API endpoints"
-(DOMAIN.md sections 8 and 10; ZA `AE08WJ6YKNBMC` is Amazon.co.za, in the Europe region);
-the targets of Amazon's seller help pages on the Cancellation Rate (DOMAIN.md section 3:
+(docs/domain.md sections 8 and 10; ZA `AE08WJ6YKNBMC` is Amazon.co.za, in the Europe region);
+the targets of Amazon's seller help pages on the Cancellation Rate (docs/domain.md section 3:
 under 2.5% in the US, CA, UK, the EU marketplaces, AU and JP; India under 2% with a 30-day
 rate and a cancellation fee, section 7). A marketplace without a sourced target (`threshold`
 None) is projected against DEFAULT_THRESHOLD and says so (`marketplace_policy_default`).
@@ -65,7 +65,7 @@ class MarketplaceRow:
     fee: CancellationFee | None = None
 
 
-_EU_TARGET = 0.025  # DOMAIN.md section 3: US, CA, UK, EU, AU, JP
+_EU_TARGET = 0.025  # docs/domain.md section 3: US, CA, UK, EU, AU, JP
 TABLE: tuple[MarketplaceRow, ...] = (
     MarketplaceRow("US", "United States", "ATVPDKIKX0DER", "NA", "amazon.com", "USD", _EU_TARGET),
     MarketplaceRow("CA", "Canada", "A2EUQ1WTGCTBG2", "NA", "amazon.ca", "CAD", _EU_TARGET),
@@ -171,7 +171,7 @@ def sandbox_endpoint(endpoint: str) -> str:
 
 
 #: the site of each marketplace, as Amazon's order reports name it in `sales-channel`
-#: (`Amazon.de`; DOMAIN.md section 8: the all-orders report's sales-channel names the site)
+#: (`Amazon.de`; docs/domain.md section 8: the all-orders report's sales-channel names the site)
 #: and as the storefront's host is spelled (`www.amazon.co.uk`), compared in lower case.
 SALES_CHANNELS: dict[str, str] = {row.site: row.code for row in TABLE}
 _SITE_PREFIXES = ("https://", "http://", "www.")

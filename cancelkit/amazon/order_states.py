@@ -1,7 +1,7 @@
 """Amazon's order states as data: which order-status and fulfillment-channel words allow a
 cancellation with the flat file.
 
-Every list here is open (DOMAIN.md section 7): Amazon adds values, reports spell them in
+Every list here is open (docs/domain.md section 7): Amazon adds values, reports spell them in
 their own ways. So a spelling is normalised first (NFKC, Unicode format characters such as
 the zero-width space and the soft hyphen removed), folded (case, spaces, hyphens,
 underscores), looked up in the exact table, then in the compound patterns (`Shipped - ...`,
@@ -115,7 +115,7 @@ def _unspaced(text: str) -> str:
 #   authorized), Unshipped (authorized, no item shipped), PartiallyShipped (some items
 #   shipped), Shipped, InvoiceUnconfirmed (all shipped, invoice not confirmed), Canceled,
 #   Unfulfillable ("applies only to Multi-Channel Fulfillment orders", i.e. Amazon fulfils).
-# Report and Seller Central spellings: DOMAIN.md section 7, and the public Amazon.in
+# Report and Seller Central spellings: docs/domain.md section 7, and the public Amazon.in
 # "Amazon Sale Report" (2022) whose `Status` column many public analyses list: Shipped,
 # Shipped - Delivered to Buyer / Returned to Seller / Returning to Seller / Rejected by
 # Buyer / Picked Up / Out for Delivery / Lost in Transit / Damaged / Undeliverable,
@@ -279,7 +279,7 @@ def why_unknown(value: str, what: str = "order status") -> str:
     return f"{what} {text} is not one cancelkit knows"
 
 
-# Fulfillment channel: the order reports say `Amazon` or `Merchant` (DOMAIN.md section 5),
+# Fulfillment channel: the order reports say `Amazon` or `Merchant` (docs/domain.md section 5),
 # the Orders API `AFN` or `MFN` (ordersV0.json `FulfillmentChannel`); the Amazon.in sale
 # report's `Fulfilment` column says `Amazon` / `Merchant`; the Seller Central order page
 # speaks of "Fulfilled by Amazon" / "Seller Fulfilled" / "Fulfilled by Seller".
@@ -365,7 +365,7 @@ def check_state(
     shipped, cancelled or Amazon-fulfilled order and for a state that is not understood
     (fail closed), a flag for a partly shipped one; None when the order can be cancelled.
 
-    Read from all the columns Amazon gives (DOMAIN.md section 10): `item_status` is the
+    Read from all the columns Amazon gives (docs/domain.md section 10): `item_status` is the
     line's item-status (all-orders report), `paid` whether its payments-date is filled
     (None: no such column), `quantity`/`shipped` the line's quantity and quantity shipped.
     In an all-orders report a merchant order with order-status `Pending`, item-status

@@ -1,7 +1,7 @@
 """Which columns of an input may reach an output: keep what is known to be safe.
 
 A list of personal columns is always one column behind Amazon (the 2025 US Unshipped Orders
-layout added `buyer-identification-number` and `buyer-identification-type`, DOMAIN.md section
+layout added `buyer-identification-number` and `buyer-identification-type`, docs/domain.md section
 10). So, when an input is read (read/headers.py `dropped_columns`, read/tables.py `Table`):
 
 - an input that is an Amazon order report (its header has REPORT_SIGNATURE) keeps only the
@@ -18,7 +18,7 @@ ignored), like every header.
 
 from __future__ import annotations
 
-# Source: the US Unshipped Orders report's columns (DOMAIN.md section 5, "Buyer names,
+# Source: the US Unshipped Orders report's columns (docs/domain.md section 5, "Buyer names,
 # emails, phones, addresses, tax ids (cpf) and gift messages are personal data"); the
 # bill-* and ship-phone-number columns are those of the Amazon Fulfilled Shipments and
 # order reports in the marketplaces that show them; buyer-tax-registration-* is the EU/BR
@@ -55,7 +55,7 @@ PERSONAL_DATA_COLUMNS: tuple[str, ...] = (
     "license-number",
     "license-state",
     "license-expiration-date",
-    # the 2025 US Unshipped Orders layout (DOMAIN.md section 10)
+    # the 2025 US Unshipped Orders layout (docs/domain.md section 10)
     "buyer-identification-number",
     "buyer-identification-type",
     # the business buyer's own references and the customisation a buyer typed
@@ -85,7 +85,7 @@ NOT_PERSONAL: tuple[str, ...] = (
 )
 
 #: the columns of an Amazon order report known to hold no personal data: the order's and
-#: the item's facts. Source: the Unshipped Orders report columns of DOMAIN.md section 5
+#: the item's facts. Source: the Unshipped Orders report columns of docs/domain.md section 5
 #: and the all-orders report (`GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL`) columns
 #: seen in fixtures/order-report.txt and public integrations. The seller's own ship-from
 #: address, tax numbers and anything not listed here are not kept.

@@ -1,6 +1,6 @@
 """Metric policy: marketplace targets, windows and risk rules, as data.
 
-Figures from Amazon's public seller help pages on the Cancellation Rate (DOMAIN.md
+Figures from Amazon's public seller help pages on the Cancellation Rate (docs/domain.md
 section 3). They can change; `cancelkit.toml` may override any of them.
 """
 
@@ -50,7 +50,7 @@ AUTO_CANCEL_DAYS_AFTER_SHIP_BY = 7
 
 
 CancellationFee = marketplaces.CancellationFee
-#: marketplaces that charge a cancellation fee (the table's `fee`; DOMAIN.md section 7:
+#: marketplaces that charge a cancellation fee (the table's `fee`; docs/domain.md section 7:
 #: Amazon.in charges 100% of the referral fee when the seller cancels on or before the
 #: expected ship date, 150% after it). The referral-fee rate is the seller's own (config
 #: `referral_fee_rate`).
@@ -69,7 +69,7 @@ def price_of(text: str | None) -> float | None:
     return value if value is not None and math.isfinite(value) and value >= 0 else None
 
 
-#: how a seller gets the optional buyer-request columns into the order reports (DOMAIN.md
+#: how a seller gets the optional buyer-request columns into the order reports (docs/domain.md
 #: sections 5 and 7: `is-buyer-requested-cancellation` / `buyer-requested-cancel-reason`
 #: appear only after the seller switches them on in Seller Central's order report column
 #: settings; the Unshipped Orders report page links "Add or remove order report columns")

@@ -52,17 +52,17 @@ class Advice:
 
 # code -> (action, meaning)
 CODES: dict[str, tuple[str, str]] = {
-    # DOMAIN.md section 10 (Amazon's answers seen for this feed): the order item has already
+    # docs/domain.md section 10 (Amazon's answers seen for this feed): the order item has already
     # shipped; a shipped item cannot be cancelled with the file.
     "18028": (FINAL, "the order item has already shipped"),
-    # DOMAIN.md sections 6 and 10 (the message reads "The order item could not be cancelled
+    # docs/domain.md sections 6 and 10 (the message reads "The order item could not be cancelled
     # because its current status does not allow cancellation"): final, never retry.
     "18004": (FINAL, "the order's status does not allow cancellation"),
-    # DOMAIN.md sections 6 and 10; amzn/selling-partner-api-docs issue #133 shows it as a
+    # docs/domain.md sections 6 and 10; amzn/selling-partner-api-docs issue #133 shows it as a
     # Fatal on record 0: "The required order-id field is missing from the file". The whole
     # file was rejected; a file cancelkit writes again has the header.
     "90012": (FIX, "the whole file was rejected: a required column is missing"),
-    # DOMAIN.md section 6; issue #133 above: a Warning, "field heading is invalid, so values
+    # docs/domain.md section 6; issue #133 above: a Warning, "field heading is invalid, so values
     # in this field were ignored" (the record was processed).
     "90061": (FIX, "a column heading was not recognised and its values were ignored"),
     # Amazon's "Feeds error messages" document (images-na.ssl-images-amazon.com, Selling on
@@ -73,7 +73,7 @@ CODES: dict[str, tuple[str, str]] = {
     "5003": (FIX, "too many errors: Amazon stopped processing the file"),
     # Same document: "We are unable to process this item because of missing information."
     "5004": (FIX, "information is missing from the row"),
-    # DOMAIN.md section 10: codes 25, 8026 and 18010 were seen for this feed but their
+    # docs/domain.md section 10: codes 25, 8026 and 18010 were seen for this feed but their
     # messages were not found in public sources: check by hand.
     "25": (UNKNOWN, "seen for this feed; meaning not published"),
     "8026": (UNKNOWN, "seen for this feed; meaning not published"),

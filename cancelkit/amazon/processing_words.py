@@ -1,8 +1,8 @@
 """The words of Amazon's processing report in every marketplace's language, as data.
 
-A processing report (DOMAIN.md section 6) keeps its column names in English, but the
+A processing report (docs/domain.md section 6) keeps its column names in English, but the
 `error-type` cell and the summary lines follow the seller's Seller Central language
-(DOMAIN.md section 7: amazon.de `Fehler` / `Warnung`, amazon.fr `Erreur` /
+(docs/domain.md section 7: amazon.de `Fehler` / `Warnung`, amazon.fr `Erreur` /
 `Avertissement`; Seller Central also shows informational messages, `Info`). Words are
 matched after the safe normalisation of `normalise` (NFKC, format characters such as a
 zero-width space removed, case, spacing); a word still not listed is reported by the reader
@@ -19,9 +19,9 @@ WARNING = "Warning"  # the record was processed; tell the user
 FATAL = "Fatal"  # the whole file was rejected
 INFO = "Info"  # informational: handled like a warning
 
-# error-type word -> kind. English: Amazon's reports (DOMAIN.md section 6, the public
+# error-type word -> kind. English: Amazon's reports (docs/domain.md section 6, the public
 # SP-API issue amzn/selling-partner-api-docs#133 shows `Fatal` and `Warning`). DE and FR:
-# DOMAIN.md section 7 (seen in real amazon.de / amazon.fr reports). The other languages
+# docs/domain.md section 7 (seen in real amazon.de / amazon.fr reports). The other languages
 # are the words Seller Central's own translations use for error / warning / information
 # (IT, ES, NL, SE, PL, TR, PT-BR, JP, ZH, AR); not yet seen in a published report, so they
 # are an open list: a word missing here is reported with its line and no row of the batch
@@ -129,7 +129,7 @@ def error_type(word: str) -> str | None:
     return ERROR_TYPE_WORDS.get(normalise(word))
 
 
-# The summary lines that count records. English from Amazon's reports (DOMAIN.md section 6:
+# The summary lines that count records. English from Amazon's reports (docs/domain.md section 6:
 # "Number of records processed", "Number of records successful", also written
 # "Number of records processed: 1045"). The localized words are the translations of
 # "processed" and "successful" (same sources and caveat as ERROR_TYPE_WORDS): a line is read

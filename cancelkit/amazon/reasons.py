@@ -22,7 +22,7 @@ class Reason:
 
 
 # Codes of Amazon's Order Cancellation flat file template ("Valid Values" sheet); the last three
-# are known only from the XML order-acknowledgement feed (DOMAIN.md section 2).
+# are known only from the XML order-acknowledgement feed (docs/domain.md section 2).
 CATALOGUE: tuple[Reason, ...] = (
     Reason(
         "NoInventory",

@@ -1,7 +1,7 @@
 """The approval budget and the proposed plan: how many counting orders still fit under the
 target before anything is approved, and which counting rows to approve first.
 
-The budget is the marketplace's headroom with the figures before the batch (DOMAIN.md
+The budget is the marketplace's headroom with the figures before the batch (docs/domain.md
 section 3: the rate counts orders, the target is a rate strictly under the threshold). The
 plan is advice for the person who approves (the review workbook pre-fills it; nothing is
 uploaded without their yes): rows that do not count always go; of the counting orders, those

@@ -1,7 +1,7 @@
 """The metrics-impact checker: which cancellations count against the Cancellation Rate.
 
 Per record: counts_against_rate, a risk level and flags. Per batch: the projected 7-day
-rate against the marketplace target. Rules from DOMAIN.md sections 3 and 4; figures live
+rate against the marketplace target. Rules from docs/domain.md sections 3 and 4; figures live
 in policy.py.
 """
 

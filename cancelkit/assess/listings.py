@@ -1,5 +1,5 @@
 """Listings at risk: Amazon may deactivate an offer after two seller cancellations in 30
-days (DOMAIN.md section 3), counted over this batch and the ledger's confirmed batches."""
+days (docs/domain.md section 3), counted over this batch and the ledger's confirmed batches."""
 
 from __future__ import annotations
 

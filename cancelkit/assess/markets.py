@@ -1,6 +1,6 @@
 """A batch spanning several marketplaces: each marketplace's share of the batch (rows,
 orders, counting orders) and the figures it is projected with, against its own target and
-window (DOMAIN.md section 9).
+window (docs/domain.md section 9).
 
 Counted exactly, by walking the batch index's marketplace column, only when the batch's
 rows name a marketplace other than `--marketplace`; a batch of that one marketplace keeps

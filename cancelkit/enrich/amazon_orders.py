@@ -7,13 +7,13 @@ neither BUYER nor RECIPIENT is asked for, so no buyer personal data is ever rece
 Restricted Data Token is needed. The README argues this choice against Orders v0 (retired
 on 2027-03-27) and the Reports API.
 
-The file has the columns of Amazon's order reports (DOMAIN.md section 5) that the checks
+The file has the columns of Amazon's order reports (docs/domain.md section 5) that the checks
 read, and no `purchase-date`: it lists only unshipped orders, which must never stand in for
 all orders in the rate's denominator.
 
 Its first line (`#cancelkit-fetch-orders`, `key=value` cells) records what it is a listing
 of: the marketplace, the window asked for (`created-after` to `fetched-at`) and the
-statuses. It is a complete listing of the cancellable orders of that window (DOMAIN.md
+statuses. It is a complete listing of the cancellable orders of that window (docs/domain.md
 section 10), so `--orders-report` refuses an order of the window that it does not list
 (`order_not_unshipped`). Each item carries `quantity-shipped`
 (`orderItems[].fulfillment.quantityFulfilled`): an item with all its units shipped is

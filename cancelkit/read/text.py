@@ -1,7 +1,7 @@
 """The one text-encoding sniffer of every reader: inputs (files and stdin), Amazon's order
 reports and processing reports.
 
-Decided in this order (DOMAIN.md sections 2 and 7):
+Decided in this order (docs/domain.md sections 2 and 7):
 1. a byte-order mark: UTF-8 (`utf-8-sig`) or UTF-16;
 2. NUL bytes: UTF-16 without a BOM when they fall on every other byte, else binary (refused);
 3. valid UTF-8 (the usual download, and the fast path: one C-speed decode of the sample);
@@ -54,7 +54,7 @@ NAMES = {
     "latin-1": "ISO-8859-1",
 }
 # Amazon JP's order reports are Shift_JIS as Windows writes it (code page 932, Java's
-# "windows-31J") with CRLF: DOMAIN.md section 7, and a public integration that reads them
+# "windows-31J") with CRLF: docs/domain.md section 7, and a public integration that reads them
 # (kota-imai/amznmail_order_report, src/main/java/util/TsvPerser.java: "windows-31J",
 # line separator "\r\n", "UTF-8だと文字化けする"). EUC-JP is what older Unix tools write.
 _JAPANESE = ("cp932", "euc_jp")

@@ -1,6 +1,6 @@
 """The output plan: every path a run will write, checked before the first input row is read.
 
-DESIGN.md, "A run is a transaction". Each command names its outputs here first; a path is
+docs/design.md, "A run is a transaction". Each command names its outputs here first; a path is
 resolved to its real path and file identity (device and inode), so no spelling, symlink or
 hard link of an input or of another output slips through; its folder must be writable (or
 creatable), an existing file is refused without `--force`, a folder is never an output,

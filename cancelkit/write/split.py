@@ -1,5 +1,5 @@
 """One upload file per marketplace: the spooled flat-file body split by the marketplace of
-each row (DOMAIN.md section 9: a feed or upload is for one marketplace).
+each row (docs/domain.md section 9: a feed or upload is for one marketplace).
 
 The body holds the kept rows in order; their marketplace numbers come from the batch
 index's column, walked alongside (as the ledger rows are).

@@ -25,7 +25,7 @@ from cancelkit.write.files import atomic_write
 
 
 def test_format_constants():
-    # DOMAIN.md section 2: two spaces after "only."
+    # docs/domain.md section 2: two spaces after "only."
     assert flatfile.TEMPLATE_NOTICE == "This row for Amazon.com use only.  Do not modify or delete."
     assert flatfile.HEADER_LINES.encode("ascii") == TEMPLATE_ROW + HEADER_ROW
     assert flatfile.COLUMNS == ("order-id", "cancellation-reason-code", "amazon-order-item-code")

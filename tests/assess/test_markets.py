@@ -1,4 +1,4 @@
-"""Marketplaces in one batch (DOMAIN.md section 9): the marketplace of each row, the counts per
+"""Marketplaces in one batch (docs/domain.md section 9): the marketplace of each row, the counts per
 marketplace, the figures each is projected with, and the gate over all of them."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_every_table_entry_names_a_marketplace_of_the_policy():
     assert marketplaces.marketplace_code("A33AVAJ2PDY3EV") == "TR"
 
 
-# every marketplace the issue names (DOMAIN.md sections 8 and 10), by code, site and id
+# every marketplace the issue names (docs/domain.md sections 8 and 10), by code, site and id
 EVERY = {
     "TR": ("amazon.com.tr", "A33AVAJ2PDY3EV", "EU", "TRY"),
     "ZA": ("amazon.co.za", "AE08WJ6YKNBMC", "EU", "ZAR"),

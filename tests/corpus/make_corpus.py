@@ -273,7 +273,7 @@ def buyer_rows(columns: tuple[str, ...], spelled: dict[str, str] | None = None) 
 
 
 def unshipped_export() -> bytes:
-    """An Unshipped Orders export used directly as the input (DOMAIN.md 5), a reason added."""
+    """An Unshipped Orders export used directly as the input (docs/domain.md 5), a reason added."""
     header = (
         "order-id",
         "order-item-id",

@@ -18,7 +18,7 @@ UNSHIPPED = FIXTURES / "unshipped-orders.txt"
 ORDERS = FIXTURES / "order-report.txt"
 UTC = dt.timezone.utc
 
-# columns of Amazon's reports that hold personal data (DOMAIN.md section 5)
+# columns of Amazon's reports that hold personal data (docs/domain.md section 5)
 PERSONAL_COLUMNS = (
     "buyer-email",
     "buyer-name",

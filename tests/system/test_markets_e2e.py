@@ -1,4 +1,4 @@
-"""A unified EU account's batch through the CLI (DOMAIN.md section 9): two upload files, two
+"""A unified EU account's batch through the CLI (docs/domain.md section 9): two upload files, two
 ledger batches, `metrics_by_marketplace`, the per-marketplace table in every summary, the
 review round trip; and the options that give figures per marketplace."""
 

@@ -1,4 +1,4 @@
-"""The real-world shaped fixtures (DOMAIN.md section 7) against fixtures/EXPECTED.md: every
+"""The real-world shaped fixtures (docs/domain.md section 7) against fixtures/EXPECTED.md: every
 row's outcome and codes, the totals, and the CLI's exit codes."""
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def test_order_id_non_ascii(written, char, point):
         (f" {ITEM}\u00a0", ITEM),
         (f"{ITEM}.0", ITEM),  # exact digits with Excel's trailing .0
         (f"{ITEM}.00", ITEM),
-        # the lengths Amazon issues (DOMAIN.md section 10): 13 digits (JP from August
+        # the lengths Amazon issues (docs/domain.md section 10): 13 digits (JP from August
         # 2023), 15 digits (a 2025 US report); leading zeros are kept
         ("6284517392056", "6284517392056"),
         ("628451739205621", "628451739205621"),

@@ -1,4 +1,4 @@
-"""A run is a transaction (DESIGN.md): the output plan checks every path before the first
+"""A run is a transaction (docs/design.md): the output plan checks every path before the first
 row is read, the outputs are renamed into place together with the ledger batch, and a
 failure or an interrupt leaves the folders and the ledger as they were."""
 

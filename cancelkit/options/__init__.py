@@ -7,28 +7,46 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import stat
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .amazon import marketplaces, spapi
-from .errors import ConfigError
-from .read.review_figures import review_figures
-from .read.tables import Limits
-from .read.words import is_yes
+from ..amazon import marketplaces
+from ..errors import ConfigError
+from ..read.review_figures import review_figures
+from ..read.tables import Limits
+from .config_file import (
+    DEFAULT_CONFIG,
+    FAIL_ON,
+    MARKET_TABLE_KEYS,
+    _Count,
+    _Figure,
+    _policy_table,
+    load_config,
+    shown,
+)
+from .figures import _check_market_figures, _figures, parse_figures
+from .spapi_settings import spapi_settings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+__all__ = [
+    "DEFAULT_CONFIG",
+    "FAIL_ON",
+    "LEDGER_ENV_VAR",
+    "LEDGER_FILE_NAME",
+    "MARKET_TABLE_KEYS",
+    "Options",
+    "WindowFigures",
+    "build_options",
+    "default_ledger_path",
+    "load_config",
+    "parse_figures",
+    "resolve_ledger_path",
+    "spapi_settings",
+]
 
-DEFAULT_CONFIG = "cancelkit.toml"
 #: the environment variable that names the ledger, and the ledger's file name
 LEDGER_ENV_VAR = "CANCELKIT_LEDGER"
 LEDGER_FILE_NAME = "ledger.sqlite3"
@@ -164,107 +182,6 @@ def resolve_ledger_path(option: str | os.PathLike | None, no_ledger: bool = Fals
     return default_ledger_path()
 
 
-FAIL_ON = ("none", "medium", "high")
-#: settings that may also be a table of figures per marketplace (`[orders_7d]` DE = 1200)
-MARKET_TABLE_KEYS = ("orders_7d", "cancels_7d")
-_Count = Annotated[int, Field(strict=True, ge=0)]
-_Positive = Annotated[int, Field(strict=True, gt=0)]
-# a figure, or a table of figures per marketplace (each checked by `_figures`)
-_Figure = _Count | dict[str, Any]
-
-
-class PolicyOverride(BaseModel):
-    """A marketplace's figures in the config's [policy.CODE] table."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    #: the target rate, a fraction: 0.025 is 2.5%
-    threshold: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
-    window_days: Annotated[int, Field(strict=True, ge=1, le=366)] | None = None
-
-
-class ConfigFile(BaseModel):
-    """The settings of cancelkit.toml (the top level or a [cancelkit] table): each key with
-    its type and range, so a wrong value names the file, the key and the value."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    marketplace: str | None = None
-    orders_7d: _Figure | None = None
-    cancels_7d: _Figure | None = None
-    fail_on: Literal["none", "medium", "high"] | None = None
-    sheet: str | None = None
-    ledger: str | None = None
-    # an order report older than this is flagged as stale (default 24)
-    report_max_age_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    # India: the 30-day window's figures, and the referral-fee rate for the fee estimate
-    orders_30d: _Count | None = None
-    cancels_30d: _Count | None = None
-    referral_fee_rate: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    # limits for reading inputs (see read.tables.Limits)
-    max_xlsx_bytes: _Positive | None = None
-    max_rows: _Positive | None = None
-    max_columns: _Positive | None = None
-    max_cells: _Positive | None = None
-    policy: dict[str, PolicyOverride] = {}
-
-
-#: keys of the [cancelkit] table (or the top level) of cancelkit.toml
-CONFIG_KEYS = tuple(name for name in ConfigFile.model_fields if name != "policy")
-
-
-def _problem(where: str, error: dict) -> str:
-    """One validation error in words: file, key (dotted for [policy.UK]) and value."""
-    loc = [str(part) for part in error["loc"]]
-    # a union reports which branch failed ("int", "dict[str,any]"): the key is what counts
-    key = ".".join(part for part in loc if not part.startswith(("int", "dict[", "constrained")))
-    value = error.get("input")
-    if error["type"] == "extra_forbidden":
-        return f"{where}: unknown setting '{key}'"  # the name only: never its value
-    if error["type"] == "missing":
-        return f"{where}: '{key}' is missing"
-    return f"{where}: '{key}' = {shown(key, value)} is not valid: {error['msg'].lower()}"
-
-
-#: key names that may hold a secret (a token, a password, a client secret, an API key)
-_SECRET_NAME = re.compile(r"secret|token|passw|pwd|credential|auth|api.?key|private|refresh", re.I)
-#: values shaped like Login with Amazon credentials: a refresh or access token (`Atzr|`,
-#: `Atza|`), a client id or client secret (`amzn1.application-oa2-client.`, `amzn1.oa2-cs.`);
-#: see https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
-_SECRET_VALUE = re.compile(r"\s*(atz[ar]\||amzn1\.)", re.I)
-NOT_SHOWN = "(value not shown: it could be a secret)"
-
-
-def could_be_secret(key: str, value: object) -> bool:
-    """Whether a config value may be a credential, so that no message quotes it: a key
-    whose name looks like a secret's, or a value shaped like a Login with Amazon one."""
-    if _SECRET_NAME.search(str(key)):
-        return True
-    if not isinstance(value, str):
-        return False
-    # a long word without spaces may be a key or token of any shape (a client secret is 64
-    # hex digits); what a person mistypes in a setting is shorter, and still shown
-    word = value.strip()
-    return bool(_SECRET_VALUE.match(value)) or (
-        len(word) >= 32 and not any(c.isspace() for c in word)
-    )
-
-
-def shown(key: str, value: object) -> str:
-    """A config value as a message may quote it: never one that could be a secret."""
-    return NOT_SHOWN if could_be_secret(key, value) else repr(value)
-
-
-def _no_credential(where: str, settings: Mapping) -> None:
-    """A credential pasted under a setting that is not a credential (`marketplace`,
-    `sheet`, `ledger`, ...) is refused without quoting it; credentials go in [amazon]."""
-    for key, value in settings.items():
-        if isinstance(value, str) and _SECRET_VALUE.match(value):
-            raise ConfigError(
-                f"{where}: '{key}' holds what looks like an SP-API credential {NOT_SHOWN}; "
-                'credentials go in the [amazon] table (see the README, "Sending through '
-                'the SP-API")'
-            )
-
-
 class ApiOptions(BaseModel):
     """The options of `cancelkit.check` and the CLI, checked at the door: a wrong type or
     range is a `ConfigError` naming the option, never a wrong figure."""
@@ -314,108 +231,6 @@ def _check_api(values: dict) -> None:
             f"option {name} = {shown(name, error.get('input'))} is not valid: "
             f"{error['msg'].lower()}"
         ) from None
-
-
-def load_config(path: str | Path | None) -> dict:
-    """The settings of a config file; `cancelkit.toml` in the working folder when no path
-    is given and it exists; {} otherwise."""
-    explicit = path is not None
-    path = Path(path) if explicit else Path(DEFAULT_CONFIG)
-    if not path.exists():
-        if explicit:
-            raise ConfigError(f"{path}: config file not found")
-        return {}
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
-    raw = document.get("cancelkit", document)
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: 'cancelkit' must be a table of settings")
-    raw = {k: v for k, v in raw.items() if k != "cancelkit"}
-    # [amazon]: the SP-API credentials and endpoints (amazon/spapi.py checks its keys)
-    amazon_table = raw.pop("amazon", None)
-    if amazon_table is None:
-        amazon_table = document.get("amazon", {})
-    if not isinstance(amazon_table, dict):
-        raise ConfigError(f"{path}: 'amazon' must be a table ([amazon])")
-    _no_credential(str(path), raw)
-    try:
-        parsed = ConfigFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = list(dict.fromkeys(_problem(str(path), e) for e in exc.errors()))
-        raise ConfigError("; ".join(problems)) from None
-    settings = parsed.model_dump(exclude_none=True, exclude={"policy"})
-    settings["policy"] = {
-        code.upper(): override.model_dump(exclude_none=True)
-        for code, override in parsed.policy.items()
-    }
-    settings["amazon"] = amazon_table
-    settings["_path"] = str(path)
-    return settings
-
-
-def parse_figures(text: str, name: str) -> int | dict[str, int]:
-    """A figure of the command line: a plain number (`1200`), or one per marketplace
-    (`DE=1200,FR=800`)."""
-    text = text.strip()
-    if "=" not in text:
-        return _whole_number(name, text)
-    found: dict[str, int] = {}
-    for part in text.split(","):
-        code, sep, value = part.partition("=")
-        if not sep or not code.strip():
-            raise ConfigError(
-                f"{name}: write N or CODE=N,CODE=N (e.g. DE=1200,FR=800), not {text!r}"
-            )
-        key = code.strip()
-        known = marketplaces.canonical(key) or key
-        if any((marketplaces.canonical(k) or k) == known for k in found):
-            raise ConfigError(f"{name}: {known} is given twice in {text!r}; give it once")
-        found[key] = _whole_number(name, value.strip())
-    return found
-
-
-def _whole_number(name: str, text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not a whole number") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative (got {value})")
-    return value
-
-
-def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str, tuple[int, str]]]:
-    """A figure as given (None, a number, or a mapping of marketplace codes to numbers): the
-    plain number and the entries per marketplace, each with its source."""
-    if value is None:
-        return None, {}
-    if not isinstance(value, Mapping):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(
-                f"{name} must be a whole number or CODE=N figures (got {shown(name, value)})"
-            )
-        if value < 0:
-            raise ConfigError(f"{name} must not be negative (got {value})")
-        return value, {}
-    found = {}
-    for code, count in value.items():
-        known = marketplaces.marketplace_code(str(code))
-        if known is None:
-            raise ConfigError(
-                f"{name}: unknown marketplace '{code}'; known: {marketplaces.known_codes()}"
-            )
-        if known in found:
-            raise ConfigError(
-                f"{name}: '{code}' and another entry both give the figure of {known} (one "
-                "marketplace, one figure); keep one of them"
-            )
-        if isinstance(count, Mapping):
-            raise ConfigError(f"{name} {code} must be a whole number (got a table)")
-        plain, _ = _figures(f"{name} {code}", count, source)
-        found[known] = (plain, source)
-    return None, found
 
 
 def build_options(
@@ -645,166 +460,9 @@ def build_options(
     )
 
 
-def _policy_table(table: Mapping, where: str | None) -> dict[str, dict]:
-    """The config's [policy] tables by canonical marketplace code: `[policy.GB]` is UK's;
-    two tables for one marketplace, or a table of no marketplace, is a config error."""
-    found: dict[str, dict] = {}
-    spelled: dict[str, str] = {}
-    for key, override in table.items():
-        code = marketplaces.canonical(str(key))
-        if code is None:
-            raise ConfigError(
-                f"{where}: [policy.{key}] names no marketplace; known: "
-                f"{marketplaces.known_codes()} (GB is UK)"
-            )
-        if code in found:
-            raise ConfigError(
-                f"{where}: [policy.{spelled[code]}] and [policy.{key}] both set the policy of "
-                f"{code} (one marketplace: keep one table)"
-            )
-        found[code], spelled[code] = dict(override), str(key)
-    return found
-
-
-def _check_market_figures(
-    market: str,
-    orders: int | None,
-    cancels: int | None,
-    orders_by: Mapping[str, tuple[int, str]],
-    cancels_by: Mapping[str, tuple[int, str]],
-    orders_source: str | None,
-    cancels_source: str | None,
-) -> None:
-    """Refuse figures that cannot be true or that say nothing clear: more cancellations than
-    orders in one marketplace's window (`--orders-7d DE=10 --cancels-7d DE=500`), and a plain
-    figure beside figures per marketplace for the other (`--orders-7d DE=1200,FR=800
-    --cancels-7d 5`: whose 5?)."""
-    for code in sorted({*orders_by, *cancels_by}):
-        own_orders = orders_by.get(code, (orders if code == market else None, None))[0]
-        own_cancels = cancels_by.get(code, (cancels if code == market else None, None))[0]
-        if own_orders is not None and (own_cancels or 0) > own_orders:
-            raise ConfigError(
-                f"{own_cancels} seller cancellations in {code} cannot be more than the "
-                f"{own_orders} orders of its window (cancellations are counted among the "
-                "orders of --orders-7d)",
-                code="impossible_figures",
-            )
-    for plain, plain_source, name, other, other_name in (
-        (cancels, cancels_source, "--cancels-7d", orders_by, "--orders-7d"),
-        (orders, orders_source, "--orders-7d", cancels_by, "--cancels-7d"),
-    ):
-        if plain is not None and other and market not in other:
-            where = "" if plain_source == name else f" ({plain_source})"
-            codes = ",".join(f"{code}=N" for code in other)
-            raise ConfigError(
-                f"{name} {plain}{where} is one number but {other_name} is given per marketplace "
-                f"({', '.join(other)}): say which marketplace it is, e.g. {name} {codes}",
-                code="figures_ambiguous",
-            )
-
-
 def _limits(settings: dict) -> Limits | None:
     """The input size limits the config file sets (None: the defaults; each is positive,
     as ConfigFile checked)."""
     names = ("max_xlsx_bytes", "max_rows", "max_columns", "max_cells")
     given = {key: settings[key] for key in names if key in settings}
     return Limits(**given) if given else None
-
-
-# -- the SP-API settings ------------------------------------------------------------------
-
-
-#: the words `sandbox` in [amazon] may say (or a TOML boolean)
-_SANDBOX_WORDS = ("true", "false", "yes", "no", "1", "0", "on", "off")
-
-
-def spapi_settings(
-    environ: Mapping[str, str] | None = None,
-    table: Mapping | None = None,
-    config_path: str | os.PathLike | None = None,
-) -> spapi.SpapiSettings:
-    """The SP-API settings: each value from the environment (`LWA_APP_ID`, ...,
-    `CANCELKIT_SPAPI_ENDPOINT`), else from the config file's `[amazon]` table (`table`, read
-    from `config_path`), else the default. Warns when a config file holding a secret is
-    readable by other users."""
-    environ = os.environ if environ is None else environ
-    table = dict(table or {})
-    where = f"{config_path}: " if config_path else ""
-    unknown = sorted(str(k) for k in table if str(k).lower() not in spapi.CONFIG_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}unknown setting(s) in [amazon]: {', '.join(unknown)} "
-            f"(known: {', '.join(spapi.CONFIG_KEYS)})"
-        )
-    configured = {str(k).lower(): v for k, v in table.items()}
-    # no message below quotes a value of [amazon]: any of them could be a secret put
-    # under the wrong key
-    for key, value in configured.items():
-        if key not in ("sandbox", "poll_interval") and not isinstance(value, str):
-            raise ConfigError(f"{where}'{key}' in [amazon] must be a string")
-    sandbox = configured.get("sandbox")
-    if sandbox is not None and not (
-        isinstance(sandbox, bool)
-        or (isinstance(sandbox, str) and sandbox.strip().lower() in _SANDBOX_WORDS)
-    ):
-        raise ConfigError(
-            f"{where}'sandbox' in [amazon] must be true or false {NOT_SHOWN}", code="config_error"
-        )
-
-    def value(key: str) -> str | None:
-        given = environ.get(spapi.CONFIG_KEYS[key], "").strip()
-        if given:
-            return given
-        found = configured.get(key)
-        if isinstance(found, bool):
-            return "true" if found else "false"
-        return None if found is None else str(found).strip() or None
-
-    found = {key: value(key) for key in spapi.SECRET_KEYS}
-    # a refresh token per region where the seller's accounts differ (amazon/spapi.py)
-    regional = tuple((r, value(k) or "") for r, k in spapi.REGIONAL_KEYS.items() if value(k))
-    if regional and not found["sp_api_refresh_token"]:
-        found["sp_api_refresh_token"] = ""  # only the regions named have one
-    missing = tuple(spapi.CONFIG_KEYS[key] for key, given in found.items() if given is None)
-    credentials = (
-        None
-        if missing
-        else spapi.Credentials(*(found[k] or "" for k in spapi.SECRET_KEYS), regional=regional)
-    )
-    warnings = []
-    if config_path and any(
-        configured.get(k) for k in (*spapi.SECRET_KEYS, *spapi.REGIONAL_KEYS.values())
-    ):
-        warnings.extend(_readable_by_others(Path(config_path)))
-    poll = value("poll_interval")
-    from_config = not environ.get(spapi.ENV_POLL_INTERVAL, "").strip()
-    poll_name = f"{where}'poll_interval' in [amazon]" if from_config else spapi.ENV_POLL_INTERVAL
-    return spapi.SpapiSettings(
-        credentials=credentials,
-        missing=missing,
-        api_endpoint=value("spapi_endpoint"),
-        lwa_endpoint=value("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
-        sandbox=is_yes(value("sandbox")),
-        poll_interval=(
-            spapi.DEFAULT_POLL_INTERVAL
-            if poll is None
-            else spapi.poll_interval_from(
-                poll, poll_name, quote=not from_config and not could_be_secret(poll_name, poll)
-            )
-        ),
-        warnings=tuple(warnings),
-    )
-
-
-def _readable_by_others(path: Path) -> list[str]:
-    if os.name != "posix":
-        return []
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return []
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        return [
-            f"{path} holds SP-API credentials and other users can read it; run: chmod 600 {path}"
-        ]
-    return []

@@ -94,7 +94,7 @@ def _spapi_settings(config: str | Path | None):
     """The SP-API settings (environment over the config file's [amazon] table) and the
     config's other settings."""
     settings = load_config(config)
-    amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
+    amazon = spapi_settings(None, settings.amazon, settings.path)
     return amazon, settings
 
 
@@ -135,7 +135,7 @@ def submit(
     amazon, settings = _spapi_settings(config)
     for warning in amazon.warnings:
         say(f"warning: {warning}")
-    path = resolve_ledger_path(ledger or settings.get("ledger"))
+    path = resolve_ledger_path(ledger or settings.settings.get("ledger"))
     with Ledger.open(path, create=False) as book:
         outcome = submitting.submit(
             book,
@@ -173,11 +173,13 @@ def fetch_orders(
         raise ConfigError(f"days must be a whole number of days >= 1 (got {days!r})")
     if marketplace is not None and not isinstance(marketplace, str):
         raise ConfigError(f"marketplace must be a marketplace code (got {marketplace!r})")
-    market = marketplaces.spapi_marketplace(marketplace or settings.get("marketplace") or "US")
+    market = marketplaces.spapi_marketplace(
+        marketplace or settings.settings.get("marketplace") or "US"
+    )
     amazon.refuse_sandbox(market, "fetch-orders")
     # the config, the review key and the ledger are never replaced, named or found
     output = usable_path(output, "order report")
-    OutputPlan([config, settings.get("_path")], force=force).output("order report", output)
+    OutputPlan([config, settings.path], force=force).output("order report", output)
     if not force:
         refuse_existing(output)
     amazon.require_credentials()

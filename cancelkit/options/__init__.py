@@ -22,6 +22,7 @@ from .config_file import (
     DEFAULT_CONFIG,
     FAIL_ON,
     MARKET_TABLE_KEYS,
+    Config,
     _Count,
     _Figure,
     _policy_table,
@@ -33,6 +34,7 @@ from .spapi_settings import spapi_settings
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "Config",
     "FAIL_ON",
     "LEDGER_ENV_VAR",
     "LEDGER_FILE_NAME",
@@ -277,8 +279,8 @@ def build_options(
             "orders_reports": [] if orders_reports is None else orders_reports,
         }
     )
-    settings = load_config(config)
-    where = settings.get("_path")
+    config_file = load_config(config)
+    settings, where = config_file.settings, config_file.path
     from_config = f"config {where}"
     orders_in_window, orders_by_market = _figures(
         "orders_in_window", orders_in_window, "--orders-7d"
@@ -396,6 +398,9 @@ def build_options(
     overrides = policy_table.get(market, {})
     orders_by = {**config_orders_by, **orders_by_market}
     cancels_by = {**config_cancels_by, **cancels_by_market}
+    # plain figures by now: a table per marketplace went into orders_by / cancels_by
+    assert not isinstance(orders_in_window, Mapping)
+    assert not isinstance(cancels_in_window, Mapping)
     _check_market_figures(
         market,
         orders_in_window,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -70,7 +71,7 @@ class ConfigFile(BaseModel):
 CONFIG_KEYS = tuple(name for name in ConfigFile.model_fields if name != "policy")
 
 
-def _problem(where: str, error: dict) -> str:
+def _problem(where: str, error: Mapping[str, Any]) -> str:
     """One validation error in words: file, key (dotted for [policy.UK]) and value."""
     loc = [str(part) for part in error["loc"]]
     # a union reports which branch failed ("int", "dict[str,any]"): the key is what counts
@@ -124,15 +125,26 @@ def _no_credential(where: str, settings: Mapping) -> None:
             )
 
 
-def load_config(path: str | Path | None) -> dict:
+@dataclass(frozen=True)
+class Config:
+    """What a config file says: its settings as checked (`ConfigFile`'s keys, `policy` by
+    marketplace as written), its [amazon] table (checked by `spapi_settings`) and the path
+    it was read from (None when no file was read)."""
+
+    settings: dict[str, Any] = field(default_factory=dict)
+    amazon: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+
+def load_config(path: str | Path | None) -> Config:
     """The settings of a config file; `cancelkit.toml` in the working folder when no path
-    is given and it exists; {} otherwise."""
+    is given and it exists; no settings otherwise."""
     explicit = path is not None
-    path = Path(path) if explicit else Path(DEFAULT_CONFIG)
+    path = Path(path) if path is not None else Path(DEFAULT_CONFIG)
     if not path.exists():
         if explicit:
             raise ConfigError(f"{path}: config file not found")
-        return {}
+        return Config()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -158,9 +170,7 @@ def load_config(path: str | Path | None) -> dict:
         code.upper(): override.model_dump(exclude_none=True)
         for code, override in parsed.policy.items()
     }
-    settings["amazon"] = amazon_table
-    settings["_path"] = str(path)
-    return settings
+    return Config(settings, amazon_table, str(path))
 
 
 def _policy_table(table: Mapping, where: str | None) -> dict[str, dict]:

@@ -48,7 +48,7 @@ def _whole_number(name: str, text: str) -> int:
     return value
 
 
-def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str, tuple[int, str]]]:
+def _figures(name: str, value, source: str) -> tuple[int | None, dict[str, tuple[int, str]]]:
     """A figure as given (None, a number, or a mapping of marketplace codes to numbers): the
     plain number and the entries per marketplace, each with its source."""
     if value is None:
@@ -61,7 +61,7 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
         if value < 0:
             raise ConfigError(f"{name} must not be negative (got {value})")
         return value, {}
-    found = {}
+    found: dict[str, tuple[int, str]] = {}
     for code, count in value.items():
         known = marketplaces.marketplace_code(str(code))
         if known is None:
@@ -76,6 +76,7 @@ def _figures(name: str, value, source: str | None) -> tuple[int | None, dict[str
         if isinstance(count, Mapping):
             raise ConfigError(f"{name} {code} must be a whole number (got a table)")
         plain, _ = _figures(f"{name} {code}", count, source)
+        assert plain is not None  # a number gives its figure
         found[known] = (plain, source)
     return None, found
 

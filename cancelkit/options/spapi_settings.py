@@ -58,7 +58,7 @@ def spapi_settings(
             f"{where}'sandbox' in [amazon] must be true or false {NOT_SHOWN}", code="config_error"
         )
 
-    def value(key: str) -> str | None:
+    def setting(key: str) -> str | None:
         given = environ.get(spapi.CONFIG_KEYS[key], "").strip()
         if given:
             return given
@@ -67,31 +67,36 @@ def spapi_settings(
             return "true" if found else "false"
         return None if found is None else str(found).strip() or None
 
-    found = {key: value(key) for key in spapi.SECRET_KEYS}
+    found = {key: setting(key) for key in spapi.SECRET_KEYS}
     # a refresh token per region where the seller's accounts differ (amazon/spapi.py)
-    regional = tuple((r, value(k) or "") for r, k in spapi.REGIONAL_KEYS.items() if value(k))
+    regional = tuple((r, setting(k) or "") for r, k in spapi.REGIONAL_KEYS.items() if setting(k))
     if regional and not found["sp_api_refresh_token"]:
         found["sp_api_refresh_token"] = ""  # only the regions named have one
     missing = tuple(spapi.CONFIG_KEYS[key] for key, given in found.items() if given is None)
     credentials = (
         None
         if missing
-        else spapi.Credentials(*(found[k] or "" for k in spapi.SECRET_KEYS), regional=regional)
+        else spapi.Credentials(
+            found["lwa_app_id"] or "",
+            found["lwa_client_secret"] or "",
+            found["sp_api_refresh_token"] or "",
+            regional=regional,
+        )
     )
     warnings = []
     if config_path and any(
         configured.get(k) for k in (*spapi.SECRET_KEYS, *spapi.REGIONAL_KEYS.values())
     ):
         warnings.extend(_readable_by_others(Path(config_path)))
-    poll = value("poll_interval")
+    poll = setting("poll_interval")
     from_config = not environ.get(spapi.ENV_POLL_INTERVAL, "").strip()
     poll_name = f"{where}'poll_interval' in [amazon]" if from_config else spapi.ENV_POLL_INTERVAL
     return spapi.SpapiSettings(
         credentials=credentials,
         missing=missing,
-        api_endpoint=value("spapi_endpoint"),
-        lwa_endpoint=value("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
-        sandbox=is_yes(value("sandbox")),
+        api_endpoint=setting("spapi_endpoint"),
+        lwa_endpoint=setting("lwa_endpoint") or marketplaces.LWA_TOKEN_URL,
+        sandbox=is_yes(setting("sandbox")),
         poll_interval=(
             spapi.DEFAULT_POLL_INTERVAL
             if poll is None

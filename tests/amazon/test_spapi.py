@@ -124,10 +124,10 @@ def test_bad_amazon_settings_are_config_errors(table, message):
 def test_the_config_file_amazon_table_is_read_with_or_without_a_cancelkit_table(tmp_path):
     bare = tmp_path / "bare.toml"
     bare.write_text('marketplace = "DE"\n[amazon]\nlwa_app_id = "a"\n')
-    assert load_config(bare)["amazon"] == {"lwa_app_id": "a"}
+    assert load_config(bare).amazon == {"lwa_app_id": "a"}
     tabled = tmp_path / "tabled.toml"
     tabled.write_text('[cancelkit]\nmarketplace = "DE"\n[amazon]\nlwa_app_id = "b"\n')
-    assert load_config(tabled)["amazon"] == {"lwa_app_id": "b"}
+    assert load_config(tabled).amazon == {"lwa_app_id": "b"}
     broken = tmp_path / "broken.toml"
     broken.write_text('amazon = "secret"\n')
     with pytest.raises(ConfigError, match="'amazon' must be a table"):

@@ -3,8 +3,10 @@ and the expected outcomes read from fixtures/EXPECTED.md."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -135,6 +137,14 @@ def assert_one_line_error(run: Run, *fragments: str) -> str:
 def files_under(folder: Path) -> set[str]:
     """Every file below a folder, as paths relative to it."""
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def on_disk(ledger: object, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows of a query on a ledger's file (a `Ledger` or its path), on a connection of
+    the test's own: tests look at what is on disk, never at the Ledger's connection."""
+    path = getattr(ledger, "path", ledger)
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return db.execute(sql, params).fetchall()
 
 
 @pytest.fixture

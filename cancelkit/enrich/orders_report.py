@@ -309,13 +309,13 @@ class _Dated:
             dt.datetime.fromtimestamp(end_s, dt.timezone.utc) - dt.timedelta(days=days)
         ).timestamp()
         inside = array("q", (o for o, t in zip(orders, times) if start_s < t <= end_s))
-        count = _distinct(inside)
+        count = distinct_count(inside)
         count += len({o for when, o, _ in odd if start_s < when <= end_s})
         end = dt.datetime.fromtimestamp(end_s, dt.timezone.utc)
         return count, end - dt.timedelta(days=days), end
 
 
-def _distinct(values: array) -> int:
+def distinct_count(values: array) -> int:
     """How many different integers `values` holds, exactly, with two bitmaps of about 16
     bits a value: values whose slot no other value shares are counted at once; only those
     in shared slots (a repeated order, or a collision) go into a set."""

@@ -77,7 +77,7 @@ def test_distinct_counts_exactly_with_repeats_and_shared_slots(size):
     values = array("q", (rng.randrange(10**16, 10**17) for _ in range(size)))
     values.extend(values[: size // 3])  # repeated orders
     values.extend(v + (1 << 40) for v in values[: size // 7])  # new values, other slots
-    assert orders_report._distinct(values) == len(set(values))
+    assert orders_report.distinct_count(values) == len(set(values))
 
 
 def test_the_window_of_one_marketplace_counts_its_lines_only(tmp_path):

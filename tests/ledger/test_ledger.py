@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error, invoke
+from conftest import assert_one_line_error, invoke, on_disk
 
 import cancelkit
 from cancelkit import options as options_module
@@ -68,10 +68,7 @@ def test_the_path_comes_from_the_option_then_the_environment_then_the_data_folde
 def test_open_creates_the_folders_and_a_wal_database_with_a_schema_version(tmp_path):
     path = tmp_path / "deep" / "er" / "ledger.sqlite3"
     with Ledger.open(path) as book:
-        db = book._db
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+        assert on_disk(book, "PRAGMA journal_mode") == [("wal",)]  # kept in the file
         assert book.integrity_check() == "ok"
     db = sqlite3.connect(path)
     assert db.execute("SELECT version FROM schema_version").fetchall() == [
@@ -128,7 +125,7 @@ def test_the_next_schema_version_is_one_migration_function(tmp_path, monkeypatch
     for _ in range(2):  # migrated once, then left alone
         with Ledger.open(path) as book:
             assert book.batch(batch).rows == 1
-            version = book._db.execute("SELECT version FROM schema_version").fetchone()[0]
+            version = on_disk(book, "SELECT version FROM schema_version")[0][0]
             assert version == following
     assert calls == [1]
 
@@ -198,7 +195,7 @@ def test_a_batch_is_all_or_nothing(book):
     with pytest.raises(RuntimeError):
         book.record_batch({"created_at": NOW}, rows())
     assert book.batches() == []
-    assert book._db.execute("SELECT count(*) FROM batch_rows").fetchone()[0] == 0
+    assert on_disk(book, "SELECT count(*) FROM batch_rows")[0][0] == 0
 
 
 def test_bad_batch_fields_are_refused(book):

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import on_disk
 
 from cancelkit.enrich import join
 from cancelkit.enrich.join import LedgerLookup
@@ -42,7 +43,7 @@ def test_the_fixture_is_a_schema_1_ledger():
 
 
 def test_a_schema_1_ledger_migrates_keeping_every_row(migrated):
-    version = migrated._db.execute("SELECT version FROM schema_version").fetchone()[0]
+    version = on_disk(migrated, "SELECT version FROM schema_version")[0][0]
     assert version == store.SCHEMA_VERSION
     rows = {
         b.id: [list(r.__dict__.values()) for r in migrated.batch_rows(b.id)]
@@ -106,7 +107,7 @@ def test_look_ups_in_chunks_and_after_a_change_of_the_ledger(migrated, monkeypat
 
 
 def _open_batches(book: Ledger) -> set[str]:
-    return {r[0] for r in book._db.execute("SELECT id FROM batches WHERE has_open_rows")}
+    return {r[0] for r in on_disk(book, "SELECT id FROM batches WHERE has_open_rows")}
 
 
 def test_the_migration_flags_the_batches_with_open_rows(migrated):

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import CLEAN, FIXTURES, assert_one_line_error, invoke
+from conftest import CLEAN, FIXTURES, assert_one_line_error, invoke, on_disk
 
 import cancelkit
 from cancelkit.amazon import processing_codes, processing_words
@@ -488,9 +488,7 @@ def test_a_schema_3_ledger_migrates_and_its_final_failures_become_refusals(tmp_p
     assert old.execute("SELECT version FROM schema_version").fetchone() == (3,)
     old.close()
     with Ledger.open(path) as book:
-        assert book._db.execute("SELECT version FROM schema_version").fetchone() == (
-            store.SCHEMA_VERSION,
-        )
+        assert on_disk(book, "SELECT version FROM schema_version")[0] == (store.SCHEMA_VERSION,)
         assert [r.state for r in book.batch_rows("v3-done")] == ["confirmed", "failed", "confirmed"]
         assert book.batch("v3-done").states["unconfirmed"] == 0
         known = book.known()

@@ -5,12 +5,14 @@ around the window edges, orders shared between batches) must answer alike."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import on_disk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,7 +119,11 @@ def build(path: Path, batches: list[dict]) -> Ledger:
 
 
 def assert_same_answers(book: Ledger) -> None:
-    db = book._db
+    with contextlib.closing(sqlite3.connect(book.path)) as db:  # the test's own connection
+        _assert_same_answers(book, db)
+
+
+def _assert_same_answers(book: Ledger, db: sqlite3.Connection) -> None:
     for now in NOWS:
         for days in (7, 30, 2.5):
             for market in (None, "DE", "FR", "XX"):
@@ -181,9 +187,9 @@ def test_an_order_confirmed_in_two_batches_counts_once_and_a_failed_row_leaves(t
         assert book.listing_cancellations(NOW, 7) == {"MUG": (1, [ORDERS[0]])}
         assert book.seller_cancels_in_window(NOW, 1.5) == 0
         assert book.listing_cancellations(NOW, 1.5) == {}
-        rows = book._db.execute(
-            "SELECT batch_id, orders, market_orders FROM window_orders ORDER BY batch_id"
-        ).fetchall()
+        rows = on_disk(
+            book, "SELECT batch_id, orders, market_orders FROM window_orders ORDER BY batch_id"
+        )
         assert sorted(rows) == sorted([(first, 1, 1), (second, 0, 0)])
 
 
@@ -192,10 +198,11 @@ def test_a_window_reads_its_batches_aggregates_not_its_rows(tmp_path):
     aggregate row per batch (no scan of batch_rows)."""
     with Ledger.open(tmp_path / "ledger.sqlite3") as book:
         start, end = store._window(NOW, 7)
-        plan = book._db.execute(
+        plan = on_disk(
+            book,
             "EXPLAIN QUERY PLAN SELECT total(w.orders) FROM batches b CROSS JOIN window_orders w "
             "ON w.batch_id = b.id WHERE b.created_at > ? AND b.created_at <= ?",
             (start, end),
-        ).fetchall()
+        )
         text = " | ".join(row[-1] for row in plan)
         assert "batches_created_at" in text and "batch_rows" not in text

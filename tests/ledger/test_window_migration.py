@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import on_disk
 
 from cancelkit.ledger import store
 from cancelkit.ledger.store import Ledger
@@ -84,7 +85,7 @@ def test_an_older_ledger_migrates_with_a_progress_line_and_answers_as_its_code_d
         assert _answers(book) == expected["answers"]
         assert book.integrity_check() == "ok"
         # every row is kept
-        assert book._db.execute("SELECT count(*) FROM batch_rows").fetchone()[0] == 41
+        assert on_disk(book, "SELECT count(*) FROM batch_rows")[0][0] == 41
     with Ledger.open(path) as book:  # migrated once: no second build
         assert capsys.readouterr().err == ""
         assert _answers(book) == expected["answers"]

@@ -8,6 +8,7 @@ supersede happened together with the batch that caused it or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -84,9 +85,8 @@ def kill_after(process: subprocess.Popen, delay: float) -> bool:
 def assert_sound(path: Path, rows_per_batch: int | None = None) -> list[tuple[str, int]]:
     """The ledger opens, passes the integrity check and holds only whole batches whose
     supersedes are in place; returns (batch id, rows) oldest first."""
-    with Ledger.open(path) as book:
+    with Ledger.open(path) as book, contextlib.closing(sqlite3.connect(path)) as db:
         assert book.integrity_check() == "ok"
-        db = book._db
         batches = db.execute("SELECT id, rows FROM batches ORDER BY created_at, rowid").fetchall()
         for batch_id, rows in batches:
             found = db.execute(

@@ -44,9 +44,10 @@ _MARKET_EVIDENCE = frozenset({"currency", "ship_country"})
 ITEM_FIELDS: tuple[str, ...] = ("amazon_order_item_code", "sku", "asin", "item_price")
 #: `purchase-date` is not an input column of a cancellation batch, so columns.py lacks it
 _PURCHASE_DATE = columns.fold("purchase-date")
-#: the other report columns that tell an order's state, read here only (DOMAIN.md sections
-#: 5 and 10): the all-orders report's `item-status` and `quantity`, the Unshipped Orders
-#: report's `payments-date`, `quantity-purchased` and `quantity-shipped`
+#: the other report columns that tell an order's state (DOMAIN.md sections 5 and 10), read
+#: here for the join: the all-orders report's `item-status` and `quantity`, the Unshipped
+#: Orders report's `payments-date`, `quantity-purchased` and `quantity-shipped` (what they
+#: mean is amazon/order_states.py's; fetch-orders writes them, enrich/amazon_orders.py)
 _STATE_COLUMNS: dict[str, str] = {
     columns.fold("item-status"): "item_status",
     columns.fold("payments-date"): "payments_date",

@@ -1,4 +1,4 @@
-"""The bad-input corpus: hostile and broken files for tests/test_corpus.py.
+"""The bad-input corpus: hostile and broken files for tests/system/test_corpus.py.
 
 `python tests/corpus/make_corpus.py` writes the small cases (COMMITTED) into this folder;
 they are committed and the test checks they still match this script byte for byte. The big

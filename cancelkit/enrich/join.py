@@ -187,6 +187,23 @@ class Enricher:
         text = context.get("marketplace")
         return marketplaces.marketplace_code(text) if text else None
 
+    def _merge_report_context(
+        self, context: dict[str, str], order_id: str, item: str | None, decision
+    ) -> None:
+        """The order report's context of the order joined into the record's."""
+        assert self.report is not None
+        for name, value in self.report.context(order_id, item).items():
+            # evidence of a buyer request from either side counts
+            evidence = name == "buyer_requested" and is_yes(value)
+            if name not in _AUTHORITATIVE and (name not in context or evidence):
+                context[name] = value
+        for name in _STATE_CONTEXT:
+            context.pop(name, None)
+        # the deciding report line's state columns, read again by the checker
+        context.update({k: v for k, v in decision.values.items() if v})
+        if "buyer_requested" not in context and self.report.lacks_buyer_request_column(order_id):
+            context[REPORT_LACKS_BUYER_REQUEST] = "yes"
+
     def apply(self, record: Record) -> None:
         """Add report context and ledger findings to an accepted record (may reject it)."""
         order_id, item = record.order_id, record.amazon_order_item_code
@@ -215,19 +232,7 @@ class Enricher:
                         column = record.table.column_of("amazon_order_item_code")
                         record.reject(problem[0], column, item, problem[1])
                         return
-                for name, value in self.report.context(order_id, item).items():
-                    # evidence of a buyer request from either side counts
-                    evidence = name == "buyer_requested" and is_yes(value)
-                    if name not in _AUTHORITATIVE and (name not in context or evidence):
-                        context[name] = value
-                for name in _STATE_CONTEXT:
-                    context.pop(name, None)
-                # the deciding report line's state columns, read again by the checker
-                context.update({k: v for k, v in decision.values.items() if v})
-                if "buyer_requested" not in context and self.report.lacks_buyer_request_column(
-                    order_id
-                ):
-                    context[REPORT_LACKS_BUYER_REQUEST] = "yes"
+                self._merge_report_context(context, order_id, item, decision)
         if self.ledger is not None:
             found = self.ledger.check(order_id, item)
             if found is not None:

@@ -10,7 +10,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .amazon import marketplaces, spapi
+from . import spapi
+from .amazon import marketplaces
 from .enrich import amazon_orders
 from .errors import CancelkitError, ConfigError, InputError, OutputError
 from .ledger import submit as submitting

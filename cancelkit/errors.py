@@ -148,3 +148,58 @@ FAILURES: dict[str, str] = {
     "result_document_too_large": "the result document unpacks past its bound",
     "result_document_invalid": "the result document is not the GZIP Amazon said",
 }
+
+
+# -- the SP-API (cancelkit/spapi/) ------------------------------------------------------
+
+
+class SpapiError(CancelkitError):
+    """A Selling Partner API call failed in a way the caller cannot fix by waiting."""
+
+    code = "spapi_error"
+
+
+class SpapiUnavailable(SpapiError):
+    """Amazon throttled (429) or failed (5xx, no answer) every retry of a call."""
+
+    code = "spapi_unavailable"
+
+
+class CreateFeedUnclear(SpapiUnavailable):
+    """createFeed got a 5xx or no answer: Amazon may or may not have created the feed."""
+
+    code = "create_feed_unclear"
+
+
+class SpapiRefused(SpapiError):
+    """Amazon answered a definite refusal (4xx other than 429): nothing was done."""
+
+    code = "spapi_refused"
+
+    def __init__(self, message: str, status: int = 400, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class SpapiForbidden(SpapiRefused):
+    """Amazon refused the access token or the app's rights (HTTP 403)."""
+
+    code = "spapi_forbidden"
+
+
+class UploadExpired(SpapiError):
+    """The presigned upload or download URL was refused (expired after 5 minutes)."""
+
+    code = "presigned_url_expired"
+
+
+class DeadlineReached(SpapiError):
+    """The wait ran out in the middle of a call (or of a pause before one)."""
+
+    code = "spapi_deadline"
+
+
+class AnswerMismatch(SpapiError):
+    """Amazon's answer is about something else than what was asked: nothing more is sent."""
+
+    code = "spapi_answer_mismatch"

@@ -1,11 +1,11 @@
-"""The tests' handle on the stand-in for Amazon (cancelkit/amazon/standin.py, shipped in the
+"""The tests' handle on the stand-in for Amazon (cancelkit/spapi/standin/, shipped in the
 package): everything it offers, and the `standin` fixture."""
 
 from __future__ import annotations
 
 import pytest
 
-from cancelkit.amazon.standin import (  # noqa: F401
+from cancelkit.spapi.standin import (  # noqa: F401
     APP_ID,
     CLIENT_SECRET,
     FATAL_REPORT,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from ..amazon import spapi
+from .. import spapi
 from .orders_report import FETCH_MARK
 
 #: the columns written, named as in Amazon's order reports

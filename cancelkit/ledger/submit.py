@@ -35,7 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ..amazon import marketplaces, spapi
+from .. import spapi
+from ..amazon import marketplaces
 from ..errors import CancelkitError, ConfigError
 from .reconcile import ReconcileOutcome, reconcile
 from .store import BatchSummary, Ledger, Submission

@@ -153,7 +153,7 @@ def load_config(path: str | Path | None) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: 'cancelkit' must be a table of settings")
     raw = {k: v for k, v in raw.items() if k != "cancelkit"}
-    # [amazon]: the SP-API credentials and endpoints (amazon/spapi.py checks its keys)
+    # [amazon]: the SP-API credentials and endpoints (spapi/settings.py checks its keys)
     amazon_table = raw.pop("amazon", None)
     if amazon_table is None:
         amazon_table = document.get("amazon", {})

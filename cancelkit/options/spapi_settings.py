@@ -10,7 +10,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..amazon import marketplaces, spapi
+from .. import spapi
+from ..amazon import marketplaces
 from ..errors import ConfigError
 from ..read.words import is_yes
 from .config_file import NOT_SHOWN, could_be_secret

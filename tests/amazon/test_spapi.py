@@ -9,7 +9,8 @@ import httpx
 import pytest
 from spapi_standin import SECRETS, Models
 
-from cancelkit.amazon import marketplaces, policy, spapi
+from cancelkit import spapi
+from cancelkit.amazon import marketplaces, policy
 from cancelkit.errors import ConfigError
 from cancelkit.options import load_config, spapi_settings
 

@@ -6,13 +6,22 @@ import re
 from pathlib import Path
 
 from cancelkit.codes import SPAPI_CODES
+from cancelkit.errors import SpapiError
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("cancelkit/amazon/spapi.py", "cancelkit/ledger/submit.py")
+SOURCES = (
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cancelkit" / "spapi").glob("*.py")),
+    "cancelkit/ledger/submit.py",
+)
+
+
+def defaults(cls: type[SpapiError]) -> set[str]:
+    """The default codes of SpapiError and its subclasses (cancelkit/errors.py)."""
+    return {cls.code}.union(*(defaults(sub) for sub in cls.__subclasses__()))
 
 
 def raised_codes() -> set[str]:
-    found: set[str] = set()
+    found: set[str] = defaults(SpapiError)
     for source in SOURCES:
         text = (ROOT / source).read_text(encoding="utf-8")
         found |= set(re.findall(r'code ?= ?"([a-z_]+)"', text))

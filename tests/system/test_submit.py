@@ -21,7 +21,7 @@ from conftest import CLEAN, ROOT, assert_one_line_error, invoke
 from spapi_standin import SECRETS, processing_report
 
 import cancelkit
-from cancelkit.amazon import spapi
+from cancelkit import spapi
 from cancelkit.errors import CancelkitError
 from cancelkit.ledger import submit as submitting
 from cancelkit.ledger.store import Ledger

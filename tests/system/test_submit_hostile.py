@@ -22,7 +22,8 @@ from spapi_standin import SANDBOX_FEED, SECRETS, Standin
 from test_submit import _cli, _wait_for, error_line, ledger, make_batch, the_feed
 
 import cancelkit
-from cancelkit.amazon import marketplaces, spapi
+from cancelkit import spapi
+from cancelkit.amazon import marketplaces
 from cancelkit.errors import CancelkitError, ConfigError
 from cancelkit.ledger import submit as submitting
 from cancelkit.options import spapi_settings
@@ -636,7 +637,7 @@ def test_the_sandbox_cannot_finish_a_submit_and_offers_the_stand_in(standin, tmp
     error_line(
         run, "sandbox.sellingpartnerapi-na.amazon.com is Amazon's sandbox", "[spapi_sandbox]"
     )
-    assert "python -m cancelkit.amazon.standin" in run.stderr
+    assert "python -m cancelkit.spapi.standin" in run.stderr
     fetched = invoke("fetch-orders", "-o", tmp_path / "o.txt")
     error_line(fetched, "so a fetch-orders cannot finish there", "[spapi_sandbox]")
     assert standin.calls == []
@@ -657,7 +658,7 @@ def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "CANCELKIT_"))}
     env["PYTHONPATH"] = str(blocker)
     where = subprocess.run(
-        [str(python), "-c", "import cancelkit.amazon.standin as s; print(s.MODELS)"],
+        [str(python), "-c", "import cancelkit.spapi.standin as s; print(s.MODELS)"],
         cwd=elsewhere,
         env=env,
         capture_output=True,
@@ -666,7 +667,7 @@ def test_the_stand_in_runs_from_an_installed_wheel_without_pytest(tmp_path):
     ).stdout.strip()
     assert str(env_dir) in where  # the packaged stand-in and models, not the checkout's
     server = subprocess.Popen(
-        [str(python), "-m", "cancelkit.amazon.standin"],
+        [str(python), "-m", "cancelkit.spapi.standin"],
         cwd=elsewhere,
         env=env,
         stdout=subprocess.PIPE,

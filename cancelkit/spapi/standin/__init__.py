@@ -1,9 +1,9 @@
 """A stand-in for Amazon on 127.0.0.1: Login with Amazon, the Feeds API, presigned upload and
 download URLs, and the Orders API's searchOrders, over real HTTP. Shipped in the package so
-that `python -m cancelkit.amazon.standin` works with only `pip install "cancelkit[amazon]"`
+that `python -m cancelkit.spapi.standin` works with only `pip install "cancelkit[amazon]"`
 (the README's "Trying it without Amazon"); the tests use it through tests/spapi_standin.py.
 
-Every request is checked against Amazon's published models in amazon/models/ (path,
+Every request is checked against Amazon's published models in spapi/standin/models/ (path,
 method, required parameters and body fields, types, enum values; the upload's Content-Type
 against the one declared in createFeedDocument) and so is every answer the stand-in gives.
 Whatever does not fit is recorded in `violations` (and refused with HTTP 400), so a test
@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .spapi import RATE_LIMITS
+from .. import RATE_LIMITS
 
 MODELS = Path(__file__).resolve().parent / "models"
 MODEL_FILES = ("feeds_2021-06-30.json", "orders_2026-01-01.json")
@@ -766,7 +766,7 @@ class Standin:
 
 
 def main() -> None:
-    """`python -m cancelkit.amazon.standin`: run the stand-in until Ctrl-C (or `kill PID`),
+    """`python -m cancelkit.spapi.standin`: run the stand-in until Ctrl-C (or `kill PID`),
     printing the exports that point cancelkit at it, then what it saw."""
     # Ctrl-C or `kill PID` prints what the stand-in saw (a background job ignores SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -27,9 +27,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..errors import CancelkitError, ConfigError
+from ..amazon.marketplaces import LWA_TOKEN_URL, SANDBOX_PREFIX, SpapiMarketplace, sandbox_endpoint
+from ..errors import (
+    AnswerMismatch,
+    ConfigError,
+    CreateFeedUnclear,
+    DeadlineReached,
+    SpapiError,
+    SpapiForbidden,
+    SpapiRefused,
+    SpapiUnavailable,
+    UploadExpired,
+)
 from ..version import __version__
-from .marketplaces import LWA_TOKEN_URL, SANDBOX_PREFIX, SpapiMarketplace, sandbox_endpoint
 
 # -- Amazon's vocabulary (Feeds API 2021-06-30 and Orders API 2026-01-01 models) ----------
 
@@ -130,59 +140,7 @@ INSTALL_HINT = 'pip install "cancelkit[amazon]"'
 #: section 10)
 USER_AGENT = f"cancelkit/{__version__} (Language=Python/{platform.python_version()})"
 #: what the offline stand-in is called, for the messages that offer it
-STANDIN_COMMAND = "python -m cancelkit.amazon.standin"
-
-
-class SpapiError(CancelkitError):
-    """A Selling Partner API call failed in a way the caller cannot fix by waiting."""
-
-    code = "spapi_error"
-
-
-class SpapiUnavailable(SpapiError):
-    """Amazon throttled (429) or failed (5xx, no answer) every retry of a call."""
-
-    code = "spapi_unavailable"
-
-
-class CreateFeedUnclear(SpapiUnavailable):
-    """createFeed got a 5xx or no answer: Amazon may or may not have created the feed."""
-
-    code = "create_feed_unclear"
-
-
-class SpapiRefused(SpapiError):
-    """Amazon answered a definite refusal (4xx other than 429): nothing was done."""
-
-    code = "spapi_refused"
-
-    def __init__(self, message: str, status: int = 400, code: str | None = None) -> None:
-        super().__init__(message, code=code)
-        self.status = status
-
-
-class SpapiForbidden(SpapiRefused):
-    """Amazon refused the access token or the app's rights (HTTP 403)."""
-
-    code = "spapi_forbidden"
-
-
-class UploadExpired(SpapiError):
-    """The presigned upload or download URL was refused (expired after 5 minutes)."""
-
-    code = "presigned_url_expired"
-
-
-class DeadlineReached(SpapiError):
-    """The wait ran out in the middle of a call (or of a pause before one)."""
-
-    code = "spapi_deadline"
-
-
-class AnswerMismatch(SpapiError):
-    """Amazon's answer is about something else than what was asked: nothing more is sent."""
-
-    code = "spapi_answer_mismatch"
+STANDIN_COMMAND = "python -m cancelkit.spapi.standin"
 
 
 # -- redaction ----------------------------------------------------------------------------

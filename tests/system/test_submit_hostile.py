@@ -229,7 +229,7 @@ def _mock_client(answer, endpoint="https://sellingpartnerapi-na.amazon.com", **k
 
 def test_a_gzip_bomb_as_result_document_stops_with_a_clear_code(standin, tmp_path, monkeypatch):
     batch_id, flat = make_batch(tmp_path)
-    monkeypatch.setattr(spapi, "MAX_DOCUMENT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(spapi.transport, "MAX_DOCUMENT_BYTES", 1024 * 1024)
     standin.scenario.bomb_bytes = 8 * 1024 * 1024
     run = invoke("submit")
     error_line(run, "unpacks to more than 1,048,576 bytes", "[result_document_too_large]")
@@ -511,7 +511,7 @@ def test_a_next_token_that_repeats_stops_fetch_orders_with_a_message(standin, tm
 
 
 def test_pages_are_capped(standin, monkeypatch):
-    monkeypatch.setattr(spapi, "MAX_PAGES", 3)
+    monkeypatch.setattr(spapi.session, "MAX_PAGES", 3)
     standin.scenario.orders = _orders(450)
     settings = spapi_settings(None, None, None)
     with (
@@ -549,8 +549,8 @@ def test_3000_orders_are_paced_by_searchorders_rate_and_429s_without_a_header_ba
     standin, tmp_path, monkeypatch
 ):
     fake = FakeTime()
-    monkeypatch.setattr(spapi, "_clock", fake.clock)
-    monkeypatch.setattr(spapi, "_sleep", fake.sleep)
+    monkeypatch.setattr(spapi.transport, "_clock", fake.clock)
+    monkeypatch.setattr(spapi.transport, "_sleep", fake.sleep)
     standin.scenario.orders = _orders(3000)
     standin.scenario.faults = {"searchOrders": [429, 429]}  # Amazon: no rate header on a 429
     output = tmp_path / "orders.txt"

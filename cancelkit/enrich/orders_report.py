@@ -34,7 +34,7 @@ ORDER_FIELDS: tuple[str, ...] = (
     "promise_date",
     "verge_of_cancellation",
     "marketplace",  # the report's sales-channel (Amazon.de)
-    # evidence of the marketplace when a report has no sales-channel (validate.market_column)
+    # evidence of the marketplace when a report has no sales-channel (validate.row_marketplace)
     "currency",
     "ship_country",
 )

@@ -21,7 +21,7 @@ from ..enrich.join import Enricher
 from ..options import Options
 from ..read.tables import Table, is_blank
 from ..read.words import is_yes
-from ..validate import market_column
+from ..validate import row_marketplace
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
 from ..validate.rows import _FLAT_CODES, DASHES, RowValidator, clean
 from ..validate.rows import canonical_line_ok as _line_ok
@@ -221,7 +221,7 @@ class Collector:
                     progress(table.source, number)
                 record = validate(number, cells)
                 if i_market is not None:
-                    market_column.check(record, i_market)
+                    row_marketplace.check(record, i_market)
                 if formula_rows and number in formula_rows:
                     columns = ", ".join(f"{letter}{number}" for letter in formula_rows[number])
                     record.flags.append(
@@ -236,7 +236,7 @@ class Collector:
                 if record.status == "accepted" and enricher:
                     enricher.apply(record)
                 if record.status == "accepted":
-                    code, named = market_column.resolve(
+                    code, named = row_marketplace.resolve(
                         record, i_market, report, default_market, market_given
                     )
                     if code is not None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from ..amazon import flatfile, policy
 from ..assess import impact
 from ..assess.listings import listing_risks
-from ..assess.markets import main_market
+from ..assess.market_shares import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
@@ -22,8 +22,8 @@ from ..read.tables import Limits, Table, file_identity, open_input, read_rows, r
 from ..validate.batch import COUNTING, unpack
 from ..write.result import Result
 from . import parallel
-from .by_market import split_markets
 from .collector import Collector
+from .market_split import split_markets
 
 
 def open_tables(

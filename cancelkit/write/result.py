@@ -24,7 +24,7 @@ from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
 from ..assess import budget as budgeting
 from ..assess.impact import project_rate
-from ..assess.markets import MarketBatch, main_market
+from ..assess.market_shares import MarketBatch, main_market
 from ..errors import OutputError
 from ..ledger.store import Ledger, Row, batch_stamp
 from ..options import Options, WindowFigures
@@ -196,7 +196,7 @@ class Result:
         self.options = options
         self.market = market
         #: each marketplace's part of the batch, when its rows name marketplaces other than
-        #: `--marketplace` (assess.markets); [] otherwise
+        #: `--marketplace` (assess.market_shares); [] otherwise
         self.markets = list(markets or [])
         self._default_market = marketplace_code(options.marketplace) or options.marketplace
         self._kept_markets = kept_markets

@@ -108,7 +108,7 @@ def market_batches(
     options: Options,
 ) -> list[MarketBatch]:
     """Each marketplace with the figures `Options.window_figures` chooses for it (`found`:
-    code -> what the order reports and the ledger found, see enrich.market_history)."""
+    code -> what the order reports and the ledger found, see enrich.market_figures)."""
     single = len(counts) == 1
     return [
         MarketBatch(

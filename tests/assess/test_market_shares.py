@@ -10,7 +10,7 @@ from conftest import FIXTURES
 
 import cancelkit
 from cancelkit.amazon import marketplaces, policy
-from cancelkit.assess.markets import MarketBatch, MarketCount, count_by_market, main_market
+from cancelkit.assess.market_shares import MarketBatch, MarketCount, count_by_market, main_market
 from cancelkit.errors import ConfigError
 from cancelkit.options import build_options, parse_figures
 from cancelkit.validate.batch import COUNTING, BatchIndex, Patch

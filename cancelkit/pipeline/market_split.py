@@ -1,10 +1,10 @@
 """The marketplaces of a run's batch: counted, given their window figures and projected
-when its rows name marketplaces other than `--marketplace` (assess.markets)."""
+when its rows name marketplaces other than `--marketplace` (assess.market_shares)."""
 
 from __future__ import annotations
 
-from ..assess.markets import MarketBatch, count_by_market, market_batches, market_policy
-from ..enrich.market_history import market_history
+from ..assess.market_shares import MarketBatch, count_by_market, market_batches, market_policy
+from ..enrich.market_figures import market_history
 from ..options import Options
 from ..validate.batch import Patch
 from .collector import Collector

@@ -1,6 +1,7 @@
 """A batch spanning several marketplaces: each marketplace's share of the batch (rows,
 orders, counting orders) and the figures it is projected with, against its own target and
-window (docs/domain.md section 9).
+window (docs/domain.md section 9). The figures themselves are found by enrich/market_figures.py,
+a row's marketplace by validate/row_marketplace.py, the table is amazon/marketplaces.py.
 
 Counted exactly, by walking the batch index's marketplace column, only when the batch's
 rows name a marketplace other than `--marketplace`; a batch of that one marketplace keeps
@@ -9,12 +10,12 @@ the counts of the batch rules, as before marketplaces were read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from ..amazon import policy
 from ..options import Options, WindowFigures
-from ..validate.batch import COUNTING, BatchIndex, Patch
+from ..validate.batch import COUNTING, BatchIndex
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,7 @@ class MarketBatch:
     figures: WindowFigures
 
 
-def count_by_market(
-    index: BatchIndex, patches: Mapping[int, Patch], default: str
-) -> list[MarketCount]:
+def count_by_market(index: BatchIndex, patches: Container[int], default: str) -> list[MarketCount]:
     """The kept rows per marketplace, in code order; [] when every kept row is of the
     `default` marketplace (or none was kept): that batch is projected as it always was."""
     names = index.market_names

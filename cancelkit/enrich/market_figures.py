@@ -1,6 +1,7 @@
 """The window figures each marketplace of a batch finds for itself: its orders in the
 all-orders reports (by `sales-channel`) and the seller cancellations of the ledger's batches
-recorded for it (each per-marketplace upload file is a batch of its own marketplace)."""
+recorded for it (each per-marketplace upload file is a batch of its own marketplace).
+assess/market_shares.py projects each marketplace's share of the batch with them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .orders_report import OrdersReport
 Found = tuple[int | None, str | None]
 
 
-def market_history(
+def market_figures(
     options: Options, report: OrdersReport | None, markets: list[policy.Marketplace]
 ) -> dict[str, tuple[Found, Found]]:
     """Per marketplace code: ((orders in the window, source), (seller cancels, source))."""

@@ -1,4 +1,7 @@
-"""The marketplace of a row, decided from everything that names it, never by a silent choice.
+"""The marketplace of one row (its role among the marketplace modules: amazon/marketplaces.py
+is the table, assess/market_shares.py a batch's share per marketplace, enrich/market_figures.py
+the window figures per marketplace, pipeline/market_split.py the run's step), decided from
+everything that names it, never by a silent choice.
 
 What states it: the batch's own marketplace column (a code, a site or an id), else
 `--marketplace` (or the config's `marketplace`) when it was given. What the order report

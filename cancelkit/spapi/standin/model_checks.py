@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 MODELS = Path(__file__).resolve().parent / "models"
 MODEL_FILES = ("feeds_2021-06-30.json", "orders_2026-01-01.json")
@@ -36,7 +37,7 @@ class Models:
                 return operation, document, found.groupdict()
         return None
 
-    def check(self, schema: dict, value, where: str, document: dict) -> list[str]:
+    def check(self, schema: dict, value: Any, where: str, document: dict) -> list[str]:
         """What in `value` does not fit `schema` (resolving the model's $refs)."""
         while "$ref" in schema:
             schema = document["definitions"][schema["$ref"].rsplit("/", 1)[-1]]
@@ -47,36 +48,43 @@ class Models:
         if kind == "object" or "properties" in schema:
             if not isinstance(value, dict):
                 return [f"{where}: expected an object, got {value!r}"]
-            for name in schema.get("required", ()):
-                if name not in value:
-                    problems.append(f"{where}: required field {name} is missing")
-            properties = schema.get("properties", {})
-            extra = schema.get("additionalProperties")
-            for name, item in value.items():
-                if name in properties:
-                    problems += self.check(properties[name], item, f"{where}.{name}", document)
-                elif isinstance(extra, dict):
-                    problems += self.check(extra, item, f"{where}.{name}", document)
+            problems += self._check_object(schema, value, where, document)
         elif kind == "array":
             if not isinstance(value, list):
                 return [f"{where}: expected an array, got {value!r}"]
-            if len(value) < schema.get("minItems", 0):
-                problems.append(f"{where}: fewer than {schema['minItems']} items")
-            if "maxItems" in schema and len(value) > schema["maxItems"]:
-                problems.append(f"{where}: more than {schema['maxItems']} items")
-            for index, item in enumerate(value):
-                problems += self.check(schema.get("items", {}), item, f"{where}[{index}]", document)
-        elif kind == "string" and not isinstance(value, str):
-            problems.append(f"{where}: expected a string, got {value!r}")
-        elif kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(f"{where}: expected an integer, got {value!r}")
-        elif kind == "boolean" and not isinstance(value, bool):
-            problems.append(f"{where}: expected a boolean, got {value!r}")
+            problems += self._check_array(schema, value, where, document)
+        else:
+            problems += _check_scalar(kind, value, where)
         if kind == "string" and isinstance(value, str) and schema.get("format") == "date-time":
             try:
                 dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 problems.append(f"{where}: {value!r} is not an ISO 8601 date-time")
+        return problems
+
+    def _check_object(self, schema: dict, value: dict, where: str, document: dict) -> list[str]:
+        problems = [
+            f"{where}: required field {name} is missing"
+            for name in schema.get("required", ())
+            if name not in value
+        ]
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for name, item in value.items():
+            if name in properties:
+                problems += self.check(properties[name], item, f"{where}.{name}", document)
+            elif isinstance(extra, dict):
+                problems += self.check(extra, item, f"{where}.{name}", document)
+        return problems
+
+    def _check_array(self, schema: dict, value: list, where: str, document: dict) -> list[str]:
+        problems: list[str] = []
+        if len(value) < schema.get("minItems", 0):
+            problems.append(f"{where}: fewer than {schema['minItems']} items")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            problems.append(f"{where}: more than {schema['maxItems']} items")
+        for index, item in enumerate(value):
+            problems += self.check(schema.get("items", {}), item, f"{where}[{index}]", document)
         return problems
 
     def check_request(
@@ -93,49 +101,50 @@ class Models:
                 if not path_values.get(parameter["name"]):
                     problems.append(f"{where}: path parameter missing")
             elif parameter["in"] == "query":
-                values = query.get(parameter["name"])
-                if values is None:
-                    if parameter.get("required"):
-                        problems.append(f"{where}: required query parameter missing")
-                    continue
-                if len(values) != 1:
-                    problems.append(f"{where}: given {len(values)} times")
-                text = values[0]
-                if parameter.get("type") == "array":  # Swagger 2.0 default: csv
-                    items = text.split(",")
-                    problems += self.check(
-                        {k: v for k, v in parameter.items() if k in ("minItems", "maxItems")}
-                        | {"type": "array", "items": parameter.get("items", {})},
-                        items,
-                        where,
-                        document,
-                    )
-                elif parameter.get("type") == "integer":
-                    if not re.fullmatch(r"\d+", text):
-                        problems.append(f"{where}: {text!r} is not an integer")
-                    else:
-                        number = int(text)
-                        low, high = parameter.get("minimum"), parameter.get("maximum")
-                        if (low is not None and number < low) or (
-                            high is not None and number > high
-                        ):
-                            problems.append(f"{where}: {number} outside {low}..{high}")
-                else:
-                    problems += self.check(parameter, text, where, document)
+                problems += self._check_query(
+                    parameter, query.get(parameter["name"]), where, document
+                )
             elif parameter["in"] == "body":
-                try:
-                    value = json.loads(body or b"null")
-                except ValueError:
-                    problems.append(f"{where}: the body is not JSON")
-                    continue
-                if value is None:
-                    if parameter.get("required"):
-                        problems.append(f"{where}: required body missing")
-                    continue
-                problems += self.check(parameter["schema"], value, where, document)
+                problems += self._check_body(parameter, body, where, document)
         if not any(p["in"] == "body" for p in operation.get("parameters", ())) and body:
             problems.append(f"{name}: a body was sent, the model has none")
         return problems
+
+    def _check_query(
+        self, parameter: dict, values: list[str] | None, where: str, document: dict
+    ) -> list[str]:
+        """A query parameter's values (parse_qs: a list, None when not given)."""
+        if values is None:
+            return (
+                [f"{where}: required query parameter missing"] if parameter.get("required") else []
+            )
+        problems: list[str] = []
+        if len(values) != 1:
+            problems.append(f"{where}: given {len(values)} times")
+        text = values[0]
+        if parameter.get("type") == "array":  # Swagger 2.0 default: csv
+            items = text.split(",")
+            problems += self.check(
+                {k: v for k, v in parameter.items() if k in ("minItems", "maxItems")}
+                | {"type": "array", "items": parameter.get("items", {})},
+                items,
+                where,
+                document,
+            )
+        elif parameter.get("type") == "integer":
+            problems += _check_integer(parameter, text, where)
+        else:
+            problems += self.check(parameter, text, where, document)
+        return problems
+
+    def _check_body(self, parameter: dict, body: bytes, where: str, document: dict) -> list[str]:
+        try:
+            value = json.loads(body or b"null")
+        except ValueError:
+            return [f"{where}: the body is not JSON"]
+        if value is None:
+            return [f"{where}: required body missing"] if parameter.get("required") else []
+        return self.check(parameter["schema"], value, where, document)
 
     def check_response(self, operation: dict, document: dict, status: int, value) -> list[str]:
         declared = operation["responses"].get(str(status))
@@ -145,3 +154,25 @@ class Models:
         if schema is None:
             return []
         return self.check(schema, value, f"{operation['operationId']} response", document)
+
+
+def _check_scalar(kind: str | None, value: Any, where: str) -> list[str]:
+    """A string, integer or boolean of the model (bool is no integer)."""
+    if kind == "string" and not isinstance(value, str):
+        return [f"{where}: expected a string, got {value!r}"]
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        return [f"{where}: expected an integer, got {value!r}"]
+    if kind == "boolean" and not isinstance(value, bool):
+        return [f"{where}: expected a boolean, got {value!r}"]
+    return []
+
+
+def _check_integer(parameter: dict, text: str, where: str) -> list[str]:
+    """An integer query parameter: digits, within the model's minimum and maximum."""
+    if not re.fullmatch(r"\d+", text):
+        return [f"{where}: {text!r} is not an integer"]
+    number = int(text)
+    low, high = parameter.get("minimum"), parameter.get("maximum")
+    if (low is not None and number < low) or (high is not None and number > high):
+        return [f"{where}: {number} outside {low}..{high}"]
+    return []

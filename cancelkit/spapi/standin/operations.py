@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import threading
+from collections.abc import Iterator
 
-from .scenario import FATAL_REPORT, Feed, gzip_bomb, processing_report
+from .scenario import FATAL_REPORT, Feed, Scenario, gzip_bomb, processing_report
 
 
 class Operations:
     """The operations of the stand-in (mixed into Standin, whose state they use)."""
+
+    # the state of Standin (server.py) the operations read and change
+    lock: threading.Lock
+    scenario: Scenario
+    base: str
+    declared: dict[str, str]
+    uploads: dict[str, bytes]
+    feeds: dict[str, Feed]
+    results: dict[str, bytes]
+    orders_queries: list[dict]
+    release: threading.Event
+    _numbers: Iterator[int]
 
     # -- Feeds API --------------------------------------------------------------------------
     def _op_createFeedDocument(self, values, query, body, handler):

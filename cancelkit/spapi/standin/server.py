@@ -179,6 +179,10 @@ class Standin(Operations):
             return self._upload(handler, path.rsplit("/", 1)[-1], query, body)
         if path.startswith("/download/") and method == "GET":
             return self._download(handler, path.rsplit("/", 1)[-1], query)
+        return self._operation(handler, method, path, query, body)
+
+    def _operation(self, handler, method: str, path: str, query: dict, body: bytes) -> None:
+        """An operation of the models: checked, refused or faulted as scripted, answered."""
         found = self.models.find(method, path)
         if found is None:
             self._violation(f"{method} {path}: no such operation in the models")
@@ -189,6 +193,24 @@ class Standin(Operations):
             self.calls.append(name)
         if self._redirected(handler, name) or self._echo(handler, name, body):
             return
+        if self._refused(handler, name, found, query, body):
+            return
+        json_body = json.loads(body) if body else None
+        status, answer = getattr(self, f"_op_{name}")(values, query, json_body, handler)
+        if status is None:
+            return  # the answer was lost on purpose
+        over = self.scenario.answer_over.get(name)
+        if over and status < 300:
+            answer = {**answer, **over}
+        for problem in self.models.check_response(operation, document, status, answer):
+            self._violation(problem)
+        self._send(handler, status, answer, op=name)
+
+    def _refused(self, handler, name: str, found: tuple, query: dict, body: bytes) -> bool:
+        """Whether the request was answered with a refusal: a request that does not fit the
+        model or an access token the stand-in did not issue (400), the scripted 403 of every
+        token, or a scripted fault of the operation."""
+        operation, document, values = found
         problems = self.models.check_request(operation, document, values, query, body)
         token = handler.headers.get("x-amz-access-token", "")
         if token not in self.tokens:
@@ -196,14 +218,15 @@ class Standin(Operations):
         if problems:
             for problem in problems:
                 self._violation(problem)
-            return self._send(
+            self._send(
                 handler,
                 400,
                 {"errors": [{"code": "InvalidInput", "message": problems[0]}]},
                 op=name,
             )
+            return True
         if self.scenario.reject_tokens:
-            return self._send(
+            self._send(
                 handler,
                 403,
                 {
@@ -215,9 +238,10 @@ class Standin(Operations):
                     ]
                 },
             )
+            return True
         fault = self._fault(name)
         if fault is not None:
-            return self._send(
+            self._send(
                 handler,
                 fault,
                 {
@@ -230,16 +254,8 @@ class Standin(Operations):
                 },
                 op=name,
             )
-        json_body = json.loads(body) if body else None
-        status, answer = getattr(self, f"_op_{name}")(values, query, json_body, handler)
-        if status is None:
-            return  # the answer was lost on purpose
-        over = self.scenario.answer_over.get(name)
-        if over and status < 300:
-            answer = {**answer, **over}
-        for problem in self.models.check_response(operation, document, status, answer):
-            self._violation(problem)
-        self._send(handler, status, answer, op=name)
+            return True
+        return False
 
     # -- Login with Amazon ------------------------------------------------------------------
     def _token(self, handler, body: bytes) -> None:

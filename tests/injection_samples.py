@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from cancelkit.read.review import REVIEW_HEADER
+from cancelkit.review.reader import REVIEW_HEADER
 
 # Values a spreadsheet would run as a formula or DDE link if they were written as one
 # (docs/design.md: text from users and reports stays text; OWASP CSV injection list).

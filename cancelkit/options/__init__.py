@@ -71,7 +71,7 @@ class Options:
     policy_overrides: dict = field(default_factory=dict)
     orders_source: str | None = None
     cancels_source: str | None = None
-    #: a review workbook whose approved rows are the input (see read.review)
+    #: a review workbook whose approved rows are the input (see review.reader)
     from_review: str | None = None
     #: Amazon order reports joined by order id
     orders_reports: list[str] = field(default_factory=list)

@@ -17,8 +17,8 @@ from ..enrich.context import History, load_context
 from ..errors import InputError
 from ..options import Options
 from ..read import scratch
-from ..read.review import REFUSED_CODES, read_review
 from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool
+from ..review.reader import REFUSED_CODES, read_review
 from ..validate.batch import COUNTING, unpack
 from ..write.result import Result
 from . import parallel

@@ -20,8 +20,8 @@ from pathlib import Path
 from ..errors import OutputError
 from ..ledger.store import SCHEMA_VERSION, Ledger
 from ..options import DEFAULT_CONFIG, resolve_ledger_path
-from ..read.seal import key_path
 from ..read.tables import file_identity
+from ..review.seal import key_path
 from .files import already_exists
 
 #: the files SQLite keeps beside a database: write-ahead log, its index, rollback journal

@@ -8,7 +8,7 @@ from collections import Counter
 from ..amazon import policy
 from ..assess.budget import risk_key
 from ..codes import CODES
-from ..read.review import REFUSED_CODES
+from ..review.reader import REFUSED_CODES
 from ..version import __version__
 
 #: listings at risk the report shows before it only counts (the JSON has them all)

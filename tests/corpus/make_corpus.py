@@ -516,7 +516,7 @@ def size_bomb(path: Path) -> None:
 # -- review workbooks (made at test time: the review key is the test's own) --------------
 def _review_positions() -> dict[str, int]:
     """The Review sheet's column positions (0-based), by header (read/review.py)."""
-    from cancelkit.read.review import REVIEW_HEADER
+    from cancelkit.review.reader import REVIEW_HEADER
 
     return {name: i for i, name in enumerate(REVIEW_HEADER)}
 

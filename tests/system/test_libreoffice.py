@@ -18,7 +18,7 @@ import pytest
 from injection_samples import COL, INJECTIONS, write_injection_batch
 
 import cancelkit
-from cancelkit.read.review import REVIEW_HEADER
+from cancelkit.review.reader import REVIEW_HEADER
 from cancelkit.write.workbook import write_template
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 import cancelkit
 from cancelkit.amazon import flatfile
 from cancelkit.errors import CancelkitError
-from cancelkit.read.review import REVIEW_HEADER, read_review
-from cancelkit.read.seal import canonical_token, reuse_key
 from cancelkit.read.tables import unguard
+from cancelkit.review.reader import REVIEW_HEADER, read_review
+from cancelkit.review.seal import canonical_token, reuse_key
 from cancelkit.write.result import Result
 
 BATCH_EXAMPLES = 300

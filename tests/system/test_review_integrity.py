@@ -17,8 +17,8 @@ from conftest import CLEAN, MESSY, assert_one_line_error, invoke, run_cli
 
 import cancelkit
 from cancelkit.errors import InputError
-from cancelkit.read.review import REVIEW_HEADER, read_review
-from cancelkit.read.seal import KEY_ENV_VAR
+from cancelkit.review.reader import REVIEW_HEADER, read_review
+from cancelkit.review.seal import KEY_ENV_VAR
 
 COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -14,7 +14,7 @@ import pytest
 from conftest import CLEAN, FIXTURES, MESSY, ROOT, assert_one_line_error, invoke
 
 import cancelkit
-from cancelkit.read.review import REVIEW_HEADER, read_review
+from cancelkit.review.reader import REVIEW_HEADER, read_review
 
 COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}  # openpyxl columns count from 1
 

@@ -14,8 +14,8 @@ from conftest import CLEAN, FIXTURES, STATE, assert_one_line_error, invoke
 
 import cancelkit
 from cancelkit.errors import InputError
-from cancelkit.read.review import read_review
-from cancelkit.read.seal import canonical_token, reuse_key
+from cancelkit.review.reader import read_review
+from cancelkit.review.seal import canonical_token, reuse_key
 
 REPORT = FIXTURES / "order-report.txt"
 EU = FIXTURES / "eu-batch.csv"

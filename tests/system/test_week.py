@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from conftest import FIXTURES, invoke
 
-from cancelkit.read.review import REVIEW_HEADER
+from cancelkit.review.reader import REVIEW_HEADER
 
 COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}
 EXPORT = FIXTURES / "week-export.csv"

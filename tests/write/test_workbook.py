@@ -15,7 +15,9 @@ from python_calamine import CalamineWorkbook
 import cancelkit
 from cancelkit.amazon import reasons
 from cancelkit.errors import InputError, OutputError
-from cancelkit.read.review import REVIEW_HEADER, read_review
+from cancelkit.read import review_layout
+from cancelkit.review import reader
+from cancelkit.review.reader import REVIEW_HEADER, read_review
 from cancelkit.write import workbook
 from cancelkit.write.workbook import write_review, write_template
 
@@ -183,7 +185,7 @@ def test_rejected_and_duplicate_rows_cannot_be_approved(tmp_path):
     rows = _review_rows(_review(tmp_path, MESSY))
     for row in rows:
         if row[COL["result"]] in ("rejected", "duplicate"):
-            assert row[COL["approve"]] == workbook.NOT_APPROVABLE
+            assert row[COL["approve"]] == reader.NOT_APPROVABLE
         else:
             assert row[COL["approve"]] is None  # messy-batch has no row of risk none
 
@@ -263,7 +265,7 @@ def test_summary_names_the_tripped_gate(tmp_path):
 def test_meta_sheet_identifies_format_and_version(tmp_path):
     sheet = openpyxl.load_workbook(_review(tmp_path, CLEAN))["_cancelkit"]
     facts = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
-    assert facts["format"] == workbook.FORMAT_ID
+    assert facts["format"] == review_layout.FORMAT_ID
     assert facts["cancelkit-version"] == cancelkit.__version__
 
 

@@ -34,8 +34,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ..codes import Flag
 from ..errors import InputError
-from ..version import __version__
-from .review_layout import (
+from ..read.review_layout import (
     EVIDENCE_COLUMN,
     FORMAT_ID,
     MAX_CELL_CHARS,
@@ -43,8 +42,7 @@ from .review_layout import (
     REVIEW_SHEET,
     TOKEN_COLUMN,
 )
-from .seal import Seal, load_key, reuse_key
-from .tables import (
+from ..read.tables import (
     Limits,
     Table,
     cell_text,
@@ -53,6 +51,8 @@ from .tables import (
     open_checked_workbook,
     sheet_parts,
 )
+from ..version import __version__
+from .seal import Seal, load_key, reuse_key
 
 TEMPLATE_SHEET = "Cancellations"
 

@@ -1,0 +1,329 @@
+"""The review workbook's Summary sheet (rate projection, verdict, gate, budget) and its
+hidden `_cancelkit` sheet (format, id, figures, sealed order-report facts)."""
+
+from __future__ import annotations
+
+import json
+
+from xlsxwriter.worksheet import Worksheet
+
+from ..read.review_figures import FIGURES_KEY
+from ..read.review_layout import (
+    FORMAT_ID,
+    SUMMARY_TITLE,
+)
+from ..read.tables import file_sha256
+from ..version import __version__
+from ..write.verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
+from .cells import (
+    _CHARS_PER_WIDTH,
+    _LINE_HEIGHT,
+    _lines,
+    _Styles,
+)
+from .reader import (
+    FACTS_KEY,
+    FACTS_SEAL_KEY,
+    NOT_APPROVABLE,
+)
+from .seal import Seal
+
+#: what the Summary says when the order states were not checked
+FETCH_HINT = (
+    "shipped, cancelled and pending orders cannot be told apart from cancellable ones. Pass "
+    f"--orders-report with a fresh Unshipped Orders report (or `{FETCH_ORDERS_COMMAND}`)."
+)
+
+
+def _write_summary(
+    sheet: Worksheet,
+    styles: _Styles,
+    result,
+    approvable: int,
+    pre_approved: int,
+    pre_counting_orders: int,
+    too_long: int = 0,
+    live: tuple[str, str | None, int] | None = None,
+) -> None:
+    """The rate projection, the verdict, the gate, the budget, and what approving the flagged
+    rows does; with `live` (the Review's `counted order` range, its marketplace range, the
+    number of counting orders), the rate after and the budget left as formulas over the
+    approve column, which recalculate as a person fills it in (the upload never reads them)."""
+    label_width, value_width = 52, 84
+    sheet.set_column(0, 0, label_width)
+    sheet.set_column(1, 1, value_width, styles.wrap)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5)
+    per_line = int(value_width * _CHARS_PER_WIDTH)
+    summary, metrics = result.summary, result.metrics
+    found = verdict(result)
+    state = gate(result)
+    row = 0
+
+    def formula(label: str, text: str, cached, fmt) -> str:
+        """A line whose value is a formula; returns its cell's absolute reference."""
+        nonlocal row
+        sheet.write_string(row, 0, label)
+        sheet.write_formula(row, 1, text, fmt, cached)
+        row += 1
+        return f"$B${row}"
+
+    def line(label: str, value=None, fmt=None, value_fmt=None) -> None:
+        nonlocal row
+        sheet.write_string(row, 0, label, fmt)
+        if isinstance(value, str):
+            lines = _lines(value, per_line)
+            if lines > 1:
+                sheet.set_row(row, _LINE_HEIGHT * lines + 2)
+            sheet.write_string(row, 1, value, value_fmt)
+        elif isinstance(value, float):
+            sheet.write_number(row, 1, value, styles.percent)
+        elif isinstance(value, int):
+            sheet.write_number(row, 1, value, styles.number)
+        elif fmt is styles.section:
+            sheet.write_blank(row, 1, None, fmt)
+        row += 1
+
+    def section(title: str) -> None:
+        nonlocal row
+        row += 1
+        line(title, fmt=styles.section)
+
+    def rate(value: float | None) -> float | str:
+        return "unknown: pass --orders-7d N" if value is None else value
+
+    sheet.set_row(0, 22)
+    line(SUMMARY_TITLE, fmt=styles.title)
+    line("verdict", found["title"], value_fmt=styles.verdict[found["level"]])
+    line("", found["text"])
+    budgets = result.budget
+    for code, entry in budgets.items():
+        line(f"budget ({code}, before anything is approved)", entry["text"])
+    plan = result.plan()
+    if plan.get("complete"):
+        line(
+            "plan (advice; the approve column is pre-filled with it)",
+            f"approve {plan['send_counting_orders']} counting order(s) now, hold "
+            f"{plan['hold_counting_orders']}; each row's reason is in the plan column. A yes "
+            "the plan pre-filled and you leave is your approval; clear it to leave the row out.",
+        )
+    if not result.states_checked:
+        line("order states", "NOT checked against current order data: " + FETCH_HINT)
+
+    section("Batch")
+    line("rows read", summary["input_rows"])
+    line("accepted (can be approved)", summary["accepted"])
+    line("rejected (cannot be approved; see the problems column)", summary["rejected"])
+    line("duplicates (cannot be approved)", summary["duplicates"])
+    if too_long:
+        line("not approvable: a value too long for a cell (value_too_long)", too_long)
+    line("pre-approved: yes filled in (risk none, or within the plan's budget)", pre_approved)
+    line("flagged: waiting for your yes or no", approvable - pre_approved)
+    line("orders", summary["orders"])
+    line("orders counting against the rate", summary["counting_orders"])
+
+    markets = result.market_rows()
+    if markets:
+        section("Marketplaces (each against its own target; one upload file each)")
+        for market in markets:
+            m = market["metrics"]
+            if m["rate_after"] is None:
+                rate_text = f"rate unknown: pass --orders-7d {market['marketplace']}=N"
+            else:
+                over = " (at or over the target)" if m["over_threshold"] else ""
+                rate_text = (
+                    f"rate {m['rate_before'] * 100:.2f}% -> {m['rate_after'] * 100:.2f}%{over}, "
+                    f"target under {m['threshold'] * 100:.2f}%, headroom {m['headroom_orders']}"
+                )
+            line(
+                f"{market['marketplace']} ({market['name']})",
+                f"{market['accepted']} row(s), {market['orders']} order(s), "
+                f"{market['counting_orders']} counting; {rate_text}",
+            )
+
+    section(
+        f"Cancellation Rate ({metrics['window_days']}-day window, marketplace "
+        f"{metrics['marketplace']})"
+    )
+    line("target: a rate under", metrics["threshold"])
+    orders = metrics["orders_in_window"]
+    line("orders in the window", "unknown" if orders is None else orders)
+    cancels = metrics["seller_cancels_in_window"]
+    line(
+        "seller cancellations already in the window",
+        "unknown, 0 assumed" if cancels is None else cancels,
+    )
+    note = cancels_note(metrics.get("cancels_source"))
+    if note and cancels is not None:
+        line("", f"earlier cancellations: {note}")
+    line("rate before this batch", rate(metrics["rate_before"]))
+    only = result.project(pre_counting_orders)
+    line("rate if you approve only the pre-approved rows", rate(only["rate_after"]))
+    shown = metrics["marketplace"]
+    fit = budgets.get(shown, {}).get("fit")
+    if live is not None and orders:
+        counted, market_range, _ = live
+        approved = f"SUM({counted})"
+        if market_range is not None:
+            approved = f'SUMIFS({counted},{market_range},"{shown}")'
+        before = cancels or 0
+        cell = formula(
+            "counting orders approved so far (updates as you fill in approve)",
+            f"={approved}",
+            pre_counting_orders,
+            styles.number,
+        )
+        formula(
+            "rate after the rows approved so far",
+            f"=({before}+{cell})/{orders}",
+            (before + pre_counting_orders) / orders,
+            styles.percent,
+        )
+        if fit is not None:
+            formula(
+                "budget left: counting orders you can still approve",
+                f"=MAX(0,{fit}-{cell})",
+                max(0, fit - pre_counting_orders),
+                styles.number,
+            )
+            formula(
+                "over the target with the rows approved so far",
+                f'=IF({cell}>{fit},"YES: approve fewer counting rows","no")',
+                "YES: approve fewer counting rows" if pre_counting_orders > fit else "no",
+                None,
+            )
+    line("rate if you approve every flagged row too", rate(metrics["rate_after"]))
+    if metrics["over_threshold"] is not None:
+        line(
+            "over the target when every flagged row is approved",
+            "yes: leave some flagged rows out" if metrics["over_threshold"] else "no",
+        )
+        line(
+            "further counting orders that fit after every flagged row is approved",
+            metrics["headroom_orders"],
+        )
+    for hint in hints(result):
+        line("", hint)
+
+    if result.listing_risks:
+        section("Listings at risk of deactivation")
+        for risk in result.listing_risks:
+            orders = ", ".join(risk["order_ids"])
+            more = risk["seller_cancellations_30d"] - len(risk["order_ids"])
+            if more > 0:  # the ids are cut at the ledger's LISTED_ORDERS
+                orders += f" and {more} more (filter the Review sheet's sku column for them)"
+            line(risk["sku"], f"{risk['seller_cancellations_30d']} cancellations: {orders}")
+
+    section("Risk gate")
+    line("--fail-on", state["fail_on"])
+    line("gate", "tripped: " + state["reason"] if state["tripped"] else "passes")
+    if state["over_target"]:
+        line(
+            "over the target",
+            "with every flagged row approved the batch is over the target: `generate "
+            "--from-review` writes no upload file until you approve fewer counting rows (the "
+            "budget above), or you pass --allow-over-target",
+        )
+
+    section("How to use this workbook")
+    for step, text in enumerate(_HOW_TO, start=1):
+        line(f"{step}.", text)
+
+    section("Inputs")
+    for source in result.inputs:
+        line(source["path"], f"{source['rows']} rows, sha256 {source['sha256'] or 'n/a'}")
+    line("written by", f"cancelkit {__version__}, {result.generated_at.isoformat()}")
+
+
+_HOW_TO = (
+    "On the Review sheet, decide each row with an empty approve cell: yes to upload it, no (or "
+    "leave it empty) to leave it out. Rows of risk none are pre-approved with yes.",
+    "The rows come in triage order: the highest risk first (high, medium, low, none), then "
+    "the rows that count against your rate, then input order; the row column holds each "
+    "row's place in your input (sort by it to get the input order back).",
+    "The approve column is pre-filled from the plan (the plan column says why): the counting "
+    "orders that fit within the budget, those Amazon would auto-cancel soonest first. A "
+    "pre-filled yes that you leave is your approval of that row; clear it or type no to hold "
+    "the row. The Summary's rate after and budget left update as you fill in.",
+    "To approve a whole group at once (e.g. every buyer-requested row): use the filter arrows "
+    "in the header (Data > Filter), filter the column (e.g. is-buyer-requested-cancellation = "
+    "TRUE, or issue), type yes in the first visible approve cell and fill it down over the "
+    "visible rows (Ctrl+D in Excel and LibreOffice, drag the fill handle in Google Sheets); "
+    "hidden rows are not filled.",
+    "The issue column names each row's problems briefly; the problems column holds the full "
+    "sentences (click the cell to read it all).",
+    f"Rows that say {NOT_APPROVABLE} were rejected or repeat another row: they are never "
+    "uploaded, even when marked yes. Fix them in your source file and run cancelkit again.",
+    "In an approved row you may correct the reason and the note: cancelkit checks the row "
+    "again and shows the change. The order id, item code, SKU, buyer-request evidence and "
+    "marketplace are sealed: a row whose sealed cell was changed is never uploaded.",
+    "Keep the header row and the hidden _cancelkit sheet as they are, then run: "
+    "cancelkit generate --from-review review.xlsx --orders-7d N",
+)
+
+
+def review_figures_of(result) -> dict:
+    """The figures the review was written with, read back by `generate --from-review`
+    (read/review_figures.py): kept unless an option overrides them."""
+
+    def window(metrics: dict) -> dict:
+        keys = ("orders_in_window", "orders_source", "seller_cancels_in_window", "cancels_source")
+        return {key: metrics.get(key) for key in keys}
+
+    found = {
+        "marketplace": result.options.marketplace,
+        **window(result.metrics),
+        "order_reports": [entry["text"] for entry in result.summary.get("order_reports", ())],
+    }
+    if result.metrics_by_marketplace:
+        found["by_marketplace"] = {
+            code: window(metrics) for code, metrics in result.metrics_by_marketplace.items()
+        }
+    return found
+
+
+def _write_meta(sheet: Worksheet, result, review_id: str, seal: Seal) -> None:
+    rows = [
+        ("format", FORMAT_ID),
+        ("cancelkit-version", __version__),
+        ("generated-at", result.generated_at.isoformat()),
+        ("review-id", review_id),
+        (FIGURES_KEY, json.dumps(review_figures_of(result), ensure_ascii=False)),
+    ]
+    if result.options.orders_reports:
+        # which order reports the review checked the states against, as of when (sealed)
+        facts = json.dumps(
+            {
+                "checked_at": result.generated_at.isoformat(),
+                "reports": _report_facts(result),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        rows += [(FACTS_KEY, facts), (FACTS_SEAL_KEY, seal.sign_facts(facts))]
+    for row, (key, value) in enumerate(rows):
+        sheet.write_string(row, 0, key)
+        sheet.write_string(row, 1, value)
+    sheet.hide()
+
+
+def _report_facts(result) -> list[dict]:
+    """Each order report of the run: its name, SHA-256 and the moment it shows orders of
+    (its newest purchase date, else its file time)."""
+    evidence = {e.get("path"): e for e in result.summary.get("order_reports", ())}
+    facts = []
+    for path in result.options.orders_reports:
+        entry = evidence.get(path, {})
+        try:
+            digest = file_sha256(path)
+        except OSError:
+            digest = None
+        facts.append(
+            {
+                "path": str(path),
+                "sha256": digest,
+                "as_of": entry.get("newest_purchase") or entry.get("file_time"),
+            }
+        )
+    return facts

@@ -4,6 +4,9 @@ hidden `_cancelkit` sheet (format, id, figures, sealed order-report facts)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -14,7 +17,6 @@ from ..read.review_layout import (
 )
 from ..read.tables import file_sha256
 from ..version import __version__
-from ..write.verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
 from .cells import (
     _CHARS_PER_WIDTH,
     _LINE_HEIGHT,
@@ -28,11 +30,26 @@ from .reader import (
 )
 from .seal import Seal
 
+
 #: what the Summary says when the order states were not checked
-FETCH_HINT = (
-    "shipped, cancelled and pending orders cannot be told apart from cancellable ones. Pass "
-    f"--orders-report with a fresh Unshipped Orders report (or `{FETCH_ORDERS_COMMAND}`)."
-)
+@dataclass(frozen=True)
+class Judge:
+    """The gate's words on a result, handed in by the caller (write/verdict.py): the review
+    sits below write and must not import it."""
+
+    verdict: Callable[[Any], dict]
+    gate: Callable[[Any], dict]
+    hints: Callable[[Any], list[str]]
+    cancels_note: Callable[[str | None], str | None]
+    fetch_orders_command: str
+
+    def fetch_hint(self) -> str:
+        """What the Summary says when the order states were not checked."""
+        return (
+            "shipped, cancelled and pending orders cannot be told apart from cancellable ones. "
+            "Pass --orders-report with a fresh Unshipped Orders report (or "
+            f"`{self.fetch_orders_command}`)."
+        )
 
 
 def _write_summary(
@@ -44,6 +61,8 @@ def _write_summary(
     pre_counting_orders: int,
     too_long: int = 0,
     live: tuple[str, str | None, int] | None = None,
+    *,
+    judge: Judge,
 ) -> None:
     """The rate projection, the verdict, the gate, the budget, and what approving the flagged
     rows does; with `live` (the Review's `counted order` range, its marketplace range, the
@@ -56,8 +75,8 @@ def _write_summary(
     sheet.set_margins(left=0.5, right=0.5)
     per_line = int(value_width * _CHARS_PER_WIDTH)
     summary, metrics = result.summary, result.metrics
-    found = verdict(result)
-    state = gate(result)
+    found = judge.verdict(result)
+    state = judge.gate(result)
     row = 0
 
     def formula(label: str, text: str, cached, fmt) -> str:
@@ -108,7 +127,7 @@ def _write_summary(
             "the plan pre-filled and you leave is your approval; clear it to leave the row out.",
         )
     if not result.states_checked:
-        line("order states", "NOT checked against current order data: " + FETCH_HINT)
+        line("order states", "NOT checked against current order data: " + judge.fetch_hint())
 
     section("Batch")
     line("rows read", summary["input_rows"])
@@ -153,7 +172,7 @@ def _write_summary(
         "seller cancellations already in the window",
         "unknown, 0 assumed" if cancels is None else cancels,
     )
-    note = cancels_note(metrics.get("cancels_source"))
+    note = judge.cancels_note(metrics.get("cancels_source"))
     if note and cancels is not None:
         line("", f"earlier cancellations: {note}")
     line("rate before this batch", rate(metrics["rate_before"]))
@@ -202,7 +221,7 @@ def _write_summary(
             "further counting orders that fit after every flagged row is approved",
             metrics["headroom_orders"],
         )
-    for hint in hints(result):
+    for hint in judge.hints(result):
         line("", hint)
 
     if result.listing_risks:

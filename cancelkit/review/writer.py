@@ -46,7 +46,7 @@ from .reader import (
     evidence_text,
 )
 from .seal import Seal, load_key, new_review_id
-from .summary import _write_meta, _write_summary
+from .summary import Judge, _write_meta, _write_summary
 
 
 def _yes_no(value: bool | None) -> str:
@@ -147,7 +147,8 @@ def _triage(result):
         yield marshal.loads(blob)
 
 
-def _build_review(result, stream) -> None:
+def build_review(result, stream, judge: Judge) -> None:
+    """Write the review workbook of `result` to a binary stream (the caller makes the file)."""
     workbook = _workbook(stream, constant_memory=True)
     workbook.set_properties({"title": "cancelkit review", "comments": FORMAT_ID})
     styles = _Styles(workbook)
@@ -292,6 +293,7 @@ def _build_review(result, stream) -> None:
         len(pre_counting),
         too_long,
         live=(counted, market_range, counted_orders),
+        judge=judge,
     )
     _write_meta(meta, result, review_id, seal)
     review.activate()

@@ -28,8 +28,10 @@ from ..review.reader import (
     SKU,
     TEMPLATE_SHEET,
 )
-from ..review.writer import _build_review
+from ..review.summary import Judge
+from ..review.writer import build_review
 from .files import atomic_write
+from .verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
 
 #: the template's columns: (header, width, text-formatted)
 __all__ = ["MAX_CELL_CHARS", "write_review", "write_template"]
@@ -165,4 +167,16 @@ def write_review(result, path: str | Path, force: bool = False) -> Path:
             f"{path}: a review workbook holds at most {_MAX_SHEET_ROWS - 1:,} rows and this "
             f"batch has {rows:,}; split the batch"
         )
-    return atomic_write(path, lambda stream: _build_review(result, stream), force=force, mode="wb")
+    return atomic_write(
+        path, lambda stream: build_review(result, stream, JUDGE), force=force, mode="wb"
+    )
+
+
+#: the gate's words the review's Summary uses
+JUDGE = Judge(
+    verdict=verdict,
+    gate=gate,
+    hints=hints,
+    cancels_note=cancels_note,
+    fetch_orders_command=FETCH_ORDERS_COMMAND,
+)

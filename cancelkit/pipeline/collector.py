@@ -23,7 +23,8 @@ from ..read.tables import Table, is_blank
 from ..read.words import is_yes
 from ..validate import row_marketplace
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
-from ..validate.rows import _FLAT_CODES, DASHES, RowValidator, clean
+from ..validate.cleaning import clean
+from ..validate.rows import _FLAT_CODES, DASHES, RowValidator
 from ..validate.rows import canonical_line_ok as _line_ok
 from ..write import spool
 from ..write.result import keep_record, keep_same_record, record_dict

@@ -23,7 +23,7 @@ from ..amazon.flatfile import (
 )
 from ..amazon.order_ids import clean_order_id
 from ..codes import Flag
-from .rows import clean
+from .cleaning import clean
 
 ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
 ITEM_CODE_RE = re.compile(ITEM_CODE_PATTERN)

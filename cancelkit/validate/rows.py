@@ -52,14 +52,6 @@ class Record:
 _FLAT_CODES = frozenset(reasons.FLAT_FILE_CODES)
 #: dashes a copied order id may carry instead of the ASCII hyphen (amazon/order_ids.py)
 DASHES = ORDER_ID_DASHES
-# str.strip() already removes Unicode spaces including the non-breaking space (U+00A0);
-# these invisible characters come along when ids are copied from web pages.
-_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
-
-
-def clean(value: str) -> str:
-    """Trim spaces (including non-breaking spaces) and invisible characters."""
-    return value.strip().strip(_INVISIBLE).strip()
 
 
 def order_id_forms(text: str) -> set[str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from ..read.review_figures import FIGURES_KEY
 from ..read.review_layout import (

@@ -93,12 +93,15 @@ class RowValidator:
     def fast_record(self, number: int, cells: list[str], assessment) -> Record:
         """The record of a row the pipeline's fast path accepted (canonical values)."""
         table = self.table
+        i_item, i_reason = self.i_item, self.i_reason
+        # the fast path takes only tables with both columns
+        assert i_item is not None and i_reason is not None
         record = Record(
             table.source,
             number,
             cells[self.i_order],
-            cells[self.i_item] or None,
-            cells[self.i_reason] or None,
+            cells[i_item] or None,
+            cells[i_reason] or None,
             "accepted",
             cells,
             table,

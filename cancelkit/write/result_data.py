@@ -1,0 +1,347 @@
+"""The data of one pipeline run: summary, metrics, the risk gate, the plan, records.
+
+`RunResult` owns a temporary folder with the spooled flat-file body, the rejected rows and
+(optionally) every record; the writers (write/result.py `Result` and the modules it calls)
+copy from there into place atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+
+from ..amazon.marketplaces import marketplace_code
+from ..amazon.policy import Marketplace
+from ..assess import budget as budgeting
+from ..assess.impact import project_rate
+from ..assess.markets import MarketBatch, main_market
+from ..ledger.store import Row
+from ..options import Options, WindowFigures
+from ..read import scratch
+from ..read.tables import Table
+from ..validate.batch import Patches
+from . import spool
+from .plan import OutputPlan, usable_path
+
+#: counting rows beyond which no plan is listed (the JSON would hold a second copy of them)
+PLAN_MAX_ROWS = 100_000
+
+
+class RunResult:
+    """What a run found: summary, metrics, listing risks, records (the writers: `Result`)."""
+
+    def __init__(
+        self,
+        *,
+        workdir: str,
+        inputs: list[dict],
+        summary: dict,
+        figures: WindowFigures,
+        listing_risks: list[dict],
+        long_figures: WindowFigures | None = None,
+        ledger_rows: Callable[[], Iterator[Row]],
+        patches: Patches,
+        flagged: list[dict],
+        flagged_more: int,
+        rejected_listed: list[dict],
+        flag_codes: list[str],
+        tables: list[Table],
+        options: Options,
+        market: Marketplace,
+        records_path: str | None,
+        markets: list[MarketBatch] | None = None,
+        kept_markets: Callable[[], Iterator[int]] | None = None,
+        review_refused: list[dict] | None = None,
+        review_corrected: list[dict] | None = None,
+        earlier_listings: dict[str, int] | None = None,
+    ) -> None:
+        self._workdir = workdir
+        #: each input's path, sha256 and row count
+        self.inputs = inputs
+        #: the counts of the JSON report's `summary`
+        self.summary = summary
+        #: the figures of the metric window, chosen by `Options.window_figures`
+        self.figures = figures
+        #: those of the marketplace's longer window (India's 30 days), when it has one
+        self.long_figures = long_figures
+        self.options = options
+        self.market = market
+        #: each marketplace's part of the batch, when its rows name marketplaces other than
+        #: `--marketplace` (assess.markets); [] otherwise
+        self.markets = list(markets or [])
+        self._default_market = marketplace_code(options.marketplace) or options.marketplace
+        self._kept_markets = kept_markets
+        #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
+        self.rate_counting_orders = summary["counting_orders"]
+        if self.markets:
+            self.rate_counting_orders = main_market(self.markets).count.counting_orders
+        #: the JSON report's `metrics`: the batch projected against the marketplace target
+        #: (of a batch spanning several: the marketplace with most counting orders)
+        self.metrics = self.project(self.rate_counting_orders)
+        #: the JSON report's `metrics_by_marketplace` (None unless the batch spans several)
+        self.metrics_by_marketplace: dict[str, dict] | None = None
+        if len(self.markets) > 1:
+            self.metrics_by_marketplace = {
+                b.market.code: self.project(b.count.counting_orders, b.market, b.figures)
+                for b in self.markets
+            }
+        self.listing_risks = listing_risks
+        #: the first flagged records (at most REPORT_CAP) and how many more there are
+        self.flagged = flagged
+        self.flagged_more = flagged_more
+        #: the first rejected records with their original values (at most REPORT_CAP)
+        self.rejected_listed = rejected_listed
+        #: every flag code that occurs in the batch
+        self.flag_codes = flag_codes
+        #: rows of a review workbook refused as tampered with (row, order_id, code, why)
+        self.review_refused = review_refused or []
+        #: reasons and notes corrected in the review: row, order_id, column, before, after
+        self.review_corrected = review_corrected or []
+        #: sku -> seller cancellations of the ledger's last 30 days (the plan's listing rule)
+        self.earlier_listings = dict(earlier_listings or {})
+        self._plan_cache: dict | None = None
+        self._patches = patches
+        self._headers = [t.headers for t in tables]
+        self._sources = [t.source for t in tables]
+        # the column a batch-rule error names: each input's own order-id header
+        self._order_id_columns = {t.source: t.column_of("order_id") for t in tables}
+        self._records_path = records_path
+        self._ledger_rows = ledger_rows
+        #: the ledger batch id once `record_in_ledger` has run (the first part's, when split)
+        self.batch_id: str | None = None
+        #: one ledger batch id per written upload file
+        self.batch_ids: list[str] = []
+        #: the marketplace of each of `batch_ids`
+        self.batch_marketplaces: list[str] = []
+        self._max_rows: int | None = None
+        #: the upload bodies written, (marketplace or None, file names), by write_flat_file
+        self._plan: list[tuple] = []
+        self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.outputs: dict = {
+            "flat_file": None,
+            "flat_files": None,
+            "rejects": None,
+            "report": None,
+            "review": None,
+        }
+        self._finalizer = weakref.finalize(self, scratch.remove_workdir, self._workdir)
+        #: set by write_outputs: no row was accepted, so no upload file was written
+        self.nothing_to_upload = False
+
+    # -- lifetime -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Remove the temporary files (also done when the result is garbage-collected)."""
+        self._finalizer()
+
+    def __enter__(self) -> RunResult:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- figures --------------------------------------------------------------------------
+    @property
+    def keeps_records(self) -> bool:
+        """Whether every record was kept (`keep_records=True`), so `records` can be read."""
+        return self._records_path is not None
+
+    def project(
+        self,
+        counting_orders: int,
+        market: Marketplace | None = None,
+        figures: WindowFigures | None = None,
+    ) -> dict:
+        """The metrics if `counting_orders` orders of the batch counted against the rate, with
+        the run's window figures (the review's "pre-approved rows only" line uses this), or
+        with those of another marketplace of the batch."""
+        figures = figures or self.figures
+        market = market or self.market
+        metrics = project_rate(
+            counting_orders, figures.orders_in_window, figures.cancels_in_window, market
+        )
+        metrics["orders_source"] = figures.orders_source
+        metrics["cancels_source"] = figures.cancels_source
+        long = self.long_figures
+        # the 30-day figures are those of --marketplace: only its metrics show them
+        if long is not None and market.long_window_days and market.code == self._default_market:
+            # India reports a 30-day rate beside the 7-day one (DOMAIN.md sections 3 and 7)
+            window = replace(market, window_days=market.long_window_days)
+            metrics["long_window"] = project_rate(
+                counting_orders, long.orders_in_window, long.cancels_in_window, window
+            )
+            metrics["long_window"]["orders_source"] = long.orders_source
+            metrics["long_window"]["cancels_source"] = long.cancels_source
+        return metrics
+
+    @property
+    def accepted(self) -> int:
+        return self.summary["accepted"]
+
+    @property
+    def rejected(self) -> int:
+        return self.summary["rejected"]
+
+    def gate_tripped(self, fail_on: str | None = None) -> bool:
+        """Whether the risk gate stops the upload file: the batch puts a marketplace's rate
+        over its target (unless `allow_over_target`), or `--fail-on` trips."""
+        if self.over_target_blocked():
+            return True
+        level = fail_on or self.options.fail_on
+        if level == "none":
+            return False
+        risk = self.summary["risk"]
+        levels = ("high",) if level == "high" else ("high", "medium")
+        return any(risk.get(lv) for lv in levels) or bool(self.over_threshold())
+
+    def over_target(self) -> list[str]:
+        """The marketplaces whose rate this batch's counting orders put (or keep) over the
+        target: the default gate's business (a batch without counting orders there does not
+        move the rate and is not stopped)."""
+        counting = {b["marketplace"]: b["counting_orders"] for b in self.budget.values()}
+        return [code for code in self.over_threshold() if counting.get(code)]
+
+    def over_target_blocked(self) -> list[str]:
+        """`over_target`, unless `--allow-over-target` lets the upload file be written."""
+        return [] if self.options.allow_over_target else self.over_target()
+
+    @property
+    def states_checked(self) -> bool:
+        """Whether the order states were checked against current order data (an order
+        report or a `fetch-orders` file); without, shipped, cancelled and pending orders
+        cannot be told apart from cancellable ones."""
+        return bool(self.options.orders_reports)
+
+    @property
+    def budget(self) -> dict[str, dict]:
+        """The JSON's `budget`: per marketplace, how many of the batch's counting orders fit
+        under the target with the figures before the batch (assess/budget.py)."""
+        if self.metrics_by_marketplace:
+            return {
+                b.market.code: budgeting.budget_of(
+                    self.metrics_by_marketplace[b.market.code], b.count.counting_orders, b.market
+                )
+                for b in self.markets
+            }
+        code = self.metrics["marketplace"]
+        return {code: budgeting.budget_of(self.metrics, self.rate_counting_orders, self.market)}
+
+    def plan(self) -> dict:
+        """The JSON's `plan`: advice on which rows to approve now (`send`, in that order) and
+        which to hold, each with its reason (assess/budget.py). Made from every record when
+        they were kept, else from the flagged records when those are all of the rows that
+        count; `complete` is False (with `why`) when neither is possible."""
+        if self._plan_cache is not None:
+            return self._plan_cache
+        counting_rows = self.summary["counts_against_rate"]
+        if counting_rows > PLAN_MAX_ROWS:
+            found = {
+                "complete": False,
+                "why": f"{counting_rows:,} rows count against the rate, more than the "
+                f"{PLAN_MAX_ROWS:,} a plan lists; split the batch",
+            }
+        elif self.keeps_records:
+            found = budgeting.make_plan(
+                self.iter_records(), self.budget, self._default_market, self.earlier_listings
+            )
+            found["complete"] = True
+        elif not self.flagged_more:
+            # every counting row is flagged (risk medium or high); the rows left out of the
+            # flagged list are of risk none: they do not count and always go
+            found = budgeting.make_plan(
+                self.flagged, self.budget, self._default_market, self.earlier_listings
+            )
+            listed = found["send_rows"] + found["hold_rows"]
+            found["complete"] = True
+            found["other_rows_send"] = max(0, self.accepted - listed)
+        else:
+            found = {
+                "complete": False,
+                "why": "this run did not keep every record: `cancelkit check INPUT --plan` "
+                "(or --json) lists the plan",
+            }
+        found.setdefault("other_rows_send", 0)
+        self._plan_cache = found
+        return found
+
+    def over_threshold(self) -> list[str]:
+        """The marketplaces this batch puts over their target (the gate trips for any)."""
+        by_market = self.metrics_by_marketplace or {self.metrics["marketplace"]: self.metrics}
+        return [code for code, metrics in by_market.items() if metrics.get("over_threshold")]
+
+    def market_rows(self) -> list[dict]:
+        """A batch spanning several marketplaces, one row per marketplace (code order): its
+        accepted rows, orders, counting orders, metrics and upload files; [] otherwise."""
+        if not self.metrics_by_marketplace:
+            return []
+        files = {b.market.code: [str(t) for t in group] for b, group in self._plan if b}
+        return [
+            {
+                "marketplace": b.market.code,
+                "name": b.market.name,
+                "accepted": b.count.accepted,
+                "orders": b.count.orders,
+                "counting_orders": b.count.counting_orders,
+                "metrics": self.metrics_by_marketplace[b.market.code],
+                "flat_files": files.get(b.market.code, []),
+                "flat_file_names": [Path(f).name for f in files.get(b.market.code, [])],
+            }
+            for b in self.markets
+        ]
+
+    # -- records --------------------------------------------------------------------------
+    def iter_records(self) -> Iterator[dict]:
+        """Every input row's record in input order, with its final status."""
+        if self._records_path is None:
+            raise RuntimeError("records were not kept for this run (keep_records=False)")
+        loads, finish = orjson.loads, self._finish
+        for seq, text in spool.read(self._records_path):
+            entry = loads(text)
+            entry["seq"] = seq
+            yield finish(entry)
+
+    @property
+    def records(self) -> list[dict]:
+        """Every input row's record as a list (see `iter_records` for huge batches)."""
+        return list(self.iter_records())
+
+    def _finish(self, entry: dict) -> dict:
+        seq = entry.pop("seq")
+        entry.pop("values", None)
+        if self.markets and entry["status"] == "accepted":
+            # a batch whose rows name marketplaces: each accepted record says its own
+            entry.setdefault("marketplace", self._default_market)
+        patch = self._patches.get(seq) if seq is not None else None
+        if patch is not None:
+            entry["status"] = patch.status
+            entry["counts_against_rate"] = None
+            entry["risk"] = None
+            if patch.status == "duplicate":
+                entry["flags"].append({"code": patch.code, "message": patch.message})
+            else:
+                entry["errors"].append(
+                    {
+                        "code": patch.code,
+                        "column": self._order_id_columns[entry["source"]],
+                        "value": entry["order_id"],
+                        "message": patch.message,
+                    }
+                )
+        return entry
+
+    def iter_rejects(self) -> Iterator[tuple[int, int, list[str], list[tuple]]]:
+        """The rejected rows: (source index, row, original cells, problems)."""
+        return spool.read(str(Path(self._workdir) / "rejects.bin"))
+
+    def _never_an_input(self, role: str, path: str | Path) -> None:
+        """The library's writers refuse a path that is one of the run's inputs, under any
+        spelling (the CLI's output plan checks this before reading; this is for the API)."""
+        inputs = [i["path"] for i in self.inputs]
+        read = [*inputs, *self.options.orders_reports, self.options.from_review]
+        plan = OutputPlan([*read, self.options.config_path], True)
+        plan.read_only("ledger", self.options.ledger)
+        plan.output(role, usable_path(path, role))  # None, bytes, 5: `path_type`

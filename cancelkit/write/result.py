@@ -17,7 +17,7 @@ from ..version import __version__
 from . import flat_files, ledger_batch, outputs, rejects, spool
 from .files import atomic_write
 from .rejects import guard as guard  # where write/retry.py finds it
-from .report import render_report, report_format_for
+from .report import render_report
 from .result_data import RunResult
 from .verdict import report_context
 from .workbook import write_review
@@ -232,9 +232,44 @@ class Result(RunResult):
         """Write the rejected rows as a CSV (see `rejects.write_rejects`)."""
         return rejects.write_rejects(self, path, force)
 
-    def write_outputs(self, out_dir: str | Path = "cancelkit-out", **targets) -> dict:
-        """Write what `cancelkit generate` writes (see `outputs.write_outputs`)."""
-        return outputs.write_outputs(self, out_dir, **targets)
+    def write_outputs(
+        self,
+        out_dir: str | Path = "cancelkit-out",
+        *,
+        flat_file: str | Path | None = None,
+        report: str | Path | None = None,
+        json_path: str | Path | None = None,
+        rejects: str | Path | None = None,
+        jsonl_path: str | Path | None = None,
+        force: bool = False,
+        default_report: bool = True,
+        max_rows_per_file: int | None = None,
+        record: bool = False,
+    ) -> dict:
+        """Write what `cancelkit generate` writes (the same staged plan: write/outputs.py).
+
+        Files not named go into `out_dir` under names carrying the batch time. The upload
+        file is not written when the risk gate trips or no row was accepted (nothing to
+        upload: `nothing_to_upload` is set); the rejects file only when rows were
+        rejected (or it is named). Every target is checked before anything is written, so
+        a refused overwrite leaves nothing half done. `json_path` "-" means "return it";
+        `jsonl_path` (JSON Lines, see `write_jsonl`) likewise.
+        `max_rows_per_file` splits the upload file into numbered parts (`write_flat_file`).
+        With `record`, the batch is then recorded in the ledger (`record_in_ledger`), only
+        once every file is in place: what `cancelkit generate` does.
+        """
+        targets = outputs.GenerateOutputs(
+            out_dir=out_dir,
+            flat_file=flat_file,
+            report=report,
+            json_path=json_path,
+            jsonl_path=jsonl_path,
+            rejects=rejects,
+            force=force,
+            default_report=default_report,
+            max_rows_per_file=max_rows_per_file,
+        )
+        return outputs.write_generate(self, targets, record=record)
 
     def record_in_ledger(self) -> str | None:
         """Record the written upload file as ledger batches (see `ledger_batch`)."""
@@ -250,7 +285,7 @@ class Result(RunResult):
     def write_report(self, path: str | Path, force: bool = False) -> Path:
         """Write the risk summary report; HTML or Markdown by the file suffix."""
         self._never_an_input("report", path)
-        fmt = report_format_for(path)
+        fmt = outputs.report_format(path)
         self.outputs["report"] = str(path)
         text = render_report(self.report_context(), fmt)
         return atomic_write(path, lambda out: out.write(text), force=force, newline="\n")

@@ -1,70 +1,78 @@
-"""The command line: each command parses options and calls the library."""
+"""The command line: each command parses its options, calls one use case (usecases/) and
+prints its outcome."""
 
 from __future__ import annotations
 
 import functools
-import json
-import os
 import sys
-import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import interrupts
-from .amazon import reasons
 from .api import fetch_orders, submit
-from .codes import CODES, printable
 from .errors import CancelkitError
 from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from .ledger import reconcile
-from .ledger import store as ledger
 from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
-from .options import build_options, parse_figures, resolve_ledger_path
-from .pipeline.run import run
+from .options import parse_figures, resolve_ledger_path
+from .usecases.check import CheckOutputs, check
+from .usecases.confirm import confirm
+from .usecases.generate import GenerateOutputs, generate
+from .usecases.history import history
+from .usecases.outcome import ExitCode, Outcome, Talk, TalkLevel
+from .usecases.review import review
+from .usecases.running import RunSettings, checked_run
+from .usecases.template import template
 from .version import __version__
-from .write.files import Staging
 from .write.plan import OutputPlan
-from .write.result import NOTHING_TO_UPLOAD
 from .write.retry import reconcile_report
-from .write.verdict import plan_lines, terminal_summary
-from .write.workbook import write_template
+from .write.terminal import Progress, color, error_line, reasons_text
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_GATE, EXIT_PROCESSING = 0, 1, 2, 3, 4
+if TYPE_CHECKING:
+    from .write.result import Result
+
 __all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Terminated", "cli", "main"]
 
 
-def _fail(message: str, code: str | None = None) -> None:
-    # one line even when a message quotes a cell holding a line break
-    message = " ".join(message.splitlines())
-    # a message may quote a cell or a header: its control characters never reach the terminal
-    message = printable(message)
-    suffix = f" [{code}]" if code else ""
-    click.echo(f"cancelkit: error: {message}{suffix}", err=True)
-    sys.exit(EXIT_USAGE)
+def _fail(message: str, code: str | None = None) -> NoReturn:
+    click.echo(error_line(message, code), err=True)
+    sys.exit(ExitCode.USAGE)
 
 
-def _guarded(command):
+def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's errors for unusable input into one line and exit 2."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             # the options are parsed: from here a signal raises, so what is staged is taken back
             interrupts.working()
             return command(*args, **kwargs)
         except CancelkitError as exc:
             _fail(str(exc), exc.code)
-        except ValueError as exc:  # e.g. a report path with an unknown suffix
-            _fail(str(exc), "usage")
         except KeyboardInterrupt:
             # the outputs were staged and are taken back; the ledger batch was not committed
             click.echo("cancelkit: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(ExitCode.INTERRUPTED)
         except Terminated:
             click.echo("cancelkit: terminated", err=True)
-            sys.exit(EXIT_TERMINATED)
+            sys.exit(ExitCode.TERMINATED)
 
     return wrapper
+
+
+def _say_outcome(outcome: Outcome) -> NoReturn:
+    """Print the outcome's messages in order and exit with its code."""
+    _print(outcome)
+    sys.exit(outcome.exit_code)
+
+
+def _print(outcome: Outcome) -> None:
+    for message in outcome.messages:
+        click.echo(message.text, err=message.stream == "stderr")
 
 
 class _Figures(click.ParamType):
@@ -129,13 +137,11 @@ def _metric_options(command):
         ),
         click.option("--no-ledger", is_flag=True, help="Neither read nor write the ledger."),
     ]
-    names = ("sheet", "marketplace", "orders_7d", "cancels_7d", "fail_on", "allow_over_target")
-    names += ("config",)
-    names += ("orders_reports", "ledger", "no_ledger")
+    names = [field.name for field in fields(RunSettings)]
 
     @functools.wraps(command)
     def gathered(*args, **kwargs):
-        kwargs["metric"] = {name: kwargs.pop(name) for name in names}
+        kwargs["settings"] = RunSettings(**{name: kwargs.pop(name) for name in names})
         return command(*args, **kwargs)
 
     for option in reversed(options):
@@ -156,79 +162,30 @@ def _talk_options(command):
     )(command)
 
 
-def _talk(quiet: bool, verbose: bool) -> str:
+def _talk(quiet: bool, verbose: bool) -> Talk:
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose exclude each other")
-    return "quiet" if quiet else "verbose" if verbose else "normal"
+    level: TalkLevel = "quiet" if quiet else "verbose" if verbose else "normal"
+    return Talk(level, _color())
 
 
-class _Progress:
-    """Rows read so far, redrawn in place on stderr (a terminal only; see `_run_check`)."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.start = time.monotonic()
-        self.shown = False
-
-    def __call__(self, source: str, row: int) -> None:
-        if os.getpid() != self.pid:
-            return  # the second-half reader of a large file reads in a forked worker
-        elapsed = time.monotonic() - self.start
-        click.echo(f"\r\x1b[Kreading {source}: row {row:,} ({elapsed:.0f} s)", err=True, nl=False)
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+def _color() -> bool:
+    return color()
 
 
-def _run_check(
-    inputs, metric: dict, keep: bool, from_review=None, talk: str = "normal", outputs=None
-):
-    """Run the library's check with the shared options of generate, check and review.
-
-    `outputs(plan, options)` names the command's outputs in its output plan
-    (write/plan.py), checked before the first input row is read.
-
-    A progress line is shown while reading when stderr is a terminal (never in pipes or CI)
-    and the input is big enough for the pipeline to report progress (about 65,000 rows).
-    """
-    if not inputs and not from_review:
-        _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
-    options = build_options(
-        from_review=from_review,
-        sheet=metric["sheet"],
-        marketplace=metric["marketplace"],
-        orders_in_window=metric["orders_7d"],
-        cancels_in_window=metric["cancels_7d"],
-        fail_on=metric["fail_on"],
-        allow_over_target=metric["allow_over_target"],
-        config=metric["config"],
-        orders_reports=list(metric["orders_reports"]),
-        ledger=metric["ledger"],
-        no_ledger=metric["no_ledger"],
-        keep_records=keep or talk == "verbose",  # exact flag counts come from the records
-    )
-    if outputs is not None:
-        plan = OutputPlan(
-            [*inputs, options.from_review, *options.orders_reports, metric["config"]],
-            force=metric.get("force", False),
-        )
-        outputs(plan, options)
-    progress = _Progress() if talk != "quiet" and sys.stderr.isatty() else None
-    options.progress = progress
+def _with_progress(talk: Talk, call: Callable[[Progress | None], Outcome]) -> Outcome:
+    """Run a use case with the progress line of a terminal, cleared before any printing."""
+    progress = Progress.for_terminal(talk.quiet)
     try:
-        return run(list(inputs), None, options)
+        return call(progress)
     finally:
         if progress is not None:
             progress.clear()
 
 
-def _say_summary(result, talk: str, timings: dict[str, float]) -> None:
-    if talk != "quiet":
-        verbose = talk == "verbose"
-        text = terminal_summary(result, color=_color(), verbose=verbose, timings=timings)
-        click.echo(text, err=True)
+def _need_inputs(inputs: Sequence[str], from_review: str | None = None) -> None:
+    if not inputs and not from_review:
+        _fail("no INPUT given; name a CSV, TSV or xlsx file, or - for stdin")
 
 
 def _one_stdout(json_path: str | None, jsonl_path: str | None) -> None:
@@ -236,19 +193,27 @@ def _one_stdout(json_path: str | None, jsonl_path: str | None) -> None:
         _fail("--json - and --jsonl - would both write to stdout; name a file for one")
 
 
-def _exit_code(result, review: bool = False) -> int:
-    # a review is the way on from an over-target batch: only --fail-on stops it
-    tripped = result.gate_tripped()
-    if review and result.over_target_blocked():
-        tripped = result.options.fail_on != "none" and result.gate_tripped(result.options.fail_on)
-    if tripped:
-        return EXIT_GATE
-    return EXIT_REJECTED if result.rejected else EXIT_OK
-
-
-def _color() -> bool:
-    # https://no-color.org: a set, non-empty NO_COLOR turns colour off
-    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+def _run_check(
+    inputs: Sequence[str],
+    metric: Mapping[str, Any],
+    keep: bool,
+    from_review: str | None = None,
+    talk: TalkLevel = "normal",
+) -> Result:
+    """The run of generate, check and review without their outputs (a progress line on a
+    terminal while reading): what the use cases run first."""
+    progress = Progress.for_terminal(talk == "quiet")
+    try:
+        return checked_run(
+            inputs,
+            RunSettings(**metric),
+            keep_records=keep or talk == "verbose",
+            from_review=from_review,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.clear()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -258,7 +223,7 @@ def cli() -> None:
     Amazon's Order Cancellation flat file."""
 
 
-@cli.command()
+@cli.command(name="generate")
 @click.argument("inputs", nargs=-1)
 @_metric_options
 @click.option(
@@ -291,20 +256,20 @@ def cli() -> None:
 )
 @_talk_options
 @_guarded
-def generate(
-    inputs,
-    metric,
-    out_dir,
-    flat_file,
-    report,
-    json_path,
-    jsonl_path,
-    rejects,
-    force,
-    from_review,
-    max_rows_per_file,
-    quiet,
-    verbose,
+def generate_command(
+    inputs: tuple[str, ...],
+    settings: RunSettings,
+    out_dir: str,
+    flat_file: str | None,
+    report: str | None,
+    json_path: str | None,
+    jsonl_path: str | None,
+    rejects: str | None,
+    force: bool,
+    from_review: str | None,
+    max_rows_per_file: int | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Validate and assess INPUT files and write the upload file and reports.
 
@@ -314,43 +279,31 @@ def generate(
       cancelkit generate big.csv --max-rows-per-file 20000 --quiet
     """
     talk = _talk(quiet, verbose)
-    started = time.perf_counter()
+    _need_inputs(inputs, from_review)
     _one_stdout(json_path, jsonl_path)
-
-    def outputs(plan: OutputPlan, options) -> None:
-        plan.folder(out_dir)
-        plan.output("upload file", flat_file)
-        plan.output("report", report)
-        plan.output("JSON report", json_path)
-        plan.output("JSON Lines report", jsonl_path)
-        plan.output("rejects file", rejects)
-        plan.ledger(options.ledger)
-
-    metric["force"] = force
-    keep = bool(json_path or jsonl_path)
-    result = _run_check(inputs, metric, keep, from_review, talk, outputs)
-    checked = time.perf_counter()
-    with result:
-        result.write_outputs(
-            out_dir,
-            flat_file=flat_file,
-            report=report,
-            json_path=json_path,
-            jsonl_path=jsonl_path,
-            rejects=rejects,
-            force=force,
-            max_rows_per_file=max_rows_per_file,
-            record=True,
-        )
-        if json_path == "-":
-            result.write_json(click.open_file("-", "w"))
-        if jsonl_path == "-":
-            result.write_jsonl(click.open_file("-", "w"))
-        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
-        _say_summary(result, talk, timings)
-        if result.nothing_to_upload and talk != "quiet":
-            click.echo(NOTHING_TO_UPLOAD, err=True)
-        sys.exit(_exit_code(result))
+    outputs = GenerateOutputs(
+        out_dir=out_dir,
+        flat_file=flat_file,
+        report=report,
+        json_path=json_path,
+        jsonl_path=jsonl_path,
+        rejects=rejects,
+        force=force,
+        max_rows_per_file=max_rows_per_file,
+    )
+    outcome = _with_progress(
+        talk,
+        lambda progress: generate(
+            inputs,
+            outputs,
+            settings,
+            talk,
+            from_review=from_review,
+            stdout=click.open_file("-", "w"),
+            progress=progress,
+        ),
+    )
+    _say_outcome(outcome)
 
 
 @cli.command(name="check")
@@ -374,7 +327,15 @@ def generate(
 @_talk_options
 @_guarded
 def check_command(
-    inputs, metric, report, json_path, jsonl_path, force, show_plan, quiet, verbose
+    inputs: tuple[str, ...],
+    settings: RunSettings,
+    report: str | None,
+    json_path: str | None,
+    jsonl_path: str | None,
+    force: bool,
+    show_plan: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
@@ -383,37 +344,21 @@ def check_command(
       cancelkit check cancellations.xlsx --orders-7d 4000 --json -
     """
     talk = _talk(quiet, verbose)
-    started = time.perf_counter()
+    _need_inputs(inputs)
     _one_stdout(json_path, jsonl_path)
-
-    def outputs(plan: OutputPlan, options) -> None:
-        plan.read_only("ledger", options.ledger)
-        plan.output("report", report)
-        plan.output("JSON report", json_path)
-        plan.output("JSON Lines report", jsonl_path)
-
-    metric["force"] = force
-    keep = bool(json_path or jsonl_path) or show_plan
-    result = _run_check(inputs, metric, keep, talk=talk, outputs=outputs)
-    checked = time.perf_counter()
-    with result:
-        with Staging() as staging:  # the report and the JSON together, or neither
-            if report:
-                result.write_report(report, force=force)
-            if json_path and json_path != "-":
-                result.write_json_file(json_path, force=force)
-            if jsonl_path and jsonl_path != "-":
-                result.write_jsonl_file(jsonl_path, force=force)
-            staging.commit()
-        if json_path == "-":
-            result.write_json(click.open_file("-", "w"))
-        if jsonl_path == "-":
-            result.write_jsonl(click.open_file("-", "w"))
-        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
-        _say_summary(result, talk, timings)
-        if show_plan:
-            click.echo("\n".join(plan_lines(result)), err=json_path == "-")
-        sys.exit(_exit_code(result))
+    outputs = CheckOutputs(report, json_path, jsonl_path, force, show_plan)
+    outcome = _with_progress(
+        talk,
+        lambda progress: check(
+            inputs,
+            outputs,
+            settings,
+            talk,
+            stdout=click.open_file("-", "w"),
+            progress=progress,
+        ),
+    )
+    _say_outcome(outcome)
 
 
 @cli.command(name="reasons")
@@ -425,15 +370,7 @@ def reasons_command(as_json: bool) -> None:
     Example:
       cancelkit reasons
     """
-    if as_json:
-        click.echo(json.dumps(reasons.catalogue_json(), indent=2))
-        return
-    width = max(len(r.code) for r in reasons.CATALOGUE)
-    for r in reasons.CATALOGUE:
-        where = "" if r.accepted_in_flat_file else " [not in flat file]"
-        click.echo(f"{r.code:<{width}}  {r.effect_text}{where}")
-    click.echo("")
-    click.echo(CODES["counts_against_rate"].explanation)
+    click.echo(reasons_text(as_json))
 
 
 @cli.command(name="template")
@@ -446,7 +383,7 @@ def reasons_command(as_json: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @_guarded
-def template_command(output, force) -> None:
+def template_command(output: str, force: bool) -> None:
     """Write a blank input workbook for spreadsheet users (Text-formatted id columns,
     reason drop-down, instructions and the reason catalogue).
 
@@ -454,9 +391,7 @@ def template_command(output, force) -> None:
     Example:
       cancelkit template -o cancellations.xlsx
     """
-    OutputPlan(force=force).output("template", output)
-    write_template(output, force=force)
-    click.echo(f"template: {output}", err=True)
+    _print(template(output, force))
 
 
 @cli.command(name="review")
@@ -472,7 +407,14 @@ def template_command(output, force) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @_talk_options
 @_guarded
-def review_command(inputs, metric, output, force, quiet, verbose) -> None:
+def review_command(
+    inputs: tuple[str, ...],
+    settings: RunSettings,
+    output: str,
+    force: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Validate and assess INPUT files and write a review workbook in which a person
     approves rows; then `cancelkit generate --from-review` uploads only the approved ones.
 
@@ -481,20 +423,12 @@ def review_command(inputs, metric, output, force, quiet, verbose) -> None:
       cancelkit review cancellations.csv --orders-7d 4000 -o review.xlsx
     """
     talk = _talk(quiet, verbose)
-    started = time.perf_counter()
-    metric["force"] = force
-
-    def outputs(plan: OutputPlan, options) -> None:
-        plan.read_only("ledger", options.ledger)
-        plan.output("review", output)
-
-    result = _run_check(inputs, metric, True, talk=talk, outputs=outputs)
-    checked = time.perf_counter()
-    with result:
-        result.write_review(output, force=force)
-        timings = {"read and check": checked - started, "write": time.perf_counter() - checked}
-        _say_summary(result, talk, timings)
-        sys.exit(_exit_code(result, review=True))
+    _need_inputs(inputs)
+    outcome = _with_progress(
+        talk,
+        lambda progress: review(inputs, output, settings, talk, force=force, progress=progress),
+    )
+    _say_outcome(outcome)
 
 
 def _ledger_path_option(command):
@@ -538,7 +472,7 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     plan.output("retry file", retry_path)
     outcome, written = reconcile_report(processing_report, path, batch_id, retry_path, force)
     click.echo(reconcile.outcome_text(outcome, written))
-    sys.exit(EXIT_OK if outcome.ok else EXIT_REJECTED)
+    sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
 
 
 @cli.command(name="confirm")
@@ -549,7 +483,7 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
 )
 @_ledger_path_option
 @_guarded
-def confirm_command(batch_id, ledger_path) -> None:
+def confirm_command(batch_id: str | None, ledger_path: str | None) -> None:
     """Mark a batch confirmed after uploading it, when you do not fetch Amazon's
     processing report (with one, use `cancelkit reconcile`).
 
@@ -557,12 +491,7 @@ def confirm_command(batch_id, ledger_path) -> None:
     Example:
       cancelkit confirm
     """
-    path = resolve_ledger_path(ledger_path)
-    OutputPlan().ledger(path, create=False)
-    with ledger.Ledger.open(path, create=False) as book:
-        batch = reconcile.batch_to_confirm(book, batch_id)
-        changed = book.confirm(batch.id)
-    click.echo(ledger.confirm_text(batch, changed))
+    _print(confirm(batch_id, ledger_path))
 
 
 @cli.command(name="history")
@@ -570,24 +499,14 @@ def confirm_command(batch_id, ledger_path) -> None:
 @_ledger_path_option
 @click.option("--json", "as_json", is_flag=True, help="Print the batches as JSON.")
 @_guarded
-def history_command(days, ledger_path, as_json) -> None:
+def history_command(days: int | None, ledger_path: str | None, as_json: bool) -> None:
     """List the batches in the ledger, newest first, with their rows' states.
 
     \b
     Example:
       cancelkit history --days 30
     """
-    path = resolve_ledger_path(ledger_path)
-    batches = []
-    if path.exists():
-        with ledger.Ledger.open(path) as book:
-            batches = book.batches(days)
-    if as_json:
-        document = {"ledger": str(path), "batches": [b.as_dict() for b in batches]}
-        click.echo(json.dumps(document, indent=2))
-    else:
-        click.echo(f"Ledger: {path}")
-        click.echo(ledger.history_text(batches))
+    _print(history(days, ledger_path, as_json))
 
 
 def _say(text: str) -> None:
@@ -628,7 +547,7 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
     except StillProcessing as exc:
         click.echo(f"cancelkit: {exc}", err=True)
         click.echo(f"feed {exc.feed_id} {exc.status}")
-        sys.exit(EXIT_PROCESSING)
+        sys.exit(ExitCode.PROCESSING)
     except KeyboardInterrupt:
         # every step is in the ledger already: a rerun resumes, it never sends twice
         click.echo(
@@ -636,14 +555,14 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
             "sent twice)",
             err=True,
         )
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     sent = "sent again" if outcome.resubmitted else "sent"
     click.echo(
         f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
         f"report: {outcome.report_path}"
     )
     click.echo(reconcile.outcome_text(outcome, outcome.retry_path))
-    sys.exit(EXIT_OK if outcome.ok else EXIT_REJECTED)
+    sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
 
 
 @cli.command(name="fetch-orders")

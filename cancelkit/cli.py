@@ -3,9 +3,10 @@ prints its outcome."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -169,18 +170,23 @@ def _talk(quiet: bool, verbose: bool) -> Talk:
     return Talk(level, _color())
 
 
-def _color() -> bool:
-    return color()
+_color = color  # stderr is a terminal and NO_COLOR is not set
 
 
-def _with_progress(talk: Talk, call: Callable[[Progress | None], Outcome]) -> Outcome:
-    """Run a use case with the progress line of a terminal, cleared before any printing."""
-    progress = Progress.for_terminal(talk.quiet)
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """The progress line of a terminal while reading, cleared before any printing."""
+    progress = Progress.for_terminal(quiet)
     try:
-        return call(progress)
+        yield progress
     finally:
         if progress is not None:
             progress.clear()
+
+
+def _with_progress(talk: Talk, call: Callable[[Progress | None], Outcome]) -> Outcome:
+    with _progress(talk.quiet) as progress:
+        return call(progress)
 
 
 def _need_inputs(inputs: Sequence[str], from_review: str | None = None) -> None:
@@ -202,8 +208,7 @@ def _run_check(
 ) -> Result:
     """The run of generate, check and review without their outputs (a progress line on a
     terminal while reading): what the use cases run first."""
-    progress = Progress.for_terminal(talk == "quiet")
-    try:
+    with _progress(talk == "quiet") as progress:
         return checked_run(
             inputs,
             RunSettings(**metric),
@@ -211,9 +216,6 @@ def _run_check(
             from_review=from_review,
             progress=progress,
         )
-    finally:
-        if progress is not None:
-            progress.clear()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -259,17 +261,10 @@ def cli() -> None:
 def generate_command(
     inputs: tuple[str, ...],
     settings: RunSettings,
-    out_dir: str,
-    flat_file: str | None,
-    report: str | None,
-    json_path: str | None,
-    jsonl_path: str | None,
-    rejects: str | None,
-    force: bool,
     from_review: str | None,
-    max_rows_per_file: int | None,
     quiet: bool,
     verbose: bool,
+    **named: Any,  # GenerateOutputs' fields: --out-dir, --flat-file, --report, ...
 ) -> None:
     """Validate and assess INPUT files and write the upload file and reports.
 
@@ -280,17 +275,8 @@ def generate_command(
     """
     talk = _talk(quiet, verbose)
     _need_inputs(inputs, from_review)
-    _one_stdout(json_path, jsonl_path)
-    outputs = GenerateOutputs(
-        out_dir=out_dir,
-        flat_file=flat_file,
-        report=report,
-        json_path=json_path,
-        jsonl_path=jsonl_path,
-        rejects=rejects,
-        force=force,
-        max_rows_per_file=max_rows_per_file,
-    )
+    _one_stdout(named["json_path"], named["jsonl_path"])
+    outputs = GenerateOutputs(**named)
     outcome = _with_progress(
         talk,
         lambda progress: generate(
@@ -327,15 +313,7 @@ def generate_command(
 @_talk_options
 @_guarded
 def check_command(
-    inputs: tuple[str, ...],
-    settings: RunSettings,
-    report: str | None,
-    json_path: str | None,
-    jsonl_path: str | None,
-    force: bool,
-    show_plan: bool,
-    quiet: bool,
-    verbose: bool,
+    inputs: tuple[str, ...], settings: RunSettings, quiet: bool, verbose: bool, **named: Any
 ) -> None:
     """Validate and assess INPUT files and print the summary; write only what is asked.
 
@@ -345,8 +323,8 @@ def check_command(
     """
     talk = _talk(quiet, verbose)
     _need_inputs(inputs)
-    _one_stdout(json_path, jsonl_path)
-    outputs = CheckOutputs(report, json_path, jsonl_path, force, show_plan)
+    _one_stdout(named["json_path"], named["jsonl_path"])
+    outputs = CheckOutputs(**named)  # --report, --json, --jsonl, --force, --plan
     outcome = _with_progress(
         talk,
         lambda progress: check(

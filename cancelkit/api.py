@@ -137,6 +137,7 @@ def submit(
     for warning in amazon.warnings:
         say(f"warning: {warning}")
     path = resolve_ledger_path(ledger or settings.settings.get("ledger"))
+    assert path is not None  # None only with no_ledger
     with Ledger.open(path, create=False) as book:
         outcome = submitting.submit(
             book,

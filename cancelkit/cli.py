@@ -445,6 +445,7 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
       cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
     """
     path = resolve_ledger_path(ledger_path)
+    assert path is not None  # None only with no_ledger
     plan = OutputPlan([processing_report], force=force)
     plan.ledger(path, create=False)
     plan.output("retry file", retry_path)
@@ -535,6 +536,7 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
         )
         sys.exit(ExitCode.INTERRUPTED)
     sent = "sent again" if outcome.resubmitted else "sent"
+    assert outcome.submission is not None  # a reconciled submit has its feed
     click.echo(
         f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
         f"report: {outcome.report_path}"

@@ -7,7 +7,7 @@ function; the collector (collector.py) holds the per-row loop.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..amazon import flatfile, policy
 from ..assess import impact
@@ -15,12 +15,14 @@ from ..assess.listings import listing_risks
 from ..assess.market_shares import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
+from ..ledger.store import Row
 from ..options import Options
 from ..read import scratch
 from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool
 from ..review.reader import REFUSED_CODES, read_review
-from ..validate.batch import COUNTING, unpack
+from ..validate.batch import COUNTING, Patches, unpack
 from ..write.result import Result
+from ..write.run_data import RunData, Summary
 from . import parallel
 from .collector import Collector
 from .market_split import split_markets
@@ -45,7 +47,7 @@ def open_tables(
             "`cancelkit review` (or without --from-review) separately",
             code="review_with_inputs",
         )
-    tables = []
+    tables: list[Table] = []
     try:
         tables.extend(open_input(str(p), sheet, limits=limits) for p in paths)
         if rows is not None:
@@ -133,7 +135,11 @@ def _collect(tables: list[Table], options: Options, collector: Collector) -> lis
                 raise InputError(
                     f"{table.source}: no data rows below the header row", code="no_data_rows"
                 )
-            entry = {"path": table.source, "sha256": table.digest(), "rows": input_rows}
+            entry: dict[str, object] = {
+                "path": table.source,
+                "sha256": table.digest(),
+                "rows": input_rows,
+            }
             if table.dropped_columns:
                 entry["personal_columns_dropped"] = table.dropped_columns
             inputs.append(entry)
@@ -197,54 +203,50 @@ def _finish(
             history.orders_long, history.cancels_long, long_window=True
         )
     flagged_total = sum(risk_counts[level] for level in ("high", "medium", "low"))
-    summary = {
-        "input_rows": input_rows,
-        "accepted": accepted,
-        "rejected": rejected,
-        "duplicates": duplicates,
-        "orders": orders,
-        "counts_against_rate": counting_rows,
-        "counting_orders": counting_orders,
-        "risk": {level: risk_counts.get(level, 0) for level in reversed(policy.RISK_LEVELS)},
-        "by_reason": dict(by_reason.most_common()),
-        "rejected_by_code": dict(rejected_by_code.most_common()),
-        # rows of a review workbook that nobody approved: not input rows, not uploaded
-        "skipped_unapproved": sum(len(t.skipped) for t in tables),
-        "skipped_by_code": dict(Counter(e["code"] for t in tables for e in t.skipped)),
-        # personal-data columns of the inputs, dropped when read (amazon/personal_data.py)
-        "personal_columns_dropped": list(
-            dict.fromkeys(c for t in tables for c in t.dropped_columns)
-        ),
-    }
+    summary = Summary(
+        input_rows=input_rows,
+        accepted=accepted,
+        rejected=rejected,
+        duplicates=duplicates,
+        orders=orders,
+        counts_against_rate=counting_rows,
+        counting_orders=counting_orders,
+        risk={level: risk_counts.get(level, 0) for level in reversed(policy.RISK_LEVELS)},
+        by_reason=dict(by_reason.most_common()),
+        rejected_by_code=dict(rejected_by_code.most_common()),
+        skipped_unapproved=sum(len(t.skipped) for t in tables),
+        skipped_by_code=dict(Counter(e["code"] for t in tables for e in t.skipped)),
+        personal_columns_dropped=list(dict.fromkeys(c for t in tables for c in t.dropped_columns)),
+    )
     # the fee rule of --marketplace, else of the rows' own marketplace (India has the one rule)
     fee_rule = collector.fee_rule or next(filter(None, collector.fee_rules.values()), None)
     if fee_rule is not None:
-        summary["cancellation_fees"] = _fee_summary(collector, patches, fee_rule)
+        summary.cancellation_fees = _fee_summary(collector, patches, fee_rule)
     if options.orders_reports:
         # each order report's age (stale or not) and columns; lines that could not be read
-        summary["order_reports"] = history.order_reports
-        summary["order_report_problems"] = history.report_problems
+        summary.order_reports = history.order_reports
+        summary.order_report_problems = history.report_problems
     if input_rows != accepted + rejected + duplicates:
-        raise AssertionError(f"row accounting is off: {summary}")
+        raise AssertionError(f"row accounting is off: {summary.to_json()}")
     risks = listing_risks(index, patches, history.listings)
-    markets = split_markets(collector, patches, options)
-    summary["marketplace_notes"] = marketplace_notes(
+    # Patches is the mapping by_market.py reads (seq -> Patch), by duck typing
+    markets = split_markets(collector, patches, options)  # type: ignore[arg-type]
+    summary.marketplace_notes = marketplace_notes(
         options, [b.market for b in markets] or [market], len(index) - collector.market_named
     )
     if markets:  # the JSON's `metrics` describe the marketplace with most counting orders
         main = main_market(markets)
         market, figures = main.market, main.figures
     index.close()  # the files the random look-ups opened
-    return Result(
+    data = RunData(
         workdir=collector.workdir,
         inputs=inputs,
         summary=summary,
         figures=figures,
         long_figures=long_figures,
         listing_risks=risks,
-        ledger_rows=lambda market=None: collector.ledger_rows(patches, market),
+        rows=_BatchRows(collector, patches),
         markets=markets,
-        kept_markets=lambda: collector.kept_markets(patches),
         patches=patches,
         flagged=flagged,
         flagged_more=max(0, flagged_total - len(flagged)),
@@ -263,6 +265,21 @@ def _finish(
         ],
         review_corrected=[entry for t in tables for entry in t.review_corrected],
     )
+    return Result(data)
+
+
+class _BatchRows:
+    """The collector's rows after the batch rules (write/run_data.py `BatchRows`)."""
+
+    def __init__(self, collector: Collector, patches: Patches) -> None:
+        self._collector = collector
+        self._patches = patches
+
+    def ledger_rows(self, market: int | None = None) -> Iterator[Row]:
+        return self._collector.ledger_rows(self._patches, market)
+
+    def kept_markets(self) -> Iterator[int]:
+        return self._collector.kept_markets(self._patches)
 
 
 def marketplace_notes(

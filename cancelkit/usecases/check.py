@@ -87,6 +87,6 @@ def check(
         reports_to_stdout(result, outputs.json_path, outputs.jsonl_path, stdout)
         messages = summary(result, talk, clock)
         if outputs.show_plan:
-            stream = "stderr" if outputs.json_path == "-" else "stdout"
-            messages.append(Message("\n".join(plan_lines(result)), stream))
+            text = "\n".join(plan_lines(result))
+            messages.append(Message(text, "stderr" if outputs.json_path == "-" else "stdout"))
         return Outcome(exit_code(result), dict(result.outputs), messages)

@@ -40,13 +40,13 @@ def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, forc
     if not force:
         for target in targets:
             refuse_existing(target)
-    with open(body_path, encoding="ascii", newline="") as body:
-        body.readline()  # the body's own template and header rows
-        body.readline()
+    with open(body_path, encoding="ascii", newline="") as lines:
+        lines.readline()  # the body's own template and header rows
+        lines.readline()
 
         def write_part(out: io.TextIOBase) -> None:
             out.write(flatfile.HEADER_LINES)
-            out.writelines(islice(body, max_rows))
+            out.writelines(islice(lines, max_rows))
 
         for target in targets:
             atomic_write(target, write_part, force=force, encoding="ascii")
@@ -106,7 +106,7 @@ def write_flat_file(
                 refuse_existing(target)
         bodies = split.split_body(
             Path(self._workdir) / "flat.txt",
-            self._kept_markets(),
+            self._rows.kept_markets(),
             {b.count.number: b.market.code for b, _ in plan},
         )
         for batch, group in plan:

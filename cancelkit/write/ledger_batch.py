@@ -33,7 +33,7 @@ def record_in_ledger(self) -> str | None:
     if self.over_target() and self.options.allow_over_target:
         # the upload file of a batch over the target was asked for (`--allow-over-target`)
         meta["options"]["allow_over_target"] = self.over_target()
-    rows = self._ledger_rows()
+    rows = self._rows.ledger_rows()
     self.batch_ids = []
     self.batch_marketplaces = []
     with Ledger.open(path) as ledger:
@@ -61,7 +61,7 @@ def _record_markets(self, ledger: Ledger, meta: dict) -> None:
     number = 0
     for batch, group in self._plan:
         metrics = self.metrics_by_marketplace[batch.market.code]
-        rows = self._ledger_rows(batch.count.number)
+        rows = self._rows.ledger_rows(batch.count.number)
         for part in group:
             number += 1
             options = {

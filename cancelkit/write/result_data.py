@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar, cast
 
 import orjson
 
@@ -19,65 +20,43 @@ from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
 from ..assess import budget as budgeting
 from ..assess.impact import project_rate
-from ..assess.markets import MarketBatch, main_market
-from ..ledger.store import Row
-from ..options import Options, WindowFigures
+from ..assess.markets import main_market
+from ..options import WindowFigures
 from ..read import scratch
-from ..read.tables import Table
-from ..validate.batch import Patches
 from . import spool
 from .plan import OutputPlan, usable_path
+from .run_data import Metrics, RunData, Summary
 
 #: counting rows beyond which no plan is listed (the JSON would hold a second copy of them)
 PLAN_MAX_ROWS = 100_000
+
+_Self = TypeVar("_Self", bound="RunResult")
 
 
 class RunResult:
     """What a run found: summary, metrics, listing risks, records (the writers: `Result`)."""
 
-    def __init__(
-        self,
-        *,
-        workdir: str,
-        inputs: list[dict],
-        summary: dict,
-        figures: WindowFigures,
-        listing_risks: list[dict],
-        long_figures: WindowFigures | None = None,
-        ledger_rows: Callable[[], Iterator[Row]],
-        patches: Patches,
-        flagged: list[dict],
-        flagged_more: int,
-        rejected_listed: list[dict],
-        flag_codes: list[str],
-        tables: list[Table],
-        options: Options,
-        market: Marketplace,
-        records_path: str | None,
-        markets: list[MarketBatch] | None = None,
-        kept_markets: Callable[[], Iterator[int]] | None = None,
-        review_refused: list[dict] | None = None,
-        review_corrected: list[dict] | None = None,
-        earlier_listings: dict[str, int] | None = None,
-    ) -> None:
-        self._workdir = workdir
+    def __init__(self, data: RunData) -> None:
+        self._workdir = data.workdir
         #: each input's path, sha256 and row count
-        self.inputs = inputs
+        self.inputs = data.inputs
+        #: the typed summary; `summary` is its JSON (the report's `summary`)
+        self.counts: Summary = data.summary
         #: the counts of the JSON report's `summary`
-        self.summary = summary
+        self.summary = data.summary.to_json()
         #: the figures of the metric window, chosen by `Options.window_figures`
-        self.figures = figures
+        self.figures = data.figures
         #: those of the marketplace's longer window (India's 30 days), when it has one
-        self.long_figures = long_figures
-        self.options = options
-        self.market = market
+        self.long_figures = data.long_figures
+        self.options = options = data.options
+        self.market = data.market
         #: each marketplace's part of the batch, when its rows name marketplaces other than
         #: `--marketplace` (assess.markets); [] otherwise
-        self.markets = list(markets or [])
+        self.markets = list(data.markets)
         self._default_market = marketplace_code(options.marketplace) or options.marketplace
-        self._kept_markets = kept_markets
+        self._rows = data.rows
         #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
-        self.rate_counting_orders = summary["counting_orders"]
+        self.rate_counting_orders = data.summary.counting_orders
         if self.markets:
             self.rate_counting_orders = main_market(self.markets).count.counting_orders
         #: the JSON report's `metrics`: the batch projected against the marketplace target
@@ -90,28 +69,28 @@ class RunResult:
                 b.market.code: self.project(b.count.counting_orders, b.market, b.figures)
                 for b in self.markets
             }
-        self.listing_risks = listing_risks
+        self.listing_risks = data.listing_risks
         #: the first flagged records (at most REPORT_CAP) and how many more there are
-        self.flagged = flagged
-        self.flagged_more = flagged_more
+        self.flagged = data.flagged
+        self.flagged_more = data.flagged_more
         #: the first rejected records with their original values (at most REPORT_CAP)
-        self.rejected_listed = rejected_listed
+        self.rejected_listed = data.rejected_listed
         #: every flag code that occurs in the batch
-        self.flag_codes = flag_codes
+        self.flag_codes = data.flag_codes
         #: rows of a review workbook refused as tampered with (row, order_id, code, why)
-        self.review_refused = review_refused or []
+        self.review_refused = data.review_refused
         #: reasons and notes corrected in the review: row, order_id, column, before, after
-        self.review_corrected = review_corrected or []
+        self.review_corrected = data.review_corrected
         #: sku -> seller cancellations of the ledger's last 30 days (the plan's listing rule)
-        self.earlier_listings = dict(earlier_listings or {})
+        self.earlier_listings = dict(data.earlier_listings)
         self._plan_cache: dict | None = None
-        self._patches = patches
+        self._patches = data.patches
+        tables = data.tables
         self._headers = [t.headers for t in tables]
         self._sources = [t.source for t in tables]
         # the column a batch-rule error names: each input's own order-id header
         self._order_id_columns = {t.source: t.column_of("order_id") for t in tables}
-        self._records_path = records_path
-        self._ledger_rows = ledger_rows
+        self._records_path = data.records_path
         #: the ledger batch id once `record_in_ledger` has run (the first part's, when split)
         self.batch_id: str | None = None
         #: one ledger batch id per written upload file
@@ -138,10 +117,10 @@ class RunResult:
         """Remove the temporary files (also done when the result is garbage-collected)."""
         self._finalizer()
 
-    def __enter__(self) -> RunResult:
+    def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- figures --------------------------------------------------------------------------
@@ -159,23 +138,30 @@ class RunResult:
         """The metrics if `counting_orders` orders of the batch counted against the rate, with
         the run's window figures (the review's "pre-approved rows only" line uses this), or
         with those of another marketplace of the batch."""
+        return self.projection(counting_orders, market, figures).to_json()
+
+    def projection(
+        self,
+        counting_orders: int,
+        market: Marketplace | None = None,
+        figures: WindowFigures | None = None,
+    ) -> Metrics:
+        """`project`, typed."""
         figures = figures or self.figures
         market = market or self.market
-        metrics = project_rate(
+        rate = project_rate(
             counting_orders, figures.orders_in_window, figures.cancels_in_window, market
         )
-        metrics["orders_source"] = figures.orders_source
-        metrics["cancels_source"] = figures.cancels_source
+        metrics = Metrics.of(rate, figures)
         long = self.long_figures
         # the 30-day figures are those of --marketplace: only its metrics show them
         if long is not None and market.long_window_days and market.code == self._default_market:
             # India reports a 30-day rate beside the 7-day one (DOMAIN.md sections 3 and 7)
             window = replace(market, window_days=market.long_window_days)
-            metrics["long_window"] = project_rate(
+            rate = project_rate(
                 counting_orders, long.orders_in_window, long.cancels_in_window, window
             )
-            metrics["long_window"]["orders_source"] = long.orders_source
-            metrics["long_window"]["cancels_source"] = long.cancels_source
+            metrics = replace(metrics, long_window=Metrics.of(rate, long))
         return metrics
 
     @property
@@ -255,7 +241,7 @@ class RunResult:
             found = budgeting.make_plan(
                 self.flagged, self.budget, self._default_market, self.earlier_listings
             )
-            listed = found["send_rows"] + found["hold_rows"]
+            listed = cast(int, found["send_rows"]) + cast(int, found["hold_rows"])
             found["complete"] = True
             found["other_rows_send"] = max(0, self.accepted - listed)
         else:

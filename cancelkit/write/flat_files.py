@@ -13,6 +13,7 @@ from ..errors import OutputError
 from . import split
 from .files import atomic_write, refuse_existing
 from .plan import usable_path
+from .result_data import RunResult
 from .verdict import over_target_reason
 
 
@@ -52,28 +53,28 @@ def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, forc
             atomic_write(target, write_part, force=force, encoding="ascii")
 
 
-def flat_file_parts(self, path: str | Path, max_rows: int | None = None) -> list[Path]:
+def flat_file_parts(result: RunResult, path: str | Path, max_rows: int | None = None) -> list[Path]:
     """The upload file name(s): `path` itself, or with `max_rows` the numbered parts
     `NAME-1.txt`, `NAME-2.txt`, ... (at least one, even for no accepted rows). A batch
     spanning several marketplaces has one file per marketplace, `NAME-DE.txt`, ... (with
     `max_rows`: `NAME-DE-1.txt`, ...)."""
-    return [target for _, targets in _file_plan(self, path, max_rows) for target in targets]
+    return [target for _, targets in _file_plan(result, path, max_rows) for target in targets]
 
 
-def _file_plan(self, path: str | Path, max_rows: int | None) -> list[tuple]:
+def _file_plan(result: RunResult, path: str | Path, max_rows: int | None) -> list[tuple]:
     """(marketplace or None, its upload file names) for each upload body."""
     if max_rows is not None and max_rows < 1:
         raise ValueError(f"max_rows must be at least 1 (got {max_rows})")
-    if len(self.markets) > 1:
+    if len(result.markets) > 1:
         return [
             (b, _numbered(split.market_path(path, b.market.code), b.count.accepted, max_rows))
-            for b in self.markets
+            for b in result.markets
         ]
-    return [(None, _numbered(Path(path), self.accepted, max_rows))]
+    return [(None, _numbered(Path(path), result.accepted, max_rows))]
 
 
 def write_flat_file(
-    self,
+    result: RunResult,
     path: str | Path,
     force: bool = False,
     max_rows: int | None = None,
@@ -91,30 +92,30 @@ def write_flat_file(
     A batch that puts a marketplace's rate over its target is refused with
     `OutputError` (code `over_target`) unless `allow_over_target` (here, or in `check`).
     """
-    if self.over_target_blocked() and not allow_over_target:
+    if result.over_target_blocked() and not allow_over_target:
         raise OutputError(
-            f"{path}: {over_target_reason(self)} (Python: allow_over_target=True)",
+            f"{path}: {over_target_reason(result)} (Python: allow_over_target=True)",
             code="over_target",
         )
-    plan = _file_plan(self, usable_path(path, "upload file"), max_rows)
+    plan = _file_plan(result, usable_path(path, "upload file"), max_rows)
     targets = [target for _, group in plan for target in group]
     for target in targets:
-        self._never_an_input("upload file", target)
+        result._never_an_input("upload file", target)
     if len(plan) > 1:
         if not force:
             for target in targets:
                 refuse_existing(target)
         bodies = split.split_body(
-            Path(self._workdir) / "flat.txt",
-            self._rows.kept_markets(),
+            Path(result._workdir) / "flat.txt",
+            result._rows.kept_markets(),
             {b.count.number: b.market.code for b, _ in plan},
         )
         for batch, group in plan:
             _write_body(bodies[batch.count.number], group, max_rows, force)
     else:
-        _write_body(Path(self._workdir) / "flat.txt", targets, max_rows, force)
-    self._plan = plan
-    self._max_rows = max_rows
-    self.outputs["flat_file"] = str(targets[0])
-    self.outputs["flat_files"] = [str(target) for target in targets]
+        _write_body(Path(result._workdir) / "flat.txt", targets, max_rows, force)
+    result._plan = plan
+    result._max_rows = max_rows
+    result.outputs["flat_file"] = str(targets[0])
+    result.outputs["flat_files"] = [str(target) for target in targets]
     return targets[0]

@@ -1,83 +1,133 @@
-"""The ledger commit of a written upload file: one batch per upload file."""
+"""The ledger commit of a written upload file: one batch per upload file, each described
+by a `BatchMeta` (what `Ledger.record_batch` stores of it)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from itertools import islice
+from typing import Any
 
-from ..ledger.store import Ledger
+from ..ledger.store import Ledger, Row
+from .result_data import RunResult
 
 
-def record_in_ledger(self) -> str | None:
+@dataclass(frozen=True)
+class BatchMeta:
+    """One ledger batch's facts: when, which marketplace, the run's options, the inputs
+    and the upload file; `part` ("2/3") and `max_rows_per_file` for a split upload."""
+
+    created_at: dt.datetime
+    marketplace: str
+    inputs: list[dict[str, Any]]
+    flat_file: str
+    orders_in_window: int | None
+    cancels_in_window: int | None
+    fail_on: str
+    orders_reports: list[str]
+    #: the marketplaces over the target whose upload file `--allow-over-target` wrote
+    allow_over_target: list[str] | None = None
+    max_rows_per_file: int | None = None
+    part: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `meta` of `Ledger.record_batch`."""
+        options: dict[str, Any] = {
+            "orders_in_window": self.orders_in_window,
+            "cancels_in_window": self.cancels_in_window,
+            "fail_on": self.fail_on,
+            "orders_reports": self.orders_reports,
+        }
+        for key in ("allow_over_target", "max_rows_per_file", "part"):
+            if getattr(self, key) is not None:
+                options[key] = getattr(self, key)
+        return {
+            "created_at": self.created_at,
+            "marketplace": self.marketplace,
+            "options": options,
+            "inputs": self.inputs,
+            "flat_file": self.flat_file,
+        }
+
+
+def batch_meta(result: RunResult, flat_file: str) -> BatchMeta:
+    """The meta of the run's (first) upload file, with the run's window figures."""
+    over = result.over_target() if result.options.allow_over_target else []
+    return BatchMeta(
+        created_at=result.generated_at,
+        marketplace=result.market.code,
+        inputs=result.inputs,
+        flat_file=flat_file,
+        orders_in_window=result.metrics["orders_in_window"],
+        cancels_in_window=result.metrics["seller_cancels_in_window"],
+        fail_on=result.options.fail_on,
+        orders_reports=result.options.orders_reports,
+        # the upload file of a batch over the target was asked for (`--allow-over-target`)
+        allow_over_target=over or None,
+    )
+
+
+def record_in_ledger(result: RunResult) -> str | None:
     """Record the written upload file and its rows as a new batch in the ledger (one
     transaction); returns the batch id, or None without a ledger or upload file.
 
     An upload split into parts is recorded as one batch per part (Amazon's processing
     report numbers records per uploaded file), in part order; `batch_ids` lists them
     and the first part's id is returned."""
-    path, flat_file = self.options.ledger, self.outputs["flat_file"]
+    path, flat_file = result.options.ledger, result.outputs["flat_file"]
     if path is None or flat_file is None:
         return None
-    parts = self.outputs["flat_files"] or [flat_file]
-    meta = {
-        "created_at": self.generated_at,
-        "marketplace": self.market.code,
-        "options": {
-            "orders_in_window": self.metrics["orders_in_window"],
-            "cancels_in_window": self.metrics["seller_cancels_in_window"],
-            "fail_on": self.options.fail_on,
-            "orders_reports": self.options.orders_reports,
-        },
-        "inputs": self.inputs,
-        "flat_file": flat_file,
-    }
-    if self.over_target() and self.options.allow_over_target:
-        # the upload file of a batch over the target was asked for (`--allow-over-target`)
-        meta["options"]["allow_over_target"] = self.over_target()
-    rows = self._rows.ledger_rows()
-    self.batch_ids = []
-    self.batch_marketplaces = []
+    parts = result.outputs["flat_files"] or [flat_file]
+    meta = batch_meta(result, flat_file)
+    result.batch_ids = []
+    result.batch_marketplaces = []
     with Ledger.open(path) as ledger:
-        if len(self._plan) > 1:
-            _record_markets(self, ledger, meta)
-        elif len(parts) == 1:
-            self.batch_ids.append(ledger.record_batch(meta, rows))
+        if len(result._plan) > 1:
+            _record_markets(result, ledger, meta)
         else:
-            for number, part in enumerate(parts, start=1):
-                options = {
-                    **meta["options"],
-                    "max_rows_per_file": self._max_rows,
-                    "part": f"{number}/{len(parts)}",
-                }
-                part_meta = {**meta, "options": options, "flat_file": part}
-                self.batch_ids.append(ledger.record_batch(part_meta, islice(rows, self._max_rows)))
-    self.batch_id = self.batch_ids[0]
-    return self.batch_id
+            _record_parts(result, ledger, meta, parts)
+    result.batch_id = result.batch_ids[0]
+    return result.batch_id
 
 
-def _record_markets(self, ledger: Ledger, meta: dict) -> None:
+def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: list[str]) -> None:
+    """One batch for the upload file, or one per numbered part."""
+    rows = result._rows.ledger_rows()
+    if len(parts) == 1:
+        result.batch_ids.append(ledger.record_batch(meta.to_json(), rows))
+        return
+    for number, part in enumerate(parts, start=1):
+        part_meta = replace(
+            meta,
+            flat_file=part,
+            max_rows_per_file=result._max_rows,
+            part=f"{number}/{len(parts)}",
+        )
+        part_rows = islice(rows, result._max_rows)
+        result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
+
+
+def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
     """One batch per upload file of a batch spanning several marketplaces, each with
     its marketplace and that marketplace's window figures."""
-    total = sum(len(group) for _, group in self._plan)
+    total = sum(len(group) for _, group in result._plan)
+    by_market = result.metrics_by_marketplace or {}
     number = 0
-    for batch, group in self._plan:
-        metrics = self.metrics_by_marketplace[batch.market.code]
-        rows = self._rows.ledger_rows(batch.count.number)
+    for batch, group in result._plan:
+        metrics = by_market[batch.market.code]
+        rows: Iterator[Row] = result._rows.ledger_rows(batch.count.number)
         for part in group:
             number += 1
-            options = {
-                **meta["options"],
-                "orders_in_window": metrics["orders_in_window"],
-                "cancels_in_window": metrics["seller_cancels_in_window"],
-                "part": f"{number}/{total}",
-            }
-            if self._max_rows is not None:
-                options["max_rows_per_file"] = self._max_rows
-            part_meta = {
-                **meta,
-                "marketplace": batch.market.code,
-                "options": options,
-                "flat_file": part,
-            }
-            part_rows = rows if self._max_rows is None else islice(rows, self._max_rows)
-            self.batch_ids.append(ledger.record_batch(part_meta, part_rows))
-            self.batch_marketplaces.append(batch.market.code)
+            part_meta = replace(
+                meta,
+                marketplace=batch.market.code,
+                flat_file=part,
+                orders_in_window=metrics["orders_in_window"],
+                cancels_in_window=metrics["seller_cancels_in_window"],
+                part=f"{number}/{total}",
+                max_rows_per_file=result._max_rows,
+            )
+            part_rows = rows if result._max_rows is None else islice(rows, result._max_rows)
+            result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
+            result.batch_marketplaces.append(batch.market.code)

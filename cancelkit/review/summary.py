@@ -113,8 +113,8 @@ def _write_summary(
 
     sheet.set_row(0, 22)
     line(SUMMARY_TITLE, fmt=styles.title)
-    line("verdict", found["title"], value_fmt=styles.verdict[found["level"]])
-    line("", found["text"])
+    line("verdict", found.title, value_fmt=styles.verdict[found.level])
+    line("", found.text)
     budgets = result.budget
     for code, entry in budgets.items():
         line(f"budget ({code}, before anything is approved)", entry["text"])

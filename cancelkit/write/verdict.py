@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
 
 from ..amazon import policy
 from ..assess.budget import risk_key
@@ -21,7 +23,16 @@ def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.2f}%"
 
 
-def verdict(result) -> dict:
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on a batch: its level, a title and one or two sentences."""
+
+    level: Literal["ok", "warning", "danger"]
+    title: str
+    text: str
+
+
+def verdict(result) -> Verdict:
     """level ("ok", "warning", "danger"), a title and one or two sentences."""
     summary, metrics = result.summary, result.metrics
     counting = summary["counting_orders"]
@@ -39,16 +50,16 @@ def verdict(result) -> dict:
         over_by = ""
         if found.get("fit") is not None and found.get("over_by"):
             over_by = f" That is {found['over_by']} counting order(s) too many: {found['text']}."
-        return {
-            "level": "danger",
-            "title": f"This batch puts your Cancellation Rate{where} over the {target} target",
-            "text": (
+        return Verdict(
+            level="danger",
+            title=f"This batch puts your Cancellation Rate{where} over the {target} target",
+            text=(
                 f"After this batch the {rate_of} would be {_pct(metrics['rate_after'])} "
                 f"(before: {_pct(metrics['rate_before'])}). {counting} order(s) in it count "
                 f"against the rate.{over_by} Remove or postpone some (approve fewer rows in a "
                 "review), or get buyers to request the cancellation on Amazon."
             ),
-        }
+        )
     medium = summary["risk"].get("medium", 0)
     if counting or medium or result.listing_risks or summary["rejected"]:
         parts = []
@@ -68,12 +79,12 @@ def verdict(result) -> dict:
             if counting
             else "Review before upload"
         )
-        return {"level": "warning", "title": title, "text": "; ".join(parts) + "."}
-    return {
-        "level": "ok",
-        "title": "Safe to upload: nothing in this batch counts against your rate",
-        "text": "Every cancellation is a buyer-requested BuyerCanceled or otherwise standard.",
-    }
+        return Verdict(level="warning", title=title, text="; ".join(parts) + ".")
+    return Verdict(
+        level="ok",
+        title="Safe to upload: nothing in this batch counts against your rate",
+        text="Every cancellation is a buyer-requested BuyerCanceled or otherwise standard.",
+    )
 
 
 #: why approved review rows should meet a fresh order report before upload
@@ -484,8 +495,8 @@ def terminal_summary(
     first = unprojected_line(result)
     if first:
         lines.append(f"{_COLORS['warning']}{first}{_RESET}" if color else first)
-    head = found["title"]
-    lines.append(f"{_COLORS[found['level']]}{head}{_RESET}" if color else head)
+    head = found.title
+    lines.append(f"{_COLORS[found.level]}{head}{_RESET}" if color else head)
     lines.append(
         f"rows read {summary['input_rows']}: accepted {summary['accepted']}, rejected "
         f"{summary['rejected']}, duplicates {summary['duplicates']}"

@@ -49,6 +49,7 @@ def check(
     orders_in_30d: int | None = None,
     cancels_in_30d: int | None = None,
     referral_fee_rate: float | None = None,
+    **unknown: object,
 ) -> Result:
     """Validate and assess cancellations from files and/or in-memory rows.
 
@@ -77,9 +78,15 @@ def check(
       report older than this is stale; `referral_fee_rate`: for the cancellation fee
       estimate (India).
 
-    A value of the wrong type or range is a `ConfigError`. Returns a `Result` with
-    `summary`, `metrics`, `records`, `listing_risks` and writers.
+    A value of the wrong type or range, or a name `check` has no option of, is a
+    `ConfigError`. Returns a `Result` with `summary`, `metrics`, `records`,
+    `listing_risks` and writers.
     """
+    if unknown:
+        raise ConfigError(
+            f"check() has no option {', '.join(sorted(unknown))} (its options: "
+            f"{', '.join(sorted(CHECK_OPTIONS))})"
+        )
     options = build_options(
         sheet=sheet,
         marketplace=marketplace,

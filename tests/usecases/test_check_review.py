@@ -6,8 +6,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from conftest import CLEAN, MESSY
 
+from cancelkit import check as check_api
+from cancelkit.errors import OutputError
 from cancelkit.usecases.check import CheckOutputs, check
 from cancelkit.usecases.outcome import ExitCode, Talk
 from cancelkit.usecases.review import review
@@ -52,3 +55,11 @@ def test_review_writes_the_workbook_and_is_no_gate_over_the_target(tmp_path: Pat
     assert "time: read and check" in outcome.messages[0].text
     gated = review([str(CLEAN)], str(output), RunSettings(fail_on="medium"), force=True)
     assert gated.exit_code is ExitCode.GATE
+
+
+def test_an_unknown_report_suffix_is_a_cancelkit_error_with_a_code(tmp_path: Path) -> None:
+    with check_api(str(CLEAN), no_ledger=True) as result, pytest.raises(OutputError) as caught:
+        result.write_report(tmp_path / "x.pdf")
+    assert caught.value.code == "report_format" and "x.pdf" in str(caught.value)
+    assert not isinstance(caught.value, ValueError)
+    assert list(tmp_path.iterdir()) == []

@@ -107,15 +107,15 @@ def write_flat_file(
                 refuse_existing(target)
         bodies = split.split_body(
             Path(result._workdir) / "flat.txt",
-            result._rows.kept_markets(),
+            result.batch_rows.kept_markets(),
             {b.count.number: b.market.code for b, _ in plan},
         )
         for batch, group in plan:
             _write_body(bodies[batch.count.number], group, max_rows, force)
     else:
         _write_body(Path(result._workdir) / "flat.txt", targets, max_rows, force)
-    result._plan = plan
-    result._max_rows = max_rows
+    result.upload_bodies = plan
+    result.max_rows_per_file = max_rows
     result.outputs["flat_file"] = str(targets[0])
     result.outputs["flat_files"] = [str(target) for target in targets]
     return targets[0]

@@ -83,7 +83,7 @@ def record_in_ledger(result: RunResult) -> str | None:
     result.batch_ids = []
     result.batch_marketplaces = []
     with Ledger.open(path) as ledger:
-        if len(result._plan) > 1:
+        if len(result.upload_bodies) > 1:
             _record_markets(result, ledger, meta)
         else:
             _record_parts(result, ledger, meta, parts)
@@ -93,7 +93,7 @@ def record_in_ledger(result: RunResult) -> str | None:
 
 def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: list[str]) -> None:
     """One batch for the upload file, or one per numbered part."""
-    rows = result._rows.ledger_rows()
+    rows = result.batch_rows.ledger_rows()
     if len(parts) == 1:
         result.batch_ids.append(ledger.record_batch(meta.to_json(), rows))
         return
@@ -101,22 +101,22 @@ def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: lis
         part_meta = replace(
             meta,
             flat_file=part,
-            max_rows_per_file=result._max_rows,
+            max_rows_per_file=result.max_rows_per_file,
             part=f"{number}/{len(parts)}",
         )
-        part_rows = islice(rows, result._max_rows)
+        part_rows = islice(rows, result.max_rows_per_file)
         result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
 
 
 def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
     """One batch per upload file of a batch spanning several marketplaces, each with
     its marketplace and that marketplace's window figures."""
-    total = sum(len(group) for _, group in result._plan)
+    total = sum(len(group) for _, group in result.upload_bodies)
     by_market = result.metrics_by_marketplace or {}
     number = 0
-    for batch, group in result._plan:
+    for batch, group in result.upload_bodies:
         metrics = by_market[batch.market.code]
-        rows: Iterator[Row] = result._rows.ledger_rows(batch.count.number)
+        rows: Iterator[Row] = result.batch_rows.ledger_rows(batch.count.number)
         for part in group:
             number += 1
             part_meta = replace(
@@ -126,8 +126,9 @@ def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
                 orders_in_window=metrics["orders_in_window"],
                 cancels_in_window=metrics["seller_cancels_in_window"],
                 part=f"{number}/{total}",
-                max_rows_per_file=result._max_rows,
+                max_rows_per_file=result.max_rows_per_file,
             )
-            part_rows = rows if result._max_rows is None else islice(rows, result._max_rows)
+            most = result.max_rows_per_file
+            part_rows = rows if most is None else islice(rows, most)
             result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
             result.batch_marketplaces.append(batch.market.code)

@@ -54,7 +54,8 @@ class RunResult:
         #: `--marketplace` (assess.markets); [] otherwise
         self.markets = list(data.markets)
         self._default_market = marketplace_code(options.marketplace) or options.marketplace
-        self._rows = data.rows
+        #: the uploaded rows as the ledger records them (write/ledger_batch.py)
+        self.batch_rows = data.rows
         #: the orders `metrics` counts (of a batch spanning several: its marketplace's)
         self.rate_counting_orders = data.summary.counting_orders
         if self.markets:
@@ -97,9 +98,10 @@ class RunResult:
         self.batch_ids: list[str] = []
         #: the marketplace of each of `batch_ids`
         self.batch_marketplaces: list[str] = []
-        self._max_rows: int | None = None
+        #: the rows per upload file part, once write_flat_file has split the upload
+        self.max_rows_per_file: int | None = None
         #: the upload bodies written, (marketplace or None, file names), by write_flat_file
-        self._plan: list[tuple] = []
+        self.upload_bodies: list[tuple] = []
         self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self.outputs: dict = {
             "flat_file": None,
@@ -264,7 +266,7 @@ class RunResult:
         accepted rows, orders, counting orders, metrics and upload files; [] otherwise."""
         if not self.metrics_by_marketplace:
             return []
-        files = {b.market.code: [str(t) for t in group] for b, group in self._plan if b}
+        files = {b.market.code: [str(t) for t in group] for b, group in self.upload_bodies if b}
         return [
             {
                 "marketplace": b.market.code,

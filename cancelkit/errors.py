@@ -104,6 +104,7 @@ FAILURES: dict[str, str] = {
     "output_folder": "an output folder that is a file or cannot be created",
     "output_not_writable": "no write permission for an output",
     "output_path_too_long": "an output path the file system cannot hold",
+    "report_format": "a report path of a format cancelkit does not write (not HTML or Markdown)",
     "write_failed": "the disk filled up or another OS error while writing",
     "over_target": "an upload file asked of a batch that puts the rate over the target",
     # the ledger

@@ -69,7 +69,7 @@ def spapi_settings(
         return None if found is None else str(found).strip() or None
 
     found = {key: setting(key) for key in spapi.SECRET_KEYS}
-    # a refresh token per region where the seller's accounts differ (amazon/spapi.py)
+    # a refresh token per region where the seller's accounts differ (spapi/settings.py)
     regional = tuple((r, setting(k) or "") for r, k in spapi.REGIONAL_KEYS.items() if setting(k))
     if regional and not found["sp_api_refresh_token"]:
         found["sp_api_refresh_token"] = ""  # only the regions named have one

@@ -247,7 +247,7 @@ def read_review(
     """The approved rows of a review workbook as an input table.
 
     A row is read only when its approve cell says yes (see `approve_decision`), its review
-    token (read/seal.py), read in its canonical form, proves that cancelkit wrote the row
+    token (review/seal.py), read in its canonical form, proves that cancelkit wrote the row
     with the status `accepted` and this evidence, no other row carries the same token, and
     its identity cells (order id, item code, SKU, evidence, marketplace, kind) are as the
     review showed them; every other row is listed in `table.skipped` with a code and why.

@@ -37,7 +37,7 @@ class Judge:
     """The gate's words on a result, handed in by the caller (write/verdict.py): the review
     sits below write and must not import it."""
 
-    verdict: Callable[[Any], dict]
+    verdict: Callable[[Any], Any]  # a write.verdict.Verdict (level, title, text)
     gate: Callable[[Any], dict]
     hints: Callable[[Any], list[str]]
     cancels_note: Callable[[str | None], str | None]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..assess.markets import MarketBatch
+from ..assess.market_shares import MarketBatch
 from ..errors import OutputError
 from ..ledger.store import batch_stamp
 from ..options import Options

@@ -20,7 +20,7 @@ from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
 from ..assess import budget as budgeting
 from ..assess.impact import project_rate
-from ..assess.markets import main_market
+from ..assess.market_shares import main_market
 from ..options import WindowFigures
 from ..read import scratch
 from . import spool
@@ -51,7 +51,7 @@ class RunResult:
         self.options = options = data.options
         self.market = data.market
         #: each marketplace's part of the batch, when its rows name marketplaces other than
-        #: `--marketplace` (assess.markets); [] otherwise
+        #: `--marketplace` (assess.market_shares); [] otherwise
         self.markets = list(data.markets)
         self._default_market = marketplace_code(options.marketplace) or options.marketplace
         #: the uploaded rows as the ledger records them (write/ledger_batch.py)

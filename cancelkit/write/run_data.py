@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..amazon.policy import Marketplace
-from ..assess.markets import MarketBatch
+from ..assess.market_shares import MarketBatch
 from ..ledger.store import Row
 from ..options import Options, WindowFigures
 from ..read.tables import Table

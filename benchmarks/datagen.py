@@ -134,7 +134,7 @@ def csv_file(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
 def xlsx_file(data_dir: Path, count: int, seed: int) -> tuple[Path, bool]:
     """The xlsx input of `count` rows (first sheet); item codes are numbers in every other row
     and text in the rest, as a spreadsheet a seller typed or pasted into would hold them."""
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]
 
     path = data_dir / _name("cancellations", count, seed, "xlsx")
     if path.exists():

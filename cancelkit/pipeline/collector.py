@@ -27,7 +27,7 @@ from ..validate.cleaning import clean
 from ..validate.rows import _FLAT_CODES, DASHES, RowValidator
 from ..validate.rows import canonical_line_ok as _line_ok
 from ..write import spool
-from ..write.result import keep_record, keep_same_record, record_dict
+from ..write.json_report import keep_record, keep_same_record, record_dict
 
 #: how many flagged and rejected records the risk report lists before it only counts
 REPORT_CAP = 500

@@ -463,6 +463,18 @@ class Patches:
         first = kept[seq]
         return Patch("duplicate", "duplicate", f"repeats {self._where[first]}", kept=first)
 
+    def kind_of(self, seq: int) -> int | None:
+        """A number equal for two rows exactly when `get` makes them equal Patches (the same
+        rejection, or duplicates of the same row), None for a row not patched; costs no
+        Patch (the JSON writer finishes a million duplicates' records once)."""
+        found = self._rejected.get(seq)
+        if found is not None:
+            return id(found)
+        kept = self._kept
+        if kept is None or not 0 <= seq < len(kept) or kept[seq] < 0:
+            return None
+        return -1 - kept[seq]
+
     def __getitem__(self, seq: int) -> Patch:
         found = self.get(seq)
         if found is None:

@@ -14,8 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar, cast
 
-import orjson
-
 from ..amazon.marketplaces import marketplace_code
 from ..amazon.policy import Marketplace
 from ..assess import budget as budgeting
@@ -23,7 +21,7 @@ from ..assess.impact import project_rate
 from ..assess.market_shares import main_market
 from ..options import WindowFigures
 from ..read import scratch
-from . import spool
+from . import json_report, spool
 from .plan import OutputPlan, usable_path
 from .run_data import Metrics, RunData, Summary
 
@@ -234,7 +232,10 @@ class RunResult:
             }
         elif self.keeps_records:
             found = budgeting.make_plan(
-                self.iter_records(), self.budget, self._default_market, self.earlier_listings
+                json_report.plan_entries(self),
+                self.budget,
+                self._default_market,
+                self.earlier_listings,
             )
             found["complete"] = True
         elif not self.flagged_more:
@@ -284,13 +285,7 @@ class RunResult:
     # -- records --------------------------------------------------------------------------
     def iter_records(self) -> Iterator[dict]:
         """Every input row's record in input order, with its final status."""
-        if self._records_path is None:
-            raise RuntimeError("records were not kept for this run (keep_records=False)")
-        loads, finish = orjson.loads, self._finish
-        for seq, text in spool.read(self._records_path):
-            entry = loads(text)
-            entry["seq"] = seq
-            yield finish(entry)
+        return json_report.iter_records(self)
 
     @property
     def records(self) -> list[dict]:

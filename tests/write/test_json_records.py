@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import cancelkit
+from cancelkit.assess import budget
 from tests.conftest import invoke, run_cli
 
 ROWS = (
@@ -119,3 +120,35 @@ def test_repeated_rows_keep_their_own_row_numbers(tmp_path):
             counts_against_rate=None,
             risk=None,
         )
+
+
+def test_repeated_rows_around_a_row_read_the_slow_way(tmp_path):
+    """A rejected row between two runs of the same cells is spooled whole: the rows after
+    it that repeat the cells before it are not written from its text, and the plan (made
+    from the unpatched records only) is the plan of every record."""
+    line = "113-4728391-2038475,NoInventory,62845173920562,MUG\r\n"
+    text = "order-id,cancellation-reason-code,amazon-order-item-code,sku\r\n"
+    text += line * 600 + "bad-id,NoInventory,62845173920564,CUP\r\n" + line * 3
+    text += "114-4728391-2038476,BuyerCanceled,62845173920563,POT\r\n"
+    source = tmp_path / "around.csv"
+    source.write_text(text, encoding="utf-8")
+    with cancelkit.check([str(source)], keep_records=True, ledger=None) as result:
+        records = result.records
+        result.write_json_file(tmp_path / "r.json")
+        result.write_jsonl_file(tmp_path / "r.jsonl")
+        plan = result.plan()
+        every = budget.make_plan(records, result.budget, "US", result.earlier_listings)
+    assert [r["row"] for r in records] == list(range(2, 607))
+    assert [r["status"] for r in records[599:]] == [
+        "duplicate",
+        "rejected",
+        "duplicate",
+        "duplicate",
+        "duplicate",
+        "accepted",
+    ]
+    assert {r["order_id"] for r in records[601:604]} == {"113-4728391-2038475"}
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["records"] == records
+    lines = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines[1:]] == records
+    assert {k: v for k, v in plan.items() if k not in ("complete", "other_rows_send")} == every

@@ -1,0 +1,351 @@
+"""The JSON report (schema_version 1) and its JSON Lines form, and the records spool they
+are written from: each record is kept as it is made, as orjson text, and streamed into
+place when the report is written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import marshal
+import struct
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import orjson
+
+from ..version import __version__
+from . import spool
+from .files import atomic_write
+
+#: stands for the records in the JSON text until they are streamed in its place
+_RECORDS_MARK = "\x00records\x00"
+_NO_VALUES = object()
+#: records joined into one write of the JSON report
+_JSON_BLOCK = 2048
+#: the attribute of a records spool holding its last record kept whole, as keep_record
+#: returned it (an attribute: a look-up per duplicate row, cheaper than a weak mapping)
+_LAST_WHOLE = "_cancelkit_last_whole"
+_INT32 = 2**31 - 1
+#: the length and marshal text of a tuple of two int32 (marshal.dumps((seq, row)))
+_pack_same = struct.Struct("<I3si1si").pack
+_pack_length = struct.Struct("<I").pack  # the length before each spool record (spool.py)
+
+
+class Reportable(Protocol):
+    """What the JSON writers read of a `write.result.Result`."""
+
+    generated_at: Any
+    inputs: list[dict]
+    summary: dict
+    metrics: dict
+    metrics_by_marketplace: dict[str, dict] | None
+    listing_risks: list[dict]
+    review_refused: list[dict]
+    review_corrected: list[dict]
+    outputs: dict
+    options: Any
+    markets: list
+    _records_path: str | None
+    _patches: Any
+
+    @property
+    def records(self) -> list[dict]: ...
+
+    @property
+    def states_checked(self) -> bool: ...
+
+    @property
+    def budget(self) -> dict[str, dict]: ...
+
+    def plan(self) -> dict: ...
+
+    def _finish(self, entry: dict) -> dict: ...
+
+    def _never_an_input(self, role: str, path: str | Path) -> None: ...
+
+
+def record_dict(record, seq: int | None, values: bool = False) -> dict:
+    """A record as the JSON report's `records` entry (plus `seq` for internal patching)."""
+    context = record.context
+    entry = {
+        "source": record.source,
+        "row": record.row,
+        "order_id": record.order_id,
+        "amazon_order_item_code": record.amazon_order_item_code,
+        "reason": record.reason,
+        "status": record.status,
+        "counts_against_rate": record.counts_against_rate,
+        "risk": record.risk,
+        "sku": context.get("sku") or None,
+        "note": context.get("note") or None,
+        "buyer_requested": context.get("buyer_requested") or None,
+        "flags": [{"code": f.code, "message": f.message} for f in record.flags],
+        "errors": [
+            {"code": p.code, "column": p.column, "value": p.value, "message": p.message}
+            for p in record.errors
+        ],
+        "seq": seq,
+    }
+    if values:
+        entry["values"] = record.values
+    state = {k: context[k] for k in ("order_status", "fulfillment_channel") if context.get(k)}
+    if state:  # what the review seals of the order's state (read/review.py)
+        entry["order_state"] = state
+    return entry
+
+
+def _json_bytes(entry: dict) -> bytes:
+    """A record as compact JSON text in UTF-8 (orjson: about ten times the standard
+    library's speed); a value orjson refuses (a lone surrogate) is escaped by the stdlib."""
+    try:
+        return orjson.dumps(entry)
+    except orjson.JSONEncodeError:
+        return json.dumps(entry).encode("ascii")
+
+
+def keep_record(stream: BinaryIO, entry: dict) -> tuple[bytes, bytes]:
+    """Append a record to the records spool as it is made: its seq and its JSON text
+    (orjson; `seq` and the rejected row's `values` are not part of it). Returns the text
+    before and after the row number, for `keep_same_record`."""
+    seq = entry.pop("seq")
+    values = entry.pop("values", _NO_VALUES)
+    text = _json_bytes(entry)
+    entry["seq"] = seq
+    if values is not _NO_VALUES:
+        entry["values"] = values
+    spool.append(stream, (seq, text))
+    parts = _around_row(text)
+    setattr(stream, _LAST_WHOLE, parts)
+    return parts
+
+
+def keep_same_record(stream: BinaryIO, seq: int, parts: tuple[bytes, bytes], row: int) -> None:
+    """Append the record of a row whose cells repeat a row before (`parts`, from
+    keep_record): the same text but its row number. When that record is the last one
+    spooled whole, only (seq, row) is kept: a million duplicates cost a few bytes each."""
+    if getattr(stream, _LAST_WHOLE, None) is parts:
+        if seq <= _INT32 and row <= _INT32:  # marshal's (seq, row), framed as spool.py does
+            stream.write(_pack_same(12, b")\x02i", seq, b"i", row))
+        else:
+            blob = marshal.dumps((seq, row))
+            stream.write(_pack_length(len(blob)) + blob)
+    else:
+        spool.append(stream, (seq, b"%b%d%b" % (parts[0], row, parts[1])))
+
+
+def _around_row(text: bytes) -> tuple[bytes, bytes]:
+    """A record's JSON text before and after its row number."""
+    # the first `,"row":` is the key's: a quote inside a string value is escaped
+    start = text.find(b',"row":') + 7
+    end = start
+    while text[end : end + 1].isdigit():
+        end += 1
+    return text[:start], text[end:]
+
+
+def finished_texts(result: Reportable) -> Iterator[bytes]:
+    """Every record's JSON text in input order, with its final status: as the spool kept
+    it, or, for a record a batch rule patched (or one to be told its marketplace), decoded,
+    finished and encoded again. A row kept as "the record before but its row number" is
+    finished once per patch and record, then only its row number is written in."""
+    assert result._records_path is not None  # the writers call this only with records kept
+    patches, finish = result._patches, result._finish
+    every = bool(result.markets)  # accepted records name their marketplace
+    mask = patches.keep_mask() if patches else None
+    whole = b""  # the last record spooled whole
+    parts = (b"", b"")  # its text around its row number
+    done: dict[object, tuple[bytes, bytes]] = {}  # patch -> the finished text's parts
+    for seq, text in spool.read(result._records_path):
+        patched = mask is not None and seq is not None and not mask[seq]
+        if text.__class__ is not int:
+            whole = text
+            parts = _around_row(text)
+            done.clear()
+            if every or patched:
+                text = _finish_text(finish, text, seq)
+            yield text
+            continue
+        if not (every or patched):
+            yield b"%b%d%b" % (parts[0], text, parts[1])
+            continue
+        key = patches.kind_of(seq) if patched else None
+        found = done.get(key)
+        if found is None:
+            found = done[key] = _around_row(_finish_text(finish, whole, seq))
+        yield b"%b%d%b" % (found[0], text, found[1])
+
+
+def _finish_text(finish: Callable[[dict], dict], text: bytes, seq: int | None) -> bytes:
+    entry = orjson.loads(text)
+    entry["seq"] = seq
+    return _json_bytes(finish(entry))
+
+
+def plan_entries(result: Reportable) -> Iterator[dict]:
+    """The records `assess.budget.make_plan` reads, in input order: those no batch rule
+    patched (a patched record is a duplicate or rejected, which the plan skips; a row
+    rejected on its own has no seq), decoded and finished; a million duplicates cost a
+    look-up each, not a decoding."""
+    assert result._records_path is not None  # the plan reads records only when kept
+    patches, finish = result._patches, result._finish
+    every = bool(result.markets)  # accepted records name their marketplace
+    mask = patches.keep_mask() if patches else None
+    loads = orjson.loads
+    parts = (b"", b"")  # the last record spooled whole, around its row number
+    for seq, text in spool.read(result._records_path):
+        if text.__class__ is not int:
+            parts = _around_row(text)
+        if seq is None or (mask is not None and not mask[seq]):
+            continue
+        if text.__class__ is int:
+            text = b"%b%d%b" % (parts[0], text, parts[1])
+        entry = loads(text)
+        if every:
+            entry["seq"] = seq
+            entry = finish(entry)
+        yield entry
+
+
+def iter_records(result: Reportable) -> Iterator[dict]:
+    """Every input row's record in input order, with its final status."""
+    if result._records_path is None:
+        raise RuntimeError("records were not kept for this run (keep_records=False)")
+    loads = orjson.loads
+    for text in finished_texts(result):
+        yield loads(text)
+
+
+def json_document(result: Reportable, records: bool = True) -> dict:
+    """The JSON report (schema_version 1) as a dict (`records` empty when not kept, or
+    when `records` is False: `write_json` streams them)."""
+    return {
+        "schema_version": 1,
+        "tool": {"name": "cancelkit", "version": __version__},
+        "generated_at": result.generated_at.isoformat().replace("+00:00", "Z"),
+        "inputs": result.inputs,
+        "summary": result.summary,
+        "metrics": result.metrics,
+        **(
+            {"metrics_by_marketplace": result.metrics_by_marketplace}
+            if result.metrics_by_marketplace
+            else {}
+        ),
+        "listing_risks": result.listing_risks,
+        "records": result.records if result._records_path and records else [],
+        # with --from-review: the review rows refused as tampered with
+        **({"review_refused": result.review_refused} if result.options.from_review else {}),
+        **({"review_corrected": result.review_corrected} if result.options.from_review else {}),
+        "outputs": dict(result.outputs),
+        # round 3 (DESIGN.md "The decision and the page"): added keys, schema_version 1
+        "states_checked": result.states_checked,
+        "budget": result.budget,
+        "plan": result.plan(),
+        **(
+            {
+                "review_figures": {
+                    "kept": result.options.review_kept,
+                    "changed": result.options.review_changes,
+                    "order_reports": result.options.review_order_reports,
+                }
+            }
+            if result.options.from_review
+            else {}
+        ),
+    }
+
+
+def write_json(result: Reportable, stream: io.TextIOBase) -> None:
+    """Write the JSON report to a text stream, the records one at a time as they are
+    read back from the spool (memory bounded by a block of records)."""
+    for part in json_parts(result):
+        stream.write(part.decode("utf-8"))
+
+
+def json_parts(result: Reportable) -> Iterator[bytes]:
+    """The JSON report as UTF-8 text, in parts: the document is indented as
+    `json.dumps(..., indent=2)` would; each record is one line (the C encoder: an indented
+    record costs five times as much to write)."""
+    document = json_document(result, records=False)
+    document["records"] = _RECORDS_MARK
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    head, tail = text.split(json.dumps(_RECORDS_MARK), 1)
+    yield head.encode("utf-8")
+    if result._records_path is None:
+        yield b"[]"
+    else:
+        opened = False
+        for block in record_texts(result, b",\n    "):
+            yield (b"[\n    " if not opened else b",\n    ") + block
+            opened = True
+        yield b"\n  ]" if opened else b"[]"
+    yield (tail + "\n").encode("utf-8")
+
+
+def record_texts(result: Reportable, separator: bytes) -> Iterator[bytes]:
+    """The records' JSON texts (`finished_texts`) joined by `separator` in blocks of
+    _JSON_BLOCK."""
+    block: list[bytes] = []
+    for text in finished_texts(result):
+        block.append(text)
+        if len(block) >= _JSON_BLOCK:
+            yield separator.join(block)
+            block.clear()
+    if block:
+        yield separator.join(block)
+
+
+def write_jsonl(result: Reportable, stream: io.TextIOBase) -> None:
+    """Write the report as JSON Lines: the first line the JSON report without `records`
+    (schema_version 1), then each record on a line of its own, in input order, as it
+    is read back from the spool (for `jq -c`, DuckDB's read_json, line-by-line tools)."""
+    for part in jsonl_parts(result):
+        stream.write(part.decode("utf-8"))
+
+
+def jsonl_parts(result: Reportable) -> Iterator[bytes]:
+    """The JSON Lines report as UTF-8 text, in parts."""
+    document = json_document(result, records=False)
+    del document["records"]
+    head = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    yield head.encode("utf-8")
+    if result._records_path is not None:
+        for block in record_texts(result, b"\n"):
+            yield block + b"\n"
+
+
+def write_jsonl_file(result: Reportable, path: str | Path, force: bool = False) -> Path:
+    """Write the JSON Lines report to `path` atomically (what `--jsonl PATH` does), bytes
+    as they are made (no decoding and encoding again of every record)."""
+    result._never_an_input("JSON Lines report", path)
+    return atomic_write(
+        path, lambda out: _write_parts(out, jsonl_parts(result)), force=force, mode="wb"
+    )
+
+
+def _write_parts(out: BinaryIO, parts: Iterator[bytes]) -> None:
+    for part in parts:
+        out.write(part)
+
+
+def to_json(result: Reportable, path: str | Path | None = None, force: bool = False) -> str:
+    """The JSON report as text; also written atomically to `path` when given. For a
+    huge batch use `write_json_file`, which never holds the whole text."""
+    if path is not None:
+        result._never_an_input("JSON report", path)
+    out = io.StringIO()
+    write_json(result, out)
+    text = out.getvalue()
+    if path is not None:
+        atomic_write(path, lambda stream: stream.write(text), force=force, newline="\n")
+    return text
+
+
+def write_json_file(result: Reportable, path: str | Path, force: bool = False) -> Path:
+    """Write the JSON report to `path` atomically, streaming the records (what
+    `--json PATH` does) as UTF-8 bytes."""
+    result._never_an_input("JSON report", path)
+    return atomic_write(
+        path, lambda out: _write_parts(out, json_parts(result)), force=force, mode="wb"
+    )

@@ -15,12 +15,12 @@ from typing import Any
 from . import spapi
 from .amazon import marketplaces
 from .enrich import amazon_orders
-from .errors import CancelkitError, ConfigError, InputError, OutputError
-from .ledger import submit as submitting
+from .errors import CancelkitError, ConfigError, InputError, OutputError, StillProcessing
 from .ledger.store import Ledger
-from .ledger.submit import StillProcessing, SubmitOutcome
 from .options import build_options, load_config, resolve_ledger_path, spapi_settings
 from .pipeline.run import run
+from .usecases import submit as submitting
+from .usecases.submit import SubmitOutcome
 from .version import __version__
 from .write.files import atomic_write, free_name, refuse_existing
 from .write.plan import OutputPlan, usable_path

@@ -14,22 +14,22 @@ import click
 
 from . import interrupts
 from .api import fetch_orders, submit
-from .errors import CancelkitError
+from .errors import CancelkitError, StillProcessing
 from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from .ledger import reconcile
-from .ledger.submit import DEFAULT_WAIT_S, StillProcessing
 from .options import parse_figures, resolve_ledger_path
 from .usecases.check import CheckOutputs, check
 from .usecases.confirm import confirm
 from .usecases.generate import GenerateOutputs, generate
 from .usecases.history import history
 from .usecases.outcome import ExitCode, Outcome, Talk, TalkLevel
+from .usecases.reconcile import reconcile_report
 from .usecases.review import review
 from .usecases.running import RunSettings, checked_run
+from .usecases.submit import DEFAULT_WAIT_S
 from .usecases.template import template
 from .version import __version__
 from .write.plan import OutputPlan
-from .write.retry import reconcile_report
 from .write.terminal import Progress, color, error_line, reasons_text
 
 if TYPE_CHECKING:

@@ -204,3 +204,26 @@ class AnswerMismatch(SpapiError):
     """Amazon's answer is about something else than what was asked: nothing more is sent."""
 
     code = "spapi_answer_mismatch"
+# -- the ledger and its submissions --------------------------------------------------
+
+
+class LedgerError(CancelkitError):
+    """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch)."""
+
+    code = "ledger_unusable"
+
+
+class StillProcessing(CancelkitError):
+    """Amazon had not finished the feed when the wait ran out; a rerun resumes it."""
+
+    code = "feed_still_processing"
+
+    def __init__(self, message: str, batch_id: str, feed_id: str, status: str) -> None:
+        super().__init__(message)
+        self.batch_id, self.feed_id, self.status = batch_id, feed_id, status
+
+
+class SubmitInProgress(CancelkitError):
+    """Another process is sending (or waiting for) the same batch right now."""
+
+    code = "submit_in_progress"

@@ -9,7 +9,7 @@ from itertools import count as numbers
 from operator import and_
 
 from ..amazon import policy
-from ..ledger.store import LISTED_ORDERS
+from ..ledger.schema import LISTED_ORDERS
 from ..validate.batch import COUNTING, BatchIndex, Patches
 
 

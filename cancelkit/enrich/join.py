@@ -12,9 +12,11 @@ from itertools import islice
 
 from ..amazon import marketplaces, order_states
 from ..codes import Flag
-from ..ledger.store import KnownRows, Ledger, check_row
+from ..ledger.store import Ledger
+from ..ledger.values import KnownRows
 from ..read.words import is_yes
 from ..validate.rows import Record
+from .ledger_findings import check_row
 
 #: report columns that describe the order's state: the report decides, the batch's own
 #: column may only contradict it (a conflict)

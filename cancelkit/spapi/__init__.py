@@ -10,7 +10,7 @@ Each operation is paced by a token bucket of Amazon's published rate and burst (
 from `x-amzn-RateLimit-Limit` when an answer carries it); HTTP 429 and 5xx are then retried
 with growing pauses; only createFeed is not blindly retried after a 5xx or a lost answer,
 because Amazon may have created the feed (the caller looks it up with getFeeds first, see
-ledger/submit.py). Every answer is checked against what was asked (feed id, feed type,
+usecases/submit.py). Every answer is checked against what was asked (feed id, feed type,
 document id, marketplace), read with a size bound and a deadline, and every text quoted
 from it is passed through one redaction of every credential (`redact`).
 

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import OutputError
-from ..ledger.store import SCHEMA_VERSION, Ledger
+from ..ledger.schema import SCHEMA_VERSION
+from ..ledger.store import Ledger
 from ..options import DEFAULT_CONFIG, resolve_ledger_path
 from ..read.tables import file_identity
 from ..review.seal import key_path

@@ -1,9 +1,4 @@
-"""Reconciling a processing report with the ledger, and the retry file of the failed rows.
-
-The one place of what `cancelkit reconcile` does (and `submit` after downloading Amazon's
-answer): refuse a taken retry path before anything changes, apply the report to the batch,
-then write the failed rows where the seller finds them.
-"""
+"""The retry file of the failed rows of a reconciled batch (usecases/reconcile.py writes it)."""
 
 from __future__ import annotations
 
@@ -11,41 +6,9 @@ import csv
 from pathlib import Path
 
 from ..errors import OutputError
-from ..ledger.reconcile import (
-    RETRY_COLUMNS,
-    ReconcileOutcome,
-    parse_processing_report,
-    reconcile,
-)
-from ..ledger.store import Ledger
-from .files import atomic_write, free_name, refuse_existing
+from ..ledger.reconcile import RETRY_COLUMNS, ReconcileOutcome
+from .files import atomic_write, free_name
 from .result import guard
-
-
-def reconcile_report(
-    report_path: str | Path,
-    ledger_path: str | Path,
-    batch_id: str | None = None,
-    retry_path: str | Path | None = None,
-    force: bool = False,
-    fallback_dir: str | Path = "cancelkit-out",
-) -> tuple[ReconcileOutcome, Path | None]:
-    """Apply Amazon's processing report to its batch (named, or the one batch the report
-    fits: ledger/reconcile.py `match_batch`) and write the retry file when failed rows are
-    ones a retry can fix; returns the outcome and the retry file's path (or None). A report
-    already applied to the batch changes nothing and writes no retry file."""
-    if retry_path is not None and not force:
-        refuse_existing(retry_path)
-    report = parse_processing_report(report_path)
-    with Ledger.open(ledger_path, create=False) as book:
-        outcome = reconcile(book, report, batch_id)
-    written = None
-    if outcome.retryable and outcome.already is None:
-        if retry_path is not None:
-            written = write_retry(outcome, retry_path, force=force)
-        else:
-            written = write_retry_near(outcome, fallback_dir)
-    return outcome, written
 
 
 def default_retry_path(report_path: str | Path) -> Path:

@@ -11,7 +11,8 @@ from cancelkit.errors import SpapiError
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = (
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cancelkit" / "spapi").glob("*.py")),
-    "cancelkit/ledger/submit.py",
+    "cancelkit/usecases/submit.py",
+    "cancelkit/ledger/submissions.py",
 )
 
 

@@ -14,8 +14,10 @@ from conftest import assert_one_line_error, invoke, on_disk
 
 import cancelkit
 from cancelkit import options as options_module
-from cancelkit.ledger import store as ledger_module
-from cancelkit.ledger.store import Ledger, LedgerError, check_row
+from cancelkit.enrich.ledger_findings import check_row
+from cancelkit.errors import LedgerError
+from cancelkit.ledger import connection, migrations, schema
+from cancelkit.ledger.store import Ledger
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -71,9 +73,7 @@ def test_open_creates_the_folders_and_a_wal_database_with_a_schema_version(tmp_p
         assert on_disk(book, "PRAGMA journal_mode") == [("wal",)]  # kept in the file
         assert book.integrity_check() == "ok"
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [
-        (ledger_module.SCHEMA_VERSION,)
-    ]
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(schema.SCHEMA_VERSION,)]
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"schema_version", "batches", "batch_rows", "submissions"} <= tables
 
@@ -119,9 +119,9 @@ def test_the_next_schema_version_is_one_migration_function(tmp_path, monkeypatch
         calls.append(1)
         db.execute("ALTER TABLE batches ADD COLUMN note TEXT")
 
-    following = ledger_module.SCHEMA_VERSION + 1
-    monkeypatch.setattr(ledger_module, "MIGRATIONS", (*ledger_module.MIGRATIONS, to_next))
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", following)
+    following = schema.SCHEMA_VERSION + 1
+    monkeypatch.setattr(connection, "MIGRATIONS", (*migrations.MIGRATIONS, to_next))
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", following)
     for _ in range(2):  # migrated once, then left alone
         with Ledger.open(path) as book:
             assert book.batch(batch).rows == 1

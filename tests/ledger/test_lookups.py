@@ -16,8 +16,9 @@ from conftest import on_disk
 
 from cancelkit.enrich import join
 from cancelkit.enrich.join import LedgerLookup
-from cancelkit.ledger import store
-from cancelkit.ledger.store import Ledger, check_row
+from cancelkit.enrich.ledger_findings import check_row
+from cancelkit.ledger import schema
+from cancelkit.ledger.store import Ledger
 
 DATA = Path(__file__).parent / "data"
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
@@ -44,7 +45,7 @@ def test_the_fixture_is_a_schema_1_ledger():
 
 def test_a_schema_1_ledger_migrates_keeping_every_row(migrated):
     version = on_disk(migrated, "SELECT version FROM schema_version")[0][0]
-    assert version == store.SCHEMA_VERSION
+    assert version == schema.SCHEMA_VERSION
     rows = {
         b.id: [list(r.__dict__.values()) for r in migrated.batch_rows(b.id)]
         for b in migrated.batches()
@@ -88,7 +89,7 @@ def test_looking_up_some_orders_gives_what_the_whole_ledger_gives(migrated):
 
 
 def test_look_ups_in_chunks_and_after_a_change_of_the_ledger(migrated, monkeypatch):
-    monkeypatch.setattr(store, "_LOOKUP_CHUNK", 2)
+    monkeypatch.setattr(schema, "_LOOKUP_CHUNK", 2)
     orders = _orders()
     before = migrated.known(orders)
     assert dict(before) == dict(migrated.known())

@@ -14,7 +14,8 @@ import cancelkit
 from cancelkit.errors import InputError
 from cancelkit.ledger import reconcile
 from cancelkit.ledger.store import Ledger
-from cancelkit.write import retry
+from cancelkit.read import processing_report
+from cancelkit.write import reconcile_text, retry
 
 SUCCESS = FIXTURES / "processing-report-success.txt"
 ERRORS = FIXTURES / "processing-report-errors.txt"
@@ -65,9 +66,9 @@ def row_states(path: Path, batch_id: str = "20261126-080000-c1ea") -> list[str]:
 
 
 def test_the_fixture_reports_parse():
-    success = reconcile.parse_processing_report(SUCCESS)
+    success = processing_report.parse_processing_report(SUCCESS)
     assert (success.processed, success.successful, success.rows) == (12, 12, [])
-    errors = reconcile.parse_processing_report(ERRORS)
+    errors = processing_report.parse_processing_report(ERRORS)
     assert (errors.processed, errors.successful) == (12, 10)
     assert [(r.record_number, r.order_id, r.item_code, r.code, r.type) for r in errors.rows] == [
         (3, "111-8837261-4402918", "31947205836174", "18004", "Error"),
@@ -76,7 +77,7 @@ def test_the_fixture_reports_parse():
     ]
     assert errors.rows[2].message.startswith("The sku field heading is invalid")
     assert not errors.file_failed
-    fatal = reconcile.parse_processing_report(FATAL)
+    fatal = processing_report.parse_processing_report(FATAL)
     assert fatal.file_failed and fatal.rows[0].code == "90012"
 
 
@@ -91,7 +92,7 @@ def test_crlf_bom_blank_lines_and_spaces_are_tolerated(tmp_path):
     for name, data in variants.items():
         path = tmp_path / f"{name}.txt"
         path.write_bytes(data)
-        report = reconcile.parse_processing_report(path)
+        report = processing_report.parse_processing_report(path)
         assert (report.processed, report.successful) == (12, 10), name
         assert [(r.record_number, r.order_id, r.item_code, r.type) for r in report.rows] == [
             (3, "111-8837261-4402918", "31947205836174", "Error"),
@@ -118,7 +119,7 @@ def test_what_cannot_be_parsed_is_refused(tmp_path, content, fragment):
     path = tmp_path / "report.txt"
     path.write_bytes(content)
     with pytest.raises(InputError) as info:
-        reconcile.parse_processing_report(path)
+        processing_report.parse_processing_report(path)
     assert fragment in str(info.value) and str(path) in str(info.value)
 
 
@@ -128,7 +129,7 @@ def test_a_summary_only_report_of_full_success_is_read(tmp_path):
         b"Feed Processing Summary:\r\n\tNumber of records processed\t\t12\r\n"
         b"\tNumber of records successful\t\t12\r\n"
     )
-    assert reconcile.parse_processing_report(path).rows == []
+    assert processing_report.parse_processing_report(path).rows == []
 
 
 # -- reconcile ----------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def test_success_confirms_every_row(ledger_path):
 
 def test_errors_fail_their_records_and_warnings_are_reported(ledger_path):
     with Ledger.open(ledger_path) as book:
-        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(ERRORS))
+        outcome = reconcile.reconcile(book, processing_report.parse_processing_report(ERRORS))
     assert outcome.confirmed == 10
     assert [
         (f.record_number, f.order_id, f.item_code, f.reason, f.sku, f.code) for f in outcome.failed
@@ -163,7 +164,7 @@ def test_errors_fail_their_records_and_warnings_are_reported(ledger_path):
     expected = ["confirmed"] * 12
     expected[2] = expected[6] = "failed"
     assert row_states(ledger_path) == expected
-    text = reconcile.outcome_text(outcome)
+    text = reconcile_text.outcome_text(outcome)
     assert "10 of 12 rows confirmed, 2 failed" in text
     assert "record 3: 111-8837261-4402918 item 31947205836174: 18004 The order item" in text
     assert "Warning (file) 90061" in text
@@ -171,17 +172,17 @@ def test_errors_fail_their_records_and_warnings_are_reported(ledger_path):
 
 def test_a_fatal_report_fails_the_whole_batch(ledger_path):
     with Ledger.open(ledger_path) as book:
-        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(FATAL))
+        outcome = reconcile.reconcile(book, processing_report.parse_processing_report(FATAL))
     assert outcome.file_failed and outcome.confirmed == 0
     assert len(outcome.failed) == 12
     assert {f.code for f in outcome.failed} == {"90012"}
     assert row_states(ledger_path) == ["failed"] * 12
-    text = reconcile.outcome_text(outcome)
+    text = reconcile_text.outcome_text(outcome)
     assert "rejected the whole file" in text and "Fatal 90012" in text
 
 
 def test_a_report_of_another_batch_is_refused_and_changes_nothing(ledger_path):
-    report = reconcile.parse_processing_report(MISMATCH)
+    report = processing_report.parse_processing_report(MISMATCH)
     with Ledger.open(ledger_path) as book, pytest.raises(InputError) as info:
         reconcile.reconcile(book, report, "20261126-080000-c1ea")
     message = str(info.value)
@@ -215,14 +216,14 @@ def test_reports_that_do_not_fit_the_batch_are_refused(ledger_path, tmp_path, ed
     path.write_text(ERRORS.read_text().replace(*edit))
     for batch in ("20261126-080000-c1ea", None):
         with Ledger.open(ledger_path) as book, pytest.raises(InputError, match=fragment):
-            reconcile.reconcile(book, reconcile.parse_processing_report(path), batch)
+            reconcile.reconcile(book, processing_report.parse_processing_report(path), batch)
     assert row_states(ledger_path) == ["generated"] * 12
 
 
 def test_the_batch_can_be_named_and_is_never_the_newest_by_default(ledger_path, rows):
     with Ledger.open(ledger_path) as book:
         newer = book.record_batch({"created_at": NOW + dt.timedelta(hours=1)}, rows[:3])
-        report = reconcile.parse_processing_report(SUCCESS)
+        report = processing_report.parse_processing_report(SUCCESS)
         with pytest.raises(InputError, match=f"does not match batch {newer}"):
             reconcile.reconcile(book, report, newer)  # it has 3 rows, Amazon saw 12
         outcome = reconcile.reconcile(book, report)  # the one batch of 12 rows
@@ -233,7 +234,7 @@ def test_the_batch_can_be_named_and_is_never_the_newest_by_default(ledger_path, 
 
 def test_resubmission_is_rejected_after_confirm_and_allowed_after_failure(ledger_path):
     with Ledger.open(ledger_path) as book:
-        reconcile.reconcile(book, reconcile.parse_processing_report(ERRORS))
+        reconcile.reconcile(book, processing_report.parse_processing_report(ERRORS))
     with cancelkit.check(CLEAN, ledger=str(ledger_path)) as result:
         records = result.records
     accepted = [(r["row"], r["order_id"]) for r in records if r["status"] == "accepted"]
@@ -249,7 +250,7 @@ def test_resubmission_is_rejected_after_confirm_and_allowed_after_failure(ledger
 
 def test_the_retry_file_holds_the_failed_rows_and_reads_back(ledger_path, tmp_path):
     with Ledger.open(ledger_path) as book:
-        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(INTERNAL))
+        outcome = reconcile.reconcile(book, processing_report.parse_processing_report(INTERNAL))
     path = retry.write_retry(outcome, tmp_path / "retry.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_text(encoding="utf-8-sig").splitlines() == [
@@ -263,7 +264,7 @@ def test_the_retry_file_holds_the_failed_rows_and_reads_back(ledger_path, tmp_pa
 
 def test_the_retry_file_of_a_rejected_file_has_every_row(ledger_path, tmp_path, rows):
     with Ledger.open(ledger_path) as book:
-        outcome = reconcile.reconcile(book, reconcile.parse_processing_report(FATAL))
+        outcome = reconcile.reconcile(book, processing_report.parse_processing_report(FATAL))
     path = retry.write_retry(outcome, tmp_path / "retry.csv")
     with cancelkit.check(path, no_ledger=True) as result:
         got = [
@@ -366,7 +367,7 @@ UNKNOWN_TYPE = FIXTURES / "processing-report-unknown-type.txt"
 
 
 def test_german_report_fehler_and_warnung(ledger_path):
-    report = reconcile.parse_processing_report(GERMAN)
+    report = processing_report.parse_processing_report(GERMAN)
     assert (report.processed, report.successful) == (12, 10)
     assert [(r.record_number, r.type, r.word) for r in report.rows] == [
         (3, "Error", "Fehler"),
@@ -383,7 +384,7 @@ def test_german_report_fehler_and_warnung(ledger_path):
 
 
 def test_french_report_colon_summary_and_info_row(ledger_path):
-    report = reconcile.parse_processing_report(FRENCH)
+    report = processing_report.parse_processing_report(FRENCH)
     assert (report.processed, report.successful) == (12, 11)
     assert [(r.record_number, r.type, r.word) for r in report.rows] == [
         (5, "Error", "Erreur"),
@@ -394,7 +395,7 @@ def test_french_report_colon_summary_and_info_row(ledger_path):
     assert outcome.confirmed == 11 and [f.record_number for f in outcome.failed] == [5]
     assert not outcome.file_failed  # Info on record 0 is not a rejection of the file
     assert [w.type for w in outcome.warnings] == ["Info"]
-    assert "Info (file) 90200" in reconcile.outcome_text(outcome)
+    assert "Info (file) 90200" in reconcile_text.outcome_text(outcome)
 
 
 @pytest.mark.parametrize(
@@ -426,12 +427,12 @@ def test_error_type_words_of_every_language(tmp_path, word, kind):
         f"2\t\t\t18004\t{word}\tx\n",
         encoding="utf-8",
     )
-    (row,) = reconcile.parse_processing_report(path).rows
+    (row,) = processing_report.parse_processing_report(path).rows
     assert row.type == kind
 
 
 def test_unknown_error_type_leaves_every_row_unconfirmed(ledger_path):
-    report = reconcile.parse_processing_report(UNKNOWN_TYPE)
+    report = processing_report.parse_processing_report(UNKNOWN_TYPE)
     (row,) = report.rows
     assert (row.type, row.word, row.line, row.record_number) == ("Unknown", "Avería", 6, 4)
     with Ledger.open(ledger_path) as book:
@@ -439,7 +440,7 @@ def test_unknown_error_type_leaves_every_row_unconfirmed(ledger_path):
     assert (outcome.confirmed, outcome.failed, outcome.unconfirmed) == (0, [], 12)
     assert not outcome.ok
     assert row_states(ledger_path) == ["unconfirmed"] * 12
-    text = reconcile.outcome_text(outcome)
+    text = reconcile_text.outcome_text(outcome)
     assert "so no row is confirmed: 12 rows left unconfirmed" in text
     assert "line 6: error-type 'Avería' is not a word cancelkit knows: 4\\t111-8837261" in text
 
@@ -460,5 +461,5 @@ def test_line_break_inside_a_message_is_rejoined(tmp_path):
         "be cancelled.\n",
         encoding="utf-8",
     )
-    (row,) = reconcile.parse_processing_report(path).rows
+    (row,) = processing_report.parse_processing_report(path).rows
     assert (row.record_number, row.message) == (3, "The order item could not\nbe cancelled.")

@@ -17,9 +17,11 @@ from conftest import CLEAN, FIXTURES, assert_one_line_error, invoke, on_disk
 import cancelkit
 from cancelkit.amazon import processing_codes, processing_words
 from cancelkit.errors import InputError
-from cancelkit.ledger import reconcile, store
-from cancelkit.ledger.store import Ledger, history_text
-from cancelkit.write import retry
+from cancelkit.ledger import reconcile, schema
+from cancelkit.ledger.store import Ledger
+from cancelkit.read import processing_report
+from cancelkit.write import reconcile_text, retry
+from cancelkit.write.ledger_text import history_text
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
 BATCH = "20261126-080000-c1ea"
@@ -102,7 +104,7 @@ def test_an_unknown_error_type_word_leaves_every_row_unconfirmed(ledger_path, tm
     # the word's line, then the summary (1 failed) that no known row explains
     unclear = outcome.unclear[0]
     assert unclear.line == 6 and outcome.unclear[1].line == 0
-    assert f"error-type '{reconcile.visible(word)}' is not a word cancelkit knows" in (
+    assert f"error-type '{processing_report.visible(word)}' is not a word cancelkit knows" in (
         unclear.shown()
     )
     assert "3\\t111-8837261-4402918" in unclear.shown()  # the line is quoted
@@ -160,7 +162,7 @@ def test_an_unclear_record_number_is_never_glued_to_the_previous_message(tmp_pat
     path = report_file(
         tmp_path, 12, 10, [error_line(rows, 3, code="5002"), error_line(rows, 7, number="N/A")]
     )
-    report = reconcile.parse_processing_report(path)
+    report = processing_report.parse_processing_report(path)
     assert [r.record_number for r in report.rows] == [3, -1]
     assert report.rows[0].message == "The order item could not be cancelled."
 
@@ -294,17 +296,23 @@ def test_api_match_batch_names_the_candidates(ledger_path, rows):
     other = [(f"4{n:02d}-1234567-{n:07d}", None, None, None, None, True) for n in range(12)]
     with Ledger.open(ledger_path) as book:
         twin = book.record_batch({"created_at": NOW + dt.timedelta(hours=1)}, other)
-        report = reconcile.parse_processing_report(SUCCESS)
+        report = processing_report.parse_processing_report(SUCCESS)
         with pytest.raises(InputError) as info:
             reconcile.match_batch(book, report)
         assert BATCH in str(info.value) and twin in str(info.value)
         assert reconcile.match_batch(book, report, twin).id == twin
         # the errors report names orders of the first batch only
-        assert reconcile.match_batch(book, reconcile.parse_processing_report(ERRORS)).id == BATCH
+        assert (
+            reconcile.match_batch(book, processing_report.parse_processing_report(ERRORS)).id
+            == BATCH
+        )
         # a batch that repeats the same orders supersedes the first one's rows: only it
         # awaits a report, and it is the one the report goes to
         again = book.record_batch({"created_at": NOW + dt.timedelta(hours=2)}, rows)
-        assert reconcile.match_batch(book, reconcile.parse_processing_report(ERRORS)).id == again
+        assert (
+            reconcile.match_batch(book, processing_report.parse_processing_report(ERRORS)).id
+            == again
+        )
 
 
 def test_a_report_naming_orders_finds_an_already_reconciled_batch(ledger_path, tmp_path):
@@ -348,7 +356,7 @@ def test_mixed_failures_retry_only_what_a_retry_can_fix(ledger_path, tmp_path):
     assert path.read_text(encoding="utf-8-sig").splitlines()[1:] == [
         "112-5550193-7782014,BuyerCanceled,27485019374652,COASTER-CORK-4PK"
     ]
-    text = reconcile.outcome_text(outcome, path)
+    text = reconcile_text.outcome_text(outcome, path)
     assert "-> unknown code: check by hand in Seller Central; not in the retry file" in text
     assert "Retry file with the 1 rows a retry can fix" in text
 
@@ -488,7 +496,7 @@ def test_a_schema_3_ledger_migrates_and_its_final_failures_become_refusals(tmp_p
     assert old.execute("SELECT version FROM schema_version").fetchone() == (3,)
     old.close()
     with Ledger.open(path) as book:
-        assert on_disk(book, "SELECT version FROM schema_version")[0] == (store.SCHEMA_VERSION,)
+        assert on_disk(book, "SELECT version FROM schema_version")[0] == (schema.SCHEMA_VERSION,)
         assert [r.state for r in book.batch_rows("v3-done")] == ["confirmed", "failed", "confirmed"]
         assert book.batch("v3-done").states["unconfirmed"] == 0
         known = book.known()
@@ -507,7 +515,7 @@ def test_two_different_counts_of_one_kind_are_refused(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(InputError, match="a second 'processed' count"):
-        reconcile.parse_processing_report(path)
+        processing_report.parse_processing_report(path)
 
 
 def test_no_batch_awaiting_and_a_report_that_names_no_row(ledger_path):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cancelkit.ledger import store
+from cancelkit.errors import LedgerError
+from cancelkit.ledger import schema
 from cancelkit.ledger.store import Ledger
 
 ROW = ("113-4728391-2038475", "62845173920562", "NoInventory", "MUG", None, True)
@@ -31,7 +32,7 @@ def test_a_version_1_ledger_gains_the_submissions_table_and_keeps_its_batches(
         assert book.submissions(batch_id) == []
         submission = book.start_submission(batch_id, "DE", "A1PA6795UKMFR9", "https://x", "ab")
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchone() == (store.SCHEMA_VERSION,)
+    assert db.execute("SELECT version FROM schema_version").fetchone() == (schema.SCHEMA_VERSION,)
     assert db.execute("SELECT batch_id, status FROM submissions").fetchall() == [
         (batch_id, "uploading")
     ]
@@ -72,7 +73,7 @@ def test_submission_updates_are_checked(tmp_path):
             book.update_submission(submission.id, batch_id="other")
         with pytest.raises(ValueError, match="unknown end of a submission: lost"):
             book.update_submission(submission.id, finished="lost")
-        with pytest.raises(store.LedgerError, match="no batch 'nope'"):
+        with pytest.raises(LedgerError, match="no batch 'nope'"):
             book.start_submission("nope", "US", "ATVPDKIKX0DER", "https://na", "f")
-        with pytest.raises(store.LedgerError, match="no submission 999"):
+        with pytest.raises(LedgerError, match="no submission 999"):
             book.submission(999)

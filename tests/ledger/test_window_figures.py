@@ -16,7 +16,7 @@ from conftest import on_disk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cancelkit.ledger import store
+from cancelkit.ledger import lookups, values, windows
 from cancelkit.ledger.store import Ledger
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
@@ -26,7 +26,7 @@ NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)
 
 
 def old_seller_cancels(db: sqlite3.Connection, now, days, marketplace=None) -> int:
-    start, end = store._window(now, days)
+    start, end = values._window(now, days)
     market = "" if marketplace is None else " AND b.marketplace = ?"
     return db.execute(
         "SELECT count(DISTINCT r.order_id) "
@@ -38,7 +38,7 @@ def old_seller_cancels(db: sqlite3.Connection, now, days, marketplace=None) -> i
 
 
 def old_listing_cancellations(db: sqlite3.Connection, now, days=30, listed=20) -> dict:
-    start, end = store._window(now, days)
+    start, end = values._window(now, days)
     orders: dict[str, dict[str, None]] = {}
     rows = db.execute(
         "SELECT coalesce(r.sku, r.asin), r.order_id "
@@ -149,13 +149,14 @@ def _assert_same_answers(book: Ledger, db: sqlite3.Connection) -> None:
 def test_window_figures_answer_as_the_queries_over_every_row(batches):
     # two first order ids per listing kept, so the lists overflow often in small ledgers
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "LISTED_ORDERS", 2)
+        patch.setattr(windows, "LISTED_ORDERS", 2)
+        patch.setattr(lookups, "LISTED_ORDERS", 2)
         book = build(Path(folder) / "ledger.sqlite3", batches)
         try:
             assert_same_answers(book)
             # and the migration builds the same figures from the rows
             with book._write() as db:
-                store._window_rebuild(db, [r[0] for r in db.execute("SELECT id FROM batches")])
+                windows._window_rebuild(db, [r[0] for r in db.execute("SELECT id FROM batches")])
             assert_same_answers(book)
         finally:
             book.close()
@@ -197,7 +198,7 @@ def test_a_window_reads_its_batches_aggregates_not_its_rows(tmp_path):
     """The query plan: the batches of the window by their created_at index, then one
     aggregate row per batch (no scan of batch_rows)."""
     with Ledger.open(tmp_path / "ledger.sqlite3") as book:
-        start, end = store._window(NOW, 7)
+        start, end = values._window(NOW, 7)
         plan = on_disk(
             book,
             "EXPLAIN QUERY PLAN SELECT total(w.orders) FROM batches b CROSS JOIN window_orders w "

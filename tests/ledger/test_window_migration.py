@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import on_disk
 
-from cancelkit.ledger import store
+from cancelkit.ledger import connection, migrations, schema, windows
 from cancelkit.ledger.store import Ledger
 
 DATA = Path(__file__).parent / "data"
@@ -66,7 +66,7 @@ def test_each_fixture_was_made_by_its_schema(version):
 
 
 def test_the_current_schema_has_its_fixture():
-    assert (DATA / f"windows-v{store.SCHEMA_VERSION}.sqlite3").exists(), (
+    assert (DATA / f"windows-v{schema.SCHEMA_VERSION}.sqlite3").exists(), (
         "run tests/ledger/data/make_ledger.py with this tree to add the current schema's ledger"
     )
 
@@ -81,7 +81,7 @@ def test_an_older_ledger_migrates_with_a_progress_line_and_answers_as_its_code_d
         err = capsys.readouterr().err
         assert "cancelkit: ledger: building the window figures of 38 confirmed rows" in err
         assert "window figures built in" in err
-        assert _version(path) == store.SCHEMA_VERSION
+        assert _version(path) == schema.SCHEMA_VERSION
         assert _answers(book) == expected["answers"]
         assert book.integrity_check() == "ok"
         # every row is kept
@@ -92,8 +92,8 @@ def test_an_older_ledger_migrates_with_a_progress_line_and_answers_as_its_code_d
 
 
 def test_the_current_schemas_ledger_opens_as_it_is(tmp_path, capsys):
-    path = _copy(store.SCHEMA_VERSION, tmp_path)
-    expected = json.loads((DATA / f"windows-v{store.SCHEMA_VERSION}.json").read_text("utf-8"))
+    path = _copy(schema.SCHEMA_VERSION, tmp_path)
+    expected = json.loads((DATA / f"windows-v{schema.SCHEMA_VERSION}.json").read_text("utf-8"))
     with Ledger.open(path) as book:
         assert capsys.readouterr().err == ""
         assert _answers(book) == expected["answers"]
@@ -102,7 +102,7 @@ def test_the_current_schemas_ledger_opens_as_it_is(tmp_path, capsys):
     stored = db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall()
     db.close()
     with Ledger.open(path) as book, book._write() as db:
-        store._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
+        windows._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
         assert db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall() == stored
 
 
@@ -122,12 +122,12 @@ def test_a_schema_1_ledger_migrates_through_every_step(tmp_path, capsys):
 
 def test_an_empty_ledger_migrates_without_a_progress_line(tmp_path, capsys, monkeypatch):
     path = tmp_path / "ledger.sqlite3"
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 4)
-    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS[:4])
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", 4)
+    monkeypatch.setattr(connection, "MIGRATIONS", migrations.MIGRATIONS[:4])
     Ledger.open(path).close()
     monkeypatch.undo()
     assert _version(path) == 4
     with Ledger.open(path) as book:
         assert capsys.readouterr().err == ""
         assert book.seller_cancels_in_window(NOW, 7) == 0
-    assert _version(path) == store.SCHEMA_VERSION
+    assert _version(path) == schema.SCHEMA_VERSION

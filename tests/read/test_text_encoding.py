@@ -13,8 +13,7 @@ from conftest import FIXTURES, invoke
 import cancelkit
 from cancelkit.enrich import orders_report
 from cancelkit.errors import InputError
-from cancelkit.ledger import reconcile
-from cancelkit.read import text
+from cancelkit.read import processing_report, text
 
 JAPANESE = "陶器のマグカップ 350ml 青、在庫切れのためキャンセル"
 GERMAN = "Müller Straße, Größe XL – Überweisung"
@@ -68,7 +67,7 @@ def test_decode_of_a_processing_report_in_cp932(tmp_path):
     )
     path = tmp_path / "report.txt"
     path.write_bytes(body.encode("cp932"))
-    (row,) = reconcile.parse_processing_report(path).rows
+    (row,) = processing_report.parse_processing_report(path).rows
     assert (row.type, row.message) == ("Error", "注文のステータスによりキャンセルできません")
 
 

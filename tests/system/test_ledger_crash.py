@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cancelkit.ledger import store
+from cancelkit.ledger import windows
 from cancelkit.ledger.store import Ledger
 
 pytestmark = pytest.mark.slow
@@ -253,7 +253,7 @@ def assert_window_figures_whole(path: Path) -> None:
             return [[row for row in orders if any(row[1:])], listings]
 
         kept = figures()
-        store._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
+        windows._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
         assert kept == figures()
         counted = db.execute(
             "SELECT count(DISTINCT order_id) FROM batch_rows "

@@ -13,7 +13,7 @@ from conftest import FIXTURES, assert_one_line_error, invoke, run_cli
 
 from cancelkit.amazon import flatfile
 from cancelkit.ledger.store import Ledger
-from cancelkit.write.retry import reconcile_report
+from cancelkit.usecases.reconcile import reconcile_report
 
 EU = FIXTURES / "eu-batch.csv"
 HEADER = "original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message"

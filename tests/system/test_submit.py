@@ -22,11 +22,10 @@ from spapi_standin import SECRETS, processing_report
 
 import cancelkit
 from cancelkit import spapi
-from cancelkit.errors import CancelkitError
-from cancelkit.ledger import submit as submitting
+from cancelkit.errors import CancelkitError, StillProcessing
 from cancelkit.ledger.store import Ledger
-from cancelkit.ledger.submit import StillProcessing
 from cancelkit.options import spapi_settings
+from cancelkit.usecases import submit as submitting
 
 ALL_OPERATIONS = (
     "token",

@@ -24,9 +24,10 @@ from test_submit import _cli, _wait_for, error_line, ledger, make_batch, the_fee
 import cancelkit
 from cancelkit import spapi
 from cancelkit.amazon import marketplaces
-from cancelkit.errors import CancelkitError, ConfigError
-from cancelkit.ledger import submit as submitting
+from cancelkit.errors import CancelkitError, ConfigError, SubmitInProgress
+from cancelkit.ledger.submissions import BatchLock
 from cancelkit.options import spapi_settings
+from cancelkit.usecases import submit as submitting
 
 APP_ID, CLIENT_SECRET, REFRESH_TOKEN = SECRETS
 US, DE = "ATVPDKIKX0DER", "A1PA6795UKMFR9"
@@ -101,9 +102,9 @@ def test_two_submit_processes_of_one_batch_make_one_feed(standin, tmp_path):
 
 def test_the_lock_refuses_a_second_holder_in_python(standin, tmp_path):
     batch_id, _ = make_batch(tmp_path)
-    with submitting.BatchLock(os.environ["CANCELKIT_LEDGER"], batch_id) as held:
+    with BatchLock(os.environ["CANCELKIT_LEDGER"], batch_id) as held:
         assert held.path.read_text() == str(os.getpid())
-        with pytest.raises(submitting.SubmitInProgress) as info:
+        with pytest.raises(SubmitInProgress) as info:
             cancelkit.submit()
         assert info.value.code == "submit_in_progress"
     assert standin.calls == [] and not held.path.exists()

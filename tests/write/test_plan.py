@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import CLEAN, MESSY, assert_one_line_error, files_under, invoke
 
-from cancelkit.ledger.store import Ledger, LedgerError
+from cancelkit.errors import LedgerError
+from cancelkit.ledger.store import Ledger
 from cancelkit.read import scratch
 from cancelkit.write import files, plan
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from cancelkit.ledger.store import SCHEMA_VERSION, Ledger
+from cancelkit.ledger.schema import SCHEMA_VERSION
+from cancelkit.ledger.store import Ledger
 
 HERE = Path(__file__).resolve().parent
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.timezone.utc)

@@ -24,12 +24,9 @@ The ledger makes the round trip safe against crashes (DOMAIN.md section 8):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import math
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -37,9 +34,17 @@ from pathlib import Path
 
 from .. import spapi
 from ..amazon import marketplaces
-from ..errors import CancelkitError, ConfigError
-from .reconcile import ReconcileOutcome, reconcile
-from .store import BatchSummary, Ledger, Submission
+from ..errors import CancelkitError, ConfigError, StillProcessing
+from ..ledger.reconcile import ReconcileOutcome, reconcile
+from ..ledger.store import Ledger
+from ..ledger.submissions import (
+    BatchLock,
+    Submission,
+    _check_feed_ids,
+    _check_open,
+    _parse,
+)
+from ..ledger.values import BatchSummary
 
 #: how long `submit` waits for Amazon by default (processing takes minutes)
 DEFAULT_WAIT_S = 1800.0
@@ -53,25 +58,9 @@ FIRST_LOOK_S = 2.0
 URL_RETRIES = 3
 #: name of the saved result document: next to the upload file
 REPORT_SUFFIX = "-processing-report"
-#: the lock one `submit` holds on a batch while it sends and waits: beside the ledger,
-#: removed when the run ends
-LOCK_SUFFIX = ".submit-{batch}.lock"
-#: the open states of a submission (the ledger's `status`) and those that carry a feed id
-SENDING_STATES = ("uploading", "intent")
-FEED_STATES = spapi.FEED_STATUSES
 
 Say = Callable[[str], None]
 SaveReport = Callable[[Path, bytes], Path]
-
-
-class StillProcessing(CancelkitError):
-    """Amazon had not finished the feed when the wait ran out; a rerun resumes it."""
-
-    code = "feed_still_processing"
-
-    def __init__(self, message: str, batch_id: str, feed_id: str, status: str) -> None:
-        super().__init__(message)
-        self.batch_id, self.feed_id, self.status = batch_id, feed_id, status
 
 
 @dataclass
@@ -83,90 +72,6 @@ class SubmitOutcome(ReconcileOutcome):
     resubmitted: bool = False
     #: the retry file of the failed rows (written by `cancelkit.submit`), or None
     retry_path: str | None = None
-
-
-class SubmitInProgress(CancelkitError):
-    """Another process is sending (or waiting for) the same batch right now."""
-
-    code = "submit_in_progress"
-
-
-class BatchLock:
-    """An exclusive lock on sending one batch, in a file beside the ledger
-    (`<ledger>.submit-<batch>.lock`, holding the owner's pid). A second process is refused
-    at once, never made to wait for the first one's whole wait; the file is removed when
-    the lock is released."""
-
-    def __init__(self, ledger_path: str | os.PathLike, batch_id: str) -> None:
-        ledger_path = Path(ledger_path)
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", batch_id)[:80]
-        self.path = ledger_path.with_name(ledger_path.name + LOCK_SUFFIX.format(batch=safe))
-        self.batch_id = batch_id
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            if not _try_lock(fd):
-                holder = _read_pid(fd)
-                os.close(fd)
-                who = f" (process {holder})" if holder else ""
-                raise SubmitInProgress(
-                    f"another `cancelkit submit` is sending batch {self.batch_id} right "
-                    f"now{who}; nothing was sent. Let it finish (or stop it), then run "
-                    "`cancelkit submit` again: it resumes what the other run recorded"
-                )
-            try:  # the file locked must still be the one at the path (a release unlinks it)
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                os.ftruncate(fd, 0)
-                os.write(fd, str(os.getpid()).encode())
-                self._fd = fd
-                return
-            os.close(fd)
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-        os.close(self._fd)  # closing drops the lock
-        self._fd = None
-
-    def __enter__(self) -> BatchLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _read_pid(fd: int) -> str:
-    try:
-        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
-    except (OSError, AttributeError):
-        return ""
-    return text if text.isdigit() else ""
 
 
 def check_arguments(batch, wait, resubmit) -> None:
@@ -193,10 +98,6 @@ def _now() -> dt.datetime:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def report_path_for(flat_file: str | Path) -> Path:
@@ -538,66 +439,6 @@ def _fatal_text(batch_id: str, feed_id: str | None) -> str:
         "batch from the orders still unshipped; `--resubmit` would send every row again, "
         "the ones Amazon may have cancelled too"
     )
-
-
-def _check_open(batch: BatchSummary, current: Submission, endpoint: str, market) -> None:
-    """An open submission read from the ledger must be consistent with its batch and with
-    itself; a ledger edited on disk (another feed id, another file's hash, another
-    marketplace, a state that cannot be) is refused, never resumed or sent again."""
-    problems = []
-    if current.upload_sha256 != batch.flat_file_sha256:
-        problems.append("its upload sha256 is not the batch's upload file's")
-    if (current.marketplace, current.marketplace_id) != (market.code, market.marketplace_id):
-        problems.append(
-            f"it is for marketplace {current.marketplace} ({current.marketplace_id}), the "
-            f"batch for {market.code} ({market.marketplace_id})"
-        )
-    if current.feed_id:
-        if current.status not in FEED_STATES:
-            problems.append(f"it has feed {current.feed_id} but the status '{current.status}'")
-    elif current.status not in SENDING_STATES:
-        problems.append(f"it has no feed id but the status '{current.status}'")
-    if current.status == "intent" or current.feed_id:
-        if not current.document_id:
-            problems.append("it reached createFeed without an uploaded document id")
-        try:
-            _parse(current.intent_at or "")
-        except ValueError:
-            problems.append(f"its intent time '{current.intent_at}' is not a time")
-    if problems:
-        raise CancelkitError(
-            f"batch {batch.id}: the ledger's open submission {current.id} does not hold "
-            f"together ({'; '.join(problems)}); the ledger was changed by hand or by another "
-            "program, and cancelkit neither resumes nor sends anything. Check the upload "
-            "status in Seller Central",
-            code="ledger_submission_inconsistent",
-        )
-    if current.endpoint != endpoint and (current.feed_id or current.status == "intent"):
-        raise CancelkitError(
-            f"batch {batch.id}: its open submission was sent to {current.endpoint}, but the "
-            f"settings now point at {endpoint}; nothing was sent. Point CANCELKIT_SPAPI_ENDPOINT"
-            " (or spapi_endpoint, sandbox) back to where the feed was created",
-            code="submission_endpoint_changed",
-        )
-
-
-def _check_feed_ids(ledger: Ledger, batch: BatchSummary, current: Submission) -> None:
-    if not current.feed_id:
-        return
-    others = sorted(
-        {
-            s.batch_id
-            for s in ledger.submissions()
-            if s.feed_id == current.feed_id and s.id != current.id
-        }
-    )
-    if others:
-        raise CancelkitError(
-            f"batch {batch.id}: feed {current.feed_id} is recorded for batch(es) "
-            f"{', '.join(others)} as well; the ledger was changed by hand or by another "
-            "program, and cancelkit neither resumes nor sends anything",
-            code="ledger_submission_inconsistent",
-        )
 
 
 def _created_after(feed: dict, since: dt.datetime) -> bool:

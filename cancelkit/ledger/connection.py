@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from ..errors import LedgerError
 from .migrations import MIGRATIONS
-from .schema import _ROWS_PER_INSERT, BUSY_TIMEOUT_S, SCHEMA_VERSION, _insert_sql
+from .schema import _ROWS_PER_INSERT, BUSY_TIMEOUT_S, FOREIGN, SCHEMA_VERSION, _insert_sql, probe
 
 
 def _switch_to_wal(db: sqlite3.Connection) -> None:
@@ -127,23 +127,19 @@ class LedgerBase:
             self._db.execute("COMMIT")
 
     def _version(self) -> int:
-        db = self._db
-        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        if "schema_version" not in names:
-            if names - {"sqlite_sequence"}:
-                raise LedgerError(
-                    f"{self.path}: a SQLite database of something else, not a cancelkit "
-                    "ledger; name another file with --ledger or CANCELKIT_LEDGER"
-                )
-            return 0
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        if row is None or type(row[0]) is not int or row[0] < 0:
-            found = "no row" if row is None else repr(row[0])
+        found = probe(self._db)
+        if found.problem == FOREIGN:
             raise LedgerError(
-                f"{self.path}: damaged ledger (its schema version is {found}, not a number); "
+                f"{self.path}: a SQLite database of something else, not a cancelkit "
+                "ledger; name another file with --ledger or CANCELKIT_LEDGER"
+            )
+        if found.version is None:
+            shown = (found.problem or "").removeprefix("damaged: ")
+            raise LedgerError(
+                f"{self.path}: damaged ledger (its schema version is {shown}, not a number); "
                 "name another file with --ledger or CANCELKIT_LEDGER"
             )
-        return row[0]
+        return found.version
 
     def _migrate(self) -> None:
         if self._version() == SCHEMA_VERSION:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 SCHEMA_VERSION = 5
 STATES = ("generated", "confirmed", "failed", "unconfirmed", "superseded")
@@ -20,6 +22,47 @@ Key = tuple[str, "str | None"]
 def batch_stamp(when: dt.datetime) -> str:
     """The batch time as it appears in batch ids and output names."""
     return when.strftime("%Y%m%d-%H%M%S")
+
+
+# -- the schema probe ---------------------------------------------------------------------
+
+#: what `probe` finds in a database that is no ledger (tables, but no schema_version)
+FOREIGN = "foreign"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a database says of its ledger schema: `version` (0: an empty database, None:
+    unusable) and, when unusable, `problem`: FOREIGN or `damaged: <what was found>`."""
+
+    version: int | None
+    problem: str | None = None
+
+
+def probe(db: sqlite3.Connection) -> Probe:
+    """The one reading of a ledger's schema version (sqlite3.Error passes through)."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    if "schema_version" not in names:
+        return Probe(None, FOREIGN) if names - {"sqlite_sequence"} else Probe(0)
+    row = db.execute("SELECT version FROM schema_version").fetchone()
+    if row is None or type(row[0]) is not int or row[0] < 0:
+        return Probe(None, f"damaged: {'no row' if row is None else repr(row[0])}")
+    return Probe(row[0])
+
+
+def probe_file(path: Path) -> Probe:
+    """`probe` of the ledger file at `path`, opened read-only: the file is never changed
+    (an unreadable file, or not SQLite: version None)."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return Probe(None, f"damaged: {exc}")
+    try:
+        return probe(db)
+    except sqlite3.Error as exc:
+        return Probe(None, f"damaged: {exc}")
+    finally:
+        db.close()
 
 
 # -- the ledger ---------------------------------------------------------------------------

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import OutputError
-from ..ledger.schema import SCHEMA_VERSION
+from ..ledger.schema import SCHEMA_VERSION, probe_file
 from ..ledger.store import Ledger
 from ..options import DEFAULT_CONFIG, resolve_ledger_path
 from ..read.tables import file_identity
@@ -249,25 +248,10 @@ def check_ledger(path: Path, create: bool = True) -> None:
             "name another with --ledger, or run with --no-ledger",
             code="ledger_read_only",
         )
-    version = _schema_version(path)
+    version = probe_file(path).version
     if version is None or version > SCHEMA_VERSION:
         with Ledger.open(path, create=False):
             pass  # raises its own one-line error for what it cannot use
-
-
-def _schema_version(path: Path) -> int | None:
-    """The ledger's schema version, read without changing the file (None: unknown)."""
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
-    return row[0] if row and type(row[0]) is int else None
 
 
 @contextlib.contextmanager

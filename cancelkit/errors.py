@@ -208,7 +208,10 @@ class AnswerMismatch(SpapiError):
 
 
 class LedgerError(CancelkitError):
-    """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch)."""
+    """The ledger cannot be opened or used (not a ledger, newer schema, busy, no batch);
+    each raise names its precise code (`ledger_busy`, `batch_not_found`, ...)."""
+
+    code = "ledger_unusable"
 
     code = "ledger_unusable"
 
@@ -227,3 +230,10 @@ class SubmitInProgress(CancelkitError):
     """Another process is sending (or waiting for) the same batch right now."""
 
     code = "submit_in_progress"
+
+
+class SubmitError(CancelkitError):
+    """A batch cannot be sent or resumed as it stands (already sent, superseded, its upload
+    file changed, the ledger's open submission inconsistent); each raise names its code."""
+
+    code = "submit_refused"

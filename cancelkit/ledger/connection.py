@@ -51,22 +51,29 @@ class LedgerBase:
         """Open (and create or migrate) the ledger at `path`."""
         path = Path(path)
         if path.is_dir():
-            raise LedgerError(f"{path}: is a folder; the ledger is a file (--ledger PATH)")
+            raise LedgerError(
+                f"{path}: is a folder; the ledger is a file (--ledger PATH)",
+                code="ledger_is_folder",
+            )
         if not path.exists():
             if not create:
                 raise LedgerError(
-                    f"{path}: no ledger yet; `cancelkit generate` creates it with the first batch"
+                    f"{path}: no ledger yet; `cancelkit generate` creates it with the first batch",
+                    code="ledger_missing",
                 )
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise LedgerError(
-                    f"{path}: cannot create the ledger folder ({exc.strerror or exc})"
+                    f"{path}: cannot create the ledger folder ({exc.strerror or exc})",
+                    code="ledger_unopenable",
                 ) from exc
         try:
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
-            raise LedgerError(f"{path}: cannot open the ledger ({exc})") from exc
+            raise LedgerError(
+                f"{path}: cannot open the ledger ({exc})", code="ledger_unopenable"
+            ) from exc
         ledger = cls(db, path)
         try:
             with ledger._errors():
@@ -103,7 +110,8 @@ class LedgerBase:
             if "locked" in text or "busy" in text:
                 raise LedgerError(
                     f"{self.path}: the ledger is busy (another cancelkit run is writing it); "
-                    "try again in a moment"
+                    "try again in a moment",
+                    code="ledger_busy",
                 ) from exc
             raise LedgerError(f"{self.path}: ledger error ({text})") from exc
         except sqlite3.DatabaseError as exc:
@@ -111,7 +119,8 @@ class LedgerBase:
                 raise LedgerError(f"{self.path}: ledger error ({exc})") from exc
             raise LedgerError(
                 f"{self.path}: not a cancelkit ledger, or damaged ({exc}); name another "
-                "file with --ledger or CANCELKIT_LEDGER"
+                "file with --ledger or CANCELKIT_LEDGER",
+                code="not_a_ledger",
             ) from exc
 
     @contextmanager
@@ -131,13 +140,15 @@ class LedgerBase:
         if found.problem == FOREIGN:
             raise LedgerError(
                 f"{self.path}: a SQLite database of something else, not a cancelkit "
-                "ledger; name another file with --ledger or CANCELKIT_LEDGER"
+                "ledger; name another file with --ledger or CANCELKIT_LEDGER",
+                code="not_a_ledger",
             )
         if found.version is None:
             shown = (found.problem or "").removeprefix("damaged: ")
             raise LedgerError(
                 f"{self.path}: damaged ledger (its schema version is {shown}, not a number); "
-                "name another file with --ledger or CANCELKIT_LEDGER"
+                "name another file with --ledger or CANCELKIT_LEDGER",
+                code="ledger_damaged",
             )
         return found.version
 
@@ -149,7 +160,8 @@ class LedgerBase:
             if version > SCHEMA_VERSION:
                 raise LedgerError(
                     f"{self.path}: the ledger has schema version {version}, newer than this "
-                    f"cancelkit understands ({SCHEMA_VERSION}); upgrade cancelkit"
+                    f"cancelkit understands ({SCHEMA_VERSION}); upgrade cancelkit",
+                    code="ledger_too_new",
                 )
             for step in MIGRATIONS[version:]:
                 step(db)

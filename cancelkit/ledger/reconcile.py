@@ -193,7 +193,8 @@ def match_batch(
         )
     if not awaiting and ledger.newest_batch() is None:
         raise LedgerError(
-            f"the ledger {ledger.path} has no batches yet; `cancelkit generate` records them"
+            f"the ledger {ledger.path} has no batches yet; `cancelkit generate` records them",
+            code="ledger_empty",
         )
     where = (
         f"none of the {len(awaiting)} batches awaiting a processing report ("
@@ -219,7 +220,8 @@ def batch_to_confirm(ledger: Ledger, batch_id: str | None = None) -> BatchSummar
     if awaiting:
         raise LedgerError(
             f"{len(awaiting)} batches await confirmation ({_listed(awaiting)}); name the one "
-            "you uploaded with --batch"
+            "you uploaded with --batch",
+            code="batch_choice_needed",
         )
     return ledger.resolve_batch(None)
 

@@ -253,7 +253,8 @@ class Ledger(Lookups, Submissions):
             outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
             if outside:
                 raise LedgerError(
-                    f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one"
+                    f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one",
+                    code="record_not_in_batch",
                 )
             _replace_refusals(db, batch_id, {n: failed[n] for n in refused if n in failed}, now)
             if report is not None:
@@ -373,7 +374,8 @@ class Ledger(Lookups, Submissions):
         newest = self.newest_batch()
         if newest is None:
             raise LedgerError(
-                f"the ledger {self.path} has no batches yet; `cancelkit generate` records them"
+                f"the ledger {self.path} has no batches yet; `cancelkit generate` records them",
+                code="ledger_empty",
             )
         return newest
 
@@ -386,9 +388,12 @@ class Ledger(Lookups, Submissions):
         if len(found) == 1:
             return found[0]
         if found:
-            raise LedgerError(f"batch '{batch_id}' is ambiguous; give more of its id")
+            raise LedgerError(
+                f"batch '{batch_id}' is ambiguous; give more of its id", code="batch_ambiguous"
+            )
         raise LedgerError(
-            f"no batch '{batch_id}' in the ledger {self.path}; `cancelkit history` lists them"
+            f"no batch '{batch_id}' in the ledger {self.path}; `cancelkit history` lists them",
+            code="batch_not_found",
         )
 
     def _summaries(
@@ -456,7 +461,8 @@ class Ledger(Lookups, Submissions):
             return json.loads(text)
         except (TypeError, ValueError) as exc:
             raise LedgerError(
-                f"{self.path}: damaged ledger: batch {batch_id} has unreadable {column} ({exc})"
+                f"{self.path}: damaged ledger: batch {batch_id} has unreadable {column} ({exc})",
+                code="ledger_damaged",
             ) from exc
 
     def batch_rows(self, batch_id: str) -> list[BatchRow]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..amazon import spapi
-from ..errors import CancelkitError, LedgerError, SubmitInProgress
+from ..errors import LedgerError, SubmitError, SubmitInProgress
 from .connection import LedgerBase
 from .values import BatchSummary, _iso, _utc
 
@@ -113,7 +113,9 @@ class Submissions(LedgerBase):
                 f"SELECT {_SUBMISSION_FIELDS} FROM submissions WHERE id = ?", (number,)
             ).fetchone()
         if row is None:
-            raise LedgerError(f"no submission {number} in the ledger {self.path}")
+            raise LedgerError(
+                f"no submission {number} in the ledger {self.path}", code="submission_not_found"
+            )
         return Submission(*row)
 
     def submissions(self, batch_id: str | None = None) -> list[Submission]:
@@ -229,7 +231,7 @@ def _check_open(batch: BatchSummary, current: Submission, endpoint: str, market)
         except ValueError:
             problems.append(f"its intent time '{current.intent_at}' is not a time")
     if problems:
-        raise CancelkitError(
+        raise SubmitError(
             f"batch {batch.id}: the ledger's open submission {current.id} does not hold "
             f"together ({'; '.join(problems)}); the ledger was changed by hand or by another "
             "program, and cancelkit neither resumes nor sends anything. Check the upload "
@@ -237,7 +239,7 @@ def _check_open(batch: BatchSummary, current: Submission, endpoint: str, market)
             code="ledger_submission_inconsistent",
         )
     if current.endpoint != endpoint and (current.feed_id or current.status == "intent"):
-        raise CancelkitError(
+        raise SubmitError(
             f"batch {batch.id}: its open submission was sent to {current.endpoint}, but the "
             f"settings now point at {endpoint}; nothing was sent. Point CANCELKIT_SPAPI_ENDPOINT"
             " (or spapi_endpoint, sandbox) back to where the feed was created",
@@ -256,7 +258,7 @@ def _check_feed_ids(ledger: Submissions, batch: BatchSummary, current: Submissio
         }
     )
     if others:
-        raise CancelkitError(
+        raise SubmitError(
             f"batch {batch.id}: feed {current.feed_id} is recorded for batch(es) "
             f"{', '.join(others)} as well; the ledger was changed by hand or by another "
             "program, and cancelkit neither resumes nor sends anything",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .. import spapi
 from ..amazon import marketplaces
-from ..errors import CancelkitError, ConfigError, StillProcessing
+from ..errors import ConfigError, StillProcessing, SubmitError
 from ..ledger.reconcile import ReconcileOutcome, reconcile
 from ..ledger.store import Ledger
 from ..ledger.submissions import (
@@ -128,7 +128,7 @@ class _Submitter:
         self.save_report, self.say, self.sleep, self.clock = save_report, say, sleep, clock
         self.deadline = None if wait is None else clock() + max(0.0, wait)
         if not batch.marketplace:
-            raise CancelkitError(
+            raise SubmitError(
                 f"batch {batch.id} names no marketplace, so it cannot be sent as a feed; "
                 "generate it again with --marketplace",
                 code="batch_without_marketplace",
@@ -161,7 +161,7 @@ class _Submitter:
         """The upload file's bytes, refused unless they are the ones `generate` recorded."""
         batch = self.batch
         if not batch.flat_file or not batch.flat_file_sha256:
-            raise CancelkitError(
+            raise SubmitError(
                 f"batch {batch.id} has no recorded upload file to send",
                 code="batch_without_upload_file",
             )
@@ -169,17 +169,17 @@ class _Submitter:
         try:
             content = path.read_bytes()
         except FileNotFoundError:
-            raise CancelkitError(
+            raise SubmitError(
                 f"{path}: the upload file of batch {batch.id} is gone; generate the batch again",
                 code="upload_file_missing",
             ) from None
         except OSError as exc:
-            raise CancelkitError(
+            raise SubmitError(
                 f"{path}: cannot read the upload file ({exc.strerror or exc})",
                 code="upload_file_missing",
             ) from None
         if hashlib.sha256(content).hexdigest() != batch.flat_file_sha256:
-            raise CancelkitError(
+            raise SubmitError(
                 f"{path}: the upload file changed since `cancelkit generate` wrote it (its "
                 f"sha256 is not the one recorded for batch {batch.id}); it is not sent. "
                 "Generate the batch again from the corrected input",
@@ -191,7 +191,7 @@ class _Submitter:
         """Refuse a batch whose rows are not all waiting to be sent."""
         batch, states = self.batch, self.batch.states
         if states.get("superseded"):
-            raise CancelkitError(
+            raise SubmitError(
                 f"batch {batch.id}: {states['superseded']} of its rows are superseded by a "
                 "later batch; send that batch instead (see `cancelkit history`)",
                 code="batch_superseded",
@@ -199,7 +199,7 @@ class _Submitter:
         done = {s: n for s, n in states.items() if s in ("confirmed", "failed") and n}
         if done and not resubmit:
             shown = ", ".join(f"{n} {s}" for s, n in done.items())
-            raise CancelkitError(
+            raise SubmitError(
                 f"batch {batch.id} was already uploaded and reconciled ({shown}); nothing "
                 "was sent. `cancelkit submit --resubmit` sends it again",
                 code="already_submitted",
@@ -246,7 +246,7 @@ class _Submitter:
             except spapi.SpapiRefused as exc:
                 # a definite refusal: Amazon created no feed, so nothing is to be looked up
                 ledger.update_submission(submission.id, finished="refused", message=str(exc)[:500])
-                raise CancelkitError(
+                raise SubmitError(
                     f"{exc}. Amazon created no feed for batch {self.batch.id}: nothing was "
                     "sent and the batch is still unsubmitted; `cancelkit submit` sends it "
                     "again once the cause is fixed",
@@ -308,7 +308,7 @@ class _Submitter:
                 if rivals
                 else ""
             )
-            raise CancelkitError(
+            raise SubmitError(
                 f"batch {self.batch.id}: the last run stopped while creating its feed, and "
                 f"Amazon lists {len(found)} new feed(s) of this type ({ids}) that cancelkit "
                 f"cannot tie to this batch alone{others}. Nothing was sent. Check the upload "
@@ -377,7 +377,7 @@ class _Submitter:
             self.ledger.update_submission(
                 submission.id, finished="cancelled", message="Amazon cancelled the feed"
             )
-            raise CancelkitError(
+            raise SubmitError(
                 f"feed {feed_id} of batch {self.batch.id} was cancelled before Amazon processed "
                 "it; nothing was cancelled and the batch is still unsubmitted "
                 "(`cancelkit submit` sends it again)",
@@ -397,9 +397,7 @@ class _Submitter:
                     f"feed {feed_id} FATAL without a processing report: some, none or all of "
                     "the rows may have been cancelled; check the orders",
                 )
-                raise CancelkitError(
-                    _fatal_text(self.batch.id, feed_id), code="feed_outcome_unknown"
-                )
+                raise SubmitError(_fatal_text(self.batch.id, feed_id), code="feed_outcome_unknown")
             raise spapi.SpapiError(
                 f"getFeed: feed {feed_id} is DONE without a resultFeedDocumentId; run "
                 "`cancelkit submit` again later",
@@ -464,7 +462,7 @@ def submit(
     previous run recorded, wait up to `wait` seconds (None: no limit) for Amazon, save and
     reconcile its processing report. `save_report(path, bytes)` writes the report and
     returns where. Raises StillProcessing when the wait runs out, SubmitInProgress when
-    another process is sending the batch, CancelkitError for a batch that cannot be sent or
+    another process is sending the batch, SubmitError for a batch that cannot be sent or
     a feed that ended without processing."""
     check_arguments(batch_id, wait, resubmit)
     say = say or (lambda _text: None)
@@ -492,14 +490,14 @@ def _submit_locked(ledger, settings, batch, wait, resubmit, save_report, say, sl
     latest = history[-1] if history else None
     current = latest if latest is not None and latest.finished is None else None
     if latest is not None and latest.finished == "reconciled" and not resubmit:
-        raise CancelkitError(
+        raise SubmitError(
             f"batch {batch.id} was already sent as feed {latest.feed_id} and reconciled "
             f"({_shown_states(batch)}); nothing was sent. `cancelkit submit --resubmit` sends "
             "it again",
             code="already_submitted",
         )
     if latest is not None and latest.finished == "fatal_no_report" and not resubmit:
-        raise CancelkitError(_fatal_text(batch.id, latest.feed_id), code="feed_outcome_unknown")
+        raise SubmitError(_fatal_text(batch.id, latest.feed_id), code="feed_outcome_unknown")
     if current is not None:
         _check_open(batch, current, settings.endpoint_for(submitter.market), submitter.market)
         _check_feed_ids(ledger, batch, current)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterator
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain
 
 from .connection import LedgerBase
@@ -14,6 +15,9 @@ from .windows import _COUNTING
 
 
 class Lookups(LedgerBase):
+    #: whether any batch has `generated` rows (store.py)
+    _has_generated: Callable[[], bool]
+
     # -- reading ----------------------------------------------------------------------------
     def known(self, order_ids: Collection[str] | None = None) -> KnownRows:
         """The `confirmed` and `generated` rows of these orders (all orders when None), for
@@ -137,6 +141,7 @@ class Lookups(LedgerBase):
 
     def _collect_generated(self, found: KnownRows, wanted: list[str] | None) -> None:
         """Rows of open batches; the newest batch comes last, so that it wins."""
+        rows: Iterable[tuple]
         if wanted is None:
             rows = self._db.execute(
                 "SELECT r.order_id, r.item_code, r.batch_id, b.created_at FROM batch_rows r "
@@ -144,7 +149,7 @@ class Lookups(LedgerBase):
                 "ORDER BY b.created_at, b.rowid, r.record_number"
             )
         else:
-            rows = sorted(
+            ordered = sorted(
                 chain.from_iterable(
                     self._db.execute(
                         "SELECT seq, order_id, item_code, batch_id, created_at "
@@ -154,7 +159,7 @@ class Lookups(LedgerBase):
                     for part in _chunks(wanted)
                 )
             )
-            rows = [row[1:] for row in rows]
+            rows = [row[1:] for row in ordered]
         for order_id, item_code, batch_id, created_at in rows:
             found[(order_id, item_code)] = ("generated", batch_id, created_at)
 
@@ -165,6 +170,7 @@ class Lookups(LedgerBase):
             "FROM batch_rows r INDEXED BY batch_rows_confirmed "
             "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'confirmed' {}"
         )
+        chunks: Iterable[sqlite3.Cursor]
         if wanted is None:
             chunks = [self._db.execute(query.format(""))]
         else:

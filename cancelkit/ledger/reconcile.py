@@ -22,6 +22,7 @@ report (by its SHA-256) applied to the same batch again changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _described(batch: BatchSummary) -> str:
     return f"{batch.id} ({batch.rows} rows{market})"
 
 
-def _listed(batches: list[BatchSummary], reasons: dict[str, str] | None = None) -> str:
+def _listed(batches: list[BatchSummary], reasons: Mapping[str, str | None] | None = None) -> str:
     shown = [
         _described(b) + (f": {reasons[b.id]}" if reasons else "")
         for b in batches[:LISTED_CANDIDATES]

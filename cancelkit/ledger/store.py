@@ -30,6 +30,7 @@ import secrets
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from itertools import chain, count, islice
+from typing import Any, cast
 
 from ..errors import LedgerError
 from ..version import __version__
@@ -186,6 +187,7 @@ class Ledger(Lookups, Submissions):
         # No index on order_id (it would slow down every recorded row): hold the smaller
         # side in memory and stream the bigger one past it.
         items: dict[str, set[str | None]] = {}
+        candidates: Iterable[tuple]
         if sizes[0] <= sizes[1]:
             for order_id, item_code in db.execute(mine, params):
                 items.setdefault(order_id, set()).add(item_code)
@@ -352,7 +354,7 @@ class Ledger(Lookups, Submissions):
         self, days: float | None = None, now: dt.datetime | str | None = None
     ) -> list[BatchSummary]:
         """The batches, newest first; only those of the last `days` days when given."""
-        where, params = "", ()
+        where, params = "", cast(tuple[str, ...], ())
         if days is not None:
             start, end = _window(now, days)
             where, params = "WHERE b.created_at > ? AND b.created_at <= ?", (start, end)
@@ -456,7 +458,7 @@ class Ledger(Lookups, Submissions):
             (batch_id,),
         ).fetchone()[0]
 
-    def _json(self, batch_id: str, column: str, text) -> object:
+    def _json(self, batch_id: str, column: str, text: str) -> Any:
         try:
             return json.loads(text)
         except (TypeError, ValueError) as exc:
@@ -488,7 +490,7 @@ class Ledger(Lookups, Submissions):
                 (batch_id, *params),
             )
             for row in cursor:
-                yield BatchRow(*row[:6], bool(row[6]), *row[7:])
+                yield BatchRow(*(row[:6] + (bool(row[6]),) + row[7:]))
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: 'ok' when it is sound."""

@@ -6,6 +6,8 @@ import contextlib
 import datetime as dt
 import os
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +72,9 @@ class Submission:
 
 
 class Submissions(LedgerBase):
+    #: the batch or LedgerError `batch_not_found` (Ledger, store.py)
+    _require: Callable[[str], BatchSummary]
+
     # -- submissions ------------------------------------------------------------------------
     def start_submission(
         self, batch_id: str, marketplace: str, marketplace_id: str, endpoint: str, sha256: str
@@ -85,6 +90,7 @@ class Submissions(LedgerBase):
                 (batch_id, marketplace, marketplace_id, endpoint, sha256, now, now),
             )
             number = cursor.lastrowid
+        assert number is not None  # an INSERT gives its row id
         return self.submission(number)
 
     def update_submission(self, number: int, **changes) -> Submission:
@@ -181,9 +187,7 @@ class BatchLock:
 
 
 def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":
         import msvcrt
 
         try:
@@ -191,6 +195,8 @@ def _try_lock(fd: int) -> bool:
         except OSError:
             return False
         return True
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

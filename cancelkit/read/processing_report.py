@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..amazon import processing_words as words
@@ -214,8 +214,7 @@ def _split(line: str) -> list[str]:
     return line.split("\t") if "\t" in line else re.split(r"\s{2,}", line.strip())
 
 
-def parse_processing_report(path: str | Path) -> ProcessingReport:
-    """Read Amazon's processing report; InputError for a file that is not one."""
+def _report_bytes(path: str | Path) -> bytes:
     source = str(path)
     try:
         data = Path(path).read_bytes()
@@ -225,53 +224,87 @@ def parse_processing_report(path: str | Path) -> ProcessingReport:
         raise InputError(f"{source}: cannot read ({exc.strerror or exc})") from exc
     if not data.strip():
         raise InputError(f"{source}: the processing report is empty")
+    return data
+
+
+@dataclass
+class _Preamble:
+    """The lines above the table: the title, the summary counts, then the header."""
+
+    source: str
+    counts: dict[str, int] = field(default_factory=dict)
+    titled: bool = False
+    tabbed: bool = False
+
+    def read(self, line: str, number: int) -> dict[str, int] | None:
+        """Take one line above the table; returns the header when the line is it."""
+        if columns.fold(line) == SUMMARY_TITLE or words.is_summary_title(line):
+            self.titled = True
+            return None
+        summary = words.summary_count(line)
+        if summary:
+            self._count(line, number, *summary)
+            return None
+        if self.titled and words.is_other_summary(line):
+            return None
+        cells = [columns.fold(c) for c in _split(line)]
+        if columns.fold(RECORD_COLUMN) in cells:
+            self.tabbed = "\t" in line
+            return self._header(cells, number)
+        if not self.titled:
+            raise InputError(
+                f"{self.source}: not an Amazon processing report (line {number} is neither "
+                "'Feed Processing Summary:' nor a summary line nor the header "
+                f"'{RECORD_COLUMN} ...')"
+            )
+        raise InputError(
+            f"{self.source}: line {number}: cannot read this summary line: {visible(line)}"
+        )
+
+    def _count(self, line: str, number: int, name: str, value: int) -> None:
+        if name in self.counts and self.counts[name] != value:
+            raise InputError(
+                f"{self.source}: line {number}: a second '{name}' count "
+                f"({value}, before {self.counts[name]}): {visible(line)}"
+            )
+        self.counts[name] = value
+
+    def _header(self, cells: list[str], number: int) -> dict[str, int]:
+        header: dict[str, int] = {}
+        for index, name in enumerate(cells):
+            key = REPORT_COLUMNS.get(name)
+            if key and key not in header:
+                header[key] = index
+        if "type" not in header:
+            raise InputError(f"{self.source}: line {number}: the header has no error-type column")
+        return header
+
+    def check_complete(self, has_table: bool) -> None:
+        if has_table or (self.titled and self.counts):
+            return
+        if not self.titled:
+            raise InputError(f"{self.source}: not an Amazon processing report")
+        raise InputError(
+            f"{self.source}: the report has no '{RECORD_COLUMN}' table and no counts, so it "
+            "does not say which records failed"
+        )
+
+
+def parse_processing_report(path: str | Path) -> ProcessingReport:
+    """Read Amazon's processing report; InputError for a file that is not one."""
+    source = str(path)
+    data = _report_bytes(path)
     lines = text_encoding.decode(data, source, "an Amazon processing report").splitlines()
-    counts: dict[str, int] = {}
+    preamble = _Preamble(source)
     header: dict[str, int] | None = None
-    tabbed = False
-    titled = False
     rows: list[ReportRow] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         if header is None:
-            if columns.fold(line) == SUMMARY_TITLE or words.is_summary_title(line):
-                titled = True
-                continue
-            summary = words.summary_count(line)
-            if summary:
-                if summary[0] in counts and counts[summary[0]] != summary[1]:
-                    raise InputError(
-                        f"{source}: line {number}: a second '{summary[0]}' count "
-                        f"({summary[1]}, before {counts[summary[0]]}): {visible(line)}"
-                    )
-                counts[summary[0]] = summary[1]
-                continue
-            if titled and words.is_other_summary(line):
-                continue
-            cells = [columns.fold(c) for c in _split(line)]
-            if columns.fold(RECORD_COLUMN) in cells:
-                tabbed = "\t" in line
-                header = {}
-                for index, name in enumerate(cells):
-                    key = REPORT_COLUMNS.get(name)
-                    if key and key not in header:
-                        header[key] = index
-                if "type" not in header:
-                    raise InputError(
-                        f"{source}: line {number}: the header has no error-type column"
-                    )
-                continue
-            if not titled:
-                raise InputError(
-                    f"{source}: not an Amazon processing report (line {number} is neither "
-                    "'Feed Processing Summary:' nor a summary line nor the header "
-                    f"'{RECORD_COLUMN} ...')"
-                )
-            raise InputError(
-                f"{source}: line {number}: cannot read this summary line: {visible(line)}"
-            )
-        if rows and _continues(line, tabbed):
+            header = preamble.read(line, number)
+            continue
+        if rows and _continues(line, preamble.tabbed):
             # a line break inside the message (the last column): the record goes on
             last = rows[-1]
             rows[-1] = replace(
@@ -279,13 +312,8 @@ def parse_processing_report(path: str | Path) -> ProcessingReport:
             )
             continue
         rows.append(_row(line, number, header, source))
-    if header is None and (not titled or not counts):
-        if not titled:
-            raise InputError(f"{source}: not an Amazon processing report")
-        raise InputError(
-            f"{source}: the report has no '{RECORD_COLUMN}' table and no counts, so it does "
-            "not say which records failed"
-        )
+    preamble.check_complete(header is not None)
+    counts = preamble.counts
     return ProcessingReport(
         source,
         counts.get("processed"),

@@ -100,6 +100,18 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _recorded(value: str | None, submission: Submission, what: str) -> str:
+    """A fact the submission's state says the ledger holds; refused when it does not."""
+    if value is None:
+        raise SubmitError(
+            f"batch {submission.batch_id}: submission {submission.id} ({submission.status}) "
+            f"has no {what} in the ledger; the ledger was changed by hand or by another "
+            "program, and cancelkit neither resumes nor sends anything",
+            code="ledger_submission_inconsistent",
+        )
+    return value
+
+
 def report_path_for(flat_file: str | Path) -> Path:
     """Where the processing report of an upload file goes: `<upload>-processing-report.txt`
     beside it (the saver numbers it when the name is taken)."""
@@ -241,7 +253,8 @@ class _Submitter:
         for attempt in range(self.settings.max_retries + 1):
             try:
                 feed_id = self.client.create_feed(
-                    submission.document_id, self.market.marketplace_id
+                    _recorded(submission.document_id, submission, "document_id"),
+                    self.market.marketplace_id,
                 )
             except spapi.SpapiRefused as exc:
                 # a definite refusal: Amazon created no feed, so nothing is to be looked up
@@ -272,7 +285,7 @@ class _Submitter:
     def lookup(self, submission: Submission) -> Submission | None:
         """After an intent without a feed id: the feed Amazon created for it, if any (this
         feed type and marketplace, created since the intent, not known to the ledger)."""
-        since = _parse(submission.intent_at) - LOOKUP_MARGIN
+        since = _parse(_recorded(submission.intent_at, submission, "intent_at")) - LOOKUP_MARGIN
         known = {s.feed_id for s in self.ledger.submissions() if s.feed_id}
         found = [
             feed
@@ -342,14 +355,15 @@ class _Submitter:
             "Amazon; run `cancelkit submit` again later to resume it (the batch is "
             "not sent twice)",
             self.batch.id,
-            submission.feed_id,
+            _recorded(submission.feed_id, submission, "feed_id"),
             status,
         )
 
     def _poll(self, submission: Submission, interval: float, status: str):
         while True:
             try:
-                feed = self.client.get_feed(submission.feed_id, self.market.marketplace_id)
+                feed_id = _recorded(submission.feed_id, submission, "feed_id")
+                feed = self.client.get_feed(feed_id, self.market.marketplace_id)
             except spapi.DeadlineReached:
                 raise self._still_processing(submission, status) from None
             except spapi.SpapiUnavailable as exc:
@@ -406,7 +420,8 @@ class _Submitter:
         path = Path(submission.result_path) if submission.result_path else None
         if path is None or not path.is_file() or submission.result_document_id != result_id:
             content = self.download(result_id)
-            path = self.save_report(report_path_for(self.batch.flat_file), content)
+            upload = _recorded(self.batch.flat_file, submission, "the batch's flat_file")
+            path = self.save_report(report_path_for(upload), content)
             submission = self.ledger.update_submission(
                 submission.id, result_document_id=result_id, result_path=str(path)
             )
@@ -544,7 +559,7 @@ def _resume(submitter: _Submitter, current: Submission) -> Submission:
         found = submitter.lookup(current)
         if found is not None:
             return found
-        if _parse(current.intent_at) > _now() - DOCUMENT_LIFETIME:
+        if _parse(_recorded(current.intent_at, current, "intent_at")) > _now() - DOCUMENT_LIFETIME:
             say("Amazon has no such feed; creating it from the uploaded document")
             return submitter.create_feed(current)
     # the upload never reached createFeed (or its document is too old): start afresh

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from ..amazon import marketplaces, order_states
-from ..codes import Flag
+from ..codes import Flag, Problem
 from ..ledger.store import Ledger
 from ..ledger.values import KnownRows
 from ..read.words import is_yes
@@ -87,7 +87,7 @@ class LedgerLookup:
             if len(block) < LOOKAHEAD_ROWS:
                 return
 
-    def check(self, order_id: str, item: str | None):
+    def check(self, order_id: str, item: str | None) -> Problem | Flag | None:
         if order_id not in self._asked:
             self.ask([order_id])
         return check_row(self.known, order_id, item)
@@ -237,12 +237,11 @@ class Enricher:
                 self._merge_report_context(context, order_id, item, decision)
         if self.ledger is not None:
             found = self.ledger.check(order_id, item)
-            if found is not None:
-                kind, code, message = found
-                if kind == "error":
-                    record.reject(code, record.table.column_of("order_id"), order_id, message)
-                else:
-                    record.flags.append(Flag(code, message))
+            if isinstance(found, Problem):
+                column = record.table.column_of(found.column)
+                record.reject(found.code, column, found.value, found.message)
+            elif found is not None:
+                record.flags.append(found)
 
 
 def _batch_disagrees(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..codes import Flag, Problem
 from ..ledger.schema import Key
 from ..ledger.values import KnownRows
 
@@ -29,11 +30,12 @@ def _shown_time(created_at: str) -> str:
 
 def check_row(
     known: Mapping[Key, tuple[str, str, str]], order_id: str, item_code: str | None
-) -> tuple[str, str, str] | None:
-    """What the ledger says about a new row: `("error", "already_confirmed", message)`
-    when the order item (or the whole order) is already cancelled in a confirmed batch,
-    `("flag", "in_unconfirmed_batch", message)` when it is in a batch not yet confirmed,
-    else None. A whole-order row meets every row of its order, an item row the same item
+) -> Problem | Flag | None:
+    """What the ledger says about a new row: the Problem `already_confirmed` (its column
+    is the field `order_id`, its value the order id) when the order item (or the whole
+    order) is already cancelled in a confirmed batch, the Flag `in_unconfirmed_batch` when
+    it is in a batch not yet confirmed (`refused_by_amazon` when Amazon refused it as
+    final), else None. A whole-order row meets every row of its order, an item row the same item
     and whole-order rows of its order."""
     if item_code is None:
         keys = _keys_of_order(known, order_id)
@@ -47,8 +49,7 @@ def check_row(
         return _refused_finding(known, *max(refused, key=lambda entry: entry[1][2]))
     if not confirmed and unconfirmed:
         key, (_, batch_id, created_at) = max(unconfirmed, key=lambda entry: entry[1][2])
-        return (
-            "flag",
+        return Flag(
             "in_unconfirmed_batch",
             f"{_what(key)} is also in batch {batch_id} of {_shown_time(created_at)}, whose "
             "processing report did not say clearly whether Amazon cancelled it; check the "
@@ -57,17 +58,17 @@ def check_row(
         )
     if confirmed:
         key, (_, batch_id, created_at) = min(confirmed, key=lambda entry: entry[1][2])
-        return (
-            "error",
+        return Problem(
             "already_confirmed",
+            "order_id",
+            order_id,
             f"{_what(key)} is already cancelled: batch {batch_id} of "
             f"{_shown_time(created_at)} is confirmed; remove this row",
         )
     generated = [(key, value) for key, value in found if value[0] == "generated"]
     if generated:
         key, (_, batch_id, created_at) = max(generated, key=lambda entry: entry[1][2])
-        return (
-            "flag",
+        return Flag(
             "in_unconfirmed_batch",
             f"{_what(key)} is also in batch {batch_id} of {_shown_time(created_at)}, not yet "
             "confirmed; upload only one of the two files (this batch replaces that one), "
@@ -76,13 +77,12 @@ def check_row(
     return None
 
 
-def _refused_finding(known: Mapping, key: Key, value: tuple[str, str, str]):
+def _refused_finding(known: Mapping, key: Key, value: tuple[str, str, str]) -> Flag:
     """The flag of a row whose order Amazon refused to cancel as final in an earlier batch."""
     _, batch_id, created_at = value
     code, message = getattr(known, "refusals", {}).get(key, ("", ""))
     said = f" ({code}: {message})" if code or message else ""
-    return (
-        "flag",
+    return Flag(
         "refused_by_amazon",
         f"Amazon refused to cancel {_what(key)} in batch {batch_id} of "
         f"{_shown_time(created_at)}{said}, a refusal a retry cannot change; check the order "

@@ -14,6 +14,7 @@ from conftest import assert_one_line_error, invoke, on_disk
 
 import cancelkit
 from cancelkit import options as options_module
+from cancelkit.codes import Flag, Problem
 from cancelkit.enrich.ledger_findings import check_row
 from cancelkit.errors import LedgerError
 from cancelkit.ledger import connection, migrations, schema
@@ -332,8 +333,10 @@ def test_supersede_when_either_side_is_the_bigger_one(book):
 def test_a_confirmed_item_is_an_error_naming_the_batch_and_date(book):
     batch = book.record_batch({"created_at": NOW}, [row(A, "1")])
     book.confirm(batch)
-    kind, code, message = check_row(book.known(), A, "1")
-    assert (kind, code) == ("error", "already_confirmed")
+    found = check_row(book.known(), A, "1")
+    assert isinstance(found, Problem) and found.code == "already_confirmed"
+    assert (found.column, found.value) == ("order_id", A)
+    message = found.message
     assert batch in message and "2026-11-26 08:00:00 UTC" in message
     assert check_row(book.known(), A, "2") is None  # another item of the order is fine
     assert check_row(book.known(), B, "1") is None
@@ -341,8 +344,9 @@ def test_a_confirmed_item_is_an_error_naming_the_batch_and_date(book):
 
 def test_an_unconfirmed_item_is_a_flag(book):
     batch = book.record_batch({"created_at": NOW}, [row(A, "1")])
-    kind, code, message = check_row(book.known(), A, "1")
-    assert (kind, code) == ("flag", "in_unconfirmed_batch")
+    found = check_row(book.known(), A, "1")
+    assert isinstance(found, Flag) and found.code == "in_unconfirmed_batch"
+    message = found.message
     assert batch in message and "not yet confirmed" in message
 
 
@@ -351,7 +355,7 @@ def test_resubmission_after_failure_is_allowed(book):
     book.apply_reconcile(batch, {1: ("18004", "no")}, False)
     known = book.known()
     assert check_row(known, A, "1") is None
-    assert check_row(known, B, "2")[1] == "already_confirmed"
+    assert check_row(known, B, "2").code == "already_confirmed"
 
 
 def test_whole_order_and_item_rows_meet_each_other(book):
@@ -360,13 +364,13 @@ def test_whole_order_and_item_rows_meet_each_other(book):
     book.confirm(whole)
     book.confirm(items)
     known = book.known()
-    assert check_row(known, A, "5")[1] == "already_confirmed"  # the whole order is gone
-    assert whole in check_row(known, A, "5")[2]
-    assert check_row(known, B, None)[1] == "already_confirmed"  # its items are gone
-    assert "item 7 of" in check_row(known, B, None)[2]
+    assert check_row(known, A, "5").code == "already_confirmed"  # the whole order is gone
+    assert whole in check_row(known, A, "5").message
+    assert check_row(known, B, None).code == "already_confirmed"  # its items are gone
+    assert "item 7 of" in check_row(known, B, None).message
     # the same rule on a plain dict
     plain = dict(known)
-    assert check_row(plain, B, None)[1] == "already_confirmed"
+    assert check_row(plain, B, None).code == "already_confirmed"
     assert check_row(plain, C, None) is None
 
 

@@ -485,6 +485,8 @@ CODES: dict[str, Code] = {
 #: "Sending through the SP-API" lists the same (tests/amazon/test_spapi_codes.py).
 SPAPI_CODES: dict[str, str] = {
     "already_submitted": "the batch was sent and reconciled (or reconciled by hand) before",
+    "submit_refused": "SubmitError's default: a batch that cannot be sent or resumed as it stands",
+    "submission_not_found": "a submission number the ledger does not hold",
     "batch_superseded": "rows of the batch are superseded by a later batch",
     "batch_without_marketplace": "the batch names no marketplace, so it cannot be a feed",
     "batch_without_upload_file": "the batch has no recorded upload file",

@@ -16,7 +16,6 @@ from . import interrupts
 from .api import fetch_orders, submit
 from .errors import CancelkitError, StillProcessing
 from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
-from .ledger import reconcile
 from .options import parse_figures, resolve_ledger_path
 from .usecases.check import CheckOutputs, check
 from .usecases.confirm import confirm
@@ -29,6 +28,7 @@ from .usecases.running import RunSettings, checked_run
 from .usecases.submit import DEFAULT_WAIT_S
 from .usecases.template import template
 from .version import __version__
+from .write import reconcile_text
 from .write.plan import OutputPlan
 from .write.terminal import Progress, color, error_line, reasons_text
 
@@ -450,7 +450,7 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     plan.ledger(path, create=False)
     plan.output("retry file", retry_path)
     outcome, written = reconcile_report(processing_report, path, batch_id, retry_path, force)
-    click.echo(reconcile.outcome_text(outcome, written))
+    click.echo(reconcile_text.outcome_text(outcome, written))
     sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
 
 
@@ -541,7 +541,7 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
         f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
         f"report: {outcome.report_path}"
     )
-    click.echo(reconcile.outcome_text(outcome, outcome.retry_path))
+    click.echo(reconcile_text.outcome_text(outcome, outcome.retry_path))
     sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
 
 

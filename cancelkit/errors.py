@@ -110,7 +110,21 @@ FAILURES: dict[str, str] = {
     # the ledger
     "ledger_unusable": "the ledger cannot be opened or used",
     "ledger_read_only": "the ledger (or its folder) cannot be written",
+    "ledger_missing": "no ledger yet where a command needs one",
+    "ledger_is_folder": "--ledger names a folder",
+    "ledger_unopenable": "the ledger (or its folder) cannot be created or opened",
+    "ledger_busy": "another run held the ledger's write lock for the whole busy timeout",
+    "not_a_ledger": "a file that is no cancelkit ledger",
+    "ledger_damaged": "a ledger whose schema version or batch facts are unreadable",
+    "ledger_too_new": "a ledger written by a newer cancelkit",
+    "ledger_empty": "the ledger has no batches yet",
+    "batch_not_found": "--batch names no batch",
+    "batch_ambiguous": "--batch is a prefix of several batches",
+    "batch_choice_needed": "several batches await confirmation and none was named",
+    "record_not_in_batch": "Python API: a record number outside the batch",
     # submit and reconcile
+    "submit_refused": "a batch that cannot be sent or resumed as it stands",
+    "submission_not_found": "Python API: a submission number the ledger does not hold",
     "already_submitted": "the batch was sent and reconciled before",
     "batch_superseded": "rows of the batch are superseded by a later batch",
     "batch_without_marketplace": "the batch names no marketplace",
@@ -204,6 +218,8 @@ class AnswerMismatch(SpapiError):
     """Amazon's answer is about something else than what was asked: nothing more is sent."""
 
     code = "spapi_answer_mismatch"
+
+
 # -- the ledger and its submissions --------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..amazon import spapi
+from .. import spapi
 from ..errors import LedgerError, SubmitError, SubmitInProgress
 from .connection import LedgerBase
 from .values import BatchSummary, _iso, _utc

@@ -15,7 +15,7 @@ from ..assess.listings import listing_risks
 from ..assess.market_shares import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
-from ..ledger.store import Row
+from ..ledger.schema import Row
 from ..options import Options
 from ..read import scratch
 from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..ledger.reconcile import batch_to_confirm
-from ..ledger.store import Ledger, confirm_text
+from ..ledger.store import Ledger
 from ..options import resolve_ledger_path
+from ..write.ledger_text import confirm_text
 from ..write.plan import OutputPlan
 from .outcome import ExitCode, Message, Outcome
 

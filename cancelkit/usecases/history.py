@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from ..ledger.store import BatchSummary, Ledger, history_text
+from ..ledger.store import Ledger
+from ..ledger.values import BatchSummary
 from ..options import resolve_ledger_path
+from ..write.ledger_text import history_text
 from .outcome import ExitCode, Message, Outcome
 
 

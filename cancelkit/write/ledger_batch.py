@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
-from ..ledger.store import Ledger, Row
+from ..ledger.schema import Row
+from ..ledger.store import Ledger
 from .result_data import RunResult
 
 

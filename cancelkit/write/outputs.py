@@ -18,7 +18,7 @@ from typing import Protocol
 
 from ..assess.market_shares import MarketBatch
 from ..errors import OutputError
-from ..ledger.store import batch_stamp
+from ..ledger.schema import batch_stamp
 from ..options import Options
 from .files import Staging, free_name, remove_stale_temporaries
 from .plan import OutputPlan, reserved_names, usable_path

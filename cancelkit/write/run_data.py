@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ..amazon.policy import Marketplace
 from ..assess.market_shares import MarketBatch
-from ..ledger.store import Row
+from ..ledger.schema import Row
 from ..options import Options, WindowFigures
 from ..read.tables import Table
 from ..validate.batch import Patches

@@ -2,7 +2,7 @@
 
 A list of personal columns is always one column behind Amazon (the 2025 US Unshipped Orders
 layout added `buyer-identification-number` and `buyer-identification-type`, docs/domain.md section
-10). So, when an input is read (read/headers.py `dropped_columns`, read/tables.py `Table`):
+10). So, when an input is read (read/headers.py `dropped_columns`, read/table.py `Table`):
 
 - an input that is an Amazon order report (its header has REPORT_SIGNATURE) keeps only the
   columns cancelkit reads (read/headers.py ALIASES) and KNOWN_SAFE_REPORT_COLUMNS; every

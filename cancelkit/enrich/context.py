@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..amazon import policy
 from ..ledger.store import Ledger
 from ..options import Options
-from ..read.tables import Table, unguard
+from ..read.table import Table, unguard
 from ..validate.rows import order_id_forms
 from . import orders_report
 from .join import Enricher, LedgerLookup

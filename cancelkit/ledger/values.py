@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from ..read.tables import file_sha256
+from ..read.identity import file_sha256
 from .schema import Key
 
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..amazon import marketplaces
 from ..errors import ConfigError
+from ..read.guards import Limits
 from ..read.review_figures import review_figures
-from ..read.tables import Limits
 from .config_file import (
     DEFAULT_CONFIG,
     FAIL_ON,
@@ -89,7 +89,7 @@ class Options:
     #: the seller's referral-fee rate (a fraction of the item price), for the cancellation
     #: fee estimate of marketplaces that charge one (config `referral_fee_rate`)
     referral_fee_rate: float | None = None
-    #: size limits for reading inputs (None: the defaults of read.tables)
+    #: size limits for reading inputs (None: the defaults of read.guards)
     limits: Limits | None = None
     #: called as `progress(source, row_number)` about every PROGRESS_ROWS rows (the CLI's
     #: progress line); a large file's second half calls it from the parallel reader's worker

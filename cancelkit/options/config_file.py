@@ -59,7 +59,7 @@ class ConfigFile(BaseModel):
     orders_30d: _Count | None = None
     cancels_30d: _Count | None = None
     referral_fee_rate: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    # limits for reading inputs (see read.tables.Limits)
+    # limits for reading inputs (see read.guards.Limits)
     max_xlsx_bytes: _Positive | None = None
     max_rows: _Positive | None = None
     max_columns: _Positive | None = None

@@ -19,7 +19,7 @@ from ..assess import impact
 from ..codes import Flag
 from ..enrich.join import Enricher
 from ..options import Options
-from ..read.tables import Table, is_blank
+from ..read.table import Table, is_blank
 from ..read.words import is_yes
 from ..validate import row_marketplace
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack

@@ -21,7 +21,8 @@ from itertools import islice
 from ..enrich.join import Enricher
 from ..errors import CancelkitError
 from ..options import Options
-from ..read.tables import Table, without_nul
+from ..read.csv_text import without_nul
+from ..read.table import Table
 from .collector import Collector, is_fast
 
 #: files smaller than this are read in one pass (forking costs more than it saves)

@@ -18,7 +18,11 @@ from ..errors import InputError
 from ..ledger.schema import Row
 from ..options import Options
 from ..read import scratch
-from ..read.tables import Limits, Table, file_identity, open_input, read_rows, remove_spool
+from ..read.guards import Limits
+from ..read.identity import file_identity
+from ..read.inputs import open_input, remove_spool
+from ..read.rows import read_rows
+from ..read.table import Table
 from ..review.reader import REFUSED_CODES, read_review
 from ..validate.batch import COUNTING, Patches, unpack
 from ..write.result import Result

@@ -34,6 +34,8 @@ from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 
 from ..codes import Flag
 from ..errors import InputError
+from ..read.guards import Limits
+from ..read.identity import file_sha256
 from ..read.review_layout import (
     EVIDENCE_COLUMN,
     FORMAT_ID,
@@ -42,15 +44,8 @@ from ..read.review_layout import (
     REVIEW_SHEET,
     TOKEN_COLUMN,
 )
-from ..read.tables import (
-    Limits,
-    Table,
-    cell_text,
-    check_sheet_extent,
-    file_sha256,
-    open_checked_workbook,
-    sheet_parts,
-)
+from ..read.table import Table, cell_text
+from ..read.xlsx_scan import check_sheet_extent, open_checked_workbook, sheet_parts
 from ..version import __version__
 from .seal import Seal, load_key, reuse_key
 

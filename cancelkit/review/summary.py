@@ -10,12 +10,12 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
+from ..read.identity import file_sha256
 from ..read.review_figures import FIGURES_KEY
 from ..read.review_layout import (
     FORMAT_ID,
     SUMMARY_TITLE,
 )
-from ..read.tables import file_sha256
 from ..version import __version__
 from .cells import (
     _CHARS_PER_WIDTH,

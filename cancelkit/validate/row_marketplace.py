@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..amazon import marketplaces
 from ..codes import Flag
-from ..read.tables import unguard
+from ..read.table import unguard
 from .rows import Record
 
 

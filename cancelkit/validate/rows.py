@@ -14,7 +14,7 @@ from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
 from ..amazon.order_ids import DASHES as ORDER_ID_DASHES
 from ..amazon.order_ids import clean_order_id
 from ..codes import Flag, Problem
-from ..read.tables import Table, unguard
+from ..read.table import Table, unguard
 
 
 @dataclass(slots=True)

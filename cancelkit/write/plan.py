@@ -20,7 +20,7 @@ from ..errors import OutputError
 from ..ledger.schema import SCHEMA_VERSION, probe_file
 from ..ledger.store import Ledger
 from ..options import DEFAULT_CONFIG, resolve_ledger_path
-from ..read.tables import file_identity
+from ..read.identity import file_identity
 from ..review.seal import key_path
 from .files import already_exists
 

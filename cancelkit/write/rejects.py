@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..read.tables import GUARDED_STARTS
+from ..read.table import GUARDED_STARTS
 from .files import atomic_write
 from .result_data import RunResult
 

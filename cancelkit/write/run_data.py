@@ -15,7 +15,7 @@ from ..amazon.policy import Marketplace
 from ..assess.market_shares import MarketBatch
 from ..ledger.schema import Row
 from ..options import Options, WindowFigures
-from ..read.tables import Table
+from ..read.table import Table
 from ..validate.batch import Patches
 
 

@@ -11,7 +11,7 @@ from conftest import FIXTURES
 
 from cancelkit.enrich import orders_report
 from cancelkit.enrich.context import batch_order_ids
-from cancelkit.read.tables import read_rows
+from cancelkit.read.rows import read_rows
 
 UNSHIPPED = FIXTURES / "unshipped-orders.txt"
 ORDERS = FIXTURES / "order-report.txt"

@@ -74,7 +74,7 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
     one_pass = outcome(batch, tmp_path, "one")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     from cancelkit.options import Options
-    from cancelkit.read.tables import open_input
+    from cancelkit.read.inputs import open_input
 
     assert parallel.plan(open_input(str(batch)), Options(keep_records=False)) is not None
     two_halves = outcome(batch, tmp_path, "two")
@@ -93,7 +93,7 @@ def test_two_halves_equal_one_pass(tmp_path, monkeypatch):
 )
 def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkeypatch, content):
     from cancelkit.options import Options
-    from cancelkit.read.tables import open_input
+    from cancelkit.read.inputs import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     path = tmp_path / "batch.csv"
@@ -103,7 +103,7 @@ def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkey
 
 def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
     from cancelkit.options import Options
-    from cancelkit.read.tables import open_input
+    from cancelkit.read.inputs import open_input
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     batch = tmp_path / "batch.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 import cancelkit
 from cancelkit.options import Options
 from cancelkit.pipeline import collector, parallel
-from cancelkit.read.tables import open_input
+from cancelkit.read.inputs import open_input
 from cancelkit.validate import spill
 
 SITES = ["Amazon.de", "Amazon.fr", "amazon.it", "A1PA6795UKMFR9"]

@@ -24,7 +24,7 @@ from conftest import (
 
 import cancelkit
 from cancelkit.amazon import flatfile
-from cancelkit.read import tables as sources
+from cancelkit.read import csv_text
 
 GOOD_HEADER = "order-id,cancellation-reason-code,amazon-order-item-code"
 GOOD_ROW = "113-4728391-2038475,NoInventory,62845173920562"
@@ -175,7 +175,7 @@ def test_permission_denied_is_one_line(workdir, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(sources, "open", refusing_open, raising=False)
+    monkeypatch.setattr(csv_text, "open", refusing_open, raising=False)
     run = invoke("generate", path)
     assert_one_line_error(run, f"{path}: cannot read (Permission denied)")
     assert files_under(workdir) == {"locked.csv"}

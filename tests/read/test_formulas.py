@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cancelkit
-from cancelkit.read.tables import Limits, check_sheet_extent, sheet_parts
+from cancelkit.read.guards import Limits
+from cancelkit.read.xlsx_scan import check_sheet_extent, sheet_parts
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -16,7 +16,9 @@ from conftest import CLEAN, MESSY, NUMERIC
 import cancelkit
 from cancelkit.amazon import flatfile
 from cancelkit.errors import InputError
-from cancelkit.read import tables as sources
+from cancelkit.read.csv_text import read_text
+from cancelkit.read.inputs import open_input, remove_spool
+from cancelkit.read.table import Table, cell_text, unguard
 
 HEADER = ["order-id", "cancellation-reason-code", "amazon-order-item-code", "note"]
 ROWS = [
@@ -47,7 +49,7 @@ def _outcome(path_or_rows, **options) -> list[tuple]:
         ]
 
 
-def _table_rows(table: sources.Table) -> list[tuple[int, list[str]]]:
+def _table_rows(table: Table) -> list[tuple[int, list[str]]]:
     try:
         return list(table.rows)
     finally:
@@ -67,7 +69,7 @@ def test_separator_is_sniffed(tmp_path, delimiter, suffix, newline):
     path = tmp_path / f"batch{suffix}"
     path.write_bytes(_text(delimiter, newline).encode())
     assert _outcome(path) == EXPECTED
-    table = sources.open_input(str(path))
+    table = open_input(str(path))
     assert table.headers == HEADER
     rows = _table_rows(table)
     assert rows[0] == (2, ROWS[0])  # no stray \r in any cell
@@ -80,7 +82,7 @@ def test_comma_inside_a_quoted_semicolon_cell_does_not_change_the_separator(tmp_
         '113-4728391-2038475;NoInventory;62845173920562;"oversold, 3 short"\r\n',
         encoding="utf-8",
     )
-    table = sources.open_input(str(path))
+    table = open_input(str(path))
     assert _table_rows(table) == [
         (2, ["113-4728391-2038475", "NoInventory", "62845173920562", "oversold, 3 short"])
     ]
@@ -108,7 +110,7 @@ def test_encodings(tmp_path, encoding, bom):
         (r["row"], r["order_id"], r["reason"], r["amazon_order_item_code"]) for r in records
     ] == (EXPECTED)
     assert {r["note"] for r in records} == {"café crème – 5 €"}
-    table = sources.open_input(str(path))
+    table = open_input(str(path))
     table.close()
     assert table.headers[0] == "order-id"  # no BOM left on the first header
 
@@ -130,7 +132,7 @@ def test_windows_1252_accent_beyond_the_sniffed_sample(tmp_path):
 
 
 def test_utf8_bom_header_matches_loosely():
-    table = sources.open_input(str(MESSY))
+    table = open_input(str(MESSY))
     table.close()
     assert table.headers == ["Order ID", "Reason", "Order Item ID", "SKU", "Note"]
     assert table.fields == {
@@ -143,7 +145,7 @@ def test_utf8_bom_header_matches_loosely():
 
 
 def test_messy_cells_and_row_numbers():
-    table = sources.open_input(str(MESSY))
+    table = open_input(str(MESSY))
     rows = dict(_table_rows(table))
     assert rows[2] == [
         "  111-5820394-7716203 ",
@@ -205,18 +207,18 @@ def test_amazon_template_row_above_the_header_is_skipped(tmp_path):
 
 def test_stdin_is_read_with_dash():
     data = _text(";", "\r\n").encode("utf-8-sig")
-    table = sources.read_text("-", stdin=io.BytesIO(data))
+    table = read_text("-", stdin=io.BytesIO(data))
     try:
         assert table.source == "<stdin>"
         assert table.headers == HEADER
         assert list(table.rows) == [(n, cells) for n, cells in zip(range(2, 5), ROWS)]
     finally:
         table.close()
-        sources.remove_spool(table)
+        remove_spool(table)
 
 
 def test_rows_are_streamed_not_listed():
-    table = sources.open_input(str(CLEAN))
+    table = open_input(str(CLEAN))
     try:
         assert iter(table.rows) is table.rows
         assert next(table.rows)[0] == 2
@@ -257,7 +259,7 @@ def test_missing_order_id_column_names_the_columns_found(tmp_path):
     path = tmp_path / "nocol.csv"
     path.write_text("sku;reason;item\nMUG;NoInventory;62845173920562\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        sources.open_input(str(path))
+        open_input(str(path))
     assert str(caught.value) == (
         f"{path}: no order-id column in the header row; columns found: 'sku', 'reason', 'item'; "
         "row 1 (the first non-blank row) must be the header, or one of the first 10 non-blank "
@@ -293,7 +295,7 @@ def test_unknown_columns_are_kept_with_the_record():
 
 
 def test_xlsx_numeric_item_cells_become_exact_digits():
-    table = sources.open_input(str(NUMERIC))
+    table = open_input(str(NUMERIC))
     rows = dict(_table_rows(table))
     assert table.headers == [
         "order-id",
@@ -310,11 +312,11 @@ def test_xlsx_numeric_item_cells_become_exact_digits():
 
 
 def test_xlsx_named_sheet_and_unknown_sheet():
-    table = sources.open_input(str(NUMERIC), sheet="Other")
+    table = open_input(str(NUMERIC), sheet="Other")
     assert table.headers == ["order-id", "reason"]
     assert _table_rows(table) == [(2, ["114-9012736-3385120", "BuyerCanceled"])]
     with pytest.raises(InputError) as caught:
-        sources.open_input(str(NUMERIC), sheet="Nope")
+        open_input(str(NUMERIC), sheet="Nope")
     assert str(caught.value) == f"{NUMERIC}: no sheet named 'Nope'; sheets: Cancellations, Other"
 
 
@@ -353,7 +355,7 @@ def test_xlsx_float_and_text_cells(tmp_path):
     ],
 )
 def test_cell_text(value, text):
-    assert sources.cell_text(value) == text
+    assert cell_text(value) == text
 
 
 # -- in-memory rows ------------------------------------------------------------------------
@@ -413,4 +415,4 @@ def test_no_rows_is_unusable():
     ],
 )
 def test_unguard(cell, value):
-    assert sources.unguard(cell) == value
+    assert unguard(cell) == value

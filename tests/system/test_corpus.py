@@ -19,7 +19,7 @@ from conftest import OUTPUT_NAME, Run, assert_one_line_error, invoke, run_cli
 from corpus import make_corpus
 
 from cancelkit.amazon import flatfile
-from cancelkit.read import tables as sources
+from cancelkit.read import guards
 
 # pipeline.py raises "no data rows below the header row" without a code of its own yet
 NO_DATA_ROWS = "no_data_rows"
@@ -33,7 +33,7 @@ class Case:
     #: the row numbers of the records, when the case is about them
     rows: tuple[int, ...] | None = None
     args: tuple[str, ...] = ()
-    #: lowered limits (module constants of cancelkit.read.tables) for this case
+    #: lowered limits (module constants of cancelkit.read.guards) for this case
     limits: dict = field(default_factory=dict)
     #: run in a real `python -m cancelkit` process instead of click's CliRunner
     process: bool = False
@@ -664,7 +664,7 @@ def _run(case: Case, path: Path, out: Path, work: Path) -> Run:
 def test_corpus_case(name, tmp_path, monkeypatch):
     case = CASES[name]
     for constant, value in case.limits.items():
-        monkeypatch.setattr(sources, constant, value)
+        monkeypatch.setattr(guards, constant, value)
     inputs, out, work = tmp_path / "in", tmp_path / "out", tmp_path / "work"
     inputs.mkdir()
     work.mkdir()

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import cancelkit
 from cancelkit.amazon import flatfile
 from cancelkit.errors import CancelkitError
-from cancelkit.read.tables import unguard
+from cancelkit.read.table import unguard
 from cancelkit.review.reader import REVIEW_HEADER, read_review
 from cancelkit.review.seal import canonical_token, reuse_key
 from cancelkit.write.result import Result

@@ -15,6 +15,7 @@ from ..read.table import Table, unguard
 from ..validate.rows import order_id_forms
 from . import orders_report
 from .join import Enricher, LedgerLookup
+from .report_index import OrdersReport
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _orders_found(window: tuple[int, dt.datetime, dt.datetime], where: str = "")
 
 
 def report_window(
-    report: orders_report.OrdersReport, market: policy.Marketplace, of_market: bool = False
+    report: OrdersReport, market: policy.Marketplace, of_market: bool = False
 ) -> tuple[int | None, str | None]:
     """The orders of the metric window in the all-orders reports, and where the figure came
     from; with `of_market`, only the orders whose sales-channel is that marketplace."""

@@ -12,7 +12,7 @@ from ..amazon import policy
 from ..ledger.store import Ledger
 from ..options import Options
 from .context import report_window
-from .orders_report import OrdersReport
+from .report_index import OrdersReport
 
 Found = tuple[int | None, str | None]
 

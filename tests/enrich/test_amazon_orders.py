@@ -8,6 +8,7 @@ from conftest import assert_one_line_error, invoke
 
 import cancelkit
 from cancelkit.enrich import amazon_orders, orders_report
+from cancelkit.enrich.order_facts import OrderItem
 from cancelkit.errors import ConfigError
 
 US, DE = "ATVPDKIKX0DER", "A1PA6795UKMFR9"
@@ -118,7 +119,7 @@ def test_fetch_orders_writes_an_order_report_without_personal_data(standin, tmp_
     )
     assert report.get("113-0000002-2038475").order_status == "Pending"
     assert report.get("113-0000003-2038475").items == [
-        orders_report.OrderItem("62845173920003", "MUG-3", "B000000003")
+        OrderItem("62845173920003", "MUG-3", "B000000003")
     ]
     assert report.orders_in_window(7) is None  # unshipped orders are not the rate's base
 

@@ -12,6 +12,8 @@ import pytest
 from conftest import FIXTURES
 
 from cancelkit.enrich import orders_report
+from cancelkit.enrich.order_facts import ORDER_FIELDS, OrderItem
+from cancelkit.enrich.report_index import OrdersReport
 from cancelkit.errors import InputError
 
 UNSHIPPED = FIXTURES / "unshipped-orders.txt"
@@ -49,12 +51,12 @@ def write_report(path: Path, header: list[str], rows: list[list[str]], **options
 
 
 @pytest.fixture(scope="module")
-def unshipped() -> orders_report.OrdersReport:
+def unshipped() -> OrdersReport:
     return orders_report.load(UNSHIPPED)
 
 
 @pytest.fixture(scope="module")
-def both() -> orders_report.OrdersReport:
+def both() -> OrdersReport:
     return orders_report.load([UNSHIPPED, ORDERS])
 
 
@@ -79,10 +81,10 @@ def test_the_order_report_is_read_by_its_amazon_order_id_header():
     assert order.order_status == "Pending"
     assert order.fulfillment_channel == "Merchant"
     assert order.purchase_date == "2026-11-24T22:48:19+00:00"
-    assert order.items == [orders_report.OrderItem(None, "MUG-BLUE-12OZ", "B0CK7TQ2MZ")]
+    assert order.items == [OrderItem(None, "MUG-BLUE-12OZ", "B0CK7TQ2MZ")]
     assert report.get("112-2039485-5526710").items == [
-        orders_report.OrderItem(None, "KETTLE-GOOSENECK-1L", "B0B8TGK5XE"),
-        orders_report.OrderItem(None, "TRIVET-BAMBOO-RND", "B0C1QF6YDS"),
+        OrderItem(None, "KETTLE-GOOSENECK-1L", "B0B8TGK5XE"),
+        OrderItem(None, "TRIVET-BAMBOO-RND", "B0C1QF6YDS"),
     ]
 
 
@@ -91,8 +93,8 @@ def test_two_reports_join_by_order_id_and_item(both):
     # status and channel from the order report, item codes from the Unshipped Orders report
     assert (order.order_status, order.fulfillment_channel) == ("Unshipped", "Merchant")
     assert order.items == [
-        orders_report.OrderItem("31947205836174", "TEAPOT-CAST-1L", "B0BZ4HM7RT"),
-        orders_report.OrderItem("31947205836188", "TRIVET-BAMBOO-RND", "B0C1QF6YDS"),
+        OrderItem("31947205836174", "TEAPOT-CAST-1L", "B0BZ4HM7RT"),
+        OrderItem("31947205836188", "TRIVET-BAMBOO-RND", "B0C1QF6YDS"),
     ]
     # every unshipped order is in the all-orders report too
     assert set(both.order_ids()) == set(orders_report.load(ORDERS).order_ids())
@@ -247,7 +249,7 @@ def test_context_of_the_joined_reports(both):
     assert context["order_status"] == "Unshipped"
     assert context["fulfillment_channel"] == "Merchant"
     assert (context["sku"], context["asin"]) == ("MUG-BLUE-12OZ", "B0CK7TQ2MZ")
-    assert set(context) <= set(orders_report.ORDER_FIELDS) | {"sku", "asin", "item_price"}
+    assert set(context) <= set(ORDER_FIELDS) | {"sku", "asin", "item_price"}
     # a whole-order row of a two-listing order has no single SKU
     whole = both.context("111-8837261-4402918")
     assert "sku" not in whole and whole["order_status"] == "Unshipped"

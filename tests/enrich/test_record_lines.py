@@ -8,6 +8,7 @@ from conftest import FIXTURES
 
 import cancelkit
 from cancelkit.enrich import orders_report
+from cancelkit.enrich.record_lines import RecordLines
 
 BR_REPORT = FIXTURES / "orders-report-br.txt"
 BR_BATCH = FIXTURES / "br-batch.csv"
@@ -48,7 +49,7 @@ def test_rejoin_keeps_the_break_inside_the_field():
         "111-0000001-0000001\t11111111111111\tMug\nBlue\ttrue",
         "111-0000002-0000002\t22222222222222\tTea\tfalse",
     )
-    records = orders_report.RecordLines(len(HEADER), 0)
+    records = RecordLines(len(HEADER), 0)
     rows = []
     for number, line in enumerate([*text[1:], ""], start=2):
         cells = line.rstrip("\n").split("\t")

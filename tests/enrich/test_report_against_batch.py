@@ -11,6 +11,7 @@ from conftest import FIXTURES
 
 from cancelkit.enrich import orders_report
 from cancelkit.enrich.context import batch_order_ids
+from cancelkit.enrich.order_window import distinct_count
 from cancelkit.read.rows import read_rows
 
 UNSHIPPED = FIXTURES / "unshipped-orders.txt"
@@ -77,7 +78,7 @@ def test_distinct_counts_exactly_with_repeats_and_shared_slots(size):
     values = array("q", (rng.randrange(10**16, 10**17) for _ in range(size)))
     values.extend(values[: size // 3])  # repeated orders
     values.extend(v + (1 << 40) for v in values[: size // 7])  # new values, other slots
-    assert orders_report.distinct_count(values) == len(set(values))
+    assert distinct_count(values) == len(set(values))
 
 
 def test_the_window_of_one_marketplace_counts_its_lines_only(tmp_path):

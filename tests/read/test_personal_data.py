@@ -12,7 +12,7 @@ from conftest import invoke
 
 import cancelkit
 from cancelkit.amazon.personal_data import PERSONAL_DATA_COLUMNS
-from cancelkit.enrich.orders_report import ITEM_FIELDS, ORDER_FIELDS
+from cancelkit.enrich.order_facts import ITEM_FIELDS, ORDER_FIELDS
 from cancelkit.pipeline import parallel
 from cancelkit.read import headers
 

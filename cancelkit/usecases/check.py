@@ -11,7 +11,7 @@ from ..options import Options
 from ..write.files import Staging
 from ..write.plan import OutputPlan
 from ..write.result import Result
-from ..write.verdict import plan_lines
+from ..write.terminal import plan_lines
 from .outcome import NORMAL, Message, Outcome, Talk
 from .running import (
     Clock,

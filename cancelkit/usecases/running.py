@@ -16,7 +16,7 @@ from ..options import Options, build_options
 from ..pipeline.run import run
 from ..write.plan import OutputPlan
 from ..write.result import Result
-from ..write.verdict import terminal_summary
+from ..write.terminal import terminal_summary
 from .outcome import ExitCode, Message, Talk
 
 #: a progress line's callback: `progress(source, row_number)` (Options.progress)

@@ -391,7 +391,7 @@ def test_reasons_command_lists_every_code_with_its_effect():
 
 
 def test_terminal_summary_plain_and_coloured(batch):
-    from cancelkit.write.verdict import terminal_summary
+    from cancelkit.write.terminal import terminal_summary
 
     result = cancelkit.check(str(batch), orders_in_window=100)
     plain = terminal_summary(result, color=False)

@@ -65,7 +65,7 @@ def test_verbose_adds_counts_by_flag_code_and_timings(workdir):
     run = invoke("check", MESSY, "--verbose")
     assert run.exit_code == normal.exit_code == 1
     with cancelkit.check(MESSY, no_ledger=True) as result:
-        from cancelkit.write.verdict import flag_counts
+        from cancelkit.write.terminal import flag_counts
 
         counts = flag_counts(result)
         by_reason = result.summary["by_reason"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from itertools import chain
+from dataclasses import dataclass
+from functools import partial
+from itertools import compress, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from ..amazon import marketplaces, order_states
@@ -21,6 +24,7 @@ from ..read import text as text_encoding
 from .order_facts import ITEM_FIELDS, ORDER_FIELDS, OrderItem, Sighting
 from .order_window import _Dated
 from .record_lines import RecordLines
+from .report_dates import FUTURE_SLACK, ColumnSpan, _count, _Dates, _Newest, column_span
 from .report_file import ReportFile, _parse_time
 from .report_index import OrdersReport
 
@@ -49,8 +53,6 @@ _UNSHIPPED_MARKS = frozenset(
 )
 #: the first line of a fetch-orders file (enrich/amazon_orders.py): what it is a listing of
 FETCH_MARK = "#cancelkit-fetch-orders"
-#: a date later than the run's clock by more than this is in the future (a finding)
-FUTURE_SLACK = dt.timedelta(minutes=10)
 _WANTED = frozenset((columns.REQUIRED, *ORDER_FIELDS, *ITEM_FIELDS))
 _WHAT = "an Amazon order report (tab-separated)"
 
@@ -117,201 +119,341 @@ def _meta_time(meta: dict[str, str], key: str, source: str) -> dt.datetime:
     return moment
 
 
-def _read_one(report: OrdersReport, path: Path) -> None:
-    source = str(path)
-    if path.is_dir():
-        raise InputError(f"{source}: is a folder, not an order report")
-    now = report.now
-    index_of_file = len(report.files)
-    meta: dict[str, str] | None = None
-    with text_encoding.open_text(path, source, _WHAT) as stream:
-        header: list[str] | None = None
-        header_line = 0
-        for line in stream:
-            header_line += 1
-            line = line.rstrip("\r\n")
-            if line.lstrip("\ufeff").startswith(FETCH_MARK) and meta is None:
-                meta = _fetch_metadata(line, source)
-                continue
-            if line.strip():
-                header = [cell.strip().lstrip("\ufeff") for cell in line.split("\t")]
-                break
-        if header is None:
-            raise InputError(f"{source}: the order report is empty")
-        positions, i_purchase = _field_positions(header, source)
-        i_order = positions[columns.REQUIRED]
-        i_item = positions.get("amazon_order_item_code")
-        i_sku, i_asin = positions.get("sku"), positions.get("asin")
-        i_price = positions.get("item_price")
-        order_fields = [(name, positions[name]) for name in ORDER_FIELDS if name in positions]
-        if i_purchase is not None:
-            order_fields.append(("purchase_date", i_purchase))
-        all_orders = "order_status" in positions
-        folded = [columns.fold(name) for name in header]
-        state_at: dict[str, int] = {}
-        for index, name in enumerate(folded):
-            field_name = _STATE_COLUMNS.get(name)
-            if field_name is not None and field_name not in state_at:
-                state_at[field_name] = index
-        # a second column for one state fact (`order-status` and `status`): both are read,
-        # and a disagreement between them is a conflict (DOMAIN.md: two columns, one fact)
-        second: dict[str, int] = {}
-        for index, name in enumerate(header):
-            key = columns.FIELD_BY_HEADER.get(columns.fold(name))
-            if key in ("order_status", "fulfillment_channel") and positions.get(key) != index:
-                second.setdefault(key, index)
-        date_at = [(header[i], i) for i, name in enumerate(folded) if name in _DATE_COLUMNS]
-        i_paid = state_at.get("payments_date")
-        i_item_status = state_at.get("item_status")
-        i_quantity = state_at.get("quantity")
-        i_shipped = state_at.get("quantity_shipped")
-        i_status2, i_channel2 = second.get("order_status"), second.get("fulfillment_channel")
-        if meta is not None:
-            kind = "fetch-orders"
-        elif all_orders:
-            kind = "all-orders"
-        elif _UNSHIPPED_MARKS.intersection(folded):
-            kind = "unshipped"
-        else:
-            kind = "other"
-        used = [
-            *positions.values(),
-            i_purchase or 0,
-            *state_at.values(),
-            *second.values(),
-            *(i for _, i in date_at),
-        ]
-        width = max(used) + 1
-        #: the cells a record must have for its state to be read (a record cut short
-        #: before them is unreadable, never "no status")
-        state_width = 1 + max(
-            [
-                i
-                for i in (
-                    positions.get("order_status"),
-                    positions.get("fulfillment_channel"),
-                    i_item_status,
-                    i_paid,
-                    i_quantity,
-                    i_shipped,
-                    i_status2,
-                    i_channel2,
-                )
-                if i is not None
-            ]
-            or [i_order]
-        )
+@dataclass
+class _Layout:
+    """Where a report's columns are: what its lines are split for."""
 
-        def cell(cells: list[str], index: int | None) -> str | None:
-            if index is None:
-                return None
-            return cells[index].strip() or None
+    header: list[str]
+    positions: dict[str, int]
+    i_purchase: int | None
+    order_fields: list[tuple[str, int]]
+    #: the state columns (`_STATE_COLUMNS`) and a second column for one state fact
+    state_at: dict[str, int]
+    second: dict[str, int]
+    #: every date column, by its header name
+    date_at: list[tuple[str, int]]
+    kind: str
+    #: the cells a line is padded to, and the cells a record's state needs
+    width: int
+    state_width: int
 
-        has_request = "buyer_requested" in positions
-        rows = 0
-        newest = _Newest()
-        dates = _Dates(now)
-        oldest_purchase: dt.datetime | None = None
-        wanted = report.wanted
-        dated = report._dated if all_orders and i_purchase is not None else None
-        i_channel = positions.get("fulfillment_channel")
-        i_status = positions.get("order_status")
-        i_market = positions.get("marketplace")
-        market_codes: dict[str, str | None] = {}  # sales-channel text -> marketplace code
-        records = RecordLines(len(header), i_order, state_width)
-        n_columns = len(header)
-        for number, line in enumerate(chain(stream, ("",)), header_line + 1):
-            cells = line.rstrip("\r\n").split("\t")
-            if len(cells) == n_columns and records.pending is None:
-                complete: Iterable[list[str]] = (cells,)  # the usual line: one whole record
-            else:
-                complete = records.feed(number, cells, line)
-            for cells in complete:
-                if len(cells) < width:
-                    cells.extend([""] * (width - len(cells)))
-                order_id = clean_order_id(cells[i_order])
-                if not order_id:
-                    continue
-                rows += 1
-                for name, index in date_at:
-                    dates.see(name, cells[index], number)
-                if i_purchase is not None:
-                    moment = newest.see(cells[i_purchase])
-                    if moment is not None and moment > now + FUTURE_SLACK:
-                        moment = None  # a date in the future: a finding, not the report's age
-                    if moment is not None and (oldest_purchase is None or moment < oldest_purchase):
-                        oldest_purchase = moment
-                    if dated is not None and moment is not None:
-                        market = None
-                        if i_market is not None:
-                            text = cells[i_market]
-                            market = market_codes.get(text)
-                            if market is None and text not in market_codes:
-                                market = market_codes[text] = marketplaces.marketplace_code(text)
-                        _count_dated(dated, order_id, moment, cells, i_channel, market)
-                if wanted is not None and order_id not in wanted:
-                    continue  # not an order of the batch: only counted
-                values = {name: cells[index].strip() for name, index in order_fields}
-                item = OrderItem(
-                    cell(cells, i_item),
-                    cell(cells, i_sku),
-                    cell(cells, i_asin),
-                    cell(cells, i_price),
-                )
-                order = report._add(order_id, values, item)
-                order.sightings.append(
-                    Sighting(
-                        file=index_of_file,
-                        line=number,
-                        status=cells[i_status].strip() if i_status is not None else "",
-                        channel=cells[i_channel].strip() if i_channel is not None else "",
-                        status2=cells[i_status2].strip() if i_status2 is not None else None,
-                        channel2=cells[i_channel2].strip() if i_channel2 is not None else None,
-                        item_status=cells[i_item_status].strip()
-                        if i_item_status is not None
-                        else "",
-                        paid=bool(cells[i_paid].strip()) if i_paid is not None else None,
-                        quantity=_count(cells[i_quantity]) if i_quantity is not None else None,
-                        shipped=_count(cells[i_shipped]) if i_shipped is not None else None,
-                        item_code=item.item_code,
-                        sku=item.sku,
-                    )
-                )
-                if all_orders:
-                    order.in_orders_report = True
-                if has_request:
-                    order.buyer_request_column = True
-        report.problems.extend(f"{source}: {problem}" for problem in records.problems)
-        for order_id, problem in records.unreadable.items():
-            report.unreadable.setdefault(order_id, f"{source}: {problem}")
-    if rows == 0:
-        raise InputError(f"{source}: the order report has no order lines below the header")
-    file_time = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
-    newest_plausible = newest.moment
-    if newest_plausible is not None and newest_plausible > now + FUTURE_SLACK:
-        newest_plausible = None
-    fetched_at = window = market = None
+    @property
+    def i_order(self) -> int:
+        return self.positions[columns.REQUIRED]
+
+    @property
+    def all_orders(self) -> bool:
+        return "order_status" in self.positions
+
+    def at(self, name: str) -> int | None:
+        """The column of a field, a state column or a second column (`status2`...)."""
+        if name.endswith("2"):
+            return self.second.get(name[:-1])
+        found = self.positions.get(name)
+        return found if found is not None else self.state_at.get(name)
+
+
+def _state_positions(header: list[str], folded: list[str], positions: dict[str, int]):
+    state_at: dict[str, int] = {}
+    for index, name in enumerate(folded):
+        field_name = _STATE_COLUMNS.get(name)
+        if field_name is not None and field_name not in state_at:
+            state_at[field_name] = index
+    # a second column for one state fact (`order-status` and `status`): both are read,
+    # and a disagreement between them is a conflict (DOMAIN.md: two columns, one fact)
+    second: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = columns.FIELD_BY_HEADER.get(columns.fold(name))
+        if key in ("order_status", "fulfillment_channel") and positions.get(key) != index:
+            second.setdefault(key, index)
+    return state_at, second
+
+
+def _kind(meta: dict[str, str] | None, all_orders: bool, folded: list[str]) -> str:
     if meta is not None:
-        fetched_at = _meta_time(meta, "fetched-at", source)
-        window = (_meta_time(meta, "created-after", source), fetched_at)
-        market = meta.get("marketplace") or None
-    elif kind == "unshipped" and oldest_purchase is not None:
-        end = dates.newest or file_time
-        window = (oldest_purchase, max(end, oldest_purchase))
-    if dates.future:
-        report.problems.append(
-            f"{source}: {dates.future} date(s) in the future ({dates.first_future}); the "
-            "report's age is read from its newest date that is not"
+        return "fetch-orders"
+    if all_orders:
+        return "all-orders"
+    return "unshipped" if _UNSHIPPED_MARKS.intersection(folded) else "other"
+
+
+def _layout(header: list[str], source: str, meta: dict[str, str] | None) -> _Layout:
+    positions, i_purchase = _field_positions(header, source)
+    order_fields = [(name, positions[name]) for name in ORDER_FIELDS if name in positions]
+    if i_purchase is not None:
+        order_fields.append(("purchase_date", i_purchase))
+    folded = [columns.fold(name) for name in header]
+    state_at, second = _state_positions(header, folded, positions)
+    date_at = [(header[i], i) for i, name in enumerate(folded) if name in _DATE_COLUMNS]
+    used = [
+        *positions.values(),
+        i_purchase or 0,
+        *state_at.values(),
+        *second.values(),
+        *(i for _, i in date_at),
+    ]
+    #: the cells a record must have for its state to be read (a record cut short
+    #: before them is unreadable, never "no status")
+    state = [positions.get("order_status"), positions.get("fulfillment_channel")]
+    state += [*state_at.values(), *second.values()]
+    state_width = 1 + max([i for i in state if i is not None] or [positions[columns.REQUIRED]])
+    kind = _kind(meta, "order_status" in positions, folded)
+    return _Layout(
+        header, positions, i_purchase, order_fields, state_at, second, date_at, kind,
+        max(used) + 1, state_width,
+    )  # fmt: skip
+
+
+def _header(stream: Iterable[str], source: str) -> tuple[list[str], int, dict[str, str] | None]:
+    """The header row's cells, its line number, and a fetch-orders file's metadata."""
+    meta: dict[str, str] | None = None
+    number = 0
+    for line in stream:
+        number += 1
+        line = line.rstrip("\r\n")
+        if line.lstrip("\ufeff").startswith(FETCH_MARK) and meta is None:
+            meta = _fetch_metadata(line, source)
+            continue
+        if line.strip():
+            return [cell.strip().lstrip("\ufeff") for cell in line.split("\t")], number, meta
+    raise InputError(f"{source}: the order report is empty")
+
+
+def _cell(cells: list[str], index: int | None) -> str | None:
+    if index is None:
+        return None
+    return cells[index].strip() or None
+
+
+#: characters of text read a block of lines at a time
+_BLOCK_CHARS = 1 << 20
+
+
+class _FileReader:
+    """One report file read into an `OrdersReport`: every line counted and dated, the lines
+    of the wanted orders kept. Whole lines of a block are taken a column at a time (split
+    only as far as the order id and the dates); a block with a multi-line record, or dates
+    that cannot be taken at once, goes line by line (`_line`)."""
+
+    def __init__(self, report: OrdersReport, source: str, layout: _Layout) -> None:
+        self.report, self.source, self.layout = report, source, layout
+        self.file_index = len(report.files)
+        self.rows = 0
+        self.newest = _Newest()
+        self.dates = _Dates(report.now)
+        self.oldest_purchase: dt.datetime | None = None
+        self.dated = report._dated if layout.all_orders and layout.i_purchase is not None else None
+        self.market_codes: dict[str, str | None] = {}  # sales-channel text -> marketplace code
+        self.columns = len(layout.header)
+        self.records = RecordLines(self.columns, layout.i_order, layout.state_width)
+        self.has_request = "buyer_requested" in layout.positions
+        # the columns a whole line is split for when its order is not wanted
+        needed = [layout.i_order, *(i for _, i in layout.date_at)]
+        self.split_at = max(needed) + 1
+        self.ids = itemgetter(layout.i_order)
+        s = self.layout.at
+        self.at = {name: s(name) for name in _SIGHTING_COLUMNS}
+
+    # -- the lines ----------------------------------------------------------------------
+    def read(self, stream: Iterable[str], first: int) -> None:
+        """The lines after the header; `first` is the number of the first."""
+        number = first
+        tabs = self.columns - 1
+        for lines in iter(partial(stream.readlines, _BLOCK_CHARS), []):  # type: ignore[attr-defined]
+            odd = [i for i, n in enumerate(map(str.count, lines, repeat("\t"))) if n != tabs]
+            odd.append(len(lines))
+            start = 0
+            for stop in odd:
+                if start < stop and self.records.pending is None and self.dated is None:
+                    self._whole(lines[start:stop], number + start)
+                else:
+                    for offset in range(start, stop):
+                        self._line(number + offset, lines[offset])
+                if stop < len(lines):
+                    self._line(number + stop, lines[stop])
+                start = stop + 1
+            number += len(lines)
+        for cells in self.records.feed(number, [""], ""):  # the end of the file
+            self._record(number, cells)
+
+    def _line(self, number: int, line: str) -> None:
+        cells = line.rstrip("\r\n").split("\t")
+        if len(cells) == self.columns and self.records.pending is None:
+            self._record(number, cells)  # the usual line: one whole record
+            return
+        for record in self.records.feed(number, cells, line):
+            self._record(number, record)
+
+    def _whole(self, lines: list[str], first: int) -> None:
+        """Whole lines (each one record, nothing pending), a column at a time."""
+        if self.split_at < self.columns:
+            parts = list(map(str.split, lines, repeat("\t"), repeat(self.split_at)))
+        else:
+            parts = [line.rstrip("\r\n").split("\t") for line in lines]
+        ids = list(map(self.ids, parts))
+        if "".join(ids).isascii():
+            cleaned = list(map(str.strip, ids))
+        else:
+            cleaned = list(map(clean_order_id, ids))
+        numbers: Iterable[int] = range(first, first + len(lines))
+        kept_lines: list[str] = lines
+        if "" in cleaned:
+            mask = list(map(bool, cleaned))
+            parts, cleaned = list(compress(parts, mask)), list(compress(cleaned, mask))
+            numbers, kept_lines = list(compress(numbers, mask)), list(compress(lines, mask))
+        if not self._date_block(parts):
+            for number, line in zip(numbers, kept_lines):
+                self._line(number, line)
+            return
+        self.rows += len(cleaned)
+        wanted = self.report.wanted
+        hits: Iterable[int] = range(len(cleaned))
+        if wanted is not None:
+            hits = compress(hits, map(wanted.__contains__, cleaned))
+        numbered = list(numbers)
+        for k in hits:
+            cells = kept_lines[k].rstrip("\r\n").split("\t")
+            self._keep(numbered[k], cells, cleaned[k])
+
+    def _date_block(self, parts: list[list[str]]) -> bool:
+        """Take the dates of a block of whole lines at once; False (nothing taken) when the
+        block must be read line by line."""
+        spans: list[ColumnSpan] = []
+        purchase: ColumnSpan | None = None
+        for name, index in self.layout.date_at:
+            span = column_span(name, list(map(itemgetter(index), parts)), self.dates.limit)
+            if span is False:
+                return False
+            if isinstance(span, ColumnSpan):
+                spans.append(span)
+                if index == self.layout.i_purchase:
+                    purchase = span
+        self.dates.see_span(spans)
+        if purchase is not None:
+            self.newest.see_moment(purchase.newest)
+            if self.oldest_purchase is None or purchase.oldest < self.oldest_purchase:
+                self.oldest_purchase = purchase.oldest
+        return True
+
+    def _record(self, number: int, cells: list[str]) -> None:
+        layout = self.layout
+        if len(cells) < layout.width:
+            cells.extend([""] * (layout.width - len(cells)))
+        order_id = clean_order_id(cells[layout.i_order])
+        if not order_id:
+            return
+        self.rows += 1
+        for name, index in layout.date_at:
+            self.dates.see(name, cells[index], number)
+        if layout.i_purchase is not None:
+            self._purchase(order_id, cells, cells[layout.i_purchase])
+        wanted = self.report.wanted
+        if wanted is not None and order_id not in wanted:
+            return  # not an order of the batch: only counted
+        self._keep(number, cells, order_id)
+
+    def _purchase(self, order_id: str, cells: list[str], text: str) -> None:
+        moment = self.newest.see(text)
+        if moment is not None and moment > self.report.now + FUTURE_SLACK:
+            moment = None  # a date in the future: a finding, not the report's age
+        if moment is None:
+            return
+        if self.oldest_purchase is None or moment < self.oldest_purchase:
+            self.oldest_purchase = moment
+        if self.dated is not None:
+            market = None
+            i_market = self.layout.positions.get("marketplace")
+            if i_market is not None:
+                text = cells[i_market]
+                market = self.market_codes.get(text)
+                if market is None and text not in self.market_codes:
+                    market = self.market_codes[text] = marketplaces.marketplace_code(text)
+            i_channel = self.layout.positions.get("fulfillment_channel")
+            _count_dated(self.dated, order_id, moment, cells, i_channel, market)
+
+    def _keep(self, number: int, cells: list[str], order_id: str) -> None:
+        """The line of a wanted order: its facts, its item and its sighting."""
+        layout, at = self.layout, self.at
+        if len(cells) < layout.width:
+            cells.extend([""] * (layout.width - len(cells)))
+        values = {name: cells[index].strip() for name, index in layout.order_fields}
+        item = OrderItem(
+            _cell(cells, at["amazon_order_item_code"]),
+            _cell(cells, at["sku"]),
+            _cell(cells, at["asin"]),
+            _cell(cells, at["item_price"]),
         )
-    report.files.append(
-        ReportFile(
+        order = self.report._add(order_id, values, item)
+        order.sightings.append(self._sighting(number, cells, item))
+        if layout.all_orders:
+            order.in_orders_report = True
+        if self.has_request:
+            order.buyer_request_column = True
+
+    def _sighting(self, number: int, cells: list[str], item: OrderItem) -> Sighting:
+        at = self.at
+
+        def text(name: str) -> str:
+            index = at[name]
+            return cells[index].strip() if index is not None else ""
+
+        def second(name: str) -> str | None:
+            index = at[name]
+            return cells[index].strip() if index is not None else None
+
+        def count(name: str) -> int | None:
+            index = at[name]
+            return _count(cells[index]) if index is not None else None
+
+        i_paid = at["payments_date"]
+        return Sighting(
+            file=self.file_index,
+            line=number,
+            status=text("order_status"),
+            channel=text("fulfillment_channel"),
+            status2=second("order_status2"),
+            channel2=second("fulfillment_channel2"),
+            item_status=text("item_status"),
+            paid=bool(cells[i_paid].strip()) if i_paid is not None else None,
+            quantity=count("quantity"),
+            shipped=count("quantity_shipped"),
+            item_code=item.item_code,
+            sku=item.sku,
+        )
+
+    # -- the file's entry ---------------------------------------------------------------
+    def finish(self, path: Path, meta: dict[str, str] | None) -> ReportFile:
+        report, source, dates = self.report, self.source, self.dates
+        report.problems.extend(f"{source}: {problem}" for problem in self.records.problems)
+        for order_id, problem in self.records.unreadable.items():
+            report.unreadable.setdefault(order_id, f"{source}: {problem}")
+        if self.rows == 0:
+            raise InputError(f"{source}: the order report has no order lines below the header")
+        file_time = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+        newest_plausible = self.newest.moment
+        if newest_plausible is not None and newest_plausible > report.now + FUTURE_SLACK:
+            newest_plausible = None
+        fetched_at = window = market = None
+        if meta is not None:
+            fetched_at = _meta_time(meta, "fetched-at", source)
+            window = (_meta_time(meta, "created-after", source), fetched_at)
+            market = meta.get("marketplace") or None
+        elif self.layout.kind == "unshipped" and self.oldest_purchase is not None:
+            end = dates.newest or file_time
+            window = (self.oldest_purchase, max(end, self.oldest_purchase))
+        if dates.future:
+            report.problems.append(
+                f"{source}: {dates.future} date(s) in the future ({dates.first_future}); the "
+                "report's age is read from its newest date that is not"
+            )
+        return ReportFile(
             source=source,
-            lines=rows,
+            lines=self.rows,
             newest_purchase=newest_plausible,
             file_time=file_time,
-            buyer_request_column=has_request,
-            all_orders=all_orders,
-            kind=kind,
+            buyer_request_column=self.has_request,
+            all_orders=self.layout.all_orders,
+            kind=self.layout.kind,
             newest_date=dates.newest,
             newest_basis=dates.basis,
             future_dates=dates.future,
@@ -320,66 +462,14 @@ def _read_one(report: OrdersReport, path: Path) -> None:
             marketplace=market,
             fetched_at=fetched_at,
         )
-    )
 
 
-def _count(text: str) -> int | None:
-    """A quantity cell as a whole number (None when it is not one)."""
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-
-
-class _Dates:
-    """The newest plausible date among a report's date columns, and the dates in the future
-    (later than the run's clock): those are counted and named, never the report's age."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.limit = now + FUTURE_SLACK
-        self.newest: dt.datetime | None = None
-        self.basis: str | None = None
-        self.future = 0
-        self.first_future: str | None = None
-        #: each column's greatest plausible date as written: a later cell of the same shape
-        #: (length and offset) that sorts at or below it cannot be newer, and is not parsed
-        self._top: dict[str, str] = {}
-
-    def see(self, name: str, text: str, line: int) -> None:
-        top = self._top.get(name)
-        if top is not None and len(text) == len(top) and text[-6:] == top[-6:] and text <= top:
-            return  # not newer (ISO 8601 of one shape sorts as it reads)
-        if not text.strip():
-            return
-        moment = _parse_time(text)
-        if moment is None:
-            return
-        if moment > self.limit:
-            self.future += 1
-            if self.first_future is None:
-                self.first_future = f"line {line}: {name} {text.strip()}"
-            return
-        if top is None or len(text) != len(top) or text[-6:] != top[-6:] or text > top:
-            self._top[name] = text
-        if self.newest is None or moment > self.newest:
-            self.newest, self.basis = moment, name
-
-
-class _Newest:
-    """The newest purchase-date of a report, kept on the way (a date repeated on the next
-    line, as an order's items are, is parsed once)."""
-
-    def __init__(self) -> None:
-        self.moment: dt.datetime | None = None
-        self._text: str | None = None
-        self._parsed: dt.datetime | None = None
-
-    def see(self, text: str) -> dt.datetime | None:
-        """The line's purchase time (None when it has none), noting the newest."""
-        if text != self._text:
-            self._text = text
-            self._parsed = _parse_time(text) if text.strip() else None
-            if self._parsed is not None and (self.moment is None or self._parsed > self.moment):
-                self.moment = self._parsed
-        return self._parsed
+#: the columns a sighting reads (`_Layout.at`)
+_SIGHTING_COLUMNS = (
+    "amazon_order_item_code", "sku", "asin", "item_price", "order_status",
+    "fulfillment_channel", "order_status2", "fulfillment_channel2", "item_status",
+    "payments_date", "quantity", "quantity_shipped",
+)  # fmt: skip
 
 
 def _count_dated(
@@ -394,6 +484,17 @@ def _count_dated(
     merchant-fulfilled (or no channel is given)."""
     if i_channel is None or order_states.is_merchant(cells[i_channel]):
         dated.add(order_id, moment, market)
+
+
+def _read_one(report: OrdersReport, path: Path) -> None:
+    source = str(path)
+    if path.is_dir():
+        raise InputError(f"{source}: is a folder, not an order report")
+    with text_encoding.open_text(path, source, _WHAT) as stream:
+        header, header_line, meta = _header(stream, source)
+        reader = _FileReader(report, source, _layout(header, source, meta))
+        reader.read(stream, header_line + 1)
+    report.files.append(reader.finish(path, meta))
 
 
 def load(

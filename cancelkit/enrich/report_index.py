@@ -57,6 +57,7 @@ class OrdersReport:
         self.files: list[ReportFile] = []
         #: order id -> why a line of that order could not be read (its state is not known)
         self.unreadable: dict[str, str] = {}
+        self._last_decision: tuple[tuple, Decision | None] | None = None
 
     def evidence(self, now: dt.datetime, max_age_hours: float) -> list[dict]:
         """Each report's age, staleness and buyer-request column (`summary["order_reports"]`)."""
@@ -168,6 +169,25 @@ class OrdersReport:
         return None
 
     def decide(
+        self,
+        order_id: str,
+        item_code: str | None,
+        whole_order: bool,
+        sku: str | None = None,
+        marketplace: str | None = None,
+    ) -> Decision | None:
+        """What the reports say about cancelling this order (or item): `_decide`, asked
+        once for the several questions the join asks about one row (the last answer is
+        kept; reading a line or a file forgets it)."""
+        key = (order_id, item_code, whole_order, sku, marketplace, len(self.files))
+        last = self._last_decision
+        if last is not None and last[0] == key:
+            return last[1]
+        decision = self._decide(order_id, item_code, whole_order, sku, marketplace)
+        self._last_decision = (key, decision)
+        return decision
+
+    def _decide(
         self,
         order_id: str,
         item_code: str | None,
@@ -327,6 +347,7 @@ class OrdersReport:
 
     # -- building -------------------------------------------------------------------------
     def _add(self, order_id: str, order_values: dict[str, str], item: OrderItem) -> OrderInfo:
+        self._last_decision = None
         order = self._orders.get(order_id)
         if order is None:
             order = self._orders[order_id] = OrderInfo(order_id)

@@ -8,12 +8,15 @@ template version is a change to the constants here and nothing else.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from ..errors import InputError
+from . import reasons
 
 TEMPLATE_TYPE = "TemplateType=OrderCancellation"
 TEMPLATE_NOTICE = "This row for Amazon.com use only.  Do not modify or delete."
@@ -49,15 +52,108 @@ ITEM_CODE_PATTERN = rf"[0-9]{{{ITEM_CODE_MIN_DIGITS},{ITEM_CODE_MAX_DIGITS}}}"
 #: any digits-only order-item-id (what an order report may list beyond the known lengths)
 ITEM_CODE_ANY_PATTERN = r"[0-9]{1,40}"
 
-HEADER_LINES = "\t".join((TEMPLATE_TYPE, TEMPLATE_VERSION, TEMPLATE_NOTICE)) + LINE_END
-HEADER_LINES += "\t".join(COLUMNS) + LINE_END
+#: what separates the cells of a line
+SEPARATOR = "\t"
+#: the cell of each column of COLUMNS that a data line fills, by the record's field; a
+#: column not named here is written empty
+FIELD_OF_COLUMN: dict[str, str] = {
+    "order-id": "order_id",
+    "cancellation-reason-code": "reason",
+    "amazon-order-item-code": "amazon_order_item_code",
+}
+
+HEADER_LINES = SEPARATOR.join((TEMPLATE_TYPE, TEMPLATE_VERSION, TEMPLATE_NOTICE)) + LINE_END
+HEADER_LINES += SEPARATOR.join(COLUMNS) + LINE_END
 #: Data rows start at this line of the file (record number 1 of a processing report).
 FIRST_DATA_LINE = 3
 
 
+@dataclass(frozen=True)
+class LineFormat:
+    """The lines of the flat file as the constants above make them: every writer and every
+    reader of the spooled body goes through here (`line_format()`), so a new template
+    version is a change to the constants and nothing else."""
+
+    header: str
+    #: lines before the first data line (the template row and the header row)
+    header_lines: int
+    #: str.format template of a data line: {0} order id, {1} reason, {2} item code
+    template: str
+    #: whether a data line is already canonical: an order id of the model's pattern, and a
+    #: flat-file reason code with its item code, or neither (a whole order). A cell that
+    #: held a separator or line break cannot match.
+    canonical: Callable[[str], object]
+    #: where the order id, reason and item code stand among a line's cells
+    positions: tuple[int, int, int]
+    line_end: str
+    separator: str
+
+    def line(self, order_id: str, reason: str | None, item_code: str | None) -> str:
+        """One data line, in the column order of COLUMNS."""
+        return self.template.format(order_id, reason or "", item_code or "")
+
+    def canonical_line(self, order_id: str, reason: str, item_code: str) -> str | None:
+        """The data line of cells already in canonical form, else None."""
+        line = self.template.format(order_id, reason, item_code)
+        return line if self.canonical(line) else None
+
+    def fields(self, line: str) -> tuple[str, str, str]:
+        """(order id, reason, item code) of a data line this format wrote."""
+        cells = line[: len(line) - len(self.line_end)].split(self.separator)
+        order, reason, item = self.positions
+        return cells[order], cells[reason], cells[item]
+
+    def skip_header(self, stream: TextIO) -> str:
+        """Read the header lines of a body or file; returns them."""
+        return "".join(stream.readline() for _ in range(self.header_lines))
+
+
+def line_format() -> LineFormat:
+    """The line format of the current constants (built once per set of constants)."""
+    return _line_format(
+        (TEMPLATE_TYPE, TEMPLATE_VERSION, TEMPLATE_NOTICE),
+        COLUMNS,
+        tuple(FIELD_OF_COLUMN.items()),
+        SEPARATOR,
+        LINE_END,
+        (ORDER_ID_PATTERN, ITEM_CODE_PATTERN, tuple(reasons.FLAT_FILE_CODES)),
+        FIRST_DATA_LINE,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _line_format(
+    template_row: tuple[str, str, str],
+    columns: tuple[str, ...],
+    field_of: tuple[tuple[str, str], ...],
+    separator: str,
+    line_end: str,
+    patterns: tuple[str, str, tuple[str, ...]],
+    first_data_line: int,
+) -> LineFormat:
+    fields = dict(field_of)
+    slot = {"order_id": "{0}", "reason": "{1}", "amazon_order_item_code": "{2}"}
+    named = [fields.get(column) for column in columns]
+    template = separator.join(slot.get(name or "", "") for name in named) + line_end
+    order_pattern, item_pattern, codes = patterns
+    filled = {"order_id": order_pattern, "reason": f"(?:{'|'.join(codes)})"}
+    filled["amazon_order_item_code"] = item_pattern
+    whole = {"order_id": order_pattern}
+    sep, end = re.escape(separator), re.escape(line_end)
+    item_row = sep.join(filled.get(name or "", "") for name in named)
+    order_row = sep.join(whole.get(name or "", "") for name in named)
+    canonical = re.compile(f"(?:{item_row}|{order_row}){end}").fullmatch
+    positions = tuple(named.index(name) for name in slot)
+    header = separator.join(template_row) + line_end + separator.join(columns) + line_end
+    return LineFormat(
+        header, first_data_line - 1, template, canonical,
+        (positions[0], positions[1], positions[2]), line_end, separator,
+    )  # fmt: skip
+
+
 def data_line(order_id: str, reason: str | None, item_code: str | None) -> str:
     """One data row of the flat file, in the column order of COLUMNS."""
-    return f"{order_id}\t{reason or ''}\t{item_code or ''}{LINE_END}"
+    return line_format().line(order_id, reason, item_code)
 
 
 @dataclass(frozen=True)

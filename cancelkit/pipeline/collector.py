@@ -12,11 +12,12 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from itertools import compress, repeat
 
 from ..amazon import flatfile, policy
 from ..assess import impact
-from ..codes import Flag
+from ..assess.fees import Fees
 from ..enrich.join import Enricher
 from ..options import Options
 from ..read.table import Table, is_blank
@@ -24,8 +25,7 @@ from ..read.words import is_yes
 from ..validate import row_marketplace
 from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
 from ..validate.cleaning import clean
-from ..validate.rows import _FLAT_CODES, DASHES, RowValidator
-from ..validate.rows import canonical_line_ok as _line_ok
+from ..validate.rows import _FLAT_CODES, DASHES, Record, RowValidator
 from ..write import spool
 from ..write.json_report import keep_record, keep_same_record, record_dict
 
@@ -76,12 +76,10 @@ class Collector:
         self.records_path = os.path.join(workdir, "records.bin") if options.keep_records else None
         self.today = options.today or dt.date.today()
         self.enricher = enricher or Enricher()
-        market = policy.marketplace(options.marketplace, options.policy_overrides)
-        #: India's cancellation fee, when the seller's referral-fee rate is known
-        self.fee_rule = impact.fee_rule(market, options.referral_fee_rate)
+        #: the cancellation-fee rules (India's), per marketplace
+        self.fee_rules = Fees(options)
         #: sequence number -> estimated cancellation fee of that accepted row
         self.fees: dict[int, float] = {}
-        self.fee_rules: dict[str, impact.FeeRule | None] = {}
         self.index = BatchIndex(workdir)
         #: the marketplace of rows that name none (`--marketplace`)
         self.default_market = policy.marketplace(options.marketplace).code
@@ -101,13 +99,6 @@ class Collector:
         for stream in (self.body, self.rejects_spool, self.records_spool):
             stream.close()
 
-    def fee_rule_of(self, code: str) -> impact.FeeRule | None:
-        """The cancellation-fee rule of a row's marketplace other than `--marketplace`."""
-        if code not in self.fee_rules:
-            market = policy.marketplace(code, self.options.policy_table.get(code))
-            self.fee_rules[code] = impact.fee_rule(market, self.options.referral_fee_rate)
-        return self.fee_rules[code]
-
     def facts_of(self, reason: str, requested: bool) -> tuple[int, impact.Assessment]:
         found = self.known_facts.get((reason, requested))
         if found is None:
@@ -116,173 +107,33 @@ class Collector:
             found = self.known_facts[(reason, requested)] = (facts, assessment)
         return found
 
-    def read(self, table: Table, source_index: int, rows=None, number: int | None = None) -> int:
+    def read(
+        self,
+        table: Table,
+        source_index: int,
+        rows: Iterable[tuple[int, list[str]]] | None = None,
+        number: int | None = None,
+    ) -> int:
         """Validate, assess and collect a table's rows (or the given slice of them); returns
         how many rows were read."""
+        loop = _Loop(self, table, source_index)
         rows = table.rows if rows is None else rows
-        keep = self.records_path is not None
-        dump = spool.append
-        flagged, rejected_listed = self.flagged, self.rejected_listed
-        rejected_by_code = self.rejected_by_code
-        facts_of, today = self.facts_of, self.today
-        rejects_spool, records_spool = self.rejects_spool, self.records_spool
-        index = self.index
-        add = index.adder()  # the one way a row is accepted, on both paths below
-        validate = RowValidator(table)
-        fields = table.fields
-        i_order = validate.i_order
-        i_item, i_reason = validate.i_item, validate.i_reason
-        i_requested = fields.get("buyer_requested")
-        i_sku = fields.get("sku", fields.get("asin"))
-        i_market = fields.get("marketplace")
-        market_id, default_market = index.market_id, self.default_market
-        report, market_given = self.enricher.report, self.options.marketplace_given
-        plain_market = market_id(default_market)  # fast-path rows name no marketplace
-        width = validate.width
-        # Rows already in canonical form skip the model: one precompiled pattern (built from
-        # the model's own patterns) checks the whole output line. A table with order-state
-        # columns sends every row through the per-record rules.
-        enricher, fee_rule = self.enricher, self.fee_rule
-        # rows with formula cells are noted on the record path; such workbooks are small
-        formula_rows, row_flags = table.formula_rows, table.row_flags
-        row_risk = table.row_risk  # the order-state risk a review recorded, per row
-        fast = is_fast(table) and enricher.report is None and not formula_rows and not row_flags
-        fast = fast and not row_risk
-        # a row with a price may owe a cancellation fee (India): the record path says so
-        fast = fast and not (fee_rule is not None and "item_price" in table.fields)
-        ledger_orders: set[str] = set()  # rows of these orders take the record path
+        enricher = self.enricher
         if enricher.ledger is not None:
             # the ledger is asked about a block of rows ahead; `orders` is updated in place
-            rows = enricher.ledger.prefetch(rows, i_order)
-            ledger_orders = enricher.ledger.orders
-        if enricher.report is not None:
-            validate.resolver = enricher.resolve_item
-            validate.item_lister = _item_lister(enricher.report)
-        plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
-        lines: list[str] = []
-        write_body = self.body.write
-        # the cells of the last record kept on the fast path, and its JSON around the row
-        last_cells: list[str] | None = None
-        last_parts = (b"", b"")
-
-        def flush() -> None:
-            write_body("".join(lines))
-            lines.clear()
-            index.spill_if_full()  # memory stays flat for any batch size
-
-        # progress is reported every PROGRESS_ROWS accepted rows on the fast path, or per
-        # PROGRESS_ROWS rows on the record path, so the hot loop gains no per-row work
-        progress = self.options.progress
-        progress_lines = PROGRESS_ROWS // _WRITE_BLOCK
-        blocks, reported = 0, 0
-        start = len(index)
-        rejected = 0
-        number = table.header_row if number is None else number
+            rows = enricher.ledger.prefetch(rows, loop.validate.i_order)
+            loop.ledger_orders = enricher.ledger.orders
+        start = len(self.index)
+        loop.number = table.header_row if number is None else number
         try:
-            for number, cells in rows:
-                if len(cells) < width:
-                    cells.extend([""] * (width - len(cells)))
-                order_id = cells[i_order]
-                if not order_id and is_blank(cells):
-                    continue  # the usual blank row; one of spaces is caught below
-                if fast:
-                    reason = cells[i_reason]
-                    item = cells[i_item]
-                    line = f"{order_id}\t{reason}\t{item}\r\n"
-                    if _line_ok(line) and not (ledger_orders and order_id in ledger_orders):
-                        if i_requested is None:
-                            known = plain[reason]
-                        else:
-                            known = facts_of(reason, is_yes(cells[i_requested]))
-                        facts = known[0]
-                        sku = cells[i_sku].strip() if i_sku is not None else ""
-                        seq = add(order_id, item, facts, number, sku, plain_market)
-                        lines.append(line)
-                        if len(lines) >= _WRITE_BLOCK:
-                            flush()
-                            blocks += 1
-                            if progress is not None and not blocks % progress_lines:
-                                progress(table.source, number)
-                        listed = facts & RISKY and len(flagged) < REPORT_CAP
-                        if keep and not listed and cells == last_cells:
-                            # the same cells as the row before: the same record but its row
-                            keep_same_record(records_spool, seq, last_parts, number)
-                        elif keep or listed:
-                            entry = record_dict(validate.fast_record(number, cells, known[1]), seq)
-                            if listed:
-                                flagged.append(entry)
-                            if keep:
-                                last_parts = keep_record(records_spool, entry)
-                                last_cells = list(cells)
-                        continue
-                if is_blank(cells):
-                    continue
-                if progress is not None and number - reported >= PROGRESS_ROWS:
-                    reported = number
-                    progress(table.source, number)
-                record = validate(number, cells)
-                if i_market is not None:
-                    row_marketplace.check(record, i_market)
-                if formula_rows and number in formula_rows:
-                    columns = ", ".join(f"{letter}{number}" for letter in formula_rows[number])
-                    record.flags.append(
-                        Flag(
-                            "formula_cell",
-                            f"cell(s) {columns} held a formula: its last calculated value was "
-                            "used, never evaluated",
-                        )
-                    )
-                if row_flags and number in row_flags:
-                    record.flags.extend(row_flags[number])
-                if record.status == "accepted" and enricher:
-                    enricher.apply(record)
-                if record.status == "accepted":
-                    code, named = row_marketplace.resolve(
-                        record, i_market, report, default_market, market_given
-                    )
-                    if code is not None:
-                        record.context["marketplace"] = code
-                        self.market_named += named
-                if record.status == "accepted":
-                    impact.assess(record, today)
-                    if row_risk and number in row_risk:
-                        record.risk = max(
-                            record.risk, row_risk[number], key=impact.RISK_ORDER.__getitem__
-                        )
-                if record.status == "accepted":
-                    # the fee is the row's own marketplace's (India's), whatever --marketplace says
-                    rule = fee_rule if code == default_market else self.fee_rule_of(code)
-                    fee = rule.apply(record, today) if rule is not None else None
-                    requested = is_yes(record.context.get("buyer_requested"))
-                    facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
-                    sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
-                    item = record.amazon_order_item_code
-                    seq = add(record.order_id, item, facts, number, sku, market_id(code))
-                    if fee is not None:
-                        self.fees[seq] = fee
-                    lines.append(flatfile.data_line(record.order_id, record.reason, item))
-                    if len(lines) >= _WRITE_BLOCK:
-                        flush()
-                    entry = record_dict(record, seq)
-                    if code != default_market:  # see Result.iter_records
-                        entry["marketplace"] = code
-                    if record.risk != "none" and len(flagged) < REPORT_CAP:
-                        flagged.append(entry)
-                else:
-                    rejected += 1
-                    for problem in record.errors:
-                        rejected_by_code[problem.code] += 1
-                    errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
-                    dump(rejects_spool, (source_index, number, record.cells, errors))
-                    entry = record_dict(record, None, values=True)
-                    if len(rejected_listed) < REPORT_CAP:
-                        rejected_listed.append(entry)
-                if keep:
-                    keep_record(records_spool, entry)
+            if loop.fast:
+                loop.fast_rows(rows)
+            else:
+                loop.record_rows(rows)
         except table.read_errors as exc:
-            raise table.explain(exc, number + 1) from exc
-        flush()
-        return len(index) - start + rejected
+            raise table.explain(exc, loop.number + 1) from exc
+        loop.flush()
+        return len(self.index) - start + loop.rejected
 
     # -- a parallel worker's half ---------------------------------------------------------
     def export(self) -> dict:
@@ -410,3 +261,213 @@ class Collector:
         if not patches:
             return iter(self.index.markets)
         return compress(self.index.markets, patches.keep_mask())
+
+
+class _Loop:
+    """One `Collector.read`: the row loop of one table (or slice). Rows already in
+    canonical form take the fast path: the flat-file line format (amazon/flatfile.py)
+    checks the whole output line with one pattern built from the model's own patterns.
+    Every other row becomes a record (validate), is joined (enrich), placed in its
+    marketplace (validate.market_column), assessed (assess) and its fee estimated
+    (assess.fees); the rules are the stages', the loop only routes and collects."""
+
+    def __init__(self, collector: Collector, table: Table, source_index: int) -> None:
+        self.collector = collector
+        self.table = table
+        self.source_index = source_index
+        self.validate = validate = RowValidator(table)
+        enricher = collector.enricher
+        if enricher.report is not None:
+            validate.resolver = enricher.resolve_item
+            validate.item_lister = _item_lister(enricher.report)
+        fields = table.fields
+        self.i_requested = fields.get("buyer_requested")
+        self.i_sku = fields.get("sku", fields.get("asin"))
+        self.i_market = fields.get("marketplace")
+        self.keep = collector.records_path is not None
+        self.add = collector.index.adder()  # the one way a row is accepted, on both paths
+        self.format = flatfile.line_format()
+        self.lines: list[str] = []
+        self.ledger_orders: set[str] = set()  # rows of these orders take the record path
+        self.rejected = 0
+        self.number = 0
+        # progress is reported every PROGRESS_ROWS accepted rows on the fast path, or per
+        # PROGRESS_ROWS rows on the record path, so the hot loop gains no per-row work
+        self.reported = 0
+        self.blocks = 0
+        self.fast = is_fast(table) and enricher.report is None and not table.row_flags
+        # the order-state risk a review recorded, per row; and a row with a price may owe
+        # a cancellation fee (India): both take the record path
+        self.fast = self.fast and not table.row_risk
+        fees = collector.fee_rules.default
+        self.fast = self.fast and not (fees is not None and "item_price" in fields)
+
+    def flush(self) -> None:
+        collector = self.collector
+        collector.body.write("".join(self.lines))
+        self.lines.clear()
+        collector.index.spill_if_full()  # memory stays flat for any batch size
+
+    # -- the fast path --------------------------------------------------------------------
+    def fast_rows(self, rows: Iterable[tuple[int, list[str]]]) -> None:
+        collector, validate = self.collector, self.validate
+        index = collector.index
+        add = self.add
+        facts_of = collector.facts_of
+        i_order, i_item, i_reason = validate.i_order, validate.i_item, validate.i_reason
+        i_requested, i_sku, width = self.i_requested, self.i_sku, validate.width
+        plain_market = index.market_id(collector.default_market)  # no marketplace named
+        plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
+        make_line, line_ok = self.format.template.format, self.format.canonical
+        lines, ledger_orders, progress = self.lines, self.ledger_orders, self.progress_every
+        keeper = _FastKeeper(self) if self.keep else None
+        flagged, cap = collector.flagged, REPORT_CAP
+        number = self.number
+        for number, cells in rows:
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            order_id = cells[i_order]
+            if not order_id and is_blank(cells):
+                continue  # the usual blank row; one of spaces is caught below
+            reason, item = cells[i_reason], cells[i_item]  # type: ignore[index]
+            line = make_line(order_id, reason, item)
+            if not line_ok(line) or (ledger_orders and order_id in ledger_orders):
+                self.number = number
+                self.record_row(number, cells)
+                continue
+            if i_requested is None:
+                known = plain[reason]
+            else:
+                known = facts_of(reason, is_yes(cells[i_requested]))
+            sku = cells[i_sku].strip() if i_sku is not None else ""
+            seq = add(order_id, item, known[0], number, sku, plain_market)
+            lines.append(line)
+            if len(lines) >= _WRITE_BLOCK:
+                self.flush()
+                progress(number)
+            if keeper is not None:
+                keeper.keep(seq, number, cells, known)
+            elif known[0] & RISKY and len(flagged) < cap:
+                flagged.append(record_dict(validate.fast_record(number, cells, known[1]), seq))
+        self.number = number
+
+    def progress_every(self, number: int) -> None:
+        """After a written block of the fast path: progress every PROGRESS_ROWS rows."""
+        progress = self.collector.options.progress
+        self.blocks += 1
+        if progress is not None and not self.blocks % (PROGRESS_ROWS // _WRITE_BLOCK):
+            progress(self.table.source, number)
+
+    # -- the record path ------------------------------------------------------------------
+    def record_rows(self, rows: Iterable[tuple[int, list[str]]]) -> None:
+        width = self.validate.width
+        for number, cells in rows:
+            self.number = number
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            self.record_row(number, cells)
+
+    def record_row(self, number: int, cells: list[str]) -> None:
+        """A row that is not canonical (or not on the fast path): the stages' rules."""
+        if is_blank(cells):
+            return
+        collector = self.collector
+        progress = collector.options.progress
+        if progress is not None and number - self.reported >= PROGRESS_ROWS:
+            self.reported = number
+            progress(self.table.source, number)
+        record = self.validate(number, cells)
+        if self.i_market is not None:
+            row_marketplace.check(record, self.i_market)
+        row_flags = self.table.row_flags
+        if row_flags and number in row_flags:
+            record.flags.extend(row_flags[number])  # formula cells, review corrections
+        if record.status == "accepted" and collector.enricher:
+            collector.enricher.apply(record)
+        if record.status == "accepted":
+            entry = self._accept(number, record)
+        else:
+            entry = self._reject(number, record)
+        if self.keep:
+            keep_record(collector.records_spool, entry)
+
+    def _market(self, record: Record) -> str | None:
+        """The row's marketplace (validate.market_column), noted in its context."""
+        collector = self.collector
+        code, named = row_marketplace.resolve(
+            record,
+            self.i_market,
+            collector.enricher.report,
+            collector.default_market,
+            collector.options.marketplace_given,
+        )
+        if code is not None:
+            record.context["marketplace"] = code
+            collector.market_named += named
+        return code
+
+    def _accept(self, number: int, record: Record) -> dict:
+        collector = self.collector
+        code = self._market(record)
+        if record.status != "accepted":
+            return self._reject(number, record)
+        impact.assess(record, collector.today)
+        row_risk = self.table.row_risk
+        if row_risk and number in row_risk:
+            record.risk = max(record.risk, row_risk[number], key=impact.RISK_ORDER.__getitem__)  # type: ignore[arg-type]
+        if record.status != "accepted":  # an order state the checker refuses
+            return self._reject(number, record)
+        fee = collector.fee_rules.fee(record, code, collector.today)
+        requested = is_yes(record.context.get("buyer_requested"))
+        facts = pack(record.reason, record.risk, record.counts_against_rate, requested)
+        sku = (record.context.get("sku") or record.context.get("asin") or "").strip()
+        item = record.amazon_order_item_code
+        index = collector.index
+        seq = self.add(record.order_id, item, facts, number, sku, index.market_id(code))
+        if fee is not None:
+            collector.fees[seq] = fee
+        self.lines.append(self.format.line(record.order_id, record.reason, item))
+        if len(self.lines) >= _WRITE_BLOCK:
+            self.flush()
+        entry = record_dict(record, seq)
+        if code != collector.default_market:  # see Result.iter_records
+            entry["marketplace"] = code
+        if record.risk != "none" and len(collector.flagged) < REPORT_CAP:
+            collector.flagged.append(entry)
+        return entry
+
+    def _reject(self, number: int, record: Record) -> dict:
+        collector = self.collector
+        self.rejected += 1
+        for problem in record.errors:
+            collector.rejected_by_code[problem.code] += 1
+        errors = [(p.code, p.column, p.value, p.message) for p in record.errors]
+        spool.append(collector.rejects_spool, (self.source_index, number, record.cells, errors))
+        entry = record_dict(record, None, values=True)
+        if len(collector.rejected_listed) < REPORT_CAP:
+            collector.rejected_listed.append(entry)
+        return entry
+
+
+class _FastKeeper:
+    """The records a fast-path run keeps (`--json`): a row with the same cells as the row
+    before is the same record but its row, written without building it again."""
+
+    def __init__(self, loop: _Loop) -> None:
+        self.loop = loop
+        self.spool = loop.collector.records_spool
+        self.flagged = loop.collector.flagged
+        self.last_cells: list[str] | None = None
+        self.last_parts = (b"", b"")
+
+    def keep(self, seq: int, number: int, cells: list[str], known: tuple) -> None:
+        listed = known[0] & RISKY and len(self.flagged) < REPORT_CAP
+        if not listed and cells == self.last_cells:
+            keep_same_record(self.spool, seq, self.last_parts, number)
+            return
+        record = self.loop.validate.fast_record(number, cells, known[1])
+        entry = record_dict(record, seq)
+        if listed:
+            self.flagged.append(entry)
+        self.last_parts = keep_record(self.spool, entry)
+        self.last_cells = list(cells)

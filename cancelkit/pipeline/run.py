@@ -124,7 +124,7 @@ def _collect(tables: list[Table], options: Options, collector: Collector) -> lis
     """Read every table into the collector; returns the inputs' path, sha256 and rows."""
     inputs = []
     try:
-        collector.body.write(flatfile.HEADER_LINES)
+        collector.body.write(flatfile.line_format().header)
         for source_index, table in enumerate(tables):
             collector.index.start_source()
             try:
@@ -223,7 +223,7 @@ def _finish(
         personal_columns_dropped=list(dict.fromkeys(c for t in tables for c in t.dropped_columns)),
     )
     # the fee rule of --marketplace, else of the rows' own marketplace (India has the one rule)
-    fee_rule = collector.fee_rule or next(filter(None, collector.fee_rules.values()), None)
+    fee_rule = collector.fee_rules.any()
     if fee_rule is not None:
         summary.cancellation_fees = _fee_summary(collector, patches, fee_rule)
     if options.orders_reports:

@@ -4,6 +4,7 @@ python-calamine after the guard (xlsx_scan.py) has bounded it.
 
 from __future__ import annotations
 
+from ..codes import Flag
 from ..errors import InputError
 from .guards import Limits
 from .identity import file_sha256
@@ -70,4 +71,20 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
         header_row=header_row,
     )
     table.formula_rows = scan.formula_rows
+    table.row_flags = formula_flags(scan.formula_rows)
     return table
+
+
+def formula_flags(formula_rows: dict[int, list[str]]) -> dict[int, list[Flag]]:
+    """The `formula_cell` flag of each row whose cells held formulas: the value used is
+    the one Excel saved, never evaluated."""
+    return {
+        number: [
+            Flag(
+                "formula_cell",
+                f"cell(s) {', '.join(f'{letter}{number}' for letter in letters)} held a "
+                "formula: its last calculated value was used, never evaluated",
+            )
+        ]
+        for number, letters in formula_rows.items()
+    }

@@ -6,11 +6,9 @@ other row is validated by `CancellationRecord` (model.py), which holds the rules
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from ..amazon import reasons
-from ..amazon.flatfile import ITEM_CODE_PATTERN, ORDER_ID_PATTERN
+from ..amazon import flatfile, reasons
 from ..amazon.order_ids import DASHES as ORDER_ID_DASHES
 from ..amazon.order_ids import clean_order_id
 from ..codes import Flag, Problem
@@ -60,19 +58,13 @@ def order_id_forms(text: str) -> set[str]:
     return {text.strip(), clean_order_id(text)}
 
 
-# A flat-file data line whose values are already canonical: the model's order-id and item
-# patterns, a flat-file reason code with its item, or both empty (whole order). A cell that
-# held a tab or line break cannot match, as the pattern has exactly two tabs.
-canonical_line_ok = re.compile(
-    rf"{ORDER_ID_PATTERN}\t(?:(?:{'|'.join(reasons.FLAT_FILE_CODES)})\t{ITEM_CODE_PATTERN}|\t)\r\n"
-).fullmatch
-
-
 class RowValidator:
     """Validates the rows of one table."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        #: the flat file's line (amazon/flatfile.py): a canonical row's line matches it
+        self.line_format = flatfile.line_format()
         fields = table.fields
         self.width = len(table.headers)
         self.i_order = fields["order_id"]
@@ -120,7 +112,7 @@ class RowValidator:
         reason = cells[self.i_reason] if self.i_reason is not None else ""
         context = {name: unguard(cells[i]) for name, i in self.context_columns if cells[i]}
         table = self.table
-        if canonical_line_ok(f"{order_id}\t{reason}\t{item}\r\n"):
+        if self.line_format.canonical_line(order_id, reason, item) is not None:
             return Record(
                 table.source,
                 number,

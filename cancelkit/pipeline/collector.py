@@ -191,8 +191,7 @@ class Collector:
             open(body_path, encoding="ascii", newline="") as old,
             open(temp, "w", encoding="ascii", newline="") as new,
         ):
-            new.write(old.readline())
-            new.write(old.readline())
+            new.write(flatfile.line_format().skip_header(old))
             new.writelines(compress(old, patches.keep_mask()))
         os.replace(temp, body_path)
         wanted: dict[int, dict[int, list[int]]] = {}
@@ -240,13 +239,13 @@ class Collector:
         kept = zip(index.skus, index.item_facts, markets)
         if patches:
             kept = compress(kept, patches.keep_mask())
+        fmt = flatfile.line_format()
         with open(self.body_path, encoding="ascii", newline="") as body:
-            body.readline()
-            body.readline()
+            fmt.skip_header(body)
             for (sku, facts, number), line in zip(kept, body):
                 if number != market:
                     continue
-                order_id, reason, item = line[:-2].split("\t")
+                order_id, reason, item = fmt.fields(line)
                 yield (
                     order_id,
                     item or None,

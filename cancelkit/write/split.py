@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..amazon import flatfile
+
 
 def market_path(path: str | Path, code: str) -> Path:
     """The upload file of one marketplace: `NAME-DE.txt` for `NAME.txt`."""
@@ -28,7 +30,7 @@ def split_body(body_path: str | Path, markets: Iterable[int], codes: Mapping[int
         for number, path in paths.items():
             outs[number] = open(path, "w", encoding="ascii", newline="")  # noqa: SIM115
         with open(body_path, encoding="ascii", newline="") as body:
-            head = body.readline() + body.readline()
+            head = flatfile.line_format().skip_header(body)
             for out in outs.values():
                 out.write(head)
             for number, line in zip(markets, body):

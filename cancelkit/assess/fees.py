@@ -26,7 +26,7 @@ class Fees:
         """A rule of the run, if any marketplace of it charges a fee (the summary's)."""
         return self.default or next(filter(None, self._rules.values()), None)
 
-    def rule_of(self, code: str | None) -> FeeRule | None:
+    def rule_of(self, code: str) -> FeeRule | None:
         """The fee rule of a marketplace (None: it charges no fee, or the rate is unknown)."""
         if code == self.default_code:
             return self.default
@@ -35,7 +35,7 @@ class Fees:
             self._rules[code] = fee_rule(market, self.options.referral_fee_rate)
         return self._rules[code]
 
-    def fee(self, record: Record, code: str | None, today: dt.date) -> float | None:
+    def fee(self, record: Record, code: str, today: dt.date) -> float | None:
         """The estimated fee of an accepted, assessed record of marketplace `code` (the
         record is flagged with it), or None."""
         rule = self.rule_of(code)

@@ -64,7 +64,8 @@ class RecordLines:
     def feed(self, number: int, cells: list[str], line: str) -> list[list[str]]:
         """The records complete after physical line `number` (its `cells`)."""
         self.number = number
-        pending, done = self.pending, []
+        pending = self.pending
+        done: list[list[str]] = []
         if not line:  # the end of the file
             self.pending = None
             if pending is not None:

@@ -111,7 +111,7 @@ class OrdersReport:
             return None, (
                 "sku_ambiguous",
                 f"order {order_id} has {len(coded)} items with SKU {sku} "
-                f"({', '.join(i.item_code for i in coded)}); give amazon-order-item-code "
+                f"({', '.join(i.item_code or '' for i in coded)}); give amazon-order-item-code "
                 "to say which one is cancelled",
             )
         if matches:
@@ -323,7 +323,9 @@ class OrdersReport:
                 found[name] = values.pop()
         prices = [policy.price_of(i.item_price) for i in items]
         if items and None not in prices:
-            found["item_price"] = f"{sum(prices):.2f}"  # a whole order: all its items
+            found["item_price"] = (
+                f"{sum(p or 0.0 for p in prices):.2f}"  # a whole order: all its items
+            )
         return found
 
     def market_filter(self, code: str) -> str | None:

@@ -131,6 +131,8 @@ class Collector:
             else:
                 loop.record_rows(rows)
         except table.read_errors as exc:
+            if table.explain is None:
+                raise
             raise table.explain(exc, loop.number + 1) from exc
         loop.flush()
         return len(self.index) - start + loop.rejected
@@ -201,7 +203,9 @@ class Collector:
         rejected_listed = self.rejected_listed
         with open(self.rejects_path, "ab") as rejects:
             for source, by_row in wanted.items():
-                table = tables[source].reopen()
+                reopen = tables[source].reopen
+                assert reopen is not None, "every reader's table can be opened again"
+                table = reopen()
                 column = table.column_of("order_id")
                 try:
                     for number, cells in table.rows:
@@ -236,7 +240,7 @@ class Collector:
         # the body holds the rows that were not patched away, in order: walk the columns
         # alongside
         markets = repeat(None) if market is None else index.markets
-        kept = zip(index.skus, index.item_facts, markets)
+        kept: Iterable[tuple[int, int, int | None]] = zip(index.skus, index.item_facts, markets)
         if patches:
             kept = compress(kept, patches.keep_mask())
         fmt = flatfile.line_format()
@@ -277,7 +281,8 @@ class _Loop:
         self.validate = validate = RowValidator(table)
         enricher = collector.enricher
         if enricher.report is not None:
-            validate.resolver = enricher.resolve_item
+            # (RowValidator's two hooks are typed None until validate/rows.py annotates them)
+            validate.resolver = enricher.resolve_item  # type: ignore[assignment]
             validate.item_lister = _item_lister(enricher.report)
         fields = table.fields
         self.i_requested = fields.get("buyer_requested")
@@ -416,6 +421,8 @@ class _Loop:
             record.risk = max(record.risk, row_risk[number], key=impact.RISK_ORDER.__getitem__)  # type: ignore[arg-type]
         if record.status != "accepted":  # an order state the checker refuses
             return self._reject(number, record)
+        assert code is not None, "an accepted record has its marketplace"
+        assert record.risk is not None and record.counts_against_rate is not None
         fee = collector.fee_rules.fee(record, code, collector.today)
         requested = is_yes(record.context.get("buyer_requested"))
         facts = pack(record.reason, record.risk, record.counts_against_rate, requested)

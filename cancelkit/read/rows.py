@@ -5,6 +5,7 @@ as a table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, cast
 
 from ..errors import InputError
 from .table import Table, cell_text
@@ -15,7 +16,7 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
     DataFrame itself, or sequences whose first item is the header row (e.g. openpyxl
     `values_only` rows). Anything else is an `InputError` saying what was given."""
     if _is_dataframe(rows):
-        rows = rows.to_dict("records")  # a DataFrame iterates over its column names
+        rows = cast(Any, rows).to_dict("records")  # a DataFrame iterates over its column names
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
         raise InputError(
             f"{source}: rows must be an iterable of mappings or of sequences (or a pandas "

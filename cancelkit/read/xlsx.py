@@ -34,7 +34,8 @@ def read_workbook(path: str, sheet: str | None = None, limits: Limits | None = N
             code="no_such_sheet",
         )
     chosen_name = sheet if sheet is not None else next(iter(sheets), None)
-    scan = check_sheet_extent(path, source, sheets.get(chosen_name), limits)
+    part = sheets.get(chosen_name) if chosen_name is not None else None
+    scan = check_sheet_extent(path, source, part, limits)
     try:
         workbook = CalamineWorkbook.from_path(path)
         names = workbook.sheet_names

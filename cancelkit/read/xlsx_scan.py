@@ -250,14 +250,14 @@ def _scan_block(block: bytes, careful: bool, state: list[int], source: str, limi
         height, width, row, col = state
         for kind, attributes in _ROW_OR_CELL.findall(block):
             ref = _REF.search(attributes)
-            letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
+            at_letters, at_digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
             if kind.endswith(b"row"):
-                row = int(digits) if digits else row + 1
+                row = int(at_digits) if at_digits else row + 1
                 col = 0
             else:
-                col = _column_number(letters.decode()) if letters else col + 1
-                if digits:
-                    row = int(digits)
+                col = _column_number(at_letters.decode()) if at_letters else col + 1
+                if at_digits:
+                    row = int(at_digits)
             height, width = max(height, row), max(width, col)
             if height > limits.max_rows + 1 or width > limits.max_columns:
                 break

@@ -26,6 +26,18 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
     kept = _all_rows(rows, source)  # kept so a few rows can be looked up again (rejects file)
     if not kept:
         raise InputError(f"{source}: no rows given", code="no_data_rows")
+    _check_items(kept, source)
+    if isinstance(kept[0], Mapping):
+        headers, table_rows = _mapping_rows(kept, source)
+    else:
+        headers, table_rows = _sequence_rows(kept, source)
+    table = Table(source, headers, table_rows)
+    table.reopen = lambda: read_rows(kept, source)
+    return table
+
+
+def _check_items(kept: list, source: str) -> None:
+    """Every row a mapping, or every row a sequence of cells."""
     first = kept[0]
     for number, item in enumerate(kept, start=1):
         if isinstance(item, (str, bytes)) or not isinstance(item, (Mapping, Iterable)):
@@ -40,39 +52,42 @@ def read_rows(rows: Iterable, source: str = "<rows>") -> Table:
                 "give mappings only or sequences only",
                 code="rows_type",
             )
-    if isinstance(first, Mapping):
-        # the union of every row's keys, in order of first appearance
-        keys = list(dict.fromkeys(key for mapping in kept for key in mapping))
-        headers = [str(k) for k in keys]
-        index = {k: i for i, k in enumerate(keys)}
 
-        def generate() -> Iterator[tuple[int, list[str]]]:
-            # the keys are the header (row 1), as in the CSV a DictReader reads
-            for number, mapping in enumerate(kept, start=2):
-                cells = [""] * len(headers)
-                try:
-                    for key, value in mapping.items():
-                        cells[index[key]] = cell_text(value)
-                except Exception as exc:  # a value whose str() raises, a mapping that fails
-                    raise _rows_failed(source, number - 1, exc) from exc
-                yield number, cells
 
-        table_rows = generate()
-    else:
-        headers = [cell_text(v) for v in first]
+def _mapping_rows(kept: list, source: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and rows of mappings: the keys are the header (row 1)."""
+    # the union of every row's keys, in order of first appearance
+    keys = list(dict.fromkeys(key for mapping in kept for key in mapping))
+    headers = [str(k) for k in keys]
+    index = {k: i for i, k in enumerate(keys)}
 
-        def generate() -> Iterator[tuple[int, list[str]]]:
-            for number, values in enumerate(kept[1:], start=2):
-                try:
-                    cells = [cell_text(v) for v in values]
-                except Exception as exc:
-                    raise _rows_failed(source, number, exc) from exc
-                yield number, cells
+    def generate() -> Iterator[tuple[int, list[str]]]:
+        # the keys are the header (row 1), as in the CSV a DictReader reads
+        for number, mapping in enumerate(kept, start=2):
+            cells = [""] * len(headers)
+            try:
+                for key, value in mapping.items():
+                    cells[index[key]] = cell_text(value)
+            except Exception as exc:  # a value whose str() raises, a mapping that fails
+                raise _rows_failed(source, number - 1, exc) from exc
+            yield number, cells
 
-        table_rows = generate()
-    table = Table(source, headers, table_rows)
-    table.reopen = lambda: read_rows(kept, source)
-    return table
+    return headers, generate()
+
+
+def _sequence_rows(kept: list, source: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header (the first sequence) and rows of sequences."""
+    headers = [cell_text(v) for v in kept[0]]
+
+    def generate() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(kept[1:], start=2):
+            try:
+                cells = [cell_text(v) for v in values]
+            except Exception as exc:
+                raise _rows_failed(source, number, exc) from exc
+            yield number, cells
+
+    return headers, generate()
 
 
 def _all_rows(rows: Iterable, source: str) -> list:

@@ -211,9 +211,23 @@ def terminal_summary(
 ) -> str:
     """The short human summary printed on stderr; `verbose` adds the counts by risk level,
     reason and flag code, and the `timings` (step name -> seconds)."""
-    summary, metrics = result.summary, result.metrics
+    markets = result.market_rows()
+    lines = _head_lines(result, color)
+    lines += _review_lines(result)
+    lines += _rate_lines(result, color, markets)
+    lines += _evidence_lines(result)
+    lines += _gate_lines(result, color)
+    if verbose:
+        lines += _verbose_lines(result, timings)
+    lines += _output_lines(result, markets)
+    return "\n".join(lines)
+
+
+def _head_lines(result, color: bool) -> list[str]:
+    """The verdict's title and the row counts, refusals and notes."""
+    summary = result.summary
     found = verdict(result)
-    lines = []
+    lines: list[str] = []
     first = unprojected_line(result)
     if first:
         lines.append(f"{_COLORS['warning']}{first}{_RESET}" if color else first)
@@ -238,6 +252,12 @@ def terminal_summary(
     for code, count in summary.get("skipped_by_code", {}).items():
         if code in REFUSED_CODES:
             lines.append(f"  refused {code}: {count} (never uploaded)")
+    return lines
+
+
+def _review_lines(result) -> list[str]:
+    """The review's approve cells not understood and its corrected values."""
+    lines: list[str] = []
     unclear = [e for e in result.review_refused if e["code"] == "review_approve_not_understood"]
     if unclear:
         more = len(unclear) - SUMMARY_CELLS
@@ -256,10 +276,16 @@ def terminal_summary(
             )
         if len(corrected) > SUMMARY_CELLS:
             lines.append(f"  ... and {len(corrected) - SUMMARY_CELLS} more in the JSON report")
+    return lines
+
+
+def _rate_lines(result, color: bool, markets: list) -> list[str]:
+    """The rate before and after, per marketplace or of the batch, and the budget."""
+    summary, metrics = result.summary, result.metrics
+    lines: list[str] = []
     lines.append(
         f"orders {summary['orders']}, counting against the rate {summary['counting_orders']}"
     )
-    markets = result.market_rows()
     if markets:
         lines.append(f"marketplaces {len(markets)}, each against its own target:")
         lines += [_market_line(row, color) for row in markets]
@@ -281,6 +307,13 @@ def terminal_summary(
         lines += figure_lines(metrics)[1:]
     for entry in result.budget.values():
         lines.append(f"budget: {entry['text']}")
+    return lines
+
+
+def _evidence_lines(result) -> list[str]:
+    """The long window, fees, unchecked states, review figures, order reports, listings."""
+    summary, metrics = result.summary, result.metrics
+    lines: list[str] = []
     long = metrics.get("long_window")
     if long and long.get("rate_after") is not None:
         lines.append(
@@ -320,6 +353,12 @@ def terminal_summary(
             f"  ... and {len(result.listing_risks) - TERMINAL_LISTINGS} more listing(s) at risk "
             "left out here: all are in the report, the JSON (--json) and the review's Summary"
         )
+    return lines
+
+
+def _gate_lines(result, color: bool) -> list[str]:
+    """What the gate says: over the target, or a risk gate tripped."""
+    lines: list[str] = []
     state = gate(result)
     if state["over_target"] and result.outputs.get("review"):
         text = (
@@ -332,8 +371,12 @@ def terminal_summary(
         lines.append(f"{_COLORS['danger']}{text}{_RESET}" if color else text)
     elif state["tripped"]:
         lines.append(f"risk gate --fail-on {state['fail_on']} tripped: {state['reason']}")
-    if verbose:
-        lines += _verbose_lines(result, timings)
+    return lines
+
+
+def _output_lines(result, markets: list) -> list[str]:
+    """The outputs written and the ledger batches recorded."""
+    lines: list[str] = []
     parts = result.outputs.get("flat_files") or []
     for name, path in result.outputs.items():
         if name == "flat_file" and markets and len(parts) <= 4:
@@ -356,4 +399,4 @@ def terminal_summary(
         )
     elif batch_ids:
         lines.append(f"ledger batch: {batch_ids[0]} ({result.options.ledger})")
-    return "\n".join(lines)
+    return lines

@@ -36,16 +36,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     source = "<stdin>" if path == "-" else path
     spool = None
     if path == "-":
-        stream = sys.stdin if stdin is None else stdin
-        # stdin cannot be read twice; a copy lets a few rows be looked up again
-        copy = scratch.make_stdin_copy()
-        try:
-            with copy:
-                shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
-        except BaseException:  # an interrupt while waiting for stdin leaves no copy behind
-            _forget(copy.name)
-            raise
-        spool = path = copy.name
+        spool = path = _stdin_copy(stdin)
     elif os.path.isdir(path):
         raise InputError(f"{source}: is a folder, not a file", code="is_folder")
     try:
@@ -80,29 +71,7 @@ def read_text(path: str, stdin=None, limits: Limits | None = None) -> Table:
     reader = csv.reader(text, delimiter=delimiter)
     rows = enumerate(reader, start=1)
 
-    def explain(exc: BaseException, number: int) -> InputError:
-        if isinstance(exc, Utf8InLegacy):
-            number = _row_of_utf8(path) or number
-            return InputError(
-                f"{source}: row {number}: UTF-8 text in a file read as {sniffed.name} from its "
-                "start; the file mixes encodings; save it again as CSV UTF-8",
-                code="mixed_encoding",
-            )
-        if isinstance(exc, NulByte):
-            number = _row_of_nul(path) or number
-            return InputError(
-                f"{source}: row {number}: a NUL byte (binary data), not a CSV or text file",
-                code="file_binary",
-            )
-        if isinstance(exc, UnicodeDecodeError):
-            # the decoder runs a block ahead of the rows: find the row of the byte itself
-            number = _row_of_bad_byte(path, encoding, sniffed.errors) or number
-            return InputError(
-                f"{source}: row {number}: bytes that are not {encoding} ({exc.reason}); the "
-                "file mixes encodings; save it again as CSV UTF-8",
-                code="mixed_encoding",
-            )
-        return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})", code="csv_parse")
+    explain = _explainer(path, source, sniffed.name, encoding, sniffed.errors)
 
     read_errors = (UnicodeDecodeError, csv.Error, NulByte, Utf8InLegacy)
     try:
@@ -253,3 +222,49 @@ def _names_order_id(line: str) -> bool:
         for delimiter in ("\t", ";", ",")
         for part in line.split(delimiter)
     )
+
+
+def _stdin_copy(stdin) -> str:
+    """A copy of standard input (it cannot be read twice; a copy lets a few rows be looked
+    up again); its path."""
+    stream = sys.stdin if stdin is None else stdin
+    copy = scratch.make_stdin_copy()
+    try:
+        with copy:
+            shutil.copyfileobj(getattr(stream, "buffer", stream), copy, 1 << 20)
+    except BaseException:  # an interrupt while waiting for stdin leaves no copy behind
+        _forget(copy.name)
+        raise
+    return copy.name
+
+
+def _explainer(
+    path: str, source: str, name: str, encoding: str, errors: str
+) -> Callable[[BaseException, int], InputError]:
+    """How a read error of the rows is worded, naming the row of the byte itself."""
+
+    def explain(exc: BaseException, number: int) -> InputError:
+        if isinstance(exc, Utf8InLegacy):
+            number = _row_of_utf8(path) or number
+            return InputError(
+                f"{source}: row {number}: UTF-8 text in a file read as {name} from its "
+                "start; the file mixes encodings; save it again as CSV UTF-8",
+                code="mixed_encoding",
+            )
+        if isinstance(exc, NulByte):
+            number = _row_of_nul(path) or number
+            return InputError(
+                f"{source}: row {number}: a NUL byte (binary data), not a CSV or text file",
+                code="file_binary",
+            )
+        if isinstance(exc, UnicodeDecodeError):
+            # the decoder runs a block ahead of the rows: find the row of the byte itself
+            number = _row_of_bad_byte(path, encoding, errors) or number
+            return InputError(
+                f"{source}: row {number}: bytes that are not {encoding} ({exc.reason}); the "
+                "file mixes encodings; save it again as CSV UTF-8",
+                code="mixed_encoding",
+            )
+        return InputError(f"{source}: row {number}: cannot parse the CSV ({exc})", code="csv_parse")
+
+    return explain

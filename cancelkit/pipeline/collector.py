@@ -327,33 +327,35 @@ class _Loop:
         keeper = _FastKeeper(self) if self.keep else None
         flagged, cap = collector.flagged, REPORT_CAP
         number = self.number
-        for number, cells in rows:
-            if len(cells) < width:
-                cells.extend([""] * (width - len(cells)))
-            order_id = cells[i_order]
-            if not order_id and is_blank(cells):
-                continue  # the usual blank row; one of spaces is caught below
-            reason, item = cells[i_reason], cells[i_item]  # type: ignore[index]
-            line = make_line(order_id, reason, item)
-            if not line_ok(line) or (ledger_orders and order_id in ledger_orders):
-                self.number = number
-                self.record_row(number, cells)
-                continue
-            if i_requested is None:
-                known = plain[reason]
-            else:
-                known = facts_of(reason, is_yes(cells[i_requested]))
-            sku = cells[i_sku].strip() if i_sku is not None else ""
-            seq = add(order_id, item, known[0], number, sku, plain_market)
-            lines.append(line)
-            if len(lines) >= _WRITE_BLOCK:
-                self.flush()
-                progress(number)
-            if keeper is not None:
-                keeper.keep(seq, number, cells, known)
-            elif known[0] & RISKY and len(flagged) < cap:
-                flagged.append(record_dict(validate.fast_record(number, cells, known[1]), seq))
-        self.number = number
+        try:
+            for number, cells in rows:
+                if len(cells) < width:
+                    cells.extend([""] * (width - len(cells)))
+                order_id = cells[i_order]
+                if not order_id and is_blank(cells):
+                    continue  # the usual blank row; one of spaces is caught below
+                reason, item = cells[i_reason], cells[i_item]  # type: ignore[index]
+                line = make_line(order_id, reason, item)
+                if not line_ok(line) or (ledger_orders and order_id in ledger_orders):
+                    self.number = number
+                    self.record_row(number, cells)
+                    continue
+                if i_requested is None:
+                    known = plain[reason]
+                else:
+                    known = facts_of(reason, is_yes(cells[i_requested]))
+                sku = cells[i_sku].strip() if i_sku is not None else ""
+                seq = add(order_id, item, known[0], number, sku, plain_market)
+                lines.append(line)
+                if len(lines) >= _WRITE_BLOCK:
+                    self.flush()
+                    progress(number)
+                if keeper is not None:
+                    keeper.keep(seq, number, cells, known)
+                elif known[0] & RISKY and len(flagged) < cap:
+                    flagged.append(record_dict(validate.fast_record(number, cells, known[1]), seq))
+        finally:
+            self.number = number  # a read error names the row it reached
 
     def progress_every(self, number: int) -> None:
         """After a written block of the fast path: progress every PROGRESS_ROWS rows."""

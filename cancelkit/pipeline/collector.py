@@ -322,7 +322,7 @@ class _Loop:
         i_requested, i_sku, width = self.i_requested, self.i_sku, validate.width
         plain_market = index.market_id(collector.default_market)  # no marketplace named
         plain = {reason: facts_of(reason, False) for reason in (*_FLAT_CODES, "")}
-        make_line, line_ok = self.format.template.format, self.format.canonical
+        make_line, line_ok = self.format.make, self.format.canonical
         lines, ledger_orders, progress = self.lines, self.ledger_orders, self.progress_every
         keeper = _FastKeeper(self) if self.keep else None
         flagged, cap = collector.flagged, REPORT_CAP

@@ -42,11 +42,10 @@ def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, forc
         for target in targets:
             refuse_existing(target)
     with open(body_path, encoding="ascii", newline="") as lines:
-        lines.readline()  # the body's own template and header rows
-        lines.readline()
+        header = flatfile.line_format().skip_header(lines)  # the body's own header rows
 
         def write_part(out: io.TextIOBase) -> None:
-            out.write(flatfile.HEADER_LINES)
+            out.write(header)
             out.writelines(islice(lines, max_rows))
 
         for target in targets:

@@ -8,7 +8,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 import click
 
@@ -285,7 +285,7 @@ def generate_command(
             settings,
             talk,
             from_review=from_review,
-            stdout=click.open_file("-", "w"),
+            stdout=cast(TextIO, click.open_file("-", "w")),
             progress=progress,
         ),
     )
@@ -332,7 +332,7 @@ def check_command(
             outputs,
             settings,
             talk,
-            stdout=click.open_file("-", "w"),
+            stdout=cast(TextIO, click.open_file("-", "w")),
             progress=progress,
         ),
     )

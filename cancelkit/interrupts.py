@@ -14,7 +14,7 @@ of cancelkit/__init__.py when the process is the command line (`cli_start`).
 
 from __future__ import annotations
 
-import _signal as signal  # type: ignore[import-not-found]  # C module: no enums to build
+import _signal as signal  # C module: no enums to build
 import os
 import sys
 

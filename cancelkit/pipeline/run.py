@@ -233,8 +233,7 @@ def _finish(
     if input_rows != accepted + rejected + duplicates:
         raise AssertionError(f"row accounting is off: {summary.to_json()}")
     risks = listing_risks(index, patches, history.listings)
-    # Patches is the mapping market_split.py reads (seq -> Patch), by duck typing
-    markets = split_markets(collector, patches, options)  # type: ignore[arg-type]
+    markets = split_markets(collector, patches, options)
     summary.marketplace_notes = marketplace_notes(
         options, [b.market for b in markets] or [market], len(index) - collector.market_named
     )

@@ -3,7 +3,7 @@ row heights and column letters (shared with the blank template, write/workbook.p
 
 from __future__ import annotations
 
-import xlsxwriter  # type: ignore[import-untyped]
+import xlsxwriter
 
 from .reader import (
     NOTE,

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
+from xlsxwriter.utility import xl_col_to_name
 
 from ..codes import Flag
 from ..errors import InputError

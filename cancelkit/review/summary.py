@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet
 
 from ..read.identity import file_sha256
 from ..read.review_figures import FIGURES_KEY

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import marshal
 
-from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet
 
 from ..assess.impact import RISK_ORDER, assessment_for
 from ..codes import CODES

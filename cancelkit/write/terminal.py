@@ -80,6 +80,7 @@ def reasons_text(as_json: bool = False) -> str:
         where = "" if r.accepted_in_flat_file else " [not in flat file]"
         lines.append(f"{r.code:<{width}}  {r.effect_text}{where}")
     lines += ["", CODES["counts_against_rate"].explanation]
+    return "\n".join(lines)
 
 
 #: listings at risk the terminal summary names

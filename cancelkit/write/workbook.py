@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet
 
 from ..amazon import reasons
 from ..errors import OutputError

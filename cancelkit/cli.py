@@ -588,3 +588,30 @@ def main() -> None:
     handling before the heavy imports; an older console script calls it directly)."""
     interrupts.install()
     cli(prog_name="cancelkit")
+
+
+@cli.command(name="serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option(
+    "--max-upload-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=200,
+    show_default=True,
+    help="Largest upload the page accepts, in MB.",
+)
+@_guarded
+def serve_command(host, port, no_browser, max_upload_mb) -> None:
+    """Open a local page to load, check, approve and send a batch in the browser (needs
+    `pip install 'cancelkit[web]'`). Ctrl-C stops it and removes its working folder.
+
+    \b
+    Example:
+      cancelkit serve
+    """
+    try:
+        from .web import serve  # starlette is an optional extra
+    except ImportError as exc:
+        _fail(f"cancelkit serve needs the web extra: pip install 'cancelkit[web]' ({exc})")
+    serve(host=host, port=port, open_browser=not no_browser, max_upload_mb=max_upload_mb, say=_say)

@@ -48,6 +48,8 @@ LAZY_ALLOWED = {
     # `import cancelkit` is light; the API loads on first use, so the command line's entry
     # installs its interrupt handling before the heavy imports (cancelkit/__init__.py)
     "cancelkit.api",
+    # `cancelkit serve`: starlette is an optional extra
+    "cancelkit.web",
 }
 
 

@@ -109,8 +109,11 @@ class Guard:
         return None
 
     def first_visit(self, scope: Scope) -> Response | None:
-        """The printed URL: its token becomes the session cookie, once."""
+        """The printed URL: its token becomes the session cookie, once; opened again (the
+        cookie already set), the used token is dropped from the address."""
         if self.first_token(scope) is None:
+            if b"token=" in scope.get("query_string", b""):
+                return RedirectResponse(scope["path"], status_code=303)
             return None
         self.session.url_token = None  # one time only
         response = RedirectResponse("/", status_code=303)

@@ -89,7 +89,7 @@ class Pages:
             codes=_codes(batch),
             markets=sorted({r.marketplace for r in batch.rows if r.marketplace}),
             approved=len(batch.approved),
-            files=work.files_of(batch.left) if batch.left else [],
+            files=work.files_of(batch),
             left=batch.left,
             can_send=bool(batch.left and batch.left["batch_ids"]) and work.credentials_set(),
         )
@@ -215,7 +215,7 @@ class Pages:
     async def download(self, request: Request) -> Response:
         batch = self.batch_of(request)
         name = request.path_params["name"]
-        for _, file_name, path in work.files_of(batch.left or {"outputs": {"flat_file": None}}):
+        for _, file_name, path in work.files_of(batch):
             if file_name == name:
                 return FileResponse(path, filename=file_name, media_type=_media(file_name))
         return Response("no such file", 404, media_type="text/plain")
@@ -325,4 +325,6 @@ def app(session: Session, host: str, port: int) -> Guard:
 
 
 async def _cancelkit_error(request: Request, exc: Exception) -> Response:
-    return Response(f"{exc}", 404, media_type="text/plain")
+    code = getattr(exc, "code", None)
+    status = {"web_no_batch": 404, "web_stale_page": 409}.get(str(code), 400)
+    return JSONResponse({"error": str(exc)}, status)

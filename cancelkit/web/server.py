@@ -29,6 +29,20 @@ def url_of(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
+def make_server(session: Session, host: str, port: int) -> uvicorn.Server:
+    """The uvicorn server of one session (its downloads cut short a second after Ctrl-C)."""
+    config = uvicorn.Config(
+        app(session, host, port),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
 def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
@@ -46,18 +60,10 @@ def serve(
     folder = Path(tempfile.mkdtemp(prefix="cancelkit-serve-"))
     session = Session(folder, max_upload_mb)
     try:
-        config = uvicorn.Config(
-            app(session, host, port),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
+        server = make_server(session, host, port)
         url = url_of(host, port, session.url_token or "")
         say(f"cancelkit serve: open {url}")
+        say(f"working folder (removed when the server stops): {folder}")
         say("(the token works once; Ctrl-C stops the server and removes its working folder)")
         if open_browser:
             webbrowser.open(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .state import Batch
@@ -72,6 +73,9 @@ def row_view(batch: Batch, index: int) -> dict:
         messages += [(e["code"], e["message"]) for e in detail["errors"]]
     elif row.problems:
         messages = [("", row.problems)]
+    # the library names a source by its path: the page shows the file name the seller gave
+    inside = re.compile(re.escape(str(batch.folder)) + r"[/\\][0-9]+[/\\]")
+    messages = [(code, inside.sub("", message)) for code, message in messages]
     refused = batch.refused.get(row.sheet_row)
     return {
         "index": index,

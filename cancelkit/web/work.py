@@ -68,6 +68,8 @@ def load_batch(session: Session, batch_id: str, folder: Path, upload: Upload, jo
         review = folder / "review.xlsx"
         result.write_review(review)
         result.write_report(folder / "report.html")
+        if result.rejected:
+            result.write_rejects(folder / "rejects.csv")
         details = _details(result)
     rows = list(approvals.review_rows(review))
     title = ", ".join(p.name for p in upload.inputs)
@@ -161,15 +163,25 @@ def leave(batch: Batch, ledger_on: bool, allow_over_target: bool, job: Job) -> d
     return left
 
 
-def files_of(left: dict) -> list[tuple[str, str, Path]]:
-    """(label, file name, path) of each file a person may download after leaving."""
-    outputs = left["outputs"]
-    found: list[tuple[str, str, Path]] = []
+def files_of(batch: Batch) -> list[tuple[str, str, Path]]:
+    """(label, file name, path) of each file a person may download: the check's report and
+    rejects, then what the last "leave" wrote."""
+    found: list[tuple[str, str, Path]] = [
+        (label, path.name, path)
+        for label, path in (
+            ("risk report of the whole batch", batch.folder / "report.html"),
+            ("rejected rows of the whole batch", batch.folder / "rejects.csv"),
+        )
+        if path.is_file()
+    ]
+    if batch.left is None:
+        return found
+    outputs = batch.left["outputs"]
     for path in outputs.get("flat_files") or (
         [outputs["flat_file"]] if outputs["flat_file"] else []
     ):
         found.append(("upload file", Path(path).name, Path(path)))
-    for role, label in (("report", "report"), ("rejects", "rejects")):
+    for role, label in (("report", "report of the approved rows"), ("rejects", "rejects")):
         if outputs.get(role):
             found.append((label, Path(outputs[role]).name, Path(outputs[role])))
     return found

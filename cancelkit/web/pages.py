@@ -5,7 +5,7 @@ the library; the answers never hold a secret (no credential, no seal key)."""
 from __future__ import annotations
 
 import json
-import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +202,9 @@ class Pages:
             return _refuse(str(exc))
         retry = found.pop("retry")
         if retry is not None:
-            found["retry_url"] = f"/retry/{folder.name}/{retry.name}"
+            key = secrets.token_urlsafe(9)
+            self.session.retries[key] = retry
+            found["retry_url"] = f"/retry/{key}"
         return JSONResponse(found)
 
     async def job(self, request: Request) -> Response:
@@ -221,14 +223,10 @@ class Pages:
         return Response("no such file", 404, media_type="text/plain")
 
     async def retry(self, request: Request) -> Response:
-        folder = self.session.folder / request.path_params["folder"]
-        name = request.path_params["name"]
-        if not re.fullmatch(r"reconcile-[0-9]+", folder.name) or "/" in name:
+        path = self.session.retries.get(request.path_params["key"])
+        if path is None or not path.is_file():
             return Response("no such file", 404, media_type="text/plain")
-        path = folder / name
-        if not path.is_file() or not name.endswith(".csv"):
-            return Response("no such file", 404, media_type="text/plain")
-        return FileResponse(path, filename=name, media_type="text/csv")
+        return FileResponse(path, filename=path.name, media_type="text/csv")
 
 
 def _projected(metrics: dict) -> dict:
@@ -310,7 +308,7 @@ def app(session: Session, host: str, port: int) -> Guard:
         Route("/jobs/{job}", pages.job),
         Route("/history", pages.history),
         Route("/reconcile", pages.reconcile, methods=["POST"]),
-        Route("/retry/{folder}/{name}", pages.retry),
+        Route("/retry/{key}", pages.retry),
         Route("/b/{batch}", pages.batch),
         Route("/b/{batch}/report", pages.report),
         Route("/b/{batch}/approvals", pages.approvals, methods=["POST"]),

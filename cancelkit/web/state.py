@@ -133,6 +133,8 @@ class Session:
         self.csrf = secrets.token_urlsafe(32)
         self.batches: dict[str, Batch] = {}
         self.jobs: dict[str, Job] = {}
+        #: the retry files of dropped processing reports, by the key of their address
+        self.retries: dict[str, Path] = {}
         self._lock = threading.Lock()
         self._counter = 0
 

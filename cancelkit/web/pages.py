@@ -245,7 +245,8 @@ def _unapprovable(batch: Batch, index: int) -> str | None:
     if not row.approvable:
         return f"row {row.row} of {Path(row.source).name} is {row.status}: it cannot be approved"
     if row.sheet_row in batch.refused:
-        return f"sheet row {row.sheet_row} was refused by the seal: {batch.refused[row.sheet_row]}"
+        why = batch.refused[row.sheet_row]
+        return f"sheet row {row.sheet_row} cannot be approved: refused by the seal ({why})"
     return None
 
 

@@ -4,6 +4,7 @@ when the server stops (Ctrl-C: exit 130, nothing left behind)."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 import tempfile
 import webbrowser
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..errors import ConfigError
 from .pages import app
 from .state import Session
 
@@ -27,6 +29,24 @@ def is_loopback(host: str) -> bool:
 def url_of(host: str, port: int, token: str) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/?token={token}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket (port 0: a free port), or a ConfigError saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port "
+            "(or --host)",
+            code="web_listen",
+        ) from None
+    return sock
 
 
 def make_server(session: Session, host: str, port: int) -> uvicorn.Server:
@@ -57,6 +77,8 @@ def serve(
             f"warning: serving on {host}, not the loopback address: anyone who can reach "
             "this machine and port and learns the URL can use the page"
         )
+    sock = listen(host, port)
+    port = sock.getsockname()[1]
     folder = Path(tempfile.mkdtemp(prefix="cancelkit-serve-"))
     session = Session(folder, max_upload_mb)
     try:
@@ -67,6 +89,7 @@ def serve(
         say("(the token works once; Ctrl-C stops the server and removes its working folder)")
         if open_browser:
             webbrowser.open(url)
-        server.run()
+        server.run(sockets=[sock])
     finally:
         session.remove()
+        sock.close()

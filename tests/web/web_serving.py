@@ -4,10 +4,9 @@ test bound (no port race), and real Chromium through Playwright."""
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 if os.environ.get("CI") != "true":  # CI installs the web extra and must run these
     pytest.importorskip("starlette")
 
-from cancelkit.web.server import make_server, url_of  # noqa: E402
+from cancelkit.web.server import listen, make_server, url_of  # noqa: E402
 from cancelkit.web.state import Session  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,6 +38,7 @@ class Served:
     host: str
     port: int
     url: str  # with the one-time token
+    stop: Callable[[], None]
 
     @property
     def base(self) -> str:
@@ -50,24 +50,28 @@ def serving(max_upload_mb: float = 200) -> Iterator[Served]:
     """A running server of a fresh session; its folder is removed when it stops."""
     folder = Path(tempfile.mkdtemp(prefix="cancelkit-serve-test-"))
     session = Session(folder, max_upload_mb)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = make_server(session, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(30)
+        session.remove()
+        sock.close()
+
     thread.start()
     try:
         while not server.started:
             if not thread.is_alive():
                 raise RuntimeError("the server did not start")
             thread.join(0.02)
-        yield Served(session, "127.0.0.1", port, url_of("127.0.0.1", port, session.url_token))
+        yield Served(
+            session, "127.0.0.1", port, url_of("127.0.0.1", port, session.url_token or ""), stop
+        )
     finally:
-        server.should_exit = True
-        thread.join(30)
-        session.remove()
-        sock.close()
+        stop()
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ ORDERS_REPORT = FIXTURES / "order-report.txt"
 COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}
 
 
-def load(page, served, inputs, reports=(), orders="4000", cancels="12") -> str:
-    page.goto(served.base + "/")
+def load(page, server, inputs, reports=(), orders="4000", cancels="12") -> str:
+    page.goto(server.base + "/")
     page.set_input_files("#inputs", [str(p) for p in inputs])
     if reports:
         page.set_input_files("#orders_reports", [str(p) for p in reports])

@@ -34,23 +34,23 @@ XSS = (
 )
 
 
-def entered(served) -> httpx.Client:
+def entered(server) -> httpx.Client:
     """A client holding the session cookie (the printed URL opened once)."""
-    client = httpx.Client(base_url=served.base, timeout=60)
-    answer = client.get(served.url, follow_redirects=False)
+    client = httpx.Client(base_url=server.base, timeout=60)
+    answer = client.get(server.url, follow_redirects=False)
     assert answer.status_code == 303
     return client
 
 
-def posting(served, **extra) -> dict:
-    headers = {"Origin": served.base, "X-CSRF-Token": served.session.csrf}
+def posting(server, **extra) -> dict:
+    headers = {"Origin": server.base, "X-CSRF-Token": server.session.csrf}
     headers.update(extra)
     return headers
 
 
-def load_via(client: httpx.Client, served, *paths: Path, **fields) -> str:
+def load_via(client: httpx.Client, server, *paths: Path, **fields) -> str:
     files = [("inputs", (p.name, p.read_bytes())) for p in paths]
-    answer = client.post("/load", files=files, data=fields, headers=posting(served))
+    answer = client.post("/load", files=files, data=fields, headers=posting(server))
     assert answer.status_code == 200, answer.text
     job = answer.json()["job"]
     while (state := client.get(f"/jobs/{job}").json())["state"] == "running":
@@ -253,10 +253,10 @@ def test_review_edited_to_approve_a_rejected_row_is_refused(browser, served, tmp
     assert not any(order and order in uploaded for order in forged)
 
 
-def entered_again(served, page) -> httpx.Client:
+def entered_again(server, page) -> httpx.Client:
     """A client with the browser's session cookie (the one-time token is used up)."""
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    return httpx.Client(base_url=served.base, cookies=cookies, timeout=60)
+    return httpx.Client(base_url=server.base, cookies=cookies, timeout=60)
 
 
 def test_two_tabs_last_saved_wins_and_the_page_says_so(browser, served):  # noqa: F811

@@ -12,8 +12,8 @@ from spapi_standin import SECRETS, processing_report, standin  # noqa: F401
 from web_serving import browser, served, shoot, watched  # noqa: F401
 
 
-def load_and_leave(page, served, source: Path = CLEAN) -> str:
-    page.goto(served.url)
+def load_and_leave(page, server, source: Path = CLEAN) -> str:
+    page.goto(server.url)
     page.set_input_files("#inputs", [str(source)])
     page.fill("#orders_7d", "4000")
     page.click("#load-button")

@@ -592,7 +592,13 @@ def main() -> None:
 
 @cli.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port to listen on (0: a free one).",
+)
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
 @click.option(
     "--max-upload-mb",

@@ -77,6 +77,8 @@ def serve(
             f"warning: serving on {host}, not the loopback address: anyone who can reach "
             "this machine and port and learns the URL can use the page"
         )
+    elif host != DEFAULT_HOST:
+        say(f"warning: serving on {host}, not {DEFAULT_HOST}: open the page at exactly {host}")
     sock = listen(host, port)
     port = sock.getsockname()[1]
     folder = Path(tempfile.mkdtemp(prefix="cancelkit-serve-"))

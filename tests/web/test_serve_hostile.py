@@ -292,11 +292,11 @@ def test_two_tabs_last_saved_wins_and_the_page_says_so(browser, served):  # noqa
 # -- stopping --------------------------------------------------------------------------------
 
 
-def spawn(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
+def spawn(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, str, Path]:
     """`cancelkit serve --port 0 --no-browser` in a real process: it, its URL, its folder."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cancelkit", "serve", "--port", "0", "--no-browser"],
+        [sys.executable, "-m", "cancelkit", "serve", "--port", "0", "--no-browser", *options],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -304,8 +304,10 @@ def spawn(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
         text=True,
     )
     url = folder = None
+    proc.said = []  # type: ignore[attr-defined]
     while url is None or folder is None:
         line = proc.stderr.readline()
+        proc.said.append(line)  # type: ignore[attr-defined]
         assert line, f"serve ended: {proc.wait()} {proc.stderr.read()}"
         if "open http" in line:
             url = line.split("open ", 1)[1].strip()
@@ -325,6 +327,23 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path):
         assert "cancelkit: interrupted" in proc.stderr.read()
         assert not folder.exists()
         assert list(tmp_path.iterdir()) == []
+    finally:
+        proc.kill()
+
+
+def test_another_host_warns_and_answers_only_to_its_name(tmp_path):
+    proc, url, folder = spawn(tmp_path, "--host", "127.0.0.2")
+    try:
+        assert "warning: serving on 127.0.0.2" in "".join(proc.said)
+        assert url.startswith("http://127.0.0.2:")
+        client = httpx.Client()
+        assert client.get(url, follow_redirects=False).status_code == 303
+        port = url.split(":")[2].split("/")[0]
+        answer = client.get(f"http://127.0.0.2:{port}/", headers={"Host": f"127.0.0.1:{port}"})
+        assert answer.status_code == 403
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+        assert not folder.exists()
     finally:
         proc.kill()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl  # type: ignore[import-untyped]
+from python_calamine import CalamineWorkbook
 
 from ..options import build_options
 from ..pipeline.run import run
@@ -61,17 +62,21 @@ class ReviewRow:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a number cell as calamine gives it (row 5 is 5.0)
+    return str(value)
 
 
 def review_rows(path: str | Path) -> Iterator[ReviewRow]:
     """The rows of a review workbook's Review sheet (one cancelkit wrote, or one that
-    `check(from_review=...)` has already read through the readers' defences)."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    `check(from_review=...)` has already read through the readers' defences). Read with
+    calamine: 100,000 rows in seconds, where openpyxl takes a minute."""
+    book = CalamineWorkbook.from_path(str(path))
     try:
-        sheet = book[REVIEW_SHEET]
-        lines = sheet.iter_rows(values_only=True)
-        header = [_text(v).strip().lower() for v in next(lines, ())]
+        lines = iter(book.get_sheet_by_name(REVIEW_SHEET).to_python(skip_empty_area=False))
+        header = [_text(v).strip().lower() for v in next(lines, [])]
         at = {name: header.index(name) for name in (*REVIEW_HEADER, MARKETPLACE) if name in header}
         for number, values in enumerate(lines, start=2):
             cells = list(values) + [None] * max(0, len(header) - len(values))
@@ -88,6 +93,8 @@ def _row_of(number: int, token: str, cells: list, at: dict[str, int]) -> ReviewR
         return _text(cells[at[name]]) if name in at else ""
 
     row = cells[at["row"]]
+    if isinstance(row, float) and row.is_integer():
+        row = int(row)
     return ReviewRow(
         sheet_row=number,
         token=token,
@@ -103,7 +110,7 @@ def _row_of(number: int, token: str, cells: list, at: dict[str, int]) -> ReviewR
         problems=cell("problems"),
         note=cell("note"),
         source=cell("source"),
-        row=row if isinstance(row, int) else None,
+        row=row if isinstance(row, int) and not isinstance(row, bool) else None,
         marketplace=cell(MARKETPLACE),
         decision=approve_decision(cells[at["approve"]]),
     )

@@ -349,12 +349,13 @@ def test_another_host_warns_and_answers_only_to_its_name(tmp_path):
 
 
 def test_server_stopped_mid_download_leaves_an_incomplete_file_and_no_folder(tmp_path):
+    """Also: a large file's reading progress, as the page's progress bar shows it."""
     source = tmp_path / "many.csv"
     with open(source, "w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["order-id", "cancellation-reason-code", "note"])
-        for n in range(30_000):
-            writer.writerow([f"bad-{n}", "NoInventory", "n" * 60])  # every row rejected
+        for n in range(70_000):  # past the rows after which reading reports its progress
+            writer.writerow([f"bad-{n}", "NoInventory", "n" * 20])  # every row rejected
     data = tmp_path / "served"
     data.mkdir()
     proc, url, folder = spawn(data)
@@ -373,6 +374,8 @@ def test_server_stopped_mid_download_leaves_an_incomplete_file_and_no_folder(tmp
         while (state := client.get(f"/jobs/{job}").json())["state"] == "running":
             time.sleep(0.05)  # polling a condition, not timing
         assert state["state"] == "done", state
+        # what the page's progress bar showed while the file was read
+        assert state["progress"]["file"] == "many.csv" and state["progress"]["row"] >= 65_536
         port = int(base.rsplit(":", 1)[1])
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

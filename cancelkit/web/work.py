@@ -197,8 +197,11 @@ def ledger_path() -> Path:
 
 def credentials_set() -> bool:
     """Whether SP-API credentials are set (never what they are: no secret reaches the page)."""
-    settings = load_config(None)
-    amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
+    try:
+        settings = load_config(None)
+        amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
+    except CancelkitError:  # unusable settings: `submit` would say why; the page offers no send
+        return False
     return amazon.credentials is not None
 
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 from python_calamine import CalamineWorkbook
 
 from ..options import build_options
 from ..pipeline.run import run
-from ..read.review import (
+from ..read.review_layout import REVIEW_SHEET
+from ..review.reader import (
     APPROVE_NO,
     APPROVE_YES,
     MARKETPLACE,
@@ -29,7 +30,6 @@ from ..read.review import (
     TOKEN_COLUMN,
     approve_decision,
 )
-from ..read.review_layout import REVIEW_SHEET
 from ..write.result import Result
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from ..api import submit
-from ..errors import CancelkitError, InputError
-from ..ledger import reconcile
+from ..errors import CancelkitError, InputError, StillProcessing
 from ..ledger.store import Ledger
-from ..ledger.submit import StillProcessing
 from ..options import build_options, load_config, resolve_ledger_path, spapi_settings
 from ..pipeline.run import run
+from ..usecases.reconcile import reconcile_report
+from ..write import reconcile_text
 from ..write.result import Result
-from ..write.retry import reconcile_report
 from ..write.verdict import verdict
 from . import approvals
 from .state import Batch, Job, Session
@@ -189,8 +188,8 @@ def files_of(batch: Batch) -> list[tuple[str, str, Path]]:
 
 def ledger_path() -> Path:
     """The ledger the command line uses (the config's `ledger`, `CANCELKIT_LEDGER`, ...)."""
-    settings = load_config(None)
-    path = resolve_ledger_path(settings.get("ledger"))
+    config = load_config(None)
+    path = resolve_ledger_path(config.settings.get("ledger"))
     assert path is not None
     return path
 
@@ -198,8 +197,8 @@ def ledger_path() -> Path:
 def credentials_set() -> bool:
     """Whether SP-API credentials are set (never what they are: no secret reaches the page)."""
     try:
-        settings = load_config(None)
-        amazon = spapi_settings(None, settings.get("amazon"), settings.get("_path"))
+        config = load_config(None)
+        amazon = spapi_settings(None, config.amazon, config.path)
     except CancelkitError:  # unusable settings: `submit` would say why; the page offers no send
         return False
     return amazon.credentials is not None
@@ -217,7 +216,7 @@ def send(batch_ids: list[str], job: Job) -> None:
             )
             job.outcome["still_processing"] = True
             continue
-        job.say(reconcile.outcome_text(outcome, outcome.retry_path))
+        job.say(reconcile_text.outcome_text(outcome, outcome.retry_path))
         job.outcome.setdefault("batches", []).append(
             {
                 "batch": outcome.batch.id,
@@ -246,7 +245,7 @@ def reconcile_dropped(report: Path, folder: Path) -> dict:
     outcome, written = reconcile_report(report, path, None, None, False, folder)
     retry = None if written is None else Path(written)
     return {
-        "text": reconcile.outcome_text(outcome, retry.name if retry else None),
+        "text": reconcile_text.outcome_text(outcome, retry.name if retry else None),
         "ok": outcome.ok,
         "batch": outcome.batch.id,
         "confirmed": outcome.confirmed,

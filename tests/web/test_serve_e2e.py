@@ -14,7 +14,7 @@ import openpyxl
 from conftest import FIXTURES, MESSY, invoke
 from web_serving import browser, served, shoot, watched  # noqa: F401
 
-from cancelkit.read.review import REVIEW_HEADER
+from cancelkit.review.reader import REVIEW_HEADER
 from cancelkit.write.report import pct
 
 ORDERS_REPORT = FIXTURES / "order-report.txt"

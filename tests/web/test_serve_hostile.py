@@ -21,7 +21,7 @@ import pytest
 from conftest import MESSY, ROOT, invoke
 from web_serving import browser, served, serving, shoot, watched  # noqa: F401
 
-from cancelkit.read.review import REVIEW_HEADER
+from cancelkit.review.reader import REVIEW_HEADER
 
 COL = {name: i + 1 for i, name in enumerate(REVIEW_HEADER)}
 CORPUS = ROOT / "tests" / "corpus"

@@ -16,8 +16,8 @@ import pytest
 if os.environ.get("CI") != "true":  # CI installs the web extra and must run these
     pytest.importorskip("starlette")
 
-from cancelkit.web.server import listen, make_server, url_of  # noqa: E402
-from cancelkit.web.state import Session  # noqa: E402
+from cancelkit.web.server import listen, make_server, url_of
+from cancelkit.web.state import Session
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

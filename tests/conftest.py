@@ -270,3 +270,25 @@ def assert_schema_v1(document: dict) -> None:
         for error in record["errors"]:
             assert set(error) == {"code", "column", "value", "message"}
     assert set(document["outputs"]) >= {"flat_file", "rejects", "report", "review"}
+
+
+@pytest.fixture(autouse=True)
+def closed_http_clients(monkeypatch):
+    """Every httpx client a test opens is closed when the test ends, made with `with` or
+    not (pytest turns an unclosed socket's ResourceWarning into an error)."""
+    try:
+        import httpx
+    except ImportError:  # the SP-API extra is not installed: no test opens a client
+        yield
+        return
+    opened: list = []
+    original = httpx.Client.__init__
+
+    def tracked(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(httpx.Client, "__init__", tracked)
+    yield
+    for client in opened:
+        client.close()

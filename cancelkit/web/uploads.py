@@ -85,7 +85,16 @@ async def _save(file: UploadFile, folder: Path, number: int) -> Path:
 
 
 async def saved_files(form: FormData, folder: Path) -> Upload:
-    """Save the form's files in `folder`: batch files, order reports, a review workbook."""
+    """Save the form's files in `folder`: batch files, order reports, a review workbook.
+    Every file of the form is closed afterwards, the skipped ones (an empty file field) and
+    those left when a refusal stops the saving included."""
+    try:
+        return await _saved_files(form, folder)
+    finally:
+        await form.close()
+
+
+async def _saved_files(form: FormData, folder: Path) -> Upload:
     upload = Upload()
     number = 0
     for field in FIELDS:

@@ -292,6 +292,15 @@ def test_two_tabs_last_saved_wins_and_the_page_says_so(browser, served):  # noqa
 # -- stopping --------------------------------------------------------------------------------
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """The served process ended (killed if it still runs) and its pipes closed."""
+    proc.kill()
+    proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def spawn(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, str, Path]:
     """`cancelkit serve --port 0 --no-browser` in a real process: it, its URL, its folder."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
@@ -328,7 +337,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(tmp_path):
         assert not folder.exists()
         assert list(tmp_path.iterdir()) == []
     finally:
-        proc.kill()
+        stop(proc)
 
 
 def test_another_host_warns_and_answers_only_to_its_name(tmp_path):
@@ -345,7 +354,7 @@ def test_another_host_warns_and_answers_only_to_its_name(tmp_path):
         assert proc.wait(timeout=120) == 130
         assert not folder.exists()
     finally:
-        proc.kill()
+        stop(proc)
 
 
 def test_server_stopped_mid_download_leaves_an_incomplete_file_and_no_folder(tmp_path):
@@ -398,4 +407,4 @@ def test_server_stopped_mid_download_leaves_an_incomplete_file_and_no_folder(tmp
         assert not folder.exists()
         assert list(data.iterdir()) == []
     finally:
-        proc.kill()
+        stop(proc)

@@ -122,6 +122,15 @@ FAILURES: dict[str, str] = {
     "batch_ambiguous": "--batch is a prefix of several batches",
     "batch_choice_needed": "several batches await confirmation and none was named",
     "record_not_in_batch": "Python API: a record number outside the batch",
+    # the page (`cancelkit serve`)
+    "web_listen": "serve cannot listen on the --host and --port given",
+    "web_upload": "the page's upload could not be read (a malformed form)",
+    "web_upload_interrupted": "the browser stopped sending an upload part way",
+    "web_no_input": "a load on the page with no batch file and no review workbook",
+    "web_input_and_review": "batch files and a review workbook loaded together",
+    "web_two_reviews": "two review workbooks loaded at once",
+    "web_no_batch": "a page address naming no batch of this session",
+    "web_stale_page": "a tab too far behind the approvals another tab saved",
     # submit and reconcile
     "submit_refused": "a batch that cannot be sent or resumed as it stands",
     "submission_not_found": "Python API: a submission number the ledger does not hold",

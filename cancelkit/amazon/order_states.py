@@ -373,6 +373,29 @@ def check_state(
     state = classify(status)
     item = classify(item_status) if item_status.strip() else None
     channel_found = channel_kind(channel)
+    waiting = _paid_and_waiting(state, status, item, paid, channel_found)
+    if waiting is not None:
+        state = waiting  # paid and waiting for shipment, as the Unshipped report lists it
+        status = item_status
+    if channel_found == AMAZON_FULFILLED and state.kind in (PENDING, CANCELLABLE):
+        return _fba_error(channel)
+    return (
+        _status_error(state, status)
+        or _channel_error(channel_found, channel)
+        or _item_error(item, item_status)
+        or _shipped_finding(state, item, status, whole_order, quantity, shipped)
+    )
+
+
+def _paid_and_waiting(
+    state: OrderState,
+    status: str,
+    item: OrderState | None,
+    paid: bool | None,
+    channel_found: str,
+) -> OrderState | None:
+    """The item's state when a merchant order is `Pending` but its line is paid and
+    cancellable (all-orders report: item-status `Unshipped` with a payments date)."""
     if (
         state.kind == PENDING
         and fold(status) == "pending"
@@ -382,13 +405,20 @@ def check_state(
         and paid
         and channel_found == CANCELLABLE
     ):
-        state = item  # paid and waiting for shipment, as the Unshipped report lists it
-        status = item_status
-    if channel_found == AMAZON_FULFILLED and state.kind in (PENDING, CANCELLABLE):
-        code, message = STATE_ERRORS[AMAZON_FULFILLED]
-        if fold(channel) not in ("amazon", "afn"):
-            message = f"{message} (fulfillment channel {shown(channel.strip())})"
-        return StateFinding("error", code, "fulfillment_channel", channel, message)
+        return item
+    return None
+
+
+def _fba_error(channel: str) -> StateFinding:
+    """The error for an Amazon-fulfilled (FBA) order, naming an unusual channel spelling."""
+    code, message = STATE_ERRORS[AMAZON_FULFILLED]
+    if fold(channel) not in ("amazon", "afn"):
+        message = f"{message} (fulfillment channel {shown(channel.strip())})"
+    return StateFinding("error", code, "fulfillment_channel", channel, message)
+
+
+def _status_error(state: OrderState, status: str) -> StateFinding | None:
+    """The error for a blocked (pending, shipped, cancelled...) or unknown order status."""
     if state.kind in BLOCKED:
         code, message = STATE_ERRORS[state.kind]
         if status.strip().casefold() not in ("shipped", "pending", "canceled", "cancelled"):
@@ -404,11 +434,13 @@ def check_state(
             "cancelled with the file, so the row is not uploaded: check the order in Seller "
             "Central",
         )
+    return None
+
+
+def _channel_error(channel_found: str, channel: str) -> StateFinding | None:
+    """The error for an Amazon-fulfilled or unknown fulfillment channel."""
     if channel_found == AMAZON_FULFILLED:
-        code, message = STATE_ERRORS[AMAZON_FULFILLED]
-        if fold(channel) not in ("amazon", "afn"):
-            message = f"{message} (fulfillment channel {shown(channel.strip())})"
-        return StateFinding("error", code, "fulfillment_channel", channel, message)
+        return _fba_error(channel)
     if channel_found == UNKNOWN:
         return StateFinding(
             "error",
@@ -418,21 +450,40 @@ def check_state(
             f"{why_unknown(channel, 'fulfillment channel')}; only a merchant-fulfilled order "
             "can be cancelled with the file, so the row is not uploaded",
         )
-    if item is not None:
-        if item.kind in BLOCKED:
-            code, message = STATE_ERRORS[item.kind]
-            return StateFinding(
-                "error", code, "item_status", item_status,
-                f"{message} (item-status {shown(item_status.strip())})",
-            )  # fmt: skip
-        if item.kind == UNKNOWN:
-            return StateFinding(
-                "error",
-                "order_status_unknown",
-                "item_status",
-                item_status,
-                f"{why_unknown(item_status, 'item-status')}; the row is not uploaded",
-            )
+    return None
+
+
+def _item_error(item: OrderState | None, item_status: str) -> StateFinding | None:
+    """The error for a blocked or unknown item-status (all-orders report)."""
+    if item is None:
+        return None
+    if item.kind in BLOCKED:
+        code, message = STATE_ERRORS[item.kind]
+        return StateFinding(
+            "error", code, "item_status", item_status,
+            f"{message} (item-status {shown(item_status.strip())})",
+        )  # fmt: skip
+    if item.kind == UNKNOWN:
+        return StateFinding(
+            "error",
+            "order_status_unknown",
+            "item_status",
+            item_status,
+            f"{why_unknown(item_status, 'item-status')}; the row is not uploaded",
+        )
+    return None
+
+
+def _shipped_finding(
+    state: OrderState,
+    item: OrderState | None,
+    status: str,
+    whole_order: bool,
+    quantity: int | None,
+    shipped: int | None,
+) -> StateFinding | None:
+    """What shipped units give: an error when all are shipped or a partly shipped order is
+    cancelled whole, a flag when an item of a partly shipped order is cancelled."""
     partial = state.partial or (item is not None and item.partial)
     if shipped is not None and shipped > 0:
         if quantity is not None and shipped >= quantity:
@@ -445,7 +496,9 @@ def check_state(
                 "issue a refund or handle a return instead",
             )
         partial = True
-    if partial and whole_order:
+    if not partial:
+        return None
+    if whole_order:
         return StateFinding(
             "error",
             "order_shipped",
@@ -455,19 +508,17 @@ def check_state(
             "whole order cannot be cancelled; cancel the unshipped items one by one with their "
             "item codes",
         )
-    if partial:
-        units = ""
-        if shipped is not None and quantity is not None:
-            units = f" ({shipped} of the item's {quantity} units shipped)"
-        return StateFinding(
-            "flag",
-            "order_partially_shipped",
-            "order_status",
-            status,
-            f"the order is partially shipped{units}: make sure this item (or the units "
-            "cancelled) is unshipped",
-        )
-    return None
+    units = ""
+    if shipped is not None and quantity is not None:
+        units = f" ({shipped} of the item's {quantity} units shipped)"
+    return StateFinding(
+        "flag",
+        "order_partially_shipped",
+        "order_status",
+        status,
+        f"the order is partially shipped{units}: make sure this item (or the units "
+        "cancelled) is unshipped",
+    )
 
 
 def _whole(text: str | None) -> int | None:

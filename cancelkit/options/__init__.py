@@ -304,96 +304,22 @@ def build_options(
     cancels_30d_source = "cancels_in_30d option" if cancels_in_30d is not None else None
     if cancels_in_30d is None and "cancels_30d" in settings:
         cancels_in_30d, cancels_30d_source = settings["cancels_30d"], f"config {where}"
-    for name, value in (
-        ("orders_in_window", orders_in_window),
-        ("cancels_in_window", cancels_in_window),
-        ("orders_in_30d", orders_in_30d),
-        ("cancels_in_30d", cancels_in_30d),
-    ):
-        if value is not None and value < 0:
-            raise ConfigError(f"{name} must not be negative (got {value})")
-    for orders, cancels, window in (
-        (orders_in_window, cancels_in_window, "--orders-7d"),
-        (orders_in_30d, cancels_in_30d, "the 30-day orders"),
-    ):
-        if orders is not None and (cancels or 0) > orders:
-            raise ConfigError(
-                f"{cancels} seller cancellations cannot be more than the {orders} orders of "
-                f"the window (cancellations are counted among the orders of {window})",
-                code="impossible_figures",
-            )
-    review_market = None
-    kept: list[str] = []
-    changes: list[str] = []
-    review_reports: list[str] = []
-    found = review_figures(from_review) if from_review else None
-    if found:
-        review_market = found.get("marketplace")
-        review_reports = [str(t) for t in found.get("order_reports") or ()]
-        by_market = found.get("by_marketplace") or {}
-
-        def keep(name, value, source, review_value, review_source):
-            """The review's figure unless one is given; a given one that differs is said."""
-            if not isinstance(review_value, int) or isinstance(review_value, bool):
-                return value, source
-            if value is None:
-                kept.append(f"{name} {review_value} (from {review_source})")
-                return review_value, f"the review ({review_source})"
-            if value != review_value:
-                changes.append(f"{name}: {review_value} in the review, {value} now ({source})")
-            return value, source
-
-        if not by_market:
-            orders_in_window, orders_source = keep(
-                "orders in the window",
-                orders_in_window,
-                orders_source,
-                found.get("orders_in_window"),
-                found.get("orders_source"),
-            )
-            cancels_in_window, cancels_source = keep(
-                "earlier seller cancellations",
-                cancels_in_window,
-                cancels_source,
-                found.get("seller_cancels_in_window"),
-                found.get("cancels_source"),
-            )
-        for code, entry in by_market.items():
-            for given_by, config_by, key, source_key, name in (
-                (orders_by_market, config_orders_by, "orders_in_window", "orders_source", "orders"),
-                (
-                    cancels_by_market,
-                    config_cancels_by,
-                    "seller_cancels_in_window",
-                    "cancels_source",
-                    "cancels",
-                ),
-            ):
-                value, source = given_by.get(code) or config_by.get(code) or (None, None)
-                value, source = keep(
-                    f"{name} of {code}", value, source, entry.get(key), entry.get(source_key)
-                )
-                if value is not None and code not in given_by and code not in config_by:
-                    given_by[code] = (value, source)
+    _check_figures(orders_in_window, cancels_in_window, orders_in_30d, cancels_in_30d)
+    review = _ReviewFigures(from_review)
+    orders_in_window, orders_source, cancels_in_window, cancels_source = review.apply(
+        orders_in_window,
+        orders_source,
+        cancels_in_window,
+        cancels_source,
+        (orders_by_market, config_orders_by),
+        (cancels_by_market, config_cancels_by),
+    )
+    review_market, kept, changes = review.market, review.kept, review.changes
+    review_reports = review.reports
     fail_on = fail_on or settings.get("fail_on") or "none"
     if fail_on not in FAIL_ON:
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)} (got '{fail_on}')")
-    given = marketplace or settings.get("marketplace")
-    market_given = None
-    if marketplace:
-        market_given = "--marketplace"
-    elif given:
-        market_given = from_config
-    elif review_market:
-        given = review_market  # the review's (not "given": no marketplace_conflict from it)
-    # a code, an alias (GB), a site (Amazon.co.uk) or a marketplace id: its canonical code
-    market = marketplaces.marketplace_code(str(given or "US"))
-    if market is None:
-        raise ConfigError(
-            f"{market_given}: unknown marketplace '{given}'; known: {marketplaces.known_codes()}"
-        )
-    if review_market and market != marketplaces.marketplace_code(str(review_market)):
-        changes.append(f"marketplace: {review_market} in the review, {market} now")
+    market, market_given = _marketplace(marketplace, settings, from_config, review_market, changes)
     policy_table = _policy_table(settings.get("policy", {}), where)
     overrides = policy_table.get(market, {})
     orders_by = {**config_orders_by, **orders_by_market}
@@ -413,25 +339,8 @@ def build_options(
     ledger_path = resolve_ledger_path(ledger or settings.get("ledger"), no_ledger)
     if isinstance(orders_reports, (str, Path)):
         orders_reports = [orders_reports]
-    max_age = report_max_age_hours
-    if max_age is None:
-        max_age = settings.get("report_max_age_hours", 24.0)
-    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age > 0:
-        raise ConfigError(
-            f"report_max_age_hours must be a positive number of hours (got {max_age!r})"
-        )
-    fee_rate = (
-        referral_fee_rate if referral_fee_rate is not None else settings.get("referral_fee_rate")
-    )
-    if fee_rate is not None and (
-        isinstance(fee_rate, bool)
-        or not isinstance(fee_rate, (int, float))
-        or not 0 < fee_rate <= 1
-    ):
-        raise ConfigError(
-            f"referral_fee_rate must be a fraction of the item price, above 0 and at most 1 "
-            f"(got {fee_rate!r}; 8% is 0.08)"
-        )
+    max_age = _max_age(report_max_age_hours, settings)
+    fee_rate = _fee_rate(referral_fee_rate, settings)
     return Options(
         sheet=sheet or settings.get("sheet"),
         marketplace=market,
@@ -448,12 +357,12 @@ def build_options(
         orders_reports=[str(p) for p in orders_reports or []],
         ledger=str(ledger_path) if ledger_path else None,
         limits=_limits(settings),
-        report_max_age_hours=float(max_age),
+        report_max_age_hours=max_age,
         orders_in_30d=orders_in_30d,
         cancels_in_30d=cancels_in_30d,
         orders_30d_source=orders_30d_source,
         cancels_30d_source=cancels_30d_source,
-        referral_fee_rate=float(fee_rate) if fee_rate is not None else None,
+        referral_fee_rate=fee_rate,
         orders_by_marketplace=orders_by,
         cancels_by_marketplace=cancels_by,
         policy_table=policy_table,
@@ -463,6 +372,161 @@ def build_options(
         review_changes=changes,
         review_order_reports=review_reports,
     )
+
+
+def _check_figures(
+    orders_in_window: int | None,
+    cancels_in_window: int | None,
+    orders_in_30d: int | None,
+    cancels_in_30d: int | None,
+) -> None:
+    """No figure negative, no window with more seller cancellations than orders."""
+    for name, value in (
+        ("orders_in_window", orders_in_window),
+        ("cancels_in_window", cancels_in_window),
+        ("orders_in_30d", orders_in_30d),
+        ("cancels_in_30d", cancels_in_30d),
+    ):
+        if value is not None and value < 0:
+            raise ConfigError(f"{name} must not be negative (got {value})")
+    for orders, cancels, window in (
+        (orders_in_window, cancels_in_window, "--orders-7d"),
+        (orders_in_30d, cancels_in_30d, "the 30-day orders"),
+    ):
+        if orders is not None and (cancels or 0) > orders:
+            raise ConfigError(
+                f"{cancels} seller cancellations cannot be more than the {orders} orders of "
+                f"the window (cancellations are counted among the orders of {window})",
+                code="impossible_figures",
+            )
+
+
+_ByMarket = dict  # marketplace code -> (figure, its source)
+
+
+class _ReviewFigures:
+    """The figures a review workbook (`--from-review`) carries, and the sentences that say
+    which were kept and which a given figure changes."""
+
+    def __init__(self, from_review: str | Path | None) -> None:
+        self.found = review_figures(from_review) if from_review else None
+        self.kept: list[str] = []
+        self.changes: list[str] = []
+        self.market = self.found.get("marketplace") if self.found else None
+        self.reports = [str(t) for t in (self.found or {}).get("order_reports") or ()]
+
+    def keep(
+        self, name: str, value: object, source: object, review_value: object, review_source: object
+    ) -> tuple:
+        """The review's figure unless one is given; a given one that differs is said."""
+        if not isinstance(review_value, int) or isinstance(review_value, bool):
+            return value, source
+        if value is None:
+            self.kept.append(f"{name} {review_value} (from {review_source})")
+            return review_value, f"the review ({review_source})"
+        if value != review_value:
+            self.changes.append(f"{name}: {review_value} in the review, {value} now ({source})")
+        return value, source
+
+    def apply(
+        self,
+        orders_in_window: object,
+        orders_source: object,
+        cancels_in_window: object,
+        cancels_source: object,
+        orders_by: tuple[_ByMarket, _ByMarket],
+        cancels_by: tuple[_ByMarket, _ByMarket],
+    ) -> tuple:
+        """The plain figures with the review's kept; per-marketplace figures of the review
+        go into the given tables (first of each pair) where neither table has them."""
+        found = self.found
+        if not found:
+            return orders_in_window, orders_source, cancels_in_window, cancels_source
+        by_market = found.get("by_marketplace") or {}
+        if not by_market:
+            orders_in_window, orders_source = self.keep(
+                "orders in the window",
+                orders_in_window,
+                orders_source,
+                found.get("orders_in_window"),
+                found.get("orders_source"),
+            )
+            cancels_in_window, cancels_source = self.keep(
+                "earlier seller cancellations",
+                cancels_in_window,
+                cancels_source,
+                found.get("seller_cancels_in_window"),
+                found.get("cancels_source"),
+            )
+        for code, entry in by_market.items():
+            for (given_by, config_by), key, source_key, name in (
+                (orders_by, "orders_in_window", "orders_source", "orders"),
+                (cancels_by, "seller_cancels_in_window", "cancels_source", "cancels"),
+            ):
+                value, source = given_by.get(code) or config_by.get(code) or (None, None)
+                value, source = self.keep(
+                    f"{name} of {code}", value, source, entry.get(key), entry.get(source_key)
+                )
+                if value is not None and code not in given_by and code not in config_by:
+                    given_by[code] = (value, source)
+        return orders_in_window, orders_source, cancels_in_window, cancels_source
+
+
+def _marketplace(
+    marketplace: str | None,
+    settings: dict,
+    from_config: str,
+    review_market: object,
+    changes: list[str],
+) -> tuple[str, str | None]:
+    """The run's canonical marketplace code and who gave it (option, config, or None for the
+    review's or the default); a review of another marketplace is said in `changes`."""
+    given = marketplace or settings.get("marketplace")
+    market_given = None
+    if marketplace:
+        market_given = "--marketplace"
+    elif given:
+        market_given = from_config
+    elif review_market:
+        given = review_market  # the review's (not "given": no marketplace_conflict from it)
+    # a code, an alias (GB), a site (Amazon.co.uk) or a marketplace id: its canonical code
+    market = marketplaces.marketplace_code(str(given or "US"))
+    if market is None:
+        raise ConfigError(
+            f"{market_given}: unknown marketplace '{given}'; known: {marketplaces.known_codes()}"
+        )
+    if review_market and market != marketplaces.marketplace_code(str(review_market)):
+        changes.append(f"marketplace: {review_market} in the review, {market} now")
+    return market, market_given
+
+
+def _max_age(report_max_age_hours: float | None, settings: dict) -> float:
+    """The orders report's maximum age in hours: the option, the config, or 24."""
+    max_age = report_max_age_hours
+    if max_age is None:
+        max_age = settings.get("report_max_age_hours", 24.0)
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age > 0:
+        raise ConfigError(
+            f"report_max_age_hours must be a positive number of hours (got {max_age!r})"
+        )
+    return float(max_age)
+
+
+def _fee_rate(referral_fee_rate: float | None, settings: dict) -> float | None:
+    """The referral fee rate (a fraction in (0, 1]): the option, the config, or None."""
+    fee_rate = (
+        referral_fee_rate if referral_fee_rate is not None else settings.get("referral_fee_rate")
+    )
+    if fee_rate is not None and (
+        isinstance(fee_rate, bool)
+        or not isinstance(fee_rate, (int, float))
+        or not 0 < fee_rate <= 1
+    ):
+        raise ConfigError(
+            f"referral_fee_rate must be a fraction of the item price, above 0 and at most 1 "
+            f"(got {fee_rate!r}; 8% is 0.08)"
+        )
+    return float(fee_rate) if fee_rate is not None else None
 
 
 def _limits(settings: dict) -> Limits | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 import click
 
@@ -24,16 +24,13 @@ from .usecases.history import history
 from .usecases.outcome import ExitCode, Outcome, Talk, TalkLevel
 from .usecases.reconcile import reconcile_report
 from .usecases.review import review
-from .usecases.running import RunSettings, checked_run
+from .usecases.running import RunSettings
 from .usecases.submit import DEFAULT_WAIT_S
 from .usecases.template import template
 from .version import __version__
 from .write import reconcile_text
 from .write.plan import OutputPlan
 from .write.terminal import Progress, color, error_line, reasons_text
-
-if TYPE_CHECKING:
-    from .write.result import Result
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Terminated", "cli", "main"]
 
@@ -197,25 +194,6 @@ def _need_inputs(inputs: Sequence[str], from_review: str | None = None) -> None:
 def _one_stdout(json_path: str | None, jsonl_path: str | None) -> None:
     if json_path == "-" and jsonl_path == "-":
         _fail("--json - and --jsonl - would both write to stdout; name a file for one")
-
-
-def _run_check(
-    inputs: Sequence[str],
-    metric: Mapping[str, Any],
-    keep: bool,
-    from_review: str | None = None,
-    talk: TalkLevel = "normal",
-) -> Result:
-    """The run of generate, check and review without their outputs (a progress line on a
-    terminal while reading): what the use cases run first."""
-    with _progress(talk == "quiet") as progress:
-        return checked_run(
-            inputs,
-            RunSettings(**metric),
-            keep_records=keep or talk == "verbose",
-            from_review=from_review,
-            progress=progress,
-        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -584,8 +562,7 @@ def fetch_orders_command(marketplace, days, output, config, force) -> None:
 
 
 def main() -> None:
-    """Run the command line (cancelkit/entry.py calls it after installing the interrupt
-    handling before the heavy imports; an older console script calls it directly)."""
+    """Run the command line (cancelkit/entry.py calls it once the interrupts are handled)."""
     interrupts.install()
     cli(prog_name="cancelkit")
 

@@ -165,3 +165,16 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     (target,) = resolve("cancelkit.read.tables", False, node)
     assert target == "cancelkit.write.result"
     assert RANK[layer_of(target)] < RANK[layer_of("cancelkit.read.tables")]
+
+
+#: the longest a module of cancelkit may be (issue 19: files of one thing)
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_is_over_the_line_limit():
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"

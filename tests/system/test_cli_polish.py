@@ -17,6 +17,8 @@ from cancelkit import cli as cli_module
 from cancelkit.options import Options
 from cancelkit.pipeline.collector import PROGRESS_ROWS
 from cancelkit.pipeline.run import run
+from cancelkit.usecases.running import RunSettings, checked_run
+from cancelkit.write.terminal import Progress
 
 COMMANDS = ("generate", "check", "review", "template", "reconcile", "confirm", "history", "reasons")
 COMMANDS += ("submit", "fetch-orders")
@@ -191,6 +193,18 @@ def test_small_input_reports_no_progress(tmp_path):
     assert calls == []
 
 
+def _checked(path, metric: dict, quiet: bool = False) -> None:
+    """A run with the progress line the command line shows while reading (write/terminal.py
+    Progress: on a terminal only, never with --quiet), cleared before any printing."""
+    progress = Progress.for_terminal(quiet)
+    try:
+        with checked_run([str(path)], RunSettings(**metric), keep_records=False, progress=progress):
+            pass
+    finally:
+        if progress is not None:
+            progress.clear()
+
+
 def test_progress_line_on_a_terminal_only(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     _big_csv(path, PROGRESS_ROWS + 10)
@@ -208,20 +222,17 @@ def test_progress_line_on_a_terminal_only(tmp_path, monkeypatch):
     }
     terminal = _Terminal()
     monkeypatch.setattr(cli_module.sys, "stderr", terminal)
-    with cli_module._run_check([str(path)], metric, False):
-        pass
+    _checked(path, metric)
     shown = terminal.getvalue()
     assert f"reading {path}: row " in shown
     assert shown.endswith("\r\x1b[K")  # the line is cleared before the summary
     quiet = _Terminal()
     monkeypatch.setattr(cli_module.sys, "stderr", quiet)
-    with cli_module._run_check([str(path)], metric, False, talk="quiet"):
-        pass
+    _checked(path, metric, quiet=True)
     assert quiet.getvalue() == ""
     piped = io.StringIO()
     monkeypatch.setattr(cli_module.sys, "stderr", piped)
-    with cli_module._run_check([str(path)], metric, False):
-        pass
+    _checked(path, metric)
     assert piped.getvalue() == ""
 
 

@@ -13,23 +13,21 @@ from typing import Any, NoReturn, TextIO, cast
 import click
 
 from . import interrupts
-from .api import fetch_orders, submit
 from .errors import CancelkitError, StillProcessing
 from .interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
-from .options import parse_figures, resolve_ledger_path
+from .options import parse_figures
 from .usecases.check import CheckOutputs, check
 from .usecases.confirm import confirm
 from .usecases.generate import GenerateOutputs, generate
 from .usecases.history import history
 from .usecases.outcome import ExitCode, Outcome, Talk, TalkLevel
-from .usecases.reconcile import reconcile_report
+from .usecases.reconcile import reconcile_batch, submitted_text
 from .usecases.review import review
 from .usecases.running import RunSettings
+from .usecases.send import fetch_orders_checked, submit
 from .usecases.submit import DEFAULT_WAIT_S
 from .usecases.template import template
 from .version import __version__
-from .write import reconcile_text
-from .write.plan import OutputPlan
 from .write.terminal import Progress, color, error_line, reasons_text
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Terminated", "cli", "main"]
@@ -422,14 +420,7 @@ def reconcile_command(processing_report, batch_id, ledger_path, retry_path, forc
     Example:
       cancelkit reconcile processing-report.txt --batch 20261126-080000-abcd
     """
-    path = resolve_ledger_path(ledger_path)
-    assert path is not None  # None only with no_ledger
-    plan = OutputPlan([processing_report], force=force)
-    plan.ledger(path, create=False)
-    plan.output("retry file", retry_path)
-    outcome, written = reconcile_report(processing_report, path, batch_id, retry_path, force)
-    click.echo(reconcile_text.outcome_text(outcome, written))
-    sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
+    _say_outcome(reconcile_batch(processing_report, ledger_path, batch_id, retry_path, force))
 
 
 @cli.command(name="confirm")
@@ -513,14 +504,7 @@ def submit_command(batch_id, wait, ledger_path, config, resubmit) -> None:
             err=True,
         )
         sys.exit(ExitCode.INTERRUPTED)
-    sent = "sent again" if outcome.resubmitted else "sent"
-    assert outcome.submission is not None  # a reconciled submit has its feed
-    click.echo(
-        f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
-        f"report: {outcome.report_path}"
-    )
-    click.echo(reconcile_text.outcome_text(outcome, outcome.retry_path))
-    sys.exit(ExitCode.OK if outcome.ok else ExitCode.REJECTED)
+    _say_outcome(submitted_text(outcome))
 
 
 @cli.command(name="fetch-orders")
@@ -556,8 +540,7 @@ def fetch_orders_command(marketplace, days, output, config, force) -> None:
       cancelkit fetch-orders --marketplace DE -o orders-de.txt
       cancelkit generate cancellations.csv --marketplace DE --orders-report orders-de.txt
     """
-    OutputPlan([config], force=force).output("order report", output)
-    lines = fetch_orders(output, marketplace, days, config=config, force=force, say=_say)
+    lines = fetch_orders_checked(output, marketplace, days, config=config, force=force, say=_say)
     click.echo(f"fetch-orders: {lines} order item lines written to {output}", err=True)
 
 

@@ -178,3 +178,18 @@ def test_no_module_is_over_the_line_limit():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+#: what the command line may import of cancelkit: the use cases, the options and the printing
+#: (write/terminal.py), beside the errors, the signal handling and the version
+CLI_IMPORTS = ("cancelkit.usecases.", "cancelkit.options", "cancelkit.write.terminal")
+CLI_ALSO = {"cancelkit.errors", "cancelkit.interrupts", "cancelkit.version"}
+
+
+def test_the_cli_imports_only_use_cases_options_and_printing():
+    others = sorted(
+        f"line {line}: {target}"
+        for target, nested, line in GRAPH["cancelkit.cli"]
+        if not nested and not target.startswith(CLI_IMPORTS) and target not in CLI_ALSO
+    )
+    assert not others, f"cancelkit.cli imports more than the use cases: {others}"

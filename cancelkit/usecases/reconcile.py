@@ -11,9 +11,14 @@ from pathlib import Path
 
 from ..ledger.reconcile import ReconcileOutcome, reconcile
 from ..ledger.store import Ledger
+from ..options import resolve_ledger_path
 from ..read.processing_report import parse_processing_report
 from ..write.files import refuse_existing
+from ..write.plan import OutputPlan
+from ..write.reconcile_text import outcome_text
 from ..write.retry import write_retry, write_retry_near
+from .outcome import ExitCode, Message, Outcome
+from .submit import SubmitOutcome
 
 
 def reconcile_report(
@@ -40,3 +45,37 @@ def reconcile_report(
         else:
             written = write_retry_near(outcome, fallback_dir)
     return outcome, written
+
+
+def reconcile_batch(
+    report_path: str,
+    ledger: str | None = None,
+    batch_id: str | None = None,
+    retry_path: str | None = None,
+    force: bool = False,
+) -> Outcome:
+    """`cancelkit reconcile`: check the outputs (the ledger must exist, the retry path must
+    be free), apply the report, and say what happened; exit 1 when a row failed or was left
+    unconfirmed."""
+    path = resolve_ledger_path(ledger)
+    assert path is not None  # None only with no_ledger
+    plan = OutputPlan([report_path], force=force)
+    plan.ledger(path, create=False)
+    plan.output("retry file", retry_path)
+    outcome, written = reconcile_report(report_path, path, batch_id, retry_path, force)
+    code = ExitCode.OK if outcome.ok else ExitCode.REJECTED
+    message = Message(outcome_text(outcome, written), "stdout")
+    return Outcome(code, {"retry file": str(written)} if written else {}, [message])
+
+
+def submitted_text(outcome: SubmitOutcome) -> Outcome:
+    """What `cancelkit submit` prints of a batch sent and reconciled, and its exit code."""
+    sent = "sent again" if outcome.resubmitted else "sent"
+    assert outcome.submission is not None  # a reconciled submit has its feed
+    lines = [
+        f"Batch {outcome.batch.id} {sent} as feed {outcome.submission.feed_id}; processing "
+        f"report: {outcome.report_path}",
+        outcome_text(outcome, outcome.retry_path),
+    ]
+    code = ExitCode.OK if outcome.ok else ExitCode.REJECTED
+    return Outcome(code, {}, [Message(line, "stdout") for line in lines], [outcome.batch.id])

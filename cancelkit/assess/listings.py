@@ -34,23 +34,31 @@ def listing_risks(index: BatchIndex, patches: Patches, earlier: dict) -> list[di
     orders: dict[str, dict[str, None]] = {
         sku: dict.fromkeys(earlier.get(sku, (0, []))[1][:LISTED_ORDERS]) for sku in risky
     }
-    wanted = {index.sku_names[sku]: sku for sku in risky if sku in index.sku_names}
-    # a listing is complete with LISTED_ORDERS ids, or all of its orders: stop scanning
-    # once every listing is
+    # SKU number -> listing, for the listings still short of their order ids: a listing
+    # leaves it once complete (LISTED_ORDERS ids, or all of its orders), so the scan below
+    # filters the rest in C and stops once none is left
     target = {sku: min(LISTED_ORDERS, totals[sku]) for sku in risky}
-    open_slots = sum(1 for sku in wanted.values() if len(orders[sku]) < target[sku])
-    skus, facts_at, order_at = index.skus, index.item_facts.getter(), index.orders.getter()
+    wanted = {
+        index.sku_names[sku]: sku
+        for sku in risky
+        if sku in index.sku_names and len(orders[sku]) < target[sku]
+    }
+    sku_at, facts_at, order_at = (
+        index.skus.getter(),
+        index.item_facts.getter(),
+        index.orders.getter(),
+    )
     patched = patches.__contains__ if patches else None  # most batches have no patches
-    for seq in compress(numbers(), map(wanted.__contains__, skus)):
-        if not open_slots:
-            break
+    for seq in compress(numbers(), map(wanted.__contains__, index.skus)):
         if facts_at(seq) & COUNTING and not (patched and patched(seq)):
-            sku = wanted[skus[seq]]
+            n = sku_at(seq)
+            sku = wanted[n]  # compress asked `wanted` about this very row
             listed = orders[sku]
-            if len(listed) < target[sku]:
-                listed[_order_text(order_at(seq))] = None
-                if len(listed) == target[sku]:
-                    open_slots -= 1
+            listed[_order_text(order_at(seq))] = None
+            if len(listed) >= target[sku]:
+                del wanted[n]
+                if not wanted:
+                    break
     return [
         {"sku": sku, "seller_cancellations_30d": totals[sku], "order_ids": list(orders[sku])}
         for sku in sorted(risky, key=lambda sku: (-totals[sku], sku))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from ..amazon.flatfile import TEMPLATE_TYPE
 from ..errors import InputError
@@ -150,14 +151,19 @@ REVIEW_SCAN_ROWS = 200
 
 def _refuse_review_rows(rows: Iterator, source: str) -> Iterator:
     """The rows, after the first ones were found free of review tokens and evidence (a
-    review saved as CSV with its token column renamed or its header row replaced)."""
+    review saved as CSV with its token column renamed or its header row replaced). Only the
+    first rows pass through a Python frame; the rest are chained on in C."""
+    rows = iter(rows)
+    return chain(_checked_head(rows, source), rows)
+
+
+def _checked_head(rows: Iterator, source: str) -> Iterator:
     for seen, (number, cells) in enumerate(rows, start=1):
         if cells_look_like_review(cells):
             raise review_as_input(f"{source} row {number}")
         yield number, cells
         if seen >= REVIEW_SCAN_ROWS:
             break
-    yield from rows
 
 
 def is_blank(cells: list[str]) -> bool:

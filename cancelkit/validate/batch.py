@@ -282,13 +282,16 @@ class BatchIndex:
         """
         patches = Patches(len(self.orders))
         candidates = self.candidates
-        order_of = self.orders.__getitem__
         # further items of an order on the rows before it are not orders of their own,
         # unless the order is a candidate: its rows are all counted afresh below
         orders = len(self.orders) - len(self.adjacent)
-        orders += sum(map(candidates.__contains__, map(order_of, self.adjacent)))
         counting_orders = counting_rows - len(self.adjacent_counting)
-        counting_orders += sum(map(candidates.__contains__, map(order_of, self.adjacent_counting)))
+        if candidates:  # most batches repeat no order: nothing to look up
+            order_of = self.orders.getter()
+            orders += sum(map(candidates.__contains__, map(order_of, self.adjacent)))
+            counting_orders += sum(
+                map(candidates.__contains__, map(order_of, self.adjacent_counting))
+            )
         several_markets = len(self.market_names) > 1
         for seqs, values in self.groups().values():
             size = len(seqs)

@@ -1,6 +1,6 @@
 """The review workbook's format, and reading a reviewed workbook back as an input.
 
-`cancelkit review` writes the workbook (write/workbook.py); `generate --from-review` reads
+`cancelkit review` writes the workbook (review/writer.py); `generate --from-review` reads
 only its approved rows. Both sides use the constants here, so the layout has one definition.
 The reader finds every column by its header, so columns may be moved (and the writer may
 add columns) without touching the seal.

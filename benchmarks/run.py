@@ -91,7 +91,7 @@ wb.close()
 """
 
 # Bare xlsxwriter write of the cells of a review sheet, one row per input row, no styles, no
-# validation lists, the 18 columns the review writes (read/review.py REVIEW_COLUMNS): approve
+# validation lists, the 18 columns the review writes (review/reader.py REVIEW_COLUMNS): approve
 # (empty: every row here counts), result, risk, counts against rate, order-id, plan (the
 # hold advice the review writes without --orders-7d), issue, item code, reason, sku,
 # is-buyer-requested (empty here), problems text, note (empty here), source, row, the hidden

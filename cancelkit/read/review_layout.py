@@ -1,6 +1,6 @@
 """The review workbook's identity: its sheet names, format id and token column.
 
-Shared by the review reader (read/review.py) and the plain-input readers (read/table.py,
+Shared by the review reader (review/reader.py) and the plain-input readers (read/table.py,
 read/xlsx.py), which refuse a review workbook given as an ordinary input: its rows would all
 be uploaded, approved or not.
 """

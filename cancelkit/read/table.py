@@ -66,7 +66,7 @@ class Table:
     row_risk: dict[int, str] = field(default_factory=dict)
     #: for a review workbook: the reasons and notes corrected in it, before and after
     review_corrected: list[dict] = field(default_factory=list)
-    #: the approved rows of a review workbook (read/review.py), not a plain input
+    #: the approved rows of a review workbook (review/reader.py), not a plain input
     from_review: bool = False
     fields: dict[str, int] = field(init=False)
     #: the personal-data columns dropped when the input was read (amazon/personal_data.py)

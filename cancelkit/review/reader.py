@@ -1,6 +1,6 @@
 """The review workbook's format, and reading a reviewed workbook back as an input.
 
-`cancelkit review` writes the workbook (write/workbook.py); `generate --from-review` reads
+`cancelkit review` writes the workbook (review/writer.py); `generate --from-review` reads
 only its approved rows. Both sides use the constants here, so the layout has one definition.
 The reader finds every column by its header, so columns may be moved (and the writer may
 add columns) without touching the seal.
@@ -29,6 +29,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
 
@@ -47,6 +48,7 @@ from ..read.review_layout import (
 from ..read.table import Table, cell_text
 from ..read.xlsx_scan import check_sheet_extent, open_checked_workbook, sheet_parts
 from ..version import __version__
+from .carried_state import Carried
 from .seal import Seal, load_key, reuse_key
 
 TEMPLATE_SHEET = "Cancellations"
@@ -120,10 +122,6 @@ CORRECTABLE_COLUMNS: tuple[str, ...] = (REASON, NOTE)
 SEALED_COLUMNS: tuple[str, ...] = (*IDENTITY_COLUMNS, *CORRECTABLE_COLUMNS)
 #: the row's kind as the evidence names it: one item (item code given) or the whole order
 KIND_ITEM, KIND_ORDER = "item", "order"
-#: flags of a review row that come from its order's state (the report, the ship-by date):
-#: `--from-review` without a fresh order report carries them, and their risk, onward
-STATE_FLAG_PREFIXES = ("order_",)
-STATE_FLAG_CODES = frozenset(("past_ship_by", "verge_of_cancellation"))
 
 
 #: why a review row is not read, by code (the JSON's `review_skipped`, the report)
@@ -260,102 +258,186 @@ def read_review(
     seal = Seal(load_key(create=False), review_id)
     state_of_reports = seal.verify_facts(reports, source)
     now = now or dt.datetime.now(dt.timezone.utc)
+    # bounded by the cell budget checked in _open_review
+    rows = _padded_rows(sheet_rows, at)
+    carried = None if recheck else Carried(state_of_reports, now, max_age_hours)
+    approvals = _Approvals(at, seal, rows, carried)
+    # decided before the first row is handed on, so the notes are known to the collector
+    taken = approvals.take(rows)
+    rows.clear()
+    if not taken:
+        raise _nothing_approved(source, approvals.skipped)
+
+    digest = file_sha256(source)
+    table = Table(
+        source,
+        approvals.headers,
+        iter(taken),
+        path=source,
+        digest=lambda: digest,
+        reopen=lambda: read_review(source, limits, recheck, max_age_hours, now),
+        skipped=approvals.skipped,
+        from_review=True,
+    )
+    table.row_flags = approvals.row_flags
+    table.row_risk = approvals.row_risk
+    table.review_corrected = approvals.corrected
+    return table
+
+
+def _padded_rows(sheet_rows: Iterator[list], at: dict[str, int]) -> list[tuple[object, list[str]]]:
+    """Each row below the header: its approve cell's raw value (a checkbox stays a boolean)
+    and its cells as text, padded to the Review columns."""
     width = max(at.values()) + 1
+    approve = at["approve"]
     rows: list[tuple[object, list[str]]] = []
-    approve, result = at["approve"], at["result"]
-    for values in sheet_rows:  # bounded by the cell budget checked in _open_review
+    for values in sheet_rows:
         raw = values[approve] if approve < len(values) else None
         cells = [cell_text(v) for v in values]
         if len(cells) < width:
             cells.extend([""] * (width - len(cells)))
         rows.append((raw, cells))
-    token_at, evidence_at = at[TOKEN_COLUMN], at[EVIDENCE_COLUMN]
-    uses = Counter(reuse_key(cells[token_at]) for _, cells in rows)
-    uses.pop("", None)
-    skipped: list[dict] = []
-    corrected: list[dict] = []
-    row_flags: dict[int, list[Flag]] = {}
-    row_risk: dict[int, str] = {}
-    headers = [name for _, name in INPUT_COLUMNS]
-    picks = [at[column] for column, _ in INPUT_COLUMNS]
-    market_at = at.get(MARKETPLACE)
-    if market_at is not None:
-        headers.append(MARKETPLACE)
-        picks.append(market_at)
-    order, origin, row_at = at[ORDER_ID], at["source"], at["row"]
+    return rows
 
-    def skip(number: int, cells: list[str], code: str, **words) -> None:
+
+class _Approvals:
+    """read_review's decision on each row of the Review sheet: taken (approved, sealed,
+    its identity as the review showed it) or skipped with a code and why; and, of the rows
+    taken, the corrections, the flags and the risk floors."""
+
+    def __init__(
+        self,
+        at: dict[str, int],
+        seal: Seal,
+        rows: list[tuple[object, list[str]]],
+        carried: Carried | None,
+    ) -> None:
+        self.at, self.seal, self.carried = at, seal, carried
+        self.approve, self.result, self.order = at["approve"], at["result"], at[ORDER_ID]
+        self.token_at, self.evidence_at = at[TOKEN_COLUMN], at[EVIDENCE_COLUMN]
+        self.origin, self.row_at = at["source"], at["row"]
+        self.market_at = at.get(MARKETPLACE)
+        self.uses = Counter(reuse_key(cells[self.token_at]) for _, cells in rows)
+        self.uses.pop("", None)
+        self.headers = [name for _, name in INPUT_COLUMNS]
+        self.picks = [at[column] for column, _ in INPUT_COLUMNS]
+        if self.market_at is not None:
+            self.headers.append(MARKETPLACE)
+            self.picks.append(self.market_at)
+        self.skipped: list[dict] = []
+        self.corrected: list[dict] = []
+        self.row_flags: dict[int, list[Flag]] = {}
+        self.row_risk: dict[int, str] = {}
+
+    def take(self, rows: list[tuple[object, list[str]]]) -> list[tuple[int, list[str]]]:
+        """The rows taken, as (row number, input cells); every other row is skipped."""
+        taken: list[tuple[int, list[str]]] = []
+        for number, (raw, cells) in enumerate(rows, start=2):
+            row = self._decide(number, raw, cells)
+            if row is not None:
+                taken.append(row)
+        return taken
+
+    def skip(self, number: int, cells: list[str], code: str, **words) -> None:
         entry = {
             "row": number,
-            "order_id": cells[order],
-            "result": cells[result].strip().lower(),
-            "approve": cells[approve],
+            "order_id": cells[self.order],
+            "result": cells[self.result].strip().lower(),
+            "approve": cells[self.approve],
             "code": code,
             "why": SKIP_WORDS[code].format(**words),
         }
         if "cell" in words:
             entry["cell"] = f"{words['cell']} {words['value']}"
-        skipped.append(entry)
+        self.skipped.append(entry)
 
-    # decided before the first row is handed on, so the notes are known to the collector
-    taken: list[tuple[int, list[str]]] = []
-    for number, (raw, cells) in enumerate(rows, start=2):
+    def _decide(self, number: int, raw, cells: list[str]) -> tuple[int, list[str]] | None:
+        """One row: its input cells when it is taken; None when it is empty or skipped."""
         if not any(c.strip() for c in cells):
-            continue
-        status = cells[result].strip().lower()
+            return None
+        sealed = self._sealed(number, raw, cells)
+        if sealed is None:
+            return None
+        doc, originals = sealed
+        changes = self._identity_changes(doc, originals, cells)
+        if changes:
+            self.skip(number, cells, "review_identity_edited", changes="; ".join(changes))
+            return None
+        flags = self._corrections(number, originals, cells)
+        if self.carried is not None:
+            floor = self.carried.onto(doc.get("state"), flags)
+            if floor is not None:
+                self.row_risk[number] = floor
+        if flags:
+            self.row_flags[number] = flags
+        return number, [cells[i] for i in self.picks]
+
+    def _sealed(self, number: int, raw, cells: list[str]) -> tuple[dict, dict] | None:
+        """The evidence of an approved row whose token proves it (the evidence document and
+        its sealed values); None when the row is skipped (not approved, or not proved)."""
+        status = cells[self.result].strip().lower()
         decision = approve_decision(raw)
         if decision is None:
-            cell = f"{REVIEW_SHEET}!{xl_col_to_name(approve)}{number}"
-            value = shown(cells[approve])
-            skip(number, cells, "review_approve_not_understood", cell=cell, value=value)
-            continue
+            cell = f"{REVIEW_SHEET}!{xl_col_to_name(self.approve)}{number}"
+            value = shown(cells[self.approve])
+            self.skip(number, cells, "review_approve_not_understood", cell=cell, value=value)
+            return None
         if decision != APPROVE_YES:
-            skip(number, cells, "review_not_approved")
-            continue
-        token = cells[token_at]
+            self.skip(number, cells, "review_not_approved")
+            return None
+        token = cells[self.token_at]
         key = reuse_key(token)
-        if key and uses[key] > 1:
-            skip(number, cells, "review_token_reused", count=uses[key])
-            continue
-        evidence = cells[evidence_at]
-        check = seal.check(token, cells[origin], cells[row_at], status, evidence)
+        if key and self.uses[key] > 1:
+            self.skip(number, cells, "review_token_reused", count=self.uses[key])
+            return None
+        evidence = cells[self.evidence_at]
+        check = self.seal.check(token, cells[self.origin], cells[self.row_at], status, evidence)
         if check.code is not None:
-            skip(number, cells, check.code, issued=check.status)
-            continue
+            self.skip(number, cells, check.code, issued=check.status)
+            return None
         if check.status != "accepted":
-            skip(number, cells, "review_not_approvable", status=check.status)
-            continue
+            self.skip(number, cells, "review_not_approvable", status=check.status)
+            return None
         try:
             doc = json.loads(evidence)
             originals = doc["values"]
         except (ValueError, KeyError, TypeError):  # sealed by us: never, but fail closed
-            skip(number, cells, "review_token_unknown")
-            continue
+            self.skip(number, cells, "review_token_unknown")
+            return None
+        return doc, originals
+
+    def _identity_changes(self, doc: dict, originals: dict, cells: list[str]) -> list[str]:
+        """The sealed identity cells (and the marketplace, the row's kind) that differ from
+        what the review showed, before -> after."""
+        at = self.at
         changes = []
         for name in IDENTITY_COLUMNS:
             if not _same(originals.get(name, ""), cells[at[name]]):
                 before = _before(originals.get(name, ""))
                 changes.append(f"{name} {before} -> {shown(cells[at[name]])}")
-        market = cells[market_at] if market_at is not None else ""
+        market = cells[self.market_at] if self.market_at is not None else ""
         if not _same(doc.get("marketplace", ""), market):
             before = _before(doc.get("marketplace", ""))
             changes.append(f"{MARKETPLACE} {before} -> {shown(market)}")
         kind = KIND_ITEM if cells[at[ITEM_CODE]].strip() else KIND_ORDER
         if kind != doc.get("kind"):
             changes.append(f"kind {_kind_words(str(doc.get('kind')))} -> {_kind_words(kind)}")
-        if changes:
-            skip(number, cells, "review_identity_edited", changes="; ".join(changes))
-            continue
+        return changes
+
+    def _corrections(self, number: int, originals: dict, cells: list[str]) -> list[Flag]:
+        """The row's flags for a corrected reason or note (`review_value_changed`), each
+        correction also kept, before and after, for `table.review_corrected`."""
+        at = self.at
         flags: list[Flag] = []
         fixes = []
         for name in CORRECTABLE_COLUMNS:
             before = originals.get(name, "")
             if not _same(before, cells[at[name]]):
                 fixes.append(f"{name} {_before(before)} -> {shown(cells[at[name]])}")
-                corrected.append(
+                self.corrected.append(
                     {
                         "row": number,
-                        "order_id": cells[order],
+                        "order_id": cells[self.order],
                         "column": name,
                         "before": before if isinstance(before, str) else _before(before),
                         "after": cells[at[name]],
@@ -364,105 +446,20 @@ def read_review(
         if fixes:
             words = "corrected in the review: " + "; ".join(fixes)
             flags.append(Flag("review_value_changed", words))
-        if not recheck:
-            floor = _carry_state(doc.get("state"), state_of_reports, flags, now, max_age_hours)
-            if floor is not None:
-                row_risk[number] = floor
-        if flags:
-            row_flags[number] = flags
-        taken.append((number, [cells[i] for i in picks]))
-    rows.clear()
-    if not taken:
-        refused = Counter(e["code"] for e in skipped if e["code"] in REFUSED_CODES)
-        detail = ", ".join(f"{code} {n}" for code, n in sorted(refused.items()))
-        raise InputError(
-            f"{source}: no row of the Review sheet can be uploaded: none is approved "
-            "(approve = yes)"
-            + (f" with a valid review token (refused: {detail})" if detail else "")
-            + "; nothing to upload",
-            code="review_nothing_approved",
-        )
+        return flags
 
-    digest = file_sha256(source)
-    table = Table(
-        source,
-        headers,
-        iter(taken),
-        path=source,
-        digest=lambda: digest,
-        reopen=lambda: read_review(source, limits, recheck, max_age_hours, now),
-        skipped=skipped,
-        from_review=True,
+
+def _nothing_approved(source: str, skipped: list[dict]) -> InputError:
+    """The error of a review in which no row can be uploaded, with the refusals counted."""
+    refused = Counter(e["code"] for e in skipped if e["code"] in REFUSED_CODES)
+    detail = ", ".join(f"{code} {n}" for code, n in sorted(refused.items()))
+    return InputError(
+        f"{source}: no row of the Review sheet can be uploaded: none is approved "
+        "(approve = yes)"
+        + (f" with a valid review token (refused: {detail})" if detail else "")
+        + "; nothing to upload",
+        code="review_nothing_approved",
     )
-    table.row_flags = row_flags
-    table.row_risk = row_risk
-    table.review_corrected = corrected
-    return table
-
-
-_RISKS = ("none", "low", "medium", "high")
-
-
-def _carry_state(
-    state, reports: dict | None, flags: list[Flag], now: dt.datetime, max_age_hours: float
-) -> str | None:
-    """Carry the order state a review checked onto its row (no fresh report is given):
-    the findings as flags, and the risk floor they set; says how old the check is."""
-    if not isinstance(state, dict):
-        return None
-    floor = state.get("risk") if state.get("risk") in _RISKS else "none"
-    checked = (reports or {}).get("checked_at", "")
-    for code, message in state.get("flags", ()):
-        flags.append(Flag(str(code), f"in the review of {checked}: {message}"))
-    what = (
-        ", ".join(
-            f"{name} {state[key]}"
-            for key, name in (("order_status", "status"), ("fulfillment_channel", "channel"))
-            if state.get(key)
-        )
-        or "no state column"
-    )
-    sources = (reports or {}).get("reports", [])
-    as_of = [_moment(r.get("as_of")) for r in sources]
-    known = [m for m in as_of if m is not None]
-    if not sources:
-        where = "the review's input columns"
-        oldest = _moment(checked)
-    else:
-        where = ", ".join(f"{r.get('path')} (sha256 {str(r.get('sha256'))[:12]})" for r in sources)
-        oldest = min(known) if len(known) == len(sources) else None
-    age = None if oldest is None else (now - oldest).total_seconds() / 3600
-    if age is None or age > max_age_hours:
-        told = "of unknown age" if age is None else f"{age:.0f} hours old"
-        flags.append(
-            Flag(
-                "review_state_stale",
-                f"order state checked in the review ({what}; {where}, as of "
-                f"{', '.join(r.get('as_of') or '?' for r in sources) or checked}) is {told}, "
-                f"over {max_age_hours:g} hours: orders ship and get cancelled meanwhile; pass "
-                "--orders-report with a fresh report to check it again",
-            )
-        )
-        floor = max(floor, "medium", key=_RISKS.index)
-    else:
-        flags.append(
-            Flag(
-                "review_state_checked",
-                f"order state as checked in the review ({what}; {where}, {age:.0f} hours "
-                "old); not checked again: no --orders-report given",
-            )
-        )
-    return None if floor == "none" else floor
-
-
-def _moment(text) -> dt.datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 #: the hidden sheet's keys of the order reports the review checked, and their seal
@@ -475,6 +472,24 @@ def _open_review(
     """Check that a file is a review workbook of this cancelkit version with the Review
     header's columns all there (in any order); returns the rows below the header, the
     review's id, each column's position by header, and the sealed order-state facts."""
+    workbook, facts = _open_meta(source, limits)
+    review_id = _review_id(source, facts)
+    state = None
+    if FACTS_KEY in facts or FACTS_SEAL_KEY in facts:
+        state = (facts.get(FACTS_KEY, ""), facts.get(FACTS_SEAL_KEY, ""))
+    try:
+        rows = iter(workbook.get_sheet_by_name(REVIEW_SHEET).to_python(skip_empty_area=False))
+        header: list = next(rows, [])
+    except Exception as exc:
+        raise InputError(
+            f"{source}: cannot read the {REVIEW_SHEET} sheet ({exc})", code="workbook_unreadable"
+        ) from exc
+    return rows, review_id, _header_positions(source, header), state
+
+
+def _open_meta(source: str, limits: Limits) -> tuple[Any, dict[str, str]]:
+    """The workbook, once it passed the xlsx defences and has the hidden and the Review
+    sheets, and the hidden sheet's facts (key -> value)."""
     from python_calamine import CalamineWorkbook
 
     if not os.path.exists(source):
@@ -497,6 +512,11 @@ def _open_review(
             f"{source}: cannot read the review workbook ({exc})", code="workbook_unreadable"
         ) from exc
     facts = {cell_text(r[0]).strip(): cell_text(r[1]) for r in meta if len(r) >= 2}
+    return workbook, facts
+
+
+def _review_id(source: str, facts: dict[str, str]) -> str:
+    """The review's id, once the hidden sheet shows this format and this cancelkit version."""
     if facts.get("format", "").strip() != FORMAT_ID:
         raise InputError(
             f"{source}: unknown review workbook format '{facts.get('format', '').strip()}' "
@@ -518,22 +538,32 @@ def _open_review(
             "review again with `cancelkit review`",
             code="review_format",
         )
-    state = None
-    if FACTS_KEY in facts or FACTS_SEAL_KEY in facts:
-        state = (facts.get(FACTS_KEY, ""), facts.get(FACTS_SEAL_KEY, ""))
-    try:
-        rows = iter(workbook.get_sheet_by_name(REVIEW_SHEET).to_python(skip_empty_area=False))
-        header = next(rows, [])
-    except Exception as exc:
-        raise InputError(
-            f"{source}: cannot read the {REVIEW_SHEET} sheet ({exc})", code="workbook_unreadable"
-        ) from exc
+    return review_id
+
+
+def _header_positions(source: str, header: list) -> dict[str, int]:
+    """Each Review column's position by its header; a header row that is not the Review's
+    columns (one missing, one unknown or twice) is refused."""
     found = [cell_text(v).strip() for v in header]
     while found and not found[-1]:
         found.pop()
     at: dict[str, int] = {}
     for col, name in enumerate(found):
         at.setdefault(name, col)
+    problem = _header_problem(found, at)
+    if problem is not None:
+        raise InputError(
+            f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({problem}); "
+            "restore it or write the review again, as cancelkit reads the columns by their "
+            "headers",
+            code="review_header",
+        )
+    return at
+
+
+def _header_problem(found: list[str], at: dict[str, int]) -> str | None:
+    """What is wrong with a header row (the first column not a Review column or twice, the
+    first column missing), None when it has the Review's columns."""
     expected = set(REVIEW_HEADER)
     problem = None
     missing = [name for name in REVIEW_HEADER if name not in at]
@@ -553,11 +583,4 @@ def _open_review(
             problem += f"; no column '{missing[0]}'"
     elif missing:
         problem = f"no column '{missing[0]}'"
-    if problem is not None:
-        raise InputError(
-            f"{source}: the header row of the {REVIEW_SHEET} sheet was changed ({problem}); "
-            "restore it or write the review again, as cancelkit reads the columns by their "
-            "headers",
-            code="review_header",
-        )
-    return rows, review_id, at, state
+    return problem

@@ -20,7 +20,7 @@ the row's sealed values as it showed them (order id, item code, SKU, buyer-reque
 marketplace, the row's kind), the values a person may correct (reason, note) and the order
 state it checked (which report, which state, when). So a copied token, a token from another
 review, an edited source, row, result or evidence cell, or a row typed in fails the MAC;
-the reader (read/review.py) then compares the row's cells with the evidence the MAC proved.
+the reader (review/reader.py) then compares the row's cells with the evidence the MAC proved.
 
 Every check reads a token in one canonical form (`canonical_token`): NFKC, and only the
 characters a token is made of, so a `!`, a space, padding or an invisible character added

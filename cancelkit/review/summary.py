@@ -73,25 +73,45 @@ def _write_summary(
     sheet.set_column(1, 1, value_width, styles.wrap)
     sheet.fit_to_pages(1, 0)
     sheet.set_margins(left=0.5, right=0.5)
-    per_line = int(value_width * _CHARS_PER_WIDTH)
-    summary, metrics = result.summary, result.metrics
+    out = _Lines(sheet, styles, int(value_width * _CHARS_PER_WIDTH))
     found = judge.verdict(result)
     state = judge.gate(result)
-    row = 0
+    sheet.set_row(0, 22)
+    budgets = _write_heading(out, result, found, judge)
+    _write_batch(out, result.summary, approvable, pre_approved, too_long)
+    _write_marketplaces(out, result.market_rows())
+    _write_rate(out, result, budgets, pre_counting_orders, live, judge)
+    _write_listing_risks(out, result.listing_risks)
+    _write_gate(out, state)
+    out.section("How to use this workbook")
+    for step, text in enumerate(_HOW_TO, start=1):
+        out.line(f"{step}.", text)
+    out.section("Inputs")
+    for source in result.inputs:
+        out.line(source["path"], f"{source['rows']} rows, sha256 {source['sha256'] or 'n/a'}")
+    out.line("written by", f"cancelkit {__version__}, {result.generated_at.isoformat()}")
 
-    def formula(label: str, text: str, cached, fmt) -> str:
+
+class _Lines:
+    """The Summary sheet written a line at a time, top to bottom: a label in column A, its
+    value in column B (text wrapped to its lines, a number, a percentage, or a formula)."""
+
+    def __init__(self, sheet: Worksheet, styles: _Styles, per_line: int) -> None:
+        self.sheet, self.styles, self.per_line = sheet, styles, per_line
+        self.row = 0
+
+    def formula(self, label: str, text: str, cached, fmt) -> str:
         """A line whose value is a formula; returns its cell's absolute reference."""
-        nonlocal row
-        sheet.write_string(row, 0, label)
-        sheet.write_formula(row, 1, text, fmt, cached)
-        row += 1
-        return f"$B${row}"
+        self.sheet.write_string(self.row, 0, label)
+        self.sheet.write_formula(self.row, 1, text, fmt, cached)
+        self.row += 1
+        return f"$B${self.row}"
 
-    def line(label: str, value=None, fmt=None, value_fmt=None) -> None:
-        nonlocal row
+    def line(self, label: str, value=None, fmt=None, value_fmt=None) -> None:
+        sheet, row, styles = self.sheet, self.row, self.styles
         sheet.write_string(row, 0, label, fmt)
         if isinstance(value, str):
-            lines = _lines(value, per_line)
+            lines = _lines(value, self.per_line)
             if lines > 1:
                 sheet.set_row(row, _LINE_HEIGHT * lines + 2)
             sheet.write_string(row, 1, value, value_fmt)
@@ -101,157 +121,192 @@ def _write_summary(
             sheet.write_number(row, 1, value, styles.number)
         elif fmt is styles.section:
             sheet.write_blank(row, 1, None, fmt)
-        row += 1
+        self.row += 1
 
-    def section(title: str) -> None:
-        nonlocal row
-        row += 1
-        line(title, fmt=styles.section)
+    def section(self, title: str) -> None:
+        self.row += 1
+        self.line(title, fmt=self.styles.section)
 
-    def rate(value: float | None) -> float | str:
-        return "unknown: pass --orders-7d N" if value is None else value
 
-    sheet.set_row(0, 22)
-    line(SUMMARY_TITLE, fmt=styles.title)
-    line("verdict", found.title, value_fmt=styles.verdict[found.level])
-    line("", found.text)
+def _rate(value: float | None) -> float | str:
+    return "unknown: pass --orders-7d N" if value is None else value
+
+
+def _write_heading(out: _Lines, result, found, judge: Judge) -> dict[str, dict]:
+    """The title, the verdict, the budget, the plan and whether the states were checked;
+    returns the budget (per marketplace) the rate section uses again."""
+    out.line(SUMMARY_TITLE, fmt=out.styles.title)
+    out.line("verdict", found.title, value_fmt=out.styles.verdict[found.level])
+    out.line("", found.text)
     budgets = result.budget
     for code, entry in budgets.items():
-        line(f"budget ({code}, before anything is approved)", entry["text"])
+        out.line(f"budget ({code}, before anything is approved)", entry["text"])
     plan = result.plan()
     if plan.get("complete"):
-        line(
+        out.line(
             "plan (advice; the approve column is pre-filled with it)",
             f"approve {plan['send_counting_orders']} counting order(s) now, hold "
             f"{plan['hold_counting_orders']}; each row's reason is in the plan column. A yes "
             "the plan pre-filled and you leave is your approval; clear it to leave the row out.",
         )
     if not result.states_checked:
-        line("order states", "NOT checked against current order data: " + judge.fetch_hint())
+        out.line("order states", "NOT checked against current order data: " + judge.fetch_hint())
+    return budgets
 
-    section("Batch")
-    line("rows read", summary["input_rows"])
-    line("accepted (can be approved)", summary["accepted"])
-    line("rejected (cannot be approved; see the problems column)", summary["rejected"])
-    line("duplicates (cannot be approved)", summary["duplicates"])
+
+def _write_batch(
+    out: _Lines, summary: dict, approvable: int, pre_approved: int, too_long: int
+) -> None:
+    """The Batch section: the rows and orders, and the rows waiting for a decision."""
+    out.section("Batch")
+    out.line("rows read", summary["input_rows"])
+    out.line("accepted (can be approved)", summary["accepted"])
+    out.line("rejected (cannot be approved; see the problems column)", summary["rejected"])
+    out.line("duplicates (cannot be approved)", summary["duplicates"])
     if too_long:
-        line("not approvable: a value too long for a cell (value_too_long)", too_long)
-    line("pre-approved: yes filled in (risk none, or within the plan's budget)", pre_approved)
-    line("flagged: waiting for your yes or no", approvable - pre_approved)
-    line("orders", summary["orders"])
-    line("orders counting against the rate", summary["counting_orders"])
+        out.line("not approvable: a value too long for a cell (value_too_long)", too_long)
+    out.line("pre-approved: yes filled in (risk none, or within the plan's budget)", pre_approved)
+    out.line("flagged: waiting for your yes or no", approvable - pre_approved)
+    out.line("orders", summary["orders"])
+    out.line("orders counting against the rate", summary["counting_orders"])
 
-    markets = result.market_rows()
-    if markets:
-        section("Marketplaces (each against its own target; one upload file each)")
-        for market in markets:
-            m = market["metrics"]
-            if m["rate_after"] is None:
-                rate_text = f"rate unknown: pass --orders-7d {market['marketplace']}=N"
-            else:
-                over = " (at or over the target)" if m["over_threshold"] else ""
-                rate_text = (
-                    f"rate {m['rate_before'] * 100:.2f}% -> {m['rate_after'] * 100:.2f}%{over}, "
-                    f"target under {m['threshold'] * 100:.2f}%, headroom {m['headroom_orders']}"
-                )
-            line(
-                f"{market['marketplace']} ({market['name']})",
-                f"{market['accepted']} row(s), {market['orders']} order(s), "
-                f"{market['counting_orders']} counting; {rate_text}",
+
+def _write_marketplaces(out: _Lines, markets: list[dict]) -> None:
+    """A batch spanning several marketplaces: each one's rows and rate against its target."""
+    if not markets:
+        return
+    out.section("Marketplaces (each against its own target; one upload file each)")
+    for market in markets:
+        m = market["metrics"]
+        if m["rate_after"] is None:
+            rate_text = f"rate unknown: pass --orders-7d {market['marketplace']}=N"
+        else:
+            over = " (at or over the target)" if m["over_threshold"] else ""
+            rate_text = (
+                f"rate {m['rate_before'] * 100:.2f}% -> {m['rate_after'] * 100:.2f}%{over}, "
+                f"target under {m['threshold'] * 100:.2f}%, headroom {m['headroom_orders']}"
             )
+        out.line(
+            f"{market['marketplace']} ({market['name']})",
+            f"{market['accepted']} row(s), {market['orders']} order(s), "
+            f"{market['counting_orders']} counting; {rate_text}",
+        )
 
-    section(
+
+def _write_rate(
+    out: _Lines,
+    result,
+    budgets: dict[str, dict],
+    pre_counting_orders: int,
+    live: tuple[str, str | None, int] | None,
+    judge: Judge,
+) -> None:
+    """The Cancellation Rate section: the target, the window, the rate before, with the
+    pre-approved rows, as approved so far (live), and with every flagged row; the hints."""
+    metrics = result.metrics
+    out.section(
         f"Cancellation Rate ({metrics['window_days']}-day window, marketplace "
         f"{metrics['marketplace']})"
     )
-    line("target: a rate under", metrics["threshold"])
+    out.line("target: a rate under", metrics["threshold"])
     orders = metrics["orders_in_window"]
-    line("orders in the window", "unknown" if orders is None else orders)
+    out.line("orders in the window", "unknown" if orders is None else orders)
     cancels = metrics["seller_cancels_in_window"]
-    line(
+    out.line(
         "seller cancellations already in the window",
         "unknown, 0 assumed" if cancels is None else cancels,
     )
     note = judge.cancels_note(metrics.get("cancels_source"))
     if note and cancels is not None:
-        line("", f"earlier cancellations: {note}")
-    line("rate before this batch", rate(metrics["rate_before"]))
+        out.line("", f"earlier cancellations: {note}")
+    out.line("rate before this batch", _rate(metrics["rate_before"]))
     only = result.project(pre_counting_orders)
-    line("rate if you approve only the pre-approved rows", rate(only["rate_after"]))
+    out.line("rate if you approve only the pre-approved rows", _rate(only["rate_after"]))
     shown = metrics["marketplace"]
     fit = budgets.get(shown, {}).get("fit")
     if live is not None and orders:
-        counted, market_range, _ = live
-        approved = f"SUM({counted})"
-        if market_range is not None:
-            approved = f'SUMIFS({counted},{market_range},"{shown}")'
-        before = cancels or 0
-        cell = formula(
-            "counting orders approved so far (updates as you fill in approve)",
-            f"={approved}",
-            pre_counting_orders,
-            styles.number,
-        )
-        formula(
-            "rate after the rows approved so far",
-            f"=({before}+{cell})/{orders}",
-            (before + pre_counting_orders) / orders,
-            styles.percent,
-        )
-        if fit is not None:
-            formula(
-                "budget left: counting orders you can still approve",
-                f"=MAX(0,{fit}-{cell})",
-                max(0, fit - pre_counting_orders),
-                styles.number,
-            )
-            formula(
-                "over the target with the rows approved so far",
-                f'=IF({cell}>{fit},"YES: approve fewer counting rows","no")',
-                "YES: approve fewer counting rows" if pre_counting_orders > fit else "no",
-                None,
-            )
-    line("rate if you approve every flagged row too", rate(metrics["rate_after"]))
+        _write_live_rate(out, live, shown, cancels or 0, orders, fit, pre_counting_orders)
+    out.line("rate if you approve every flagged row too", _rate(metrics["rate_after"]))
     if metrics["over_threshold"] is not None:
-        line(
+        out.line(
             "over the target when every flagged row is approved",
             "yes: leave some flagged rows out" if metrics["over_threshold"] else "no",
         )
-        line(
+        out.line(
             "further counting orders that fit after every flagged row is approved",
             metrics["headroom_orders"],
         )
     for hint in judge.hints(result):
-        line("", hint)
+        out.line("", hint)
 
-    if result.listing_risks:
-        section("Listings at risk of deactivation")
-        for risk in result.listing_risks:
-            orders = ", ".join(risk["order_ids"])
-            more = risk["seller_cancellations_30d"] - len(risk["order_ids"])
-            if more > 0:  # the ids are cut at the ledger's LISTED_ORDERS
-                orders += f" and {more} more (filter the Review sheet's sku column for them)"
-            line(risk["sku"], f"{risk['seller_cancellations_30d']} cancellations: {orders}")
 
-    section("Risk gate")
-    line("--fail-on", state["fail_on"])
-    line("gate", "tripped: " + state["reason"] if state["tripped"] else "passes")
+def _write_live_rate(
+    out: _Lines,
+    live: tuple[str, str | None, int],
+    shown: str,
+    before: int,
+    orders: int,
+    fit: int | None,
+    pre_counting_orders: int,
+) -> None:
+    """The counting orders approved so far, the rate after them and the budget left, as
+    formulas over the Review's `counted order` column (of the marketplace shown)."""
+    counted, market_range, _ = live
+    approved = f"SUM({counted})"
+    if market_range is not None:
+        approved = f'SUMIFS({counted},{market_range},"{shown}")'
+    cell = out.formula(
+        "counting orders approved so far (updates as you fill in approve)",
+        f"={approved}",
+        pre_counting_orders,
+        out.styles.number,
+    )
+    out.formula(
+        "rate after the rows approved so far",
+        f"=({before}+{cell})/{orders}",
+        (before + pre_counting_orders) / orders,
+        out.styles.percent,
+    )
+    if fit is not None:
+        out.formula(
+            "budget left: counting orders you can still approve",
+            f"=MAX(0,{fit}-{cell})",
+            max(0, fit - pre_counting_orders),
+            out.styles.number,
+        )
+        out.formula(
+            "over the target with the rows approved so far",
+            f'=IF({cell}>{fit},"YES: approve fewer counting rows","no")',
+            "YES: approve fewer counting rows" if pre_counting_orders > fit else "no",
+            None,
+        )
+
+
+def _write_listing_risks(out: _Lines, listing_risks: list[dict]) -> None:
+    """The listings at risk of deactivation, each with the orders that cancel it."""
+    if not listing_risks:
+        return
+    out.section("Listings at risk of deactivation")
+    for risk in listing_risks:
+        orders = ", ".join(risk["order_ids"])
+        more = risk["seller_cancellations_30d"] - len(risk["order_ids"])
+        if more > 0:  # the ids are cut at the ledger's LISTED_ORDERS
+            orders += f" and {more} more (filter the Review sheet's sku column for them)"
+        out.line(risk["sku"], f"{risk['seller_cancellations_30d']} cancellations: {orders}")
+
+
+def _write_gate(out: _Lines, state: dict) -> None:
+    """The Risk gate section: --fail-on, whether the gate trips, over the target."""
+    out.section("Risk gate")
+    out.line("--fail-on", state["fail_on"])
+    out.line("gate", "tripped: " + state["reason"] if state["tripped"] else "passes")
     if state["over_target"]:
-        line(
+        out.line(
             "over the target",
             "with every flagged row approved the batch is over the target: `generate "
             "--from-review` writes no upload file until you approve fewer counting rows (the "
             "budget above), or you pass --allow-over-target",
         )
-
-    section("How to use this workbook")
-    for step, text in enumerate(_HOW_TO, start=1):
-        line(f"{step}.", text)
-
-    section("Inputs")
-    for source in result.inputs:
-        line(source["path"], f"{source['rows']} rows, sha256 {source['sha256'] or 'n/a'}")
-    line("written by", f"cancelkit {__version__}, {result.generated_at.isoformat()}")
 
 
 _HOW_TO = (

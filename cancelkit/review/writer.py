@@ -7,7 +7,7 @@ import marshal
 
 from xlsxwriter.worksheet import Worksheet
 
-from ..assess.impact import RISK_ORDER, assessment_for
+from ..assess.impact import RISK_ORDER
 from ..codes import CODES
 from ..read.review_layout import (
     EVIDENCE_COLUMN,
@@ -19,6 +19,7 @@ from ..read.review_layout import (
     TOKEN_COLUMN,
 )
 from ..read.words import is_yes
+from .carried_state import state_evidence
 from .cells import (
     _CHARS_PER_WIDTH,
     _LINE_HEIGHT,
@@ -41,8 +42,6 @@ from .reader import (
     REVIEW_COLUMNS,
     REVIEW_HEADER,
     SEALED_COLUMNS,
-    STATE_FLAG_CODES,
-    STATE_FLAG_PREFIXES,
     evidence_text,
 )
 from .seal import Seal, load_key, new_review_id
@@ -155,7 +154,33 @@ def build_review(result, stream, judge: Judge) -> None:
     review = workbook.add_worksheet(REVIEW_SHEET)
     summary = workbook.add_worksheet(SUMMARY_SHEET)
     meta = workbook.add_worksheet(META_SHEET)
+    market_col = _write_review_header(review, styles, bool(result.markets))
+    review_id = new_review_id()
+    seal = Seal(load_key(create=True), review_id)
+    rows = _ReviewRows(review, styles, result, seal, market_col)
+    last = 0
+    for last, record in enumerate(_triage(result), start=1):
+        rows.write_row(last, record)
+    _finish_review_sheet(review, styles, last)
+    _write_summary(
+        summary,
+        styles,
+        result,
+        rows.approvable,
+        rows.pre_approved,
+        len(rows.pre_counting),
+        rows.too_long,
+        live=_live_ranges(market_col, last, rows.counted.orders),
+        judge=judge,
+    )
+    _write_meta(meta, result, review_id, seal)
+    review.activate()
+    workbook.close()
 
+
+def _write_review_header(review: Worksheet, styles: _Styles, markets: bool) -> int | None:
+    """The Review sheet's columns (widths, formats, the hidden ones) and header row; returns
+    the marketplace column a batch whose rows name marketplaces adds (else None)."""
     for col, (name, width) in enumerate(REVIEW_COLUMNS):
         hidden = {"hidden": True} if name in (TOKEN_COLUMN, EVIDENCE_COLUMN, COUNTED) else None
         column_format = styles.wrap if name in _WRAPPED else None
@@ -168,136 +193,166 @@ def build_review(result, stream, judge: Judge) -> None:
     review.set_row(0, 45)
     for col, name in enumerate(REVIEW_HEADER):
         review.write_string(0, col, name, styles.header)
-    market_col = len(REVIEW_HEADER) if result.markets else None
+    market_col = len(REVIEW_HEADER) if markets else None
     if market_col is not None:
         review.set_column(market_col, market_col, 12)
         review.write_string(0, market_col, MARKETPLACE, styles.header)
+    return market_col
 
-    # write_string without its A1-notation wrapper (the same call, ~10% faster on 100,000
-    # rows); the public method where an xlsxwriter version lacks the undecorated one
-    write = getattr(review, "_write_string", review.write_string)
-    write_number = review.write_number
-    set_row = review.set_row
-    widths = dict(REVIEW_COLUMNS)
-    note_width = int(widths[NOTE] * _CHARS_PER_WIDTH)
-    approvable = pre_approved = too_long = 0
-    pre_counting: set[str] = set()
-    shown = result.metrics["marketplace"]
-    review_id = new_review_id()
-    seal = Seal(load_key(create=True), review_id)
-    sealed = [(column, POSITION[column]) for column in SEALED_COLUMNS]
-    token_at, row_at = POSITION[TOKEN_COLUMN], POSITION["row"]
-    evidence_at = POSITION[EVIDENCE_COLUMN]
-    states_checked = bool(result.options.orders_reports)
-    last = 0
-    advice = _plan_cells(result)
-    counted_at, approve_col = POSITION[COUNTED], _column_letter(POSITION["approve"])
-    approve_at = POSITION["approve"]
-    group_key, group_first, group_yes, counted_orders = None, 0, False, 0
-    for last, record in enumerate(_triage(result), start=1):
-        plan = advice.get((record["source"], record["row"]))
-        status, approve = record["status"], _approve_cell(record, plan)
-        problems, note = _problems(record), record["note"] or ""
-        cells = [
-            approve,
-            status,
-            record["risk"] or "",
-            _yes_no(record["counts_against_rate"]),
-            record["order_id"] or "",
-            plan[1] if plan else "",
-            _issue(record),
-            record["amazon_order_item_code"] or "",
-            record["reason"] or "",
-            record["sku"] or "",
-            _buyer_requested(record),
-            problems,
-            note,
-            record["source"],
-        ]
+
+def _row_cells(record: dict, plan: tuple[str, str] | None) -> list[str]:
+    """The cells a record shows, approve to source (the columns up to `row`)."""
+    return [
+        _approve_cell(record, plan),
+        record["status"],
+        record["risk"] or "",
+        _yes_no(record["counts_against_rate"]),
+        record["order_id"] or "",
+        plan[1] if plan else "",
+        _issue(record),
+        record["amazon_order_item_code"] or "",
+        record["reason"] or "",
+        record["sku"] or "",
+        _buyer_requested(record),
+        _problems(record),
+        record["note"] or "",
+        record["source"],
+    ]
+
+
+def _refuse_overlong(cells: list[str]) -> None:
+    """A row with a value longer than a cell holds: never cut, the row cannot be shown whole,
+    so it cannot be approved either; each such value is replaced by its length and the row
+    is rejected (`value_too_long`)."""
+    overlong = [REVIEW_HEADER[i] for i, v in enumerate(cells) if len(v) > MAX_CELL_CHARS]
+    for i, value in enumerate(cells):
+        if len(value) > MAX_CELL_CHARS:
+            cells[i] = f"({len(value):,} characters: too long for a cell, not shown)"
+    cells[0], cells[1], cells[2], cells[3] = NOT_APPROVABLE, "rejected", "", ""
+    cells[POSITION["problems"]] = (
+        f"value_too_long: {', '.join(overlong)} longer than the {MAX_CELL_CHARS:,} "
+        "characters a spreadsheet cell holds; shorten it in your source file"
+    )
+
+
+class _ReviewRows:
+    """Writes the Review sheet's rows, one per record in triage order, each with its sealed
+    evidence and token, and counts what the Summary says of them (approvable, pre-approved,
+    the pre-approved counting orders, the rows too long to show)."""
+
+    def __init__(
+        self, sheet: Worksheet, styles: _Styles, result, seal: Seal, market_col: int | None
+    ) -> None:
+        self.sheet, self.styles, self.seal, self.market_col = sheet, styles, seal, market_col
+        self.summary = result.summary
+        # write_string without its A1-notation wrapper (the same call, ~10% faster on 100,000
+        # rows); the public method where an xlsxwriter version lacks the undecorated one
+        self.write = getattr(sheet, "_write_string", sheet.write_string)
+        self.note_width = int(dict(REVIEW_COLUMNS)[NOTE] * _CHARS_PER_WIDTH)
+        self.shown = result.metrics["marketplace"]
+        self.states_checked = bool(result.options.orders_reports)
+        self.advice = _plan_cells(result)
+        self.counted = _CountedOrders(sheet)
+        self.approvable = self.pre_approved = self.too_long = 0
+        self.pre_counting: set[str] = set()
+
+    def write_row(self, last: int, record: dict) -> None:
+        """The sheet row `last` (0-based; the header is row 0) of one record."""
+        cells = _row_cells(record, self.advice.get((record["source"], record["row"])))
         if max(map(len, cells)) > MAX_CELL_CHARS:
-            overlong = [REVIEW_HEADER[i] for i, v in enumerate(cells) if len(v) > MAX_CELL_CHARS]
-            # never cut: the row cannot be shown whole, so it cannot be approved either
-            too_long += 1
-            for i, value in enumerate(cells):
-                if len(value) > MAX_CELL_CHARS:
-                    cells[i] = f"({len(value):,} characters: too long for a cell, not shown)"
-            _count_as_rejected(result.summary, record)
-            status, approve = "rejected", NOT_APPROVABLE
-            cells[0], cells[1], cells[2], cells[3] = approve, status, "", ""
-            cells[POSITION["problems"]] = (
-                f"value_too_long: {', '.join(overlong)} longer than the {MAX_CELL_CHARS:,} "
-                "characters a spreadsheet cell holds; shorten it in your source file"
-            )
-            problems = cells[POSITION["problems"]]
-            note = cells[POSITION[NOTE]]
-        if approve != NOT_APPROVABLE:
-            approvable += 1
-            if approve:
-                pre_approved += 1
-                # of a batch spanning several marketplaces, those of the one the rate shows
-                if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
-                    pre_counting.add(record["order_id"])
-        if note and (len(note) > note_width or "\n" in note):
-            set_row(last, _LINE_HEIGHT * min(2, _lines(note, note_width)) + 2)
-        # the orders whose approval counts: 1 on the first approved row of a counting order
-        # (its rows are adjacent, see _triage); a formula, so it follows the approve column
-        if status == "accepted" and record["counts_against_rate"] and approve != NOT_APPROVABLE:
-            key = (record.get("marketplace") or "", record["order_id"])
-            if key != group_key:
-                group_key, group_first, group_yes = key, last, False
-            this = f"{approve_col}{last + 1}"
-            yes = _yes_formula(this)
-            if group_first < last:
-                # COUNTIF form even over one cell: a number, compared with 0
-                # `yes` only: a second checkbox TRUE of one order counts it twice, which errs
-                # on the safe side (the live rate shown higher, never lower)
-                earlier = (
-                    f'COUNTIF({approve_col}{group_first + 1}:{approve_col}{last},"{APPROVE_YES}")'
-                )
-                yes = f"AND({yes},{earlier}=0)"
-            cached = 1 if approve == "yes" and not group_yes else 0
-            group_yes = group_yes or approve == "yes"
-            counted_orders += 1 if last == group_first else 0
-            review.write_formula(last, counted_at, f"=IF({yes},1,0)", None, cached)
-        else:
-            group_key = None
+            self.too_long += 1
+            _refuse_overlong(cells)
+            _count_as_rejected(self.summary, record)
+        approve, status, note = cells[0], cells[1], cells[POSITION[NOTE]]
+        self._count(record, approve)
+        if note and (len(note) > self.note_width or "\n" in note):
+            self.sheet.set_row(last, _LINE_HEIGHT * min(2, _lines(note, self.note_width)) + 2)
+        self.counted.write(last, record, status, approve)
         # empty cells are left out; what a person types there gets the default (Text) format
         for col, value in enumerate(cells):
             if value:
-                write(last, col, value, styles.general if col == approve_at else None)
-        number = str(record["row"])
-        write_number(last, row_at, record["row"])
+                self.write(last, col, value, self.styles.general if col == _APPROVE_AT else None)
+        self.sheet.write_number(last, _ROW_AT, record["row"])
         market = record.get("marketplace") or ""
-        if market_col is not None and market:
-            write(last, market_col, market)
-        # what the review showed of the row (sealed) and the order state it checked
-        state = _state_evidence(record) if status == "accepted" else None
-        if state is None and states_checked and status == "accepted":
+        if self.market_col is not None and market:
+            self.write(last, self.market_col, market)
+        self._seal(last, record, cells, status, market)
+
+    def _count(self, record: dict, approve: str) -> None:
+        if approve != NOT_APPROVABLE:
+            self.approvable += 1
+            if approve:
+                self.pre_approved += 1
+                # of a batch spanning several marketplaces, those of the one the rate shows
+                shown = self.shown
+                if record["counts_against_rate"] and record.get("marketplace", shown) == shown:
+                    self.pre_counting.add(record["order_id"])
+
+    def _seal(self, last: int, record: dict, cells: list[str], status: str, market: str) -> None:
+        """The row's evidence (what the review showed of it, and the order state it checked)
+        and its token, which seals the evidence with the row's source, number and status."""
+        state = state_evidence(record) if status == "accepted" else None
+        if state is None and self.states_checked and status == "accepted":
             state = {"risk": "none", "flags": []}
-        evidence = evidence_text({name: cells[i] for name, i in sealed}, market, state)
-        write(last, evidence_at, evidence)
-        write(last, token_at, seal.token(record["source"], number, status, evidence))
-    _finish_review_sheet(review, styles, last)
+        evidence = evidence_text({name: cells[i] for name, i in _SEALED}, market, state)
+        self.write(last, _EVIDENCE_AT, evidence)
+        token = self.seal.token(record["source"], str(record["row"]), status, evidence)
+        self.write(last, _TOKEN_AT, token)
+
+
+_APPROVE_AT, _ROW_AT = POSITION["approve"], POSITION["row"]
+_EVIDENCE_AT, _TOKEN_AT = POSITION[EVIDENCE_COLUMN], POSITION[TOKEN_COLUMN]
+_SEALED = [(column, POSITION[column]) for column in SEALED_COLUMNS]
+
+
+class _CountedOrders:
+    """The hidden `counted order` column: the orders whose approval counts, 1 on the first
+    approved row of a counting order (its rows are adjacent, see _triage); a formula, so it
+    follows the approve column."""
+
+    def __init__(self, sheet: Worksheet) -> None:
+        self.sheet = sheet
+        self.at, self.approve_col = POSITION[COUNTED], _column_letter(_APPROVE_AT)
+        self.key: tuple | None = None
+        self.first, self.yes = 0, False
+        #: the counting orders the column spans
+        self.orders = 0
+
+    def write(self, last: int, record: dict, status: str, approve: str) -> None:
+        """The formula of sheet row `last`, on an approvable counting row (else nothing)."""
+        if not (
+            status == "accepted" and record["counts_against_rate"] and approve != NOT_APPROVABLE
+        ):
+            self.key = None
+            return
+        key = (record.get("marketplace") or "", record["order_id"])
+        if key != self.key:
+            self.key, self.first, self.yes = key, last, False
+        approve_col = self.approve_col
+        yes = _yes_formula(f"{approve_col}{last + 1}")
+        if self.first < last:
+            # COUNTIF form even over one cell: a number, compared with 0
+            # `yes` only: a second checkbox TRUE of one order counts it twice, which errs
+            # on the safe side (the live rate shown higher, never lower)
+            earlier = f'COUNTIF({approve_col}{self.first + 1}:{approve_col}{last},"{APPROVE_YES}")'
+            yes = f"AND({yes},{earlier}=0)"
+        cached = 1 if approve == "yes" and not self.yes else 0
+        self.yes = self.yes or approve == "yes"
+        self.orders += 1 if last == self.first else 0
+        self.sheet.write_formula(last, self.at, f"=IF({yes},1,0)", None, cached)
+
+
+def _live_ranges(market_col: int | None, last: int, counted_orders: int):
+    """The Summary's live figures' ranges: the Review's `counted order` cells, its
+    marketplace cells (None: one marketplace), and the number of counting orders."""
+    counted_at = POSITION[COUNTED]
     counted = f"{REVIEW_SHEET}!${_column_letter(counted_at)}$2:${_column_letter(counted_at)}$"
     counted += str(max(last, 1) + 1)
     market_range = None
     if market_col is not None:
         letter = _column_letter(market_col)
         market_range = f"{REVIEW_SHEET}!${letter}$2:${letter}${max(last, 1) + 1}"
-    _write_summary(
-        summary,
-        styles,
-        result,
-        approvable,
-        pre_approved,
-        len(pre_counting),
-        too_long,
-        live=(counted, market_range, counted_orders),
-        judge=judge,
-    )
-    _write_meta(meta, result, review_id, seal)
-    review.activate()
-    workbook.close()
+    return counted, market_range, counted_orders
 
 
 def _count_as_rejected(summary: dict, record: dict) -> None:
@@ -319,42 +374,9 @@ def _count_as_rejected(summary: dict, record: dict) -> None:
     by_code["value_too_long"] = by_code.get("value_too_long", 0) + 1
 
 
-#: the least risk a state finding gives a row (assess/impact.py), where the record's own
-#: risk does not show it (a reason that is already riskier)
-_STATE_RISK = {
-    "order_partially_shipped": "medium",
-    "order_report_unreadable": "high",
-    "past_ship_by": "low",
-    "verge_of_cancellation": "low",
-}
-
-
-def _state_evidence(record: dict) -> dict | None:
-    """What the review knew of the row's order state: status, channel, the state findings
-    and the risk they set (None when the run had no order state for it)."""
-    found = record.get("order_state") or {}
-    flags = [
-        [f["code"], f["message"]]
-        for f in record["flags"]
-        if f["code"].startswith(STATE_FLAG_PREFIXES) or f["code"] in STATE_FLAG_CODES
-    ]
-    if not found and not flags:
-        return None
-    requested = bool(record.get("buyer_requested")) and is_yes(record["buyer_requested"])
-    base = assessment_for(record["reason"], requested).risk
-    risk = record["risk"] if RISK_ORDER[record["risk"]] > RISK_ORDER[base] else "none"
-    for code, _ in flags:
-        risk = max(risk, _STATE_RISK.get(code, "none"), key=RISK_ORDER.__getitem__)
-    state = {"risk": risk, "flags": flags}
-    for key in ("order_status", "fulfillment_channel"):
-        if found.get(key):
-            state[key] = found[key]
-    return state
-
-
 def _yes_formula(cell: str) -> str:
     """A formula that is TRUE when an approve cell says what the reader takes as yes
-    (read/review.py `approve_decision`): `yes` trimmed, in any case, or a checkbox's TRUE;
+    (review/reader.py `approve_decision`): `yes` trimmed, in any case, or a checkbox's TRUE;
     in Excel, LibreOffice and Google Sheets alike. `t`, `1`, `x` are not yes here either."""
     return f'IF(ISLOGICAL({cell}),{cell},LOWER(TRIM({cell}))="{APPROVE_YES}")'
 

@@ -91,7 +91,7 @@ def record_dict(record, seq: int | None, values: bool = False) -> dict:
     if values:
         entry["values"] = record.values
     state = {k: context[k] for k in ("order_status", "fulfillment_channel") if context.get(k)}
-    if state:  # what the review seals of the order's state (read/review.py)
+    if state:  # what the review seals of the order's state (review/carried_state.py)
         entry["order_state"] = state
     return entry
 

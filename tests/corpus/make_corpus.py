@@ -515,7 +515,7 @@ def size_bomb(path: Path) -> None:
 
 # -- review workbooks (made at test time: the review key is the test's own) --------------
 def _review_positions() -> dict[str, int]:
-    """The Review sheet's column positions (0-based), by header (read/review.py)."""
+    """The Review sheet's column positions (0-based), by header (review/reader.py)."""
     from cancelkit.review.reader import REVIEW_HEADER
 
     return {name: i for i, name in enumerate(REVIEW_HEADER)}
@@ -583,7 +583,7 @@ def _edit(path: Path, *, meta: dict | None = None, prolog: bytes = b"", far: str
                 archive.writestr(info, content)
 
 
-# Review sheet columns (read/review.py REVIEW_COLUMNS): A approve, B result, E order-id,
+# Review sheet columns (review/reader.py REVIEW_COLUMNS): A approve, B result, E order-id,
 # F item code, G reason, L source, M row; the hidden evidence and token columns by header
 def _at(header: list, name: str) -> int:
     return header.index(name)

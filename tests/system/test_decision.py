@@ -462,7 +462,7 @@ def test_libreoffice_recalculates_the_summary_as_the_approve_column_changes(tmp_
 @pytest.mark.slow
 @pytest.mark.skipif(SOFFICE is None and os.environ.get("CI") != "true", reason="no LibreOffice")
 def test_the_live_summary_counts_what_the_reader_approves(tmp_path):
-    """`t`, `1`, `x`, `y` approve nothing (read/review.py), so the live figures do not count
+    """`t`, `1`, `x`, `y` approve nothing (review/reader.py), so the live figures do not count
     them either; a checkbox's TRUE counts, before and after LibreOffice saves the sheet."""
     path = tmp_path / "review.xlsx"
     with cancelkit.check(CLEAN, orders_in_window=1000, cancels_in_window=4, no_ledger=True) as r:

@@ -22,8 +22,8 @@ from ..read.words import is_yes
 from .cells import (
     _CHARS_PER_WIDTH,
     _LINE_HEIGHT,
-    _RISK_FILLS,
     _WRAPPED,
+    RISK_FILLS,
     _column_letter,
     _lines,
     _Styles,
@@ -406,7 +406,7 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
             "stop_if_true": True,
         },
     )
-    for level, _ in _RISK_FILLS:
+    for level, _ in RISK_FILLS:
         sheet.conditional_format(
             1,
             0,

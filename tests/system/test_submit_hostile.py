@@ -220,8 +220,9 @@ def _mock_client(answer, endpoint="https://sellingpartnerapi-na.amazon.com", **k
         None,
         None,
     )
-    client = spapi.SpapiClient(settings, marketplaces.spapi_marketplace("US"), **kw)
-    client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = spapi.SpapiClient(
+        settings, marketplaces.spapi_marketplace("US"), transport=httpx.MockTransport(answer), **kw
+    )
     return client
 
 
@@ -550,8 +551,8 @@ def test_3000_orders_are_paced_by_searchorders_rate_and_429s_without_a_header_ba
     standin, tmp_path, monkeypatch
 ):
     fake = FakeTime()
-    monkeypatch.setattr(spapi.transport, "_clock", fake.clock)
-    monkeypatch.setattr(spapi.transport, "_sleep", fake.sleep)
+    monkeypatch.setattr(spapi.transport, "default_clock", fake.clock)
+    monkeypatch.setattr(spapi.transport, "default_sleep", fake.sleep)
     standin.scenario.orders = _orders(3000)
     standin.scenario.faults = {"searchOrders": [429, 429]}  # Amazon: no rate header on a 429
     output = tmp_path / "orders.txt"

@@ -301,3 +301,59 @@ self._records, Ledger.open(path).path, values.__name__, fake._http
         "line 9",
         "line 10",
     ], found
+
+
+#: folders of tests/ that are not a package of cancelkit: end-to-end tests named after the
+#: behaviour, and the corpus of awkward inputs
+NOT_PACKAGES = {"system", "corpus"}
+
+
+def names_a_module(test_file: str, package: Path) -> bool:
+    """Whether `test_<module>.py` or `test_<module>_<aspect>.py` names a module or a
+    subpackage of `package`."""
+    stem = test_file.removeprefix("test_").removesuffix(".py")
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    return any(stem == module or stem.startswith(module + "_") for module in modules)
+
+
+def test_test_folders_are_packages_of_cancelkit():
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    strays = sorted(folders - NOT_PACKAGES - {p.name for p in PACKAGE.iterdir() if p.is_dir()})
+    assert not strays, f"tests/ folders that are no package of cancelkit: {strays}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for p in TESTS.glob("*/test_*.py")
+        if p.parent.name not in NOT_PACKAGES and (PACKAGE / p.parent.name).is_dir()
+    ),
+    ids=lambda p: str(p.relative_to(TESTS)),
+)
+def test_a_test_file_is_named_after_a_module_of_its_package(path):
+    """CONTRIBUTING.md "Tests": tests/<package>/test_<module>[_<aspect>].py tests
+    cancelkit/<package>/<module>.py (or its subpackage <module>/)."""
+    package = PACKAGE / path.parent.name
+    assert names_a_module(path.name, package), (
+        f"{path.relative_to(TESTS)} names no module of cancelkit/{package.name}/ "
+        "(test_<module>.py or test_<module>_<aspect>.py); end-to-end tests go in tests/system/"
+    )
+
+
+def test_test_file_names_are_unique():
+    """Test folders are not packages: pytest imports each file by its name alone."""
+    seen: dict[str, list[str]] = {}
+    for path in TESTS.rglob("*.py"):
+        seen.setdefault(path.name, []).append(str(path.relative_to(TESTS)))
+    twice = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    twice.pop("__init__.py", None)
+    assert not twice, f"test files of the same name: {twice}"
+
+
+def test_the_name_check_sees_a_stray_name():
+    assert names_a_module("test_store_record_killed.py", PACKAGE / "ledger")
+    assert names_a_module("test_standin.py", PACKAGE / "spapi")  # a subpackage
+    assert not names_a_module("test_ledger.py", PACKAGE / "ledger")
+    assert not names_a_module("test_storefront.py", PACKAGE / "ledger")  # a prefix, no module

@@ -17,7 +17,6 @@ from .options import build_options
 from .pipeline.run import run
 
 # the SP-API half of the API lives with the use cases (usecases/send.py)
-from .usecases.send import _save_report as _save_report
 from .usecases.send import fetch_orders as fetch_orders
 from .usecases.send import submit as submit
 from .version import __version__

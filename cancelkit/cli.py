@@ -162,10 +162,7 @@ def _talk(quiet: bool, verbose: bool) -> Talk:
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose exclude each other")
     level: TalkLevel = "quiet" if quiet else "verbose" if verbose else "normal"
-    return Talk(level, _color())
-
-
-_color = color  # stderr is a terminal and NO_COLOR is not set
+    return Talk(level, color())  # stderr is a terminal and NO_COLOR is not set
 
 
 @contextlib.contextmanager

@@ -482,7 +482,7 @@ CODES: dict[str, Code] = {
 
 #: The stable codes of `submit` and `fetch-orders` (exit 2, or 4 for feed_still_processing):
 #: `CancelkitError.code` in Python, `[CODE]` at the end of the error line. The README's
-#: "Sending through the SP-API" lists the same (tests/amazon/test_spapi_codes.py).
+#: "Sending through the SP-API" lists the same (tests/test_codes_spapi.py).
 SPAPI_CODES: dict[str, str] = {
     "already_submitted": "the batch was sent and reconciled (or reconciled by hand) before",
     "submit_refused": "SubmitError's default: a batch that cannot be sent or resumed as it stands",

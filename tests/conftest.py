@@ -6,10 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
+import signal
 import sqlite3
 import subprocess
 import sys
 import sysconfig
+import time
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +148,46 @@ def on_disk(ledger: object, sql: str, params: tuple = ()) -> list[tuple]:
     path = getattr(ledger, "path", ledger)
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return db.execute(sql, params).fetchall()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a child process has used so far, from /proc: how far
+    it has got in its work, whatever the load of the machine. Tests that stop a process at
+    a point of its run wait for this, never for a fixed time."""
+    # after the command's name in parentheses: field 3 (the state) first, utime 14, stime 15
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """The CPU time of the child processes waited for so far (take the difference around a
+    run for the CPU time it took)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def kill_at_cpu(process: subprocess.Popen, cpu_s: float, bound_s: float = 120.0) -> bool:
+    """SIGKILL a child once it has used `cpu_s` seconds of CPU: a point of its work, not of
+    the clock, so a loaded machine does not move it. False when it finished first."""
+    wait_until(
+        lambda: process.poll() is not None or cpu_seconds(process.pid) >= cpu_s,
+        bound_s,
+        "the end or the kill point of the run",
+    )
+    if process.poll() is not None:
+        return False
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return True
+
+
+def wait_until(condition, bound_s: float = 60.0, what: str = "the condition") -> None:
+    """Poll `condition()` until it holds; a test failure after `bound_s` seconds (a
+    generous bound, never a timing assertion)."""
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.001)
 
 
 @pytest.fixture

@@ -193,3 +193,167 @@ def test_the_cli_imports_only_use_cases_options_and_printing():
         if not nested and not target.startswith(CLI_IMPORTS) and target not in CLI_ALSO
     )
     assert not others, f"cancelkit.cli imports more than the use cases: {others}"
+
+
+# -- the tests ------------------------------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _cancelkit_modules(tree: ast.Module) -> set[str]:
+    """The names a test file binds to cancelkit modules (`import cancelkit.x as m`,
+    `from cancelkit.x import module`)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "cancelkit" or alias.name.startswith("cancelkit."):
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            target = node.module or ""
+            if target == "cancelkit" or target.startswith("cancelkit."):
+                for alias in node.names:
+                    path = PACKAGE.parent.joinpath(*target.split("."), alias.name)
+                    if path.with_suffix(".py").exists() or path.is_dir():
+                        names.add(alias.asname or alias.name)
+    return names
+
+
+def _of_module(node: ast.expr, modules: set[str]) -> bool:
+    """Whether an expression is a cancelkit module or a name reached through one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in modules
+
+
+def private_reaches(source: str) -> list[str]:
+    """The private names of cancelkit a test file reaches: imported (`from cancelkit.x
+    import _y`), read through a module (`x._y`, `cancelkit.x._y`), or named to
+    monkeypatch.setattr, getattr and the like (`setattr(x, "_y", ...)`, "cancelkit.x._y")."""
+    tree = ast.parse(source)
+    modules = _cancelkit_modules(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level:
+            target = node.module or ""
+            if target == "cancelkit" or target.startswith("cancelkit."):
+                found += [
+                    f"line {node.lineno}: from {target} import {alias.name}"
+                    for alias in node.names
+                    if _is_private(alias.name) or any(map(_is_private, target.split(".")))
+                ]
+        elif isinstance(node, ast.Attribute) and _is_private(node.attr):
+            if _of_module(node.value, modules):
+                found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and node.args:
+            first, *rest = node.args
+            named = rest[0] if rest else None
+            if (
+                isinstance(named, ast.Constant)
+                and isinstance(named.value, str)
+                and _is_private(named.value)
+                and _of_module(first, modules)
+            ):
+                found.append(f"line {node.lineno}: {ast.unparse(first)}, {named.value!r}")
+            if (
+                isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and first.value.startswith("cancelkit.")
+                and any(map(_is_private, first.value.split(".")))
+            ):
+                found.append(f"line {node.lineno}: {first.value!r}")
+    return sorted(found, key=lambda text: int(text.split(":")[0].split()[1]))
+
+
+TEST_FILES = sorted(p for p in TESTS.rglob("*.py") if p.name != "test_layout.py")
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: str(p.relative_to(TESTS)))
+def test_tests_use_no_private_name_of_cancelkit(path):
+    """Tests go through public names (CONTRIBUTING.md "Tests"): a number a test must make
+    small, or a hook it needs, is a public, documented name of its module."""
+    found = private_reaches(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(TESTS)} reaches private names of cancelkit: {found}"
+
+
+def test_the_private_check_sees_each_kind_of_reach():
+    source = """
+import cancelkit
+import cancelkit.ledger.values as values
+from cancelkit.ledger import windows
+from cancelkit.write.spool import _RELEASE
+from cancelkit.ledger.store import Ledger
+windows._window_rebuild(db, [])
+cancelkit.api._save_report
+monkeypatch.setattr(values, "_window", None)
+monkeypatch.setattr("cancelkit.write.spool._RELEASE", 1)
+self._records, Ledger.open(path).path, values.__name__, fake._http
+"""
+    found = private_reaches(source)
+    assert [line.split(":")[0] for line in found] == [
+        "line 5",
+        "line 7",
+        "line 8",
+        "line 9",
+        "line 10",
+    ], found
+
+
+#: folders of tests/ that are not a package of cancelkit: end-to-end tests named after the
+#: behaviour, and the corpus of awkward inputs
+NOT_PACKAGES = {"system", "corpus"}
+
+
+def names_a_module(test_file: str, package: Path) -> bool:
+    """Whether `test_<module>.py` or `test_<module>_<aspect>.py` names a module or a
+    subpackage of `package`."""
+    stem = test_file.removeprefix("test_").removesuffix(".py")
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    return any(stem == module or stem.startswith(module + "_") for module in modules)
+
+
+def test_test_folders_are_packages_of_cancelkit():
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    strays = sorted(folders - NOT_PACKAGES - {p.name for p in PACKAGE.iterdir() if p.is_dir()})
+    assert not strays, f"tests/ folders that are no package of cancelkit: {strays}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for p in TESTS.glob("*/test_*.py")
+        if p.parent.name not in NOT_PACKAGES and (PACKAGE / p.parent.name).is_dir()
+    ),
+    ids=lambda p: str(p.relative_to(TESTS)),
+)
+def test_a_test_file_is_named_after_a_module_of_its_package(path):
+    """CONTRIBUTING.md "Tests": tests/<package>/test_<module>[_<aspect>].py tests
+    cancelkit/<package>/<module>.py (or its subpackage <module>/)."""
+    package = PACKAGE / path.parent.name
+    assert names_a_module(path.name, package), (
+        f"{path.relative_to(TESTS)} names no module of cancelkit/{package.name}/ "
+        "(test_<module>.py or test_<module>_<aspect>.py); end-to-end tests go in tests/system/"
+    )
+
+
+def test_test_file_names_are_unique():
+    """Test folders are not packages: pytest imports each file by its name alone."""
+    seen: dict[str, list[str]] = {}
+    for path in TESTS.rglob("*.py"):
+        seen.setdefault(path.name, []).append(str(path.relative_to(TESTS)))
+    twice = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    twice.pop("__init__.py", None)
+    assert not twice, f"test files of the same name: {twice}"
+
+
+def test_the_name_check_sees_a_stray_name():
+    assert names_a_module("test_store_record_killed.py", PACKAGE / "ledger")
+    assert names_a_module("test_standin.py", PACKAGE / "spapi")  # a subpackage
+    assert not names_a_module("test_ledger.py", PACKAGE / "ledger")
+    assert not names_a_module("test_storefront.py", PACKAGE / "ledger")  # a prefix, no module

@@ -226,7 +226,7 @@ def _cell(cells: list[str], index: int | None) -> str | None:
 
 
 #: characters of text read a block of lines at a time
-_BLOCK_CHARS = 1 << 20
+BLOCK_CHARS = 1 << 20
 
 
 class _FileReader:
@@ -259,7 +259,7 @@ class _FileReader:
         """The lines after the header; `first` is the number of the first."""
         number = first
         tabs = self.columns - 1
-        for lines in iter(partial(stream.readlines, _BLOCK_CHARS), []):  # type: ignore[attr-defined]
+        for lines in iter(partial(stream.readlines, BLOCK_CHARS), []):  # type: ignore[attr-defined]
             odd = [i for i, n in enumerate(map(str.count, lines, repeat("\t"))) if n != tabs]
             odd.append(len(lines))
             start = 0

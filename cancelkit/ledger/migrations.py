@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..amazon import processing_codes
 from .schema import _CONFIRMED_ROWS, SCHEMA_VERSION
-from .windows import _progress, _window_rebuild
+from .windows import _progress, rebuild_window_figures
 
 # -- schema -------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ def _migrate_window_figures(db: sqlite3.Connection) -> None:
     started = time.monotonic()
     _progress(f"building the window figures of {confirmed:,} confirmed rows (once) ...")
     batches = [row[0] for row in db.execute("SELECT id FROM batches ORDER BY rowid")]
-    _window_rebuild(db, batches)
+    rebuild_window_figures(db, batches)
     _progress(f"window figures built in {time.monotonic() - started:.1f} s")
 
 

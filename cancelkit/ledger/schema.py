@@ -98,7 +98,7 @@ _OPEN_ROWS = (
     "WHERE b.has_open_rows AND r.state = 'generated'"
 )
 #: order ids per `IN (...)` look-up
-_LOOKUP_CHUNK = 500
+LOOKUP_CHUNK = 500
 
 
 def _settle(db: sqlite3.Connection, batch_ids: Collection[str]) -> None:
@@ -111,7 +111,7 @@ def _settle(db: sqlite3.Connection, batch_ids: Collection[str]) -> None:
 
 
 def _chunks(values: list) -> Iterator[list]:
-    return (values[i : i + _LOOKUP_CHUNK] for i in range(0, len(values), _LOOKUP_CHUNK))
+    return (values[i : i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK))
 
 
 def _insert_sql(rows: int) -> str:

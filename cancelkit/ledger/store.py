@@ -48,7 +48,7 @@ from .schema import (
 )
 from .submissions import Submissions
 from .values import BatchRow, BatchSummary, _file_sha256, _iso, _utc, _window
-from .windows import window_figures_kept
+from .windows import rebuild_window_figures, window_figures_kept
 
 
 def _replace_refusals(
@@ -491,6 +491,15 @@ class Ledger(Lookups, Submissions):
             )
             for row in cursor:
                 yield BatchRow(*(row[:6] + (bool(row[6]),) + row[7:]))
+
+    def rebuild_window_figures(self) -> None:
+        """Build the window figures of every batch again from its rows, in one transaction
+        (what the migration to schema 5 does once). The figures kept as batches are
+        confirmed and reconciled are the ones this gives: a rebuild changes nothing in a
+        sound ledger, which is how a test or a repair checks them."""
+        with self._write() as db:
+            batches = [row[0] for row in db.execute("SELECT id FROM batches ORDER BY rowid")]
+            rebuild_window_figures(db, batches)
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: 'ok' when it is sound."""

@@ -32,8 +32,8 @@ from ..write.json_report import keep_record, keep_same_record, record_dict
 #: how many flagged and rejected records the risk report lists before it only counts
 REPORT_CAP = 500
 #: accepted lines buffered before one write
-_WRITE_BLOCK = 4096
-#: rows between two progress calls: a power of two multiple of _WRITE_BLOCK
+WRITE_BLOCK = 4096
+#: rows between two progress calls: a power of two multiple of WRITE_BLOCK
 PROGRESS_ROWS = 1 << 16
 
 
@@ -347,7 +347,7 @@ class _Loop:
                 sku = cells[i_sku].strip() if i_sku is not None else ""
                 seq = add(order_id, item, known[0], number, sku, plain_market)
                 lines.append(line)
-                if len(lines) >= _WRITE_BLOCK:
+                if len(lines) >= WRITE_BLOCK:
                     self.flush()
                     progress(number)
                 if keeper is not None:
@@ -361,7 +361,7 @@ class _Loop:
         """After a written block of the fast path: progress every PROGRESS_ROWS rows."""
         progress = self.collector.options.progress
         self.blocks += 1
-        if progress is not None and not self.blocks % (PROGRESS_ROWS // _WRITE_BLOCK):
+        if progress is not None and not self.blocks % (PROGRESS_ROWS // WRITE_BLOCK):
             progress(self.table.source, number)
 
     # -- the record path ------------------------------------------------------------------
@@ -435,7 +435,7 @@ class _Loop:
         if fee is not None:
             collector.fees[seq] = fee
         self.lines.append(self.format.line(record.order_id, record.reason, item))
-        if len(self.lines) >= _WRITE_BLOCK:
+        if len(self.lines) >= WRITE_BLOCK:
             self.flush()
         entry = record_dict(record, seq)
         if code != collector.default_market:  # see Result.iter_records

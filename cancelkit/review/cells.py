@@ -17,11 +17,11 @@ _WRAPPED = frozenset({NOTE})
 # would store "@" as a custom format that openpyxl cannot resolve
 _TEXT_FORMAT = 49
 #: rows an xlsx sheet holds, the header included
-_MAX_SHEET_ROWS = 1_048_576
+MAX_SHEET_ROWS = 1_048_576
 # Fill colours by risk, light enough to read black text on (and to print).
 # Medium (amber) and low (blue) differ in hue, not only in shade, so they tell apart on
 # screen, printed, and for the common colour-vision deficiencies.
-_RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#DDEBF7"), ("none", "#E2EFDA"))
+RISK_FILLS = (("high", "#F8CBAD"), ("medium", "#FFE699"), ("low", "#DDEBF7"), ("none", "#E2EFDA"))
 _OFF_FILL, _OFF_FONT = "#E7E6E6", "#595959"
 _HEADER_FILL = "#1F4E78"
 # Every cell without a format of its own gets this one (xlsxwriter's default format, style 0),
@@ -85,7 +85,7 @@ class _Styles:
         }
         # conditional formats (they change only fill, font colour, weight and border)
         cond = workbook.add_format
-        self.risk = {level: cond({"bg_color": fill}) for level, fill in _RISK_FILLS}
+        self.risk = {level: cond({"bg_color": fill}) for level, fill in RISK_FILLS}
         self.off = cond({"bg_color": _OFF_FILL, "font_color": _OFF_FONT})
         self.approved = cond({"bold": True})
         # an accepted row nobody decided yet: a white box that asks for yes or no

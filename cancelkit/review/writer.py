@@ -23,8 +23,8 @@ from .carried_state import state_evidence
 from .cells import (
     _CHARS_PER_WIDTH,
     _LINE_HEIGHT,
-    _RISK_FILLS,
     _WRAPPED,
+    RISK_FILLS,
     _column_letter,
     _lines,
     _Styles,
@@ -428,7 +428,7 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
             "stop_if_true": True,
         },
     )
-    for level, _ in _RISK_FILLS:
+    for level, _ in RISK_FILLS:
         sheet.conditional_format(
             1,
             0,

@@ -13,7 +13,9 @@ class SpapiClient(FeedsApi, OrdersApi):
     `sleep` is the pause function and `clock` the monotonic clock (tests pass fast ones);
     `on_wait(seconds, why)` is told about each pause so a command can say why it waits.
     `deadline` (a `clock()` value, or None) bounds every call and pause: past it a call
-    raises DeadlineReached."""
+    raises DeadlineReached. `transport` is an httpx transport to send the requests through
+    instead of the network (as httpx.Client's: tests pass an `httpx.MockTransport`); the
+    client's own timeouts, redirects and bounds stay, the deadline of its socket reads goes."""
 
     def __repr__(self) -> str:
         return f"SpapiClient(endpoint={self.endpoint!r}, marketplace={self.market.code!r})"

@@ -6,6 +6,7 @@ The operations are in feeds.py and orders.py; SpapiClient (client.py) is both.""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..amazon.marketplaces import SpapiMarketplace
@@ -31,6 +32,7 @@ class Session(Transport):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         on_wait: Callable[[float, str], None] | None = None,
+        transport: Any = None,
     ) -> None:
         require_client_library()
         self.market = market
@@ -46,7 +48,12 @@ class Session(Transport):
                 code="spapi_credentials_missing",
             )
         super().__init__(
-            settings, self._credentials.secrets(), sleep=sleep, clock=clock, on_wait=on_wait
+            settings,
+            self._credentials.secrets(),
+            sleep=sleep,
+            clock=clock,
+            on_wait=on_wait,
+            transport=transport,
         )
         self._token_renew_at = 0.0
 

@@ -52,9 +52,10 @@ def require_client_library() -> None:
     _httpx()
 
 
-#: the clock and pause of clients made without their own (tests replace these)
-_clock: Callable[[], float] = time.monotonic
-_sleep: Callable[[float], None] = time.sleep
+#: the clock and pause of clients made without their own `clock` and `sleep` (a test of the
+#: command line, which makes its clients itself, replaces these with fast ones)
+default_clock: Callable[[], float] = time.monotonic
+default_sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass
@@ -154,7 +155,7 @@ def _backend_class(httpcore: Any, stream: Any, bounded: Callable[[float | None],
 class Transport:
     """The HTTP side of a client: pacing, retries, bounds and deadlines, and the redaction
     of the secrets (and of the access token, `_token`, once there is one) from any text of
-    an answer. `sleep`, `clock`, `on_wait` and `deadline`: see SpapiClient."""
+    an answer. `sleep`, `clock`, `on_wait`, `transport` and `deadline`: see SpapiClient."""
 
     def __init__(
         self,
@@ -164,23 +165,25 @@ class Transport:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         on_wait: Callable[[float, str], None] | None = None,
+        transport: Any = None,
     ) -> None:
         httpx = _httpx()
         self._httpx = httpx
         self.settings = settings
         self._token: str | None = None
-        self._sleep = sleep or _sleep
-        self._clock = clock or _clock
+        self._sleep = sleep or default_sleep
+        self._clock = clock or default_clock
         self._on_wait = on_wait
         self.deadline: float | None = None
         self._buckets: dict[str, Bucket] = {}
         self._secrets = secret_pattern(secrets)
         self._io_end = math.inf
-        transport = httpx.HTTPTransport()
-        pool = getattr(transport, "_pool", None)
-        backend = _deadline_io(httpx, self)
-        if backend is not None and pool is not None and hasattr(pool, "_network_backend"):
-            pool._network_backend = backend(pool._network_backend)
+        if transport is None:
+            transport = httpx.HTTPTransport()
+            pool = getattr(transport, "_pool", None)
+            backend = _deadline_io(httpx, self)
+            if backend is not None and pool is not None and hasattr(pool, "_network_backend"):
+                pool._network_backend = backend(pool._network_backend)
         self._http = httpx.Client(
             timeout=settings.timeout, follow_redirects=False, transport=transport
         )

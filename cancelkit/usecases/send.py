@@ -28,7 +28,7 @@ def _spapi_settings(config: str | Path | None):
     return amazon, settings
 
 
-def _save_report(path: Path, content: bytes) -> Path:
+def save_report_beside(path: Path, content: bytes) -> Path:
     """Write a downloaded processing report beside the upload file, numbered when taken."""
     folder = path.parent
     name = free_name(folder, path.stem, [path.suffix]) + path.suffix
@@ -74,7 +74,7 @@ def submit(
             batch,
             wait=submitting.DEFAULT_WAIT_S if wait is None else wait,
             resubmit=resubmit,
-            save_report=_save_report,
+            save_report=save_report_beside,
             say=say,
         )
     written = write_retry_near(outcome)  # only rows a retry can fix

@@ -16,7 +16,7 @@ from itertools import chain
 #: rows a column holds in memory before it moves them to its file
 SPILL_ROWS = 1 << 20
 #: rows read back from the file at a time
-_CHUNK_ROWS = 1 << 18
+CHUNK_ROWS = 1 << 18
 
 
 def _read_at(fd: int, size: int, offset: int) -> bytes:
@@ -83,7 +83,7 @@ class Column:
                 while True:
                     chunk = array(self.typecode)
                     try:
-                        chunk.fromfile(stream, _CHUNK_ROWS)
+                        chunk.fromfile(stream, CHUNK_ROWS)
                     except EOFError:  # the last, shorter chunk has still been read
                         if chunk:
                             yield chunk

@@ -3,7 +3,7 @@
 Each record is a marshal blob behind its 4-byte length, so reading back is one memory map
 and a slice per record (`marshal.load` on a file object costs many small reads a record).
 The pages already read are given back as the reading goes on, so a spool of any size costs
-at most _RELEASE bytes of resident memory.
+at most RELEASE_BYTES bytes of resident memory.
 Spools written separately can be concatenated byte for byte.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 _LENGTH = struct.Struct("<I")
 #: bytes of a mapped spool read between two releases of its pages
-_RELEASE = 16 << 20
+RELEASE_BYTES = 16 << 20
 
 
 def append(stream, value) -> None:
@@ -47,7 +47,7 @@ def read(path: str) -> Iterator:
                 start = position + 4
                 position = start + length
                 yield loads(view[start:position])
-                if release is not None and position - released >= _RELEASE:
+                if release is not None and position - released >= RELEASE_BYTES:
                     done = position - position % mmap.PAGESIZE
                     release(mmap.MADV_DONTNEED, released, done - released)
                     released = done

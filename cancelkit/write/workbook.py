@@ -18,7 +18,7 @@ from ..errors import OutputError
 from ..read.review_layout import (
     MAX_CELL_CHARS,
 )
-from ..review.cells import _MAX_SHEET_ROWS, _Styles, _workbook
+from ..review.cells import MAX_SHEET_ROWS, _Styles, _workbook
 from ..review.reader import (
     BUYER_REQUESTED,
     ITEM_CODE,
@@ -56,7 +56,7 @@ def _build_template(stream) -> None:
     workbook = _workbook(stream)
     styles = _Styles(workbook)
     sheet = workbook.add_worksheet(TEMPLATE_SHEET)
-    last = _MAX_SHEET_ROWS - 1
+    last = MAX_SHEET_ROWS - 1
     for col, (name, width, text) in enumerate(TEMPLATE_COLUMNS):
         sheet.set_column(col, col, width, styles.text if text else styles.general)
         sheet.write_string(0, col, name, styles.header)
@@ -91,7 +91,7 @@ def _build_template(stream) -> None:
             "input_message": "TRUE only when the buyer used Request cancellation on Amazon.",
         },
     )
-    sheet.ignore_errors({"number_stored_as_text": f"A1:F{_MAX_SHEET_ROWS}"})
+    sheet.ignore_errors({"number_stored_as_text": f"A1:F{MAX_SHEET_ROWS}"})
     sheet.activate()
 
     instructions = workbook.add_worksheet("Instructions")
@@ -162,9 +162,9 @@ def write_review(result, path: str | Path, force: bool = False) -> Path:
     one row per input row and an approve column, a `Summary` sheet with the rate projection
     and the gate verdict, and a hidden `_cancelkit` sheet that identifies the format."""
     rows = result.summary["input_rows"]
-    if rows >= _MAX_SHEET_ROWS:
+    if rows >= MAX_SHEET_ROWS:
         raise OutputError(
-            f"{path}: a review workbook holds at most {_MAX_SHEET_ROWS - 1:,} rows and this "
+            f"{path}: a review workbook holds at most {MAX_SHEET_ROWS - 1:,} rows and this "
             f"batch has {rows:,}; split the batch"
         )
     return atomic_write(

@@ -89,7 +89,7 @@ def test_looking_up_some_orders_gives_what_the_whole_ledger_gives(migrated):
 
 
 def test_look_ups_in_chunks_and_after_a_change_of_the_ledger(migrated, monkeypatch):
-    monkeypatch.setattr(schema, "_LOOKUP_CHUNK", 2)
+    monkeypatch.setattr(schema, "LOOKUP_CHUNK", 2)
     orders = _orders()
     before = migrated.known(orders)
     assert dict(before) == dict(migrated.known())

@@ -122,8 +122,8 @@ def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):
     in_memory = outcome(batch, tmp_path, "memory")
     # each constant is read from its one module at run time: patched once, it holds everywhere
     monkeypatch.setattr(column, "SPILL_ROWS", 100)
-    monkeypatch.setattr(collector, "_WRITE_BLOCK", 50)
-    monkeypatch.setattr(column, "_CHUNK_ROWS", 64)
+    monkeypatch.setattr(collector, "WRITE_BLOCK", 50)
+    monkeypatch.setattr(column, "CHUNK_ROWS", 64)
     spilled = []
     real_spill = column.Column.spill
 

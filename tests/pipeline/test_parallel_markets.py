@@ -57,6 +57,6 @@ def test_spilled_index_equals_one_pass(tmp_path, monkeypatch):
     assert parallel.plan(open_input(str(batch)), Options(keep_records=False)) is None
 
     monkeypatch.setattr(spill, "SPILL_ROWS", 100)
-    monkeypatch.setattr(collector, "_WRITE_BLOCK", 50)
-    monkeypatch.setattr(spill, "_CHUNK_ROWS", 64)
+    monkeypatch.setattr(collector, "WRITE_BLOCK", 50)
+    monkeypatch.setattr(spill, "CHUNK_ROWS", 64)
     assert outcome(batch, tmp_path, "disk") == one_pass

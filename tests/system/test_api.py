@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +15,7 @@ from conftest import CLEAN, HEADER_ROW, MESSY, NUMERIC, TEMPLATE_ROW, assert_sch
 
 import cancelkit
 from cancelkit.amazon import flatfile
+from cancelkit.read import scratch
 
 CLEAN_TOTALS = {"input_rows": 12, "accepted": 12, "rejected": 0, "duplicates": 0, "orders": 11}
 MESSY_TOTALS = {"input_rows": 23, "accepted": 11, "rejected": 11, "duplicates": 1, "orders": 10}
@@ -198,12 +200,15 @@ def test_to_json_and_writers_do_not_overwrite_without_force(tmp_path):
     assert json.loads(target.read_text())["schema_version"] == 1
 
 
-def test_result_close_removes_its_temporary_files():
+def test_result_close_removes_its_temporary_files(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"  # the test's own temporary folder: other runs use the real one
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     result = cancelkit.check(CLEAN)
-    workdir = Path(result._workdir)
-    assert workdir.is_dir()
+    (workdir,) = temp.iterdir()
+    assert workdir.is_dir() and workdir.name.startswith(scratch.RUN_PREFIX)
     result.close()
-    assert not workdir.exists()
+    assert list(temp.iterdir()) == []
 
 
 def test_unusable_input_raises_the_project_exception(tmp_path):

@@ -13,11 +13,11 @@ import pytest
 from conftest import CLEAN, MESSY, ROOT, assert_one_line_error, invoke, run_cli
 
 import cancelkit
-from cancelkit import cli as cli_module
 from cancelkit.options import Options
 from cancelkit.pipeline.collector import PROGRESS_ROWS
 from cancelkit.pipeline.run import run
 from cancelkit.usecases.running import RunSettings, checked_run
+from cancelkit.write import terminal
 from cancelkit.write.terminal import Progress
 
 COMMANDS = ("generate", "check", "review", "template", "reconcile", "confirm", "history", "reasons")
@@ -144,16 +144,16 @@ def test_shell_completion_script_as_the_readme_says(tmp_path, shell, marker):
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
-    monkeypatch.setattr(cli_module.sys, "stderr", _Terminal())
+    monkeypatch.setattr(sys, "stderr", _Terminal())
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert cli_module._color() is True
+    assert terminal.color() is True
     monkeypatch.setenv("NO_COLOR", "1")
-    assert cli_module._color() is False
+    assert terminal.color() is False
     monkeypatch.setenv("NO_COLOR", "")  # https://no-color.org: only a non-empty value counts
-    assert cli_module._color() is True
-    monkeypatch.setattr(cli_module.sys, "stderr", io.StringIO())
+    assert terminal.color() is True
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
     monkeypatch.delenv("NO_COLOR")
-    assert cli_module._color() is False
+    assert terminal.color() is False
 
 
 def test_no_escape_codes_in_a_piped_summary(workdir):
@@ -221,17 +221,17 @@ def test_progress_line_on_a_terminal_only(tmp_path, monkeypatch):
         "no_ledger": True,
     }
     terminal = _Terminal()
-    monkeypatch.setattr(cli_module.sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
     _checked(path, metric)
     shown = terminal.getvalue()
     assert f"reading {path}: row " in shown
     assert shown.endswith("\r\x1b[K")  # the line is cleared before the summary
     quiet = _Terminal()
-    monkeypatch.setattr(cli_module.sys, "stderr", quiet)
+    monkeypatch.setattr(sys, "stderr", quiet)
     _checked(path, metric, quiet=True)
     assert quiet.getvalue() == ""
     piped = io.StringIO()
-    monkeypatch.setattr(cli_module.sys, "stderr", piped)
+    monkeypatch.setattr(sys, "stderr", piped)
     _checked(path, metric)
     assert piped.getvalue() == ""
 

@@ -1,11 +1,12 @@
 """Every writer of `generate` under SIGKILL.
 
 `cancelkit generate` runs on a big batch and is killed at seeded random moments spread over
-its run (reading, validating and each writer). After every kill, each file in the output
-folder is either absent or complete: the flat file parses to the full run's rows, the report
-ends with `</html>`, the JSON report loads with the full summary, the rejects file has every
-rejected row. The next normal run then removes the temporaries the kills left behind.
-"""
+its run (reading, validating and each writer): points of the CPU time the full run took,
+not of the clock, so they fall alike on a fast or a loaded machine. After every kill, each
+file in the output folder is either absent or complete: the flat file parses to the full
+run's rows, the report ends with `</html>`, the JSON report loads with the full summary,
+the rejects file has every rejected row. The next normal run then removes the temporaries
+the kills left behind."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import csv
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import children_cpu_seconds, kill_at_cpu
 
 from cancelkit.amazon import flatfile
 from cancelkit.write.files import STALE_AFTER_SECONDS, TEMPORARY_NAME, remove_stale_temporaries
@@ -102,12 +103,10 @@ def assert_complete(folder: Path, full: dict, checked: set | None = None) -> dic
 def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_path):
     source = big_input(tmp_path / "batch.csv")
     reference = tmp_path / "reference"
-    began = time.perf_counter()
-    full = generate(source, reference)
-    code, err = outcome(full)
+    before = children_cpu_seconds()
+    code, err = outcome(generate(source, reference))
     assert code == 1, err  # 1: rows were rejected
-    duration = time.perf_counter() - began
-    print(f"full run {duration:.1f} s")
+    cpu = children_cpu_seconds() - before  # the CPU seconds of the full run
     full_json = json.loads((reference / "r.json").read_text(encoding="utf-8"))
     assert assert_complete(reference, full_json) == {
         "flat": 1,
@@ -123,18 +122,14 @@ def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_
     mid_write: set[str] = set()  # the outputs some kill interrupted while being written
     for attempt in range(KILLS):
         # spread over the run; the first ~20% is interpreter start-up and imports; the last
-        # aim is at 90% of the reference run, so that a run a busy machine makes faster than
-        # the reference is still killed, not finished first
-        delay = duration * (0.2 + 0.7 * (attempt + rng.random()) / KILLS)
+        # aim is at 90% of the reference run's CPU, so that a run is killed, not finished
+        point = cpu * (0.2 + 0.7 * (attempt + rng.random()) / KILLS)
         process = generate(source, out)
         try:
-            process.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            killed += 1
-        else:
-            assert process.returncode == 1, process.stderr.read().decode()
+            if kill_at_cpu(process, point):
+                killed += 1
+            else:
+                assert process.returncode == 1, process.stderr.read().decode()
         finally:
             process.stderr.close()
         if out.exists():

@@ -527,7 +527,7 @@ def test_review_triage_colours_labels_and_frozen_order_id(tmp_path):
     invoke("review", MESSY, "-o", path)
     sheet = openpyxl.load_workbook(path)["Review"]
     assert sheet.freeze_panes == "F2"  # approve ... order-id stay in view
-    fills = dict(cells._RISK_FILLS)
+    fills = dict(cells.RISK_FILLS)
     assert len(set(fills.values())) == 4 and fills["medium"] != fills["low"]
     assert fills["medium"][1:3] != fills["low"][1:3]  # another hue, not only a shade
     by_row = {sheet.cell(n, COL["row"]).value: n for n in range(2, sheet.max_row + 1)}

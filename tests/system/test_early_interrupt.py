@@ -6,7 +6,10 @@ nothing written and nothing left in the temporary folder.
 "The first instruction" is the first line of cancelkit/entry.py, which installs the
 handling before any heavy import. The tests wait for it on a condition, not a sleep: the
 process's caught-signal mask in /proc shows SIGTERM once the handler is installed (Python
-itself catches only SIGINT). The delays are then counted from that moment. Before it the
+itself catches only SIGINT). The later moments are counted from that one in the CPU time
+the process has used (/proc again), so they fall at the same points of its start however
+loaded the machine is, and a run that gets to wait for its input (its copy of stdin is
+made) before that much CPU is stopped there. Before the handling is installed the
 interpreter is still starting (site and the environment's .pth files); what happens then
 is the interpreter's, see docs/reliability.md.
 """
@@ -21,9 +24,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLEAN
+from conftest import CLEAN, cpu_seconds, wait_until
 
 import cancelkit
+from cancelkit.read import scratch
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="reads the caught-signal mask in /proc"
@@ -80,9 +84,23 @@ if __name__ == "__main__":
 """
 
 
-def interrupt(process: subprocess.Popen, signum: int, delay_s: float) -> tuple[int, str, str]:
+def reading(temp: Path) -> bool:
+    """Whether the run has made its copy of standard input: it reads, or waits for, its input."""
+    return any(p.name.startswith(scratch.STDIN_PREFIX) for p in temp.iterdir())
+
+
+def interrupt(
+    process: subprocess.Popen, signum: int, temp: Path, cpu_s: float = 0.0
+) -> tuple[int, str, str]:
+    """Send the signal once the handling is installed and the process has used `cpu_s` more
+    seconds of CPU, or has got to its input first."""
     wait_for_handler(process)
-    time.sleep(delay_s)  # the moment under test, counted from the first instruction
+    start = cpu_seconds(process.pid)
+    wait_until(
+        lambda: cpu_seconds(process.pid) >= start + cpu_s or reading(temp),
+        BOUND_S,
+        "the moment under test",
+    )
     process.send_signal(signum)
     out, err = process.communicate(timeout=BOUND_S)
     return process.returncode, out.decode(), err.decode()
@@ -94,15 +112,15 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("delay_ms", [0, 10, 30, 100, 300])
+@pytest.mark.parametrize("cpu_ms", [0, 10, 30, 100, 300])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("module", [True, False], ids=["python-m", "console-script"])
 def test_a_signal_from_the_first_instruction_on_ends_in_one_line(
-    tmp_path, private_ledger, signum, delay_ms, module
+    tmp_path, private_ledger, signum, cpu_ms, module
 ):
     out = tmp_path / "out"
     process = start(["generate", "-", "--out-dir", out], tmp_path, module)
-    code, stdout, stderr = interrupt(process, signum, delay_ms / 1000)
+    code, stdout, stderr = interrupt(process, signum, tmp_path / "tmp", cpu_ms / 1000)
     assert (code, stderr.strip()) == EXPECTED[signum], stderr
     assert stdout == ""
     assert not out.exists()
@@ -118,7 +136,7 @@ def test_a_signal_while_the_input_is_read_after_the_imports(tmp_path, private_le
     wait_for_handler(process)
     process.stdin.write(CLEAN.read_bytes()[:200])  # part of an input: the run is reading
     process.stdin.flush()
-    code, _, stderr = interrupt(process, signum, 0.3)
+    code, _, stderr = interrupt(process, signum, tmp_path / "tmp", float("inf"))  # reading
     assert (code, stderr.strip()) == EXPECTED[signum], stderr
     assert not out.exists()
     assert list((tmp_path / "tmp").iterdir()) == []

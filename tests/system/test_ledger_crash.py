@@ -1,9 +1,10 @@
 """The ledger under SIGKILL and under two writers at once.
 
 Processes that record big batches (directly, and through `cancelkit generate`) are killed at
-points spread over their whole run; afterwards the ledger must open, pass SQLite's integrity
-check and hold only complete batches: every batch has all its rows or is absent, and a
-supersede happened together with the batch that caused it or not at all.
+points spread over their whole run (points of the CPU time an uninterrupted run takes, so
+they fall alike on a fast or a loaded machine); afterwards the ledger must open, pass
+SQLite's integrity check and hold only complete batches: every batch has all its rows or is
+absent, and a supersede happened together with the batch that caused it or not at all.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ import contextlib
 import hashlib
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import children_cpu_seconds, kill_at_cpu, wait_until
 
-from cancelkit.ledger import windows
 from cancelkit.ledger.store import Ledger
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ import sys
 from cancelkit.ledger.store import Ledger
 
 path, rows, rounds, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-start_at = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+ready, go = (sys.argv[5], sys.argv[6]) if len(sys.argv) > 6 else (None, None)
 
 
 def batch():
@@ -45,8 +44,13 @@ def batch():
         yield (f"{tag}-{n:07d}-0000001", f"{n:014d}", "NoInventory", f"SKU-{n % 97}", None, True)
 
 
-import time
-time.sleep(max(0.0, start_at - time.time()))
+if ready:  # at the start line: say so, and wait for the test's go (polled, with a bound)
+    import os, time
+    open(ready, "w").close()
+    deadline = time.monotonic() + 60
+    while not os.path.exists(go):
+        assert time.monotonic() < deadline, "no go"
+        time.sleep(0.0005)
 with Ledger.open(path) as book:
     for _ in range(rounds):
         book.record_batch({"marketplace": "US"}, batch())
@@ -68,15 +72,18 @@ def outcome(process: subprocess.Popen) -> tuple[int, str]:
     return process.returncode, err.decode()
 
 
-def kill_after(process: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL the process after `delay` seconds; False when it had finished already."""
+def cpu_of(process: subprocess.Popen) -> tuple[int, str, float]:
+    """Wait for the process: its exit status, its stderr and the CPU seconds it used."""
+    before = children_cpu_seconds()
+    code, err = outcome(process)
+    return code, err, children_cpu_seconds() - before
+
+
+def kill_at(process: subprocess.Popen, cpu_s: float) -> bool:
+    """SIGKILL the process once it has used `cpu_s` seconds of CPU; False when it finished
+    first. Its stderr is closed either way."""
     try:
-        process.wait(timeout=delay)
-        return False
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        return True
+        return kill_at_cpu(process, cpu_s)
     finally:
         if process.stderr is not None:
             process.stderr.close()
@@ -112,13 +119,10 @@ def states_of(path: Path) -> list[dict[str, int]]:
 
 
 def test_killed_recorders_leave_whole_batches_or_none(tmp_path):
-    # one uninterrupted run sets the time scale of the kills
+    # one uninterrupted run sets the scale of the kills: the CPU time it takes
     baseline = tmp_path / "baseline.sqlite3"
-    began = time.perf_counter()
-    full = start("-c", RECORDER, baseline, ROWS, ROUNDS, "111")
-    code, err = outcome(full)
+    code, err, duration = cpu_of(start("-c", RECORDER, baseline, ROWS, ROUNDS, "111"))
     assert code == 0, err
-    duration = time.perf_counter() - began
     assert len(assert_sound(baseline, ROWS)) == ROUNDS
 
     rng = random.Random(SEED)
@@ -128,7 +132,7 @@ def test_killed_recorders_leave_whole_batches_or_none(tmp_path):
         path = tmp_path / f"ledger-{attempt // 2}.sqlite3"
         delay = duration * (attempt + rng.random()) / KILLS
         process = start("-c", RECORDER, path, ROWS, ROUNDS, "111")
-        killed += kill_after(process, delay)
+        killed += kill_at(process, delay)
         if not path.exists():
             continue  # killed before SQLite created the file
         batches = assert_sound(path, ROWS)
@@ -162,17 +166,14 @@ def generate(source: Path, out_dir: Path, ledger: Path) -> subprocess.Popen:
 def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
     source = big_input(tmp_path / "batch.csv", 100_000, "112")
     ledger = tmp_path / "ledger.sqlite3"
-    began = time.perf_counter()
-    full = generate(source, tmp_path / "out-full", ledger)
-    code, err = outcome(full)
+    code, err, duration = cpu_of(generate(source, tmp_path / "out-full", ledger))
     assert code == 0, err
-    duration = time.perf_counter() - began
     assert len(assert_sound(ledger, 100_000)) == 1
 
     rng = random.Random(SEED)
     for attempt in range(6):
         delay = duration * (attempt + rng.random()) / 6
-        kill_after(generate(source, tmp_path / f"out-{attempt}", ledger), delay)
+        kill_at(generate(source, tmp_path / f"out-{attempt}", ledger), delay)
         assert_sound(ledger, 100_000)
         # a recorded batch names its upload file, which is in place and unchanged
         with Ledger.open(ledger) as book:
@@ -192,8 +193,14 @@ def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
 
 def test_two_recorders_at_once_both_succeed(tmp_path):
     path = tmp_path / "shared.sqlite3"  # created by the two of them at the same moment
-    start_at = time.time() + 1.0
-    runs = [start("-c", RECORDER, path, 40_000, 4, prefix, start_at) for prefix in ("113", "114")]
+    go = tmp_path / "go"  # both start writing at the same moment, once both are ready
+    ready = [tmp_path / f"ready-{prefix}" for prefix in ("113", "114")]
+    runs = [
+        start("-c", RECORDER, path, 40_000, 4, prefix, flag, go)
+        for prefix, flag in zip(("113", "114"), ready)
+    ]
+    wait_until(lambda: all(flag.exists() for flag in ready), 60, "both recorders ready")
+    go.touch()
     for run in runs:
         code, err = outcome(run)
         assert code == 0, err
@@ -245,37 +252,35 @@ with Ledger.open(path) as book:
 
 def assert_window_figures_whole(path: Path) -> None:
     """The kept window figures are the ones the rows give: a rebuild changes nothing."""
-    with Ledger.open(path) as book, book._write() as db:
 
-        def figures() -> list:
+    def figures() -> list:
+        with contextlib.closing(sqlite3.connect(path)) as db:  # the test's own connection
             orders = db.execute("SELECT * FROM window_orders ORDER BY 1").fetchall()
             listings = db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall()
-            return [[row for row in orders if any(row[1:])], listings]
+            counted = db.execute(
+                "SELECT count(DISTINCT order_id) FROM batch_rows "
+                "WHERE state = 'confirmed' AND counts_against_rate"
+            ).fetchone()[0]
+        return [[row for row in orders if any(row[1:])], listings, counted]
 
-        kept = figures()
-        windows._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
-        assert kept == figures()
-        counted = db.execute(
-            "SELECT count(DISTINCT order_id) FROM batch_rows "
-            "WHERE state = 'confirmed' AND counts_against_rate"
-        ).fetchone()[0]
+    kept = figures()
     with Ledger.open(path) as book:
-        assert book.seller_cancels_in_window(None, 7) == counted
+        book.rebuild_window_figures()
+        assert book.seller_cancels_in_window(None, 7) == kept[2]
+    assert figures() == kept
 
 
 def test_killed_confirms_and_reconciles_leave_the_window_figures_whole(tmp_path):
     baseline = tmp_path / "baseline.sqlite3"
-    began = time.perf_counter()
-    full = start("-c", CONFIRMER, baseline, 30_000, 3)
-    code, err = outcome(full)
+    code, err, duration = cpu_of(start("-c", CONFIRMER, baseline, 30_000, 3))
     assert code == 0, err
-    duration = time.perf_counter() - began
     assert_sound(baseline, 30_000)
     assert_window_figures_whole(baseline)
     rng = random.Random(SEED)
     for attempt in range(6):
         path = tmp_path / f"ledger-{attempt}.sqlite3"
-        kill_after(start("-c", CONFIRMER, path, 30_000, 3), duration * (attempt + rng.random()) / 6)
+        point = duration * (attempt + rng.random()) / 6
+        kill_at(start("-c", CONFIRMER, path, 30_000, 3), point)
         if not path.exists():
             continue
         assert_sound(path, 30_000)

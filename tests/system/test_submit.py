@@ -26,6 +26,7 @@ from cancelkit.errors import CancelkitError, StillProcessing
 from cancelkit.ledger.store import Ledger
 from cancelkit.options import spapi_settings
 from cancelkit.usecases import submit as submitting
+from cancelkit.usecases.send import save_report_beside
 
 ALL_OPERATIONS = (
     "token",
@@ -567,7 +568,7 @@ def test_polling_starts_at_the_interval_and_grows(standin, tmp_path):
     pauses: list[float] = []
     with ledger() as book:
         outcome = submitting.submit(
-            book, settings, sleep=pauses.append, save_report=cancelkit.api._save_report
+            book, settings, sleep=pauses.append, save_report=save_report_beside
         )
     assert pauses == [30.0, 45.0, 67.5, 101.25, 151.875]
     assert outcome.confirmed == 12

@@ -220,8 +220,9 @@ def _mock_client(answer, endpoint="https://sellingpartnerapi-na.amazon.com", **k
         None,
         None,
     )
-    client = spapi.SpapiClient(settings, marketplaces.spapi_marketplace("US"), **kw)
-    client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = spapi.SpapiClient(
+        settings, marketplaces.spapi_marketplace("US"), transport=httpx.MockTransport(answer), **kw
+    )
     return client
 
 
@@ -260,12 +261,16 @@ def test_wait_3_against_a_getfeed_trickled_a_byte_a_second_ends_at_the_wait(
     standin.scenario.trickle = {"getFeed": 1.0}
     standin.scenario.trickle_head = head
     process = _cli(dict(os.environ), "submit", "--wait", "3")
-    # a generous bound, not a timing assertion: before the fix this took 41-54 s
-    stdout, stderr = process.communicate(timeout=40)
+    stdout, stderr = process.communicate(timeout=120)  # a bound against a hang, no timing
     assert process.returncode == 4, stderr.decode()
     feed = the_feed(standin)
     assert stdout.decode() == f"feed {feed.feed_id} IN_QUEUE\n"
     assert "is still IN_QUEUE at Amazon" in stderr.decode()
+    # the run hung up on the trickled answer at its wait, not after reading it to its end
+    # (which took 41-54 s before the fix): the stand-in stops writing once the socket is gone
+    _wait_for(lambda: standin.trickled, 120)
+    ((written, length),) = standin.trickled
+    assert written < length
 
 
 # -- 5. values at the door ------------------------------------------------------------------
@@ -550,8 +555,8 @@ def test_3000_orders_are_paced_by_searchorders_rate_and_429s_without_a_header_ba
     standin, tmp_path, monkeypatch
 ):
     fake = FakeTime()
-    monkeypatch.setattr(spapi.transport, "_clock", fake.clock)
-    monkeypatch.setattr(spapi.transport, "_sleep", fake.sleep)
+    monkeypatch.setattr(spapi.transport, "default_clock", fake.clock)
+    monkeypatch.setattr(spapi.transport, "default_sleep", fake.sleep)
     standin.scenario.orders = _orders(3000)
     standin.scenario.faults = {"searchOrders": [429, 429]}  # Amazon: no rate header on a 429
     output = tmp_path / "orders.txt"

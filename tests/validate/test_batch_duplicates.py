@@ -101,7 +101,7 @@ def test_json_to_stdout_is_streamed_too(tmp_path):
 
 
 def test_a_spool_gives_its_pages_back_as_it_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(spool, "_RELEASE", 4096)
+    monkeypatch.setattr(spool, "RELEASE_BYTES", 4096)
     path = tmp_path / "s.bin"
     values = [{"n": n, "text": "x" * (n % 300)} for n in range(5000)]
     with open(path, "wb") as stream:

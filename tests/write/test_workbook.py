@@ -324,7 +324,7 @@ def test_review_is_not_overwritten_without_force(tmp_path):
 
 
 def test_a_batch_larger_than_a_sheet_is_refused_before_writing(tmp_path, monkeypatch):
-    monkeypatch.setattr(workbook, "_MAX_SHEET_ROWS", 10)
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 10)
     path = tmp_path / "review.xlsx"
     with cancelkit.check(CLEAN) as result, pytest.raises(OutputError, match="at most 9 rows"):
         write_review(result, path)

@@ -39,6 +39,9 @@ class Standin(Operations):
         self.orders_queries: list[dict] = []
         #: set to let a hanging createFeed answer
         self.release = threading.Event()
+        #: each trickled answer once it ended: (bytes written, bytes it had); fewer written
+        #: than it had means the client hung up on it (or `release` was set)
+        self.trickled: list[tuple[int, int]] = []
         self._numbers = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -120,14 +123,18 @@ class Standin(Operations):
 
     def _trickle(self, handler, raw: bytes, pause: float) -> None:
         handler.close_connection = True
+        written = 0
         try:
             for index in range(len(raw)):
                 handler.wfile.write(raw[index : index + 1])
                 handler.wfile.flush()
+                written += 1
                 if self.release.wait(pause):
                     break
         except OSError:  # the client gave up: that is the point
             pass
+        with self.lock:
+            self.trickled.append((written, len(raw)))
 
     def _redirected(self, handler, operation: str) -> bool:
         target = self.scenario.redirect.get(operation)

@@ -1,6 +1,6 @@
 """Writes windows-vN.sqlite3 and windows-vN.json: a small ledger made by the cancelkit of
 schema version N and what that version's code answered about its window figures, for the
-migration test of the window figures (schema 5, tests/ledger/test_window_migration.py).
+migration test of the window figures (schema 5, tests/ledger/test_migrations_windows.py).
 
 Run it with the cancelkit of that schema on the import path, from this folder's repository:
     schema 2: commit c0efe27;  schema 3: commit ea44d9c;  schema 4: commit 3bca6f9;

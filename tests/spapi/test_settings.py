@@ -177,8 +177,9 @@ def test_server_messages_are_scrubbed_of_secrets_and_the_token():
     settings = spapi_settings(
         {**ENVIRONMENT, "CANCELKIT_SPAPI_ENDPOINT": "http://amazon.test"}, None, None
     )
-    client = spapi.SpapiClient(settings, marketplaces.spapi_marketplace("US"))
-    client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = spapi.SpapiClient(
+        settings, marketplaces.spapi_marketplace("US"), transport=httpx.MockTransport(answer)
+    )
     with pytest.raises(spapi.SpapiError) as info:
         client.create_feed_document()
     message = str(info.value)

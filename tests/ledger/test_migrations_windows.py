@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import on_disk
 
-from cancelkit.ledger import connection, migrations, schema, windows
+from cancelkit.ledger import connection, migrations, schema
 from cancelkit.ledger.store import Ledger
 
 DATA = Path(__file__).parent / "data"
@@ -101,9 +101,10 @@ def test_the_current_schemas_ledger_opens_as_it_is(tmp_path, capsys):
     db = sqlite3.connect(path)
     stored = db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall()
     db.close()
-    with Ledger.open(path) as book, book._write() as db:
-        windows._window_rebuild(db, [row[0] for row in db.execute("SELECT id FROM batches")])
-        assert db.execute("SELECT * FROM window_listings ORDER BY 1, 2").fetchall() == stored
+    with Ledger.open(path) as book:
+        book.rebuild_window_figures()
+        rebuilt = on_disk(book, "SELECT * FROM window_listings ORDER BY 1, 2")
+    assert rebuilt == stored
 
 
 def test_a_schema_1_ledger_migrates_through_every_step(tmp_path, capsys):

@@ -1,5 +1,4 @@
-"""usecases/reconcile.py's reconcile_batch and submitted_text, and usecases/send.py's
-fetch_orders_checked, driven without click."""
+"""usecases/reconcile.py's reconcile_batch driven without click."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from cancelkit.usecases.generate import GenerateOutputs, generate
 from cancelkit.usecases.outcome import ExitCode
 from cancelkit.usecases.reconcile import reconcile_batch
 from cancelkit.usecases.running import RunSettings
-from cancelkit.usecases.send import fetch_orders_checked
 
 
 def _recorded(tmp_path: Path) -> str:
@@ -52,12 +50,3 @@ def test_reconcile_batch_without_a_ledger_is_refused(tmp_path: Path, private_led
     with pytest.raises(CancelkitError):
         reconcile_batch(str(report))
     assert not private_ledger.exists()
-
-
-def test_fetch_orders_checked_refuses_an_existing_output_first(tmp_path: Path) -> None:
-    output = tmp_path / "orders.txt"
-    output.write_text("kept", encoding="utf-8")
-    with pytest.raises(CancelkitError) as caught:
-        fetch_orders_checked(str(output), "US", 30, config=None, force=False, say=print)
-    assert caught.value.code == "output_exists"
-    assert output.read_text(encoding="utf-8") == "kept"

@@ -8,7 +8,7 @@ from pathlib import Path
 from cancelkit.codes import SPAPI_CODES
 from cancelkit.errors import SpapiError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SOURCES = (
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "cancelkit" / "spapi").glob("*.py")),
     "cancelkit/usecases/submit.py",

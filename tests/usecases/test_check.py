@@ -1,4 +1,4 @@
-"""usecases/check.py and usecases/review.py driven without click."""
+"""usecases/check.py driven without click."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from cancelkit import check as check_api
 from cancelkit.errors import OutputError
 from cancelkit.usecases.check import CheckOutputs, check
 from cancelkit.usecases.outcome import ExitCode, Talk
-from cancelkit.usecases.review import review
 from cancelkit.usecases.running import RunSettings
 
 
@@ -44,17 +43,6 @@ def test_check_exits_3_over_the_target() -> None:
     settings = RunSettings(orders_7d=100, cancels_7d=2, no_ledger=True)
     outcome = check([str(CLEAN)], CheckOutputs(), settings)
     assert outcome.exit_code is ExitCode.GATE
-
-
-def test_review_writes_the_workbook_and_is_no_gate_over_the_target(tmp_path: Path) -> None:
-    output = tmp_path / "review.xlsx"
-    settings = RunSettings(orders_7d=100, cancels_7d=2, no_ledger=True)
-    outcome = review([str(CLEAN)], str(output), settings, Talk("verbose"))
-    assert outcome.exit_code is ExitCode.OK  # over the target: the review is the way on
-    assert output.exists() and outcome.written == {"review": str(output)}
-    assert "time: read and check" in outcome.messages[0].text
-    gated = review([str(CLEAN)], str(output), RunSettings(fail_on="medium"), force=True)
-    assert gated.exit_code is ExitCode.GATE
 
 
 def test_an_unknown_report_suffix_is_a_cancelkit_error_with_a_code(tmp_path: Path) -> None:

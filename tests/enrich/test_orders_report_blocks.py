@@ -84,7 +84,7 @@ def _load(path, wanted, *, blocks: bool, monkeypatch):
 def test_blocks_read_as_lines_do(tmp_path_factory, monkeypatch, lines, wanted, block):
     path = tmp_path_factory.mktemp("report") / "unshipped.txt"
     path.write_text("\t".join(HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    monkeypatch.setattr(orders_report, "_BLOCK_CHARS", block)
+    monkeypatch.setattr(orders_report, "BLOCK_CHARS", block)
     by_blocks = _load(path, wanted, blocks=True, monkeypatch=monkeypatch)
     by_lines = _load(path, wanted, blocks=False, monkeypatch=monkeypatch)
     assert by_blocks == by_lines

@@ -1,4 +1,4 @@
-"""usecases/confirm.py, history.py and template.py driven without click."""
+"""usecases/confirm.py driven without click."""
 
 from __future__ import annotations
 
@@ -12,18 +12,8 @@ from cancelkit.errors import CancelkitError
 from cancelkit.usecases.confirm import confirm
 from cancelkit.usecases.generate import GenerateOutputs, generate
 from cancelkit.usecases.history import history
-from cancelkit.usecases.outcome import ExitCode, Message
+from cancelkit.usecases.outcome import ExitCode
 from cancelkit.usecases.running import RunSettings
-from cancelkit.usecases.template import template
-
-
-def test_history_of_no_ledger_is_empty_and_creates_nothing(private_ledger: Path) -> None:
-    outcome = history()
-    assert outcome.exit_code is ExitCode.OK
-    assert outcome.messages[0] == Message(f"Ledger: {private_ledger}", "stdout")
-    assert not private_ledger.exists()
-    document = json.loads(history(as_json=True).messages[0].text)
-    assert document == {"ledger": str(private_ledger), "batches": []}
 
 
 def test_confirm_then_history(tmp_path: Path, private_ledger: Path) -> None:
@@ -36,12 +26,3 @@ def test_confirm_then_history(tmp_path: Path, private_ledger: Path) -> None:
     assert outcome.messages[0].stream == "stdout" and batch_id in outcome.messages[0].text
     (batch,) = json.loads(history(days=1, as_json=True).messages[0].text)["batches"]
     assert batch["id"] == batch_id and batch["states"]["confirmed"] == 12
-
-
-def test_template_is_written_once(tmp_path: Path) -> None:
-    output = tmp_path / "t.xlsx"
-    outcome = template(str(output))
-    assert output.exists() and outcome.written == {"template": str(output)}
-    with pytest.raises(CancelkitError) as caught:
-        template(str(output))
-    assert caught.value.code == "output_exists"

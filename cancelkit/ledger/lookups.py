@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain
 
+from . import blocks
 from .connection import LedgerBase
 from .schema import _CONFIRMED_ROWS, _OPEN_ROWS, LISTED_ORDERS, _chunks
 from .values import KnownRows, _window
@@ -129,25 +130,61 @@ class Lookups(LedgerBase):
         )
         db.execute("CREATE INDEX IF NOT EXISTS temp.open_rows_order ON open_rows (order_id)")
         db.execute("DELETE FROM temp.open_rows")
-        db.execute(
-            "INSERT INTO temp.open_rows (order_id, item_code, batch_id, created_at) "
-            "SELECT r.order_id, r.item_code, r.batch_id, b.created_at "
-            f"{_OPEN_ROWS} ORDER BY b.created_at, b.rowid, r.record_number"
-        )
+        insert = "INSERT INTO temp.open_rows (order_id, item_code, batch_id, created_at) "
+        packed = blocks.packed_batches(db)
+        if not packed:
+            db.execute(
+                f"{insert} SELECT r.order_id, r.item_code, r.batch_id, b.created_at "
+                f"{_OPEN_ROWS} ORDER BY b.created_at, b.rowid, r.record_number"
+            )
+        else:  # batch by batch, oldest first: the packed ones from their blocks
+            for batch_id, created_at in self._open_batches():
+                if batch_id in packed:
+                    db.executemany(
+                        f"{insert} VALUES (?, ?, ?, ?)",
+                        (
+                            (order_id, item_code, batch_id, created_at)
+                            for order_id, item_code in blocks.order_items(db, batch_id)
+                        ),
+                    )
+                else:
+                    db.execute(
+                        f"{insert} SELECT r.order_id, r.item_code, r.batch_id, b.created_at "
+                        f"{_OPEN_ROWS} AND b.id = ? ORDER BY r.record_number",
+                        (batch_id,),
+                    )
         self._open_rows_any = bool(db.execute("SELECT 1 FROM temp.open_rows").fetchone())
         data_version = db.execute("PRAGMA data_version").fetchone()[0]
         self._open_rows_version = (data_version, db.total_changes)
         return self._open_rows_any
 
+    def _open_batches(self) -> list[tuple[str, str]]:
+        """(id, created_at) of the batches that may hold `generated` rows, oldest first."""
+        return self._db.execute(
+            "SELECT id, created_at FROM batches WHERE has_open_rows ORDER BY created_at, rowid"
+        ).fetchall()
+
+    def _every_generated(self) -> Iterator[tuple]:
+        """(order id, item code, batch id, created at) of every `generated` row, the oldest
+        batch first, each batch's in file order."""
+        db = self._db
+        packed = blocks.packed_batches(db)
+        for batch_id, created_at in self._open_batches():
+            if batch_id in packed:
+                for order_id, item_code in blocks.order_items(db, batch_id):
+                    yield order_id, item_code, batch_id, created_at
+            else:
+                yield from db.execute(
+                    "SELECT order_id, item_code, batch_id, ? FROM batch_rows "
+                    "WHERE batch_id = ? AND state = 'generated' ORDER BY record_number",
+                    (created_at, batch_id),
+                )
+
     def _collect_generated(self, found: KnownRows, wanted: list[str] | None) -> None:
         """Rows of open batches; the newest batch comes last, so that it wins."""
         rows: Iterable[tuple]
         if wanted is None:
-            rows = self._db.execute(
-                "SELECT r.order_id, r.item_code, r.batch_id, b.created_at FROM batch_rows r "
-                "JOIN batches b ON b.id = r.batch_id WHERE r.state = 'generated' "
-                "ORDER BY b.created_at, b.rowid, r.record_number"
-            )
+            rows = self._every_generated()
         else:
             ordered = sorted(
                 chain.from_iterable(

@@ -182,6 +182,35 @@ def _migrate_window_figures(db: sqlite3.Connection) -> None:
     _progress(f"window figures built in {time.monotonic() - started:.1f} s")
 
 
+def _migrate_row_blocks(db: sqlite3.Connection) -> None:
+    """Schema 6: a new batch's rows are recorded packed (`row_blocks`, `block_listings`;
+    see ledger/blocks.py) and expanded into `batch_rows` when one of them first changes
+    state. The batches of older ledgers stay as they are, expanded."""
+    db.execute(
+        """CREATE TABLE row_blocks (
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            first_record INTEGER NOT NULL,  -- the record number of its first row
+            rows INTEGER NOT NULL,
+            counting INTEGER NOT NULL,      -- its rows that count against the rate
+            lines BLOB NOT NULL,            -- UTF-8, a row a line: order id TAB reason TAB
+                                            -- item code, each line LF-ended
+            listings BLOB NOT NULL,         -- int32 little-endian a row: block_listings
+                                            -- number, -1 for none
+            flags BLOB NOT NULL,            -- a byte a row: 1 when it counts against the rate
+            PRIMARY KEY (batch_id, first_record)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE block_listings (
+            batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            sku TEXT,
+            asin TEXT,
+            PRIMARY KEY (batch_id, number)
+        ) WITHOUT ROWID"""
+    )
+
+
 #: MIGRATIONS[n] takes a ledger from schema version n to n + 1
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_to_1,
@@ -189,5 +218,6 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_open_batches,
     _migrate_reconcile_facts,
     _migrate_window_figures,
+    _migrate_row_blocks,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 STATES = ("generated", "confirmed", "failed", "unconfirmed", "superseded")
 #: how long a run waits for another run's write transaction before giving up
 BUSY_TIMEOUT_S = 30.0
@@ -102,11 +102,13 @@ LOOKUP_CHUNK = 500
 
 
 def _settle(db: sqlite3.Connection, batch_ids: Collection[str]) -> None:
-    """Clear `has_open_rows` of these batches where no row is `generated` any more."""
+    """Clear `has_open_rows` of these batches where no row is `generated` any more (a
+    packed batch's rows all are: see ledger/blocks.py)."""
     db.executemany(
         "UPDATE batches SET has_open_rows = 0 WHERE id = ? AND has_open_rows AND NOT EXISTS "
-        "(SELECT 1 FROM batch_rows WHERE batch_id = ? AND state = 'generated')",
-        ((batch_id, batch_id) for batch_id in batch_ids),
+        "(SELECT 1 FROM batch_rows WHERE batch_id = ? AND state = 'generated') "
+        "AND NOT EXISTS (SELECT 1 FROM row_blocks WHERE batch_id = ?)",
+        ((batch_id, batch_id, batch_id) for batch_id in batch_ids),
     )
 
 

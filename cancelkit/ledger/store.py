@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from ..errors import LedgerError
 from ..version import __version__
+from . import blocks
 from .lookups import Lookups
 from .schema import (
     _BATCH_COLUMNS,
@@ -88,14 +89,16 @@ class Ledger(Lookups, Submissions):
     """An open ledger. Use `Ledger.open(path)`, ideally as a context manager."""
 
     # -- recording --------------------------------------------------------------------------
-    def record_batch(self, meta: Mapping, rows: Iterable[Row]) -> str:
+    def record_batch(self, meta: Mapping, rows: Iterable[Row] | blocks.Packed) -> str:
         """Record a generated batch and its rows in file order; returns the batch id.
 
         `meta`: `created_at` (datetime or ISO text; default now), `marketplace`, `options`
         (dict), `inputs` (list of {path, sha256, rows}), `flat_file` and `flat_file_sha256`
         (computed from the file when not given), `tool_version`, `id` (default: the batch
         time and four random hex digits). `rows`: `(order_id, item_code or None, reason or
-        None, sku or None, asin or None, counts_against_rate)`, record 1 first.
+        None, sku or None, asin or None, counts_against_rate)`, record 1 first, or rows
+        already packed (`blocks.Packed`). The rows are kept packed until one of them first
+        changes state (ledger/blocks.py); a cell holding a tab or a line break is refused.
 
         One transaction: earlier `generated` rows of the same order item, or of the same
         order where either row is a whole-order row, become `superseded`.
@@ -127,7 +130,8 @@ class Ledger(Lookups, Submissions):
                     flat_sha,
                 ),
             )
-            recorded = self._insert_rows(db, batch_id, rows)
+            packed = rows if isinstance(rows, blocks.Packed) else blocks.pack_rows(rows)
+            recorded = blocks.write(db, batch_id, packed)
             db.execute(
                 "UPDATE batches SET rows = ?, has_open_rows = ? WHERE id = ?",
                 (recorded, int(recorded > 0), batch_id),
@@ -161,41 +165,78 @@ class Ledger(Lookups, Submissions):
 
     def _has_generated(self) -> bool:
         found = self._db.execute(f"SELECT 1 {_OPEN_ROWS} LIMIT 1")
-        return found.fetchone() is not None
+        if found.fetchone() is not None:
+            return True
+        return self._db.execute("SELECT 1 FROM row_blocks LIMIT 1").fetchone() is not None
+
+    def expand_batch(self, batch_id: str) -> bool:
+        """Move a packed batch's rows into `batch_rows` now, in one transaction: what the
+        first change of state of one of its rows does (ledger/blocks.py). False when the
+        batch was not packed; nothing else changes either way."""
+        with self._write() as db:
+            found = self._require(batch_id).id
+            packed = blocks.is_packed(db, found)
+            self._expand(db, found)
+        return packed
+
+    def _expand(self, db: sqlite3.Connection, batch_id: str) -> None:
+        """Before a change of state of the batch's rows: its packed rows into batch_rows."""
+        blocks.expand(db, batch_id, lambda batch, rows: self._insert_rows(db, batch, rows))
+
+    def _open_items(
+        self, db: sqlite3.Connection, batch_id: str, source_states: tuple[str, ...]
+    ) -> tuple[Iterable[tuple], int]:
+        """This batch's (order id, item code) in `source_states`, and how many."""
+        if "generated" in source_states and blocks.is_packed(db, batch_id):
+            return blocks.order_items(db, batch_id), blocks.tally(db, batch_id)[0]
+        states = ", ".join(f"'{s}'" for s in source_states)  # constants of this module
+        mine = (
+            f"SELECT order_id, item_code FROM batch_rows WHERE batch_id = ? AND state IN ({states})"
+        )
+        size = db.execute(f"SELECT count(*) FROM ({mine})", (batch_id,)).fetchone()[0]
+        return (db.execute(mine, (batch_id,)) if size else ()), size
+
+    def _others_open(self, db: sqlite3.Connection, batch_id: str) -> tuple[Iterable[tuple], int]:
+        """(order id, item code, batch id, record number) of the `generated` rows of the
+        other batches, expanded and packed, and how many."""
+        theirs = (
+            f"SELECT r.order_id, r.item_code, r.batch_id, r.record_number {_OPEN_ROWS} "
+            "AND b.id != ?"
+        )
+        size = db.execute(f"SELECT count(*) FROM ({theirs})", (batch_id,)).fetchone()[0]
+        packed = sorted(blocks.packed_batches(db) - {batch_id})
+        size += sum(blocks.tally(db, other)[0] for other in packed)
+
+        def packed_rows(other: str) -> Iterator[tuple]:
+            for number, (order_id, item_code) in enumerate(blocks.order_items(db, other), 1):
+                yield order_id, item_code, other, number
+
+        rows = chain(db.execute(theirs, (batch_id,)), *map(packed_rows, packed))
+        return rows, size
 
     def _supersede(
         self, db: sqlite3.Connection, batch_id: str, source_states: tuple[str, ...], now: str
     ) -> int:
         """Mark `generated` rows of other batches `superseded` where this batch's rows in
         `source_states` cancel the same order item, or the same order as a whole."""
-        states = ", ".join(f"'{s}'" for s in source_states)  # constants of this module
-        params = {"batch": batch_id}
-        mine = (
-            "SELECT order_id, item_code FROM batch_rows "
-            f"WHERE batch_id = :batch AND state IN ({states})"
+        (mine, mine_size), (theirs, their_size) = (
+            self._open_items(db, batch_id, source_states),
+            self._others_open(db, batch_id),
         )
-        theirs = (
-            f"SELECT r.order_id, r.item_code, r.batch_id, r.record_number {_OPEN_ROWS} "
-            "AND b.id != :batch"
-        )
-        sizes = [
-            db.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0]
-            for query in (mine, theirs)
-        ]
-        if not all(sizes):
+        if not (mine_size and their_size):
             return 0
         # No index on order_id (it would slow down every recorded row): hold the smaller
         # side in memory and stream the bigger one past it.
         items: dict[str, set[str | None]] = {}
         candidates: Iterable[tuple]
-        if sizes[0] <= sizes[1]:
-            for order_id, item_code in db.execute(mine, params):
+        if mine_size <= their_size:
+            for order_id, item_code in mine:
                 items.setdefault(order_id, set()).add(item_code)
-            candidates = db.execute(theirs, params)
+            candidates = theirs
         else:
-            candidates = db.execute(theirs, params).fetchall()
+            candidates = list(theirs)
             wanted = {row[0] for row in candidates}
-            for order_id, item_code in db.execute(mine, params):
+            for order_id, item_code in mine:
                 if order_id in wanted:
                     items.setdefault(order_id, set()).add(item_code)
         replaced = []
@@ -203,6 +244,8 @@ class Ledger(Lookups, Submissions):
             found = items.get(order_id)
             if found and (item_code is None or None in found or item_code in found):
                 replaced.append((now, other, number))
+        for other in sorted({other for _, other, _ in replaced}):
+            self._expand(db, other)  # packed: its rows are in batch_rows from here on
         db.executemany(
             "UPDATE batch_rows SET state = 'superseded', updated_at = ? "
             "WHERE batch_id = ? AND record_number = ?",
@@ -219,6 +262,7 @@ class Ledger(Lookups, Submissions):
         now = _iso(_utc(None))
         with self._write() as db:
             self._require(batch_id)
+            self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 cursor = db.execute(
                     "UPDATE batch_rows SET state = 'confirmed', error_code = NULL, "
@@ -250,42 +294,60 @@ class Ledger(Lookups, Submissions):
         (`sha256`, `path`, `outcome`) records the report applied, in the same transaction.
         Returns the row counts."""
         now = _iso(_utc(None))
-        with self._write() as db, window_figures_kept(db, (batch_id,)):
-            total = self._require(batch_id).rows
-            outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
-            if outside:
-                raise LedgerError(
-                    f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one",
-                    code="record_not_in_batch",
+        with self._write() as db:
+            self._expand(db, batch_id)
+            with window_figures_kept(db, (batch_id,)):
+                return self._apply_report(
+                    db, batch_id, failed, file_failed, file_error, warnings, refused, report, now
                 )
-            _replace_refusals(db, batch_id, {n: failed[n] for n in refused if n in failed}, now)
-            if report is not None:
-                _record_report(db, batch_id, report, now)
-            if file_failed:
-                code, message = file_error or ("file_rejected", "Amazon rejected the whole file")
-                db.execute(
-                    "UPDATE batch_rows SET state = 'failed', error_code = ?, error_message = ?, "
-                    "updated_at = ? WHERE batch_id = ?",
-                    (code, message, now, batch_id),
-                )
-                _settle(db, {batch_id})
-                return {"confirmed": 0, "failed": total}
+
+    def _apply_report(
+        self,
+        db: sqlite3.Connection,
+        batch_id: str,
+        failed: Mapping[int, tuple[str, str]],
+        file_failed: bool,
+        file_error: tuple[str, str] | None,
+        warnings: Mapping[int, tuple[str, str]] | None,
+        refused: Collection[int],
+        report: Mapping | None,
+        now: str,
+    ) -> dict[str, int]:
+        total = self._require(batch_id).rows
+        outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
+        if outside:
+            raise LedgerError(
+                f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one",
+                code="record_not_in_batch",
+            )
+        _replace_refusals(db, batch_id, {n: failed[n] for n in refused if n in failed}, now)
+        if report is not None:
+            _record_report(db, batch_id, report, now)
+        if file_failed:
+            code, message = file_error or ("file_rejected", "Amazon rejected the whole file")
             db.execute(
-                "UPDATE batch_rows SET state = 'confirmed', error_code = NULL, "
-                "error_message = NULL, updated_at = ? WHERE batch_id = ?",
-                (now, batch_id),
+                "UPDATE batch_rows SET state = 'failed', error_code = ?, error_message = ?, "
+                "updated_at = ? WHERE batch_id = ?",
+                (code, message, now, batch_id),
             )
-            update = (
-                "UPDATE batch_rows SET state = ?, error_code = ?, error_message = ? "
-                "WHERE batch_id = ? AND record_number = ?"
-            )
-            db.executemany(
-                update,
-                (("confirmed", c, m, batch_id, n) for n, (c, m) in (warnings or {}).items()),
-            )
-            db.executemany(update, (("failed", c, m, batch_id, n) for n, (c, m) in failed.items()))
             _settle(db, {batch_id})
-            self._supersede(db, batch_id, ("confirmed",), now)
+            return {"confirmed": 0, "failed": total}
+        db.execute(
+            "UPDATE batch_rows SET state = 'confirmed', error_code = NULL, "
+            "error_message = NULL, updated_at = ? WHERE batch_id = ?",
+            (now, batch_id),
+        )
+        update = (
+            "UPDATE batch_rows SET state = ?, error_code = ?, error_message = ? "
+            "WHERE batch_id = ? AND record_number = ?"
+        )
+        db.executemany(
+            update,
+            (("confirmed", c, m, batch_id, n) for n, (c, m) in (warnings or {}).items()),
+        )
+        db.executemany(update, (("failed", c, m, batch_id, n) for n, (c, m) in failed.items()))
+        _settle(db, {batch_id})
+        self._supersede(db, batch_id, ("confirmed",), now)
         return {"confirmed": total - len(failed), "failed": len(failed)}
 
     def leave_unconfirmed(
@@ -298,6 +360,7 @@ class Ledger(Lookups, Submissions):
         now = _iso(_utc(None))
         with self._write() as db:
             self._require(batch_id)
+            self._expand(db, batch_id)
             cursor = db.execute(
                 "UPDATE batch_rows SET state = 'unconfirmed', error_code = ?, error_message = ?, "
                 "updated_at = ? WHERE batch_id = ? AND state IN ('generated', 'unconfirmed')",
@@ -424,6 +487,11 @@ class Ledger(Lookups, Submissions):
                     states[state] = number
                     counting += int(counted)
                     counted_by_state[state] = int(counted)
+                packed, packed_counting = blocks.tally(self._db, row[0])
+                if packed:  # a packed batch's rows are all generated
+                    states["generated"] += packed
+                    counting += packed_counting
+                    counted_by_state["generated"] = packed_counting
                 confirmed_counting = counted_by_state.get("confirmed", 0)
                 summaries.append(
                     BatchSummary(
@@ -483,6 +551,12 @@ class Ledger(Lookups, Submissions):
 
     def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:
         with self._errors():
+            if blocks.is_packed(self._db, batch_id):
+                wanted = set(params) if where else None
+                for number, row in blocks.rows(self._db, batch_id):
+                    if wanted is None or number in wanted:
+                        yield BatchRow(number, *row, "generated", None, None, None)
+                return
             cursor = self._db.execute(
                 "SELECT record_number, order_id, item_code, reason, sku, asin, "
                 "counts_against_rate, state, error_code, error_message, updated_at "

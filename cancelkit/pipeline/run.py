@@ -15,6 +15,7 @@ from ..assess.listings import listing_risks
 from ..assess.market_shares import main_market
 from ..enrich.context import History, load_context
 from ..errors import InputError
+from ..ledger.blocks import Packed
 from ..ledger.schema import Row
 from ..options import Options
 from ..read import scratch
@@ -30,6 +31,7 @@ from ..write.run_data import RunData, Summary
 from . import parallel
 from .collector import Collector
 from .market_split import split_markets
+from .packed_rows import packed_rows
 
 
 def open_tables(
@@ -280,6 +282,9 @@ class _BatchRows:
 
     def ledger_rows(self, market: int | None = None) -> Iterator[Row]:
         return self._collector.ledger_rows(self._patches, market)
+
+    def ledger_packed(self, market: int | None = None) -> Packed:
+        return packed_rows(self._collector, self._patches, market)
 
     def kept_markets(self) -> Iterator[int]:
         return self._collector.kept_markets(self._patches)

@@ -4,12 +4,9 @@ by a `BatchMeta` (what `Ledger.record_batch` stores of it)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from itertools import islice
 from typing import Any
 
-from ..ledger.schema import Row
 from ..ledger.store import Ledger
 from .result_data import RunResult
 
@@ -94,7 +91,7 @@ def record_in_ledger(result: RunResult) -> str | None:
 
 def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: list[str]) -> None:
     """One batch for the upload file, or one per numbered part."""
-    rows = result.batch_rows.ledger_rows()
+    rows = result.batch_rows.ledger_packed()
     if len(parts) == 1:
         result.batch_ids.append(ledger.record_batch(meta.to_json(), rows))
         return
@@ -105,7 +102,7 @@ def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: lis
             max_rows_per_file=result.max_rows_per_file,
             part=f"{number}/{len(parts)}",
         )
-        part_rows = islice(rows, result.max_rows_per_file)
+        part_rows = rows.take(result.max_rows_per_file)
         result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
 
 
@@ -117,7 +114,7 @@ def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
     number = 0
     for batch, group in result.upload_bodies:
         metrics = by_market[batch.market.code]
-        rows: Iterator[Row] = result.batch_rows.ledger_rows(batch.count.number)
+        rows = result.batch_rows.ledger_packed(batch.count.number)
         for part in group:
             number += 1
             part_meta = replace(
@@ -130,6 +127,6 @@ def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
                 max_rows_per_file=result.max_rows_per_file,
             )
             most = result.max_rows_per_file
-            part_rows = rows if most is None else islice(rows, most)
+            part_rows = rows.take(most)
             result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
             result.batch_marketplaces.append(batch.market.code)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ..amazon.policy import Marketplace
 from ..assess.market_shares import MarketBatch
+from ..ledger.blocks import Packed
 from ..ledger.schema import Row
 from ..options import Options, WindowFigures
 from ..read.table import Table
@@ -133,6 +134,10 @@ class BatchRows(Protocol):
 
     def ledger_rows(self, market: int | None = None) -> Iterator[Row]:
         """In file order; with `market`, those of that marketplace number only."""
+        ...
+
+    def ledger_packed(self, market: int | None = None) -> Packed:
+        """The same rows packed for `Ledger.record_batch` (ledger/blocks.py)."""
         ...
 
     def kept_markets(self) -> Iterator[int]:

@@ -6,12 +6,11 @@ the parser."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from conftest import invoke
 
 from cancelkit.amazon import flatfile
+from cancelkit.ledger.store import Ledger
 
 VERSION = "Version=2.0/2.0.0"
 COLUMNS = ("amazon-order-item-code", "order-id", "merchant-order-id", "cancellation-reason-code")
@@ -81,10 +80,15 @@ def test_every_writer_follows_the_constants(new_template, tmp_path):
         ("114-1111111-2222222", "NoInventory", "62845173920001"),
         ("115-3333333-4444444", None, None),
     ]
-    with sqlite3.connect(ledger) as db:
-        recorded = db.execute(
-            "SELECT order_id, reason, item_code FROM batch_rows ORDER BY record_number"
-        ).fetchall()
+    with Ledger.open(ledger) as book:
+        recorded = [
+            (r.order_id, r.reason, r.item_code) for r in book.batch_rows(book.newest_batch().id)
+        ]
+        assert recorded == rows
+        book.expand_batch(book.newest_batch().id)  # and the same once expanded
+        recorded = [
+            (r.order_id, r.reason, r.item_code) for r in book.batch_rows(book.newest_batch().id)
+        ]
     assert recorded == rows
 
 

@@ -58,7 +58,7 @@ def _answers(book: Ledger) -> dict:
     return found
 
 
-@pytest.mark.parametrize("version", [2, 3, 4, 5])
+@pytest.mark.parametrize("version", [2, 3, 4, 5, 6])
 def test_each_fixture_was_made_by_its_schema(version):
     assert _version(DATA / f"{_name(version)}.sqlite3") == version
     expected = json.loads((DATA / f"{_name(version)}.json").read_text(encoding="utf-8"))
@@ -132,3 +132,67 @@ def test_an_empty_ledger_migrates_without_a_progress_line(tmp_path, capsys, monk
         assert capsys.readouterr().err == ""
         assert book.seller_cancels_in_window(NOW, 7) == 0
     assert _version(path) == schema.SCHEMA_VERSION
+
+
+def _raw_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every batch's rows as the fixture file holds them (the old schema's batch_rows)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        found: dict[str, list[tuple]] = {}
+        for row in db.execute(
+            "SELECT batch_id, record_number, order_id, item_code, reason, sku, asin, "
+            "counts_against_rate, state FROM batch_rows ORDER BY batch_id, record_number"
+        ):
+            found.setdefault(row[0], []).append((*row[1:7], bool(row[7]), row[8]))
+        return found
+    finally:
+        db.close()
+
+
+def _api_rows(book: Ledger) -> dict[str, list[tuple]]:
+    return {
+        batch.id: [
+            (r.record_number, r.order_id, r.item_code, r.reason, r.sku, r.asin,
+             r.counts_against_rate, r.state)
+            for r in book.batch_rows(batch.id)
+        ]
+        for batch in book.batches()
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+def test_every_row_of_an_older_ledger_reads_back_the_same_after_the_migration(version, tmp_path):
+    """Schema 6 packs the rows of new batches (ledger/blocks.py); the batches of an older
+    ledger stay expanded and read back as its own schema wrote them."""
+    path = _copy(version, tmp_path)
+    raw = _raw_rows(path)
+    with Ledger.open(path) as book:
+        assert _version(path) == schema.SCHEMA_VERSION
+        assert {k: v for k, v in _api_rows(book).items() if v} == raw
+        assert on_disk(book, "SELECT count(*) FROM row_blocks")[0][0] == 0
+
+
+def test_a_schema_5_ledger_migrates_without_a_rebuild_and_answers_as_schema_6(tmp_path, capsys):
+    """The same ledger made by schema 5 (its open batch w6 expanded) and by schema 6 (w6
+    packed): after the migration, the same answers, the same rows, the same look-ups."""
+    old, new = _copy(5, tmp_path), _copy(6, tmp_path)
+    expected = json.loads((DATA / "windows-v5.json").read_text(encoding="utf-8"))
+    with Ledger.open(old) as migrated, Ledger.open(new) as native:
+        assert capsys.readouterr().err == ""  # the window figures are kept as they were
+        assert on_disk(native, "SELECT batch_id FROM row_blocks") == [("w6",)]
+        assert _answers(migrated) == expected["answers"] == _answers(native)
+        assert _api_rows(migrated) == _api_rows(native)
+        assert migrated.known() == native.known()
+        assert dict(migrated.known(["235-0000035-0000105"])) == {
+            ("235-0000035-0000105", "350"): ("generated", "w6", native.batch("w6").created_at)
+        }
+        summaries = [
+            [{**b.as_dict(), "tool_version": None} for b in book.batches()]
+            for book in (migrated, native)
+        ]
+        assert summaries[0] == summaries[1]
+        # confirming the open batch expands it and counts it the same in both
+        for book in (migrated, native):
+            assert book.confirm("w6") == 1
+        assert _answers(migrated) == _answers(native)
+        assert on_disk(native, "SELECT count(*) FROM row_blocks")[0][0] == 0

@@ -124,11 +124,15 @@ def test_japanese_round_trips_into_report_review_and_rejects(tmp_path):
         "-o", review,
     )  # fmt: skip
     assert run.exit_code in (0, 1), run.output
-    cells = {
-        value
-        for sheet in openpyxl.load_workbook(review, read_only=True)
-        for row in sheet.iter_rows(values_only=True)
-        for value in row
-        if isinstance(value, str)
-    }
+    workbook = openpyxl.load_workbook(review, read_only=True)
+    try:  # a read-only workbook holds its file open until closed
+        cells = {
+            value
+            for sheet in workbook
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if isinstance(value, str)
+        }
+    finally:
+        workbook.close()
     assert {"在庫切れのためキャンセル", "マグカップ-青-350ml", "注文番号の誤り"} <= cells

@@ -16,6 +16,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -96,19 +97,23 @@ def assert_sound(path: Path, rows_per_batch: int | None = None) -> list[tuple[st
         assert book.integrity_check() == "ok"
         batches = db.execute("SELECT id, rows FROM batches ORDER BY created_at, rowid").fetchall()
         for batch_id, rows in batches:
-            found = db.execute(
-                "SELECT count(*), min(record_number), max(record_number) FROM batch_rows "
-                "WHERE batch_id = ?",
-                (batch_id,),
-            ).fetchone()
-            expected = (rows, 1, rows) if rows else (0, None, None)
-            assert found == expected, (batch_id, found, expected)
+            numbers = [row.record_number for row in book.batch_rows(batch_id)]
+            assert numbers == list(range(1, rows + 1)), (batch_id, len(numbers), rows)
+            # packed (ledger/blocks.py) or expanded, never half of each
+            expanded, packed = (
+                db.execute(
+                    f"SELECT count(*) FROM {table} WHERE batch_id = ?", (batch_id,)
+                ).fetchone()[0]
+                for table in ("batch_rows", "row_blocks")
+            )
+            assert not (expanded and packed), (batch_id, expanded, packed)
             if rows_per_batch is not None:
                 assert rows == rows_per_batch
-        orphans = db.execute(
-            "SELECT count(*) FROM batch_rows WHERE batch_id NOT IN (SELECT id FROM batches)"
-        ).fetchone()[0]
-        assert orphans == 0
+        for table in ("batch_rows", "row_blocks", "block_listings"):
+            orphans = db.execute(
+                f"SELECT count(*) FROM {table} WHERE batch_id NOT IN (SELECT id FROM batches)"
+            ).fetchone()[0]
+            assert orphans == 0, table
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     return batches
 
@@ -206,12 +211,12 @@ def test_two_recorders_at_once_both_succeed(tmp_path):
         assert code == 0, err
     batches = assert_sound(path, 40_000)
     assert len(batches) == 8
-    with sqlite3.connect(path) as db:
-        per_prefix = dict(
-            db.execute(
-                "SELECT substr(order_id, 1, 3), count(*) FROM batch_rows "
-                "WHERE state = 'generated' GROUP BY 1"
-            ).fetchall()
+    with Ledger.open(path) as book:
+        per_prefix = Counter(
+            row.order_id[:3]
+            for batch_id, _ in batches
+            for row in book.batch_rows(batch_id)
+            if row.state == "generated"
         )
     # each recorder's newest batch is generated, its older ones superseded by it
     assert per_prefix == {"113": 40_000, "114": 40_000}

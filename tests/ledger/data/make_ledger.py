@@ -4,7 +4,7 @@ migration test of the window figures (schema 5, tests/ledger/test_migrations_win
 
 Run it with the cancelkit of that schema on the import path, from this folder's repository:
     schema 2: commit c0efe27;  schema 3: commit ea44d9c;  schema 4: commit 3bca6f9;
-    schema 5: this tree
+    schema 5: commit 8950937;  schema 6: this tree
     git archive c0efe27 | tar -x -C /tmp/ck-v2
     PYTHONPATH=/tmp/ck-v2 python3 tests/ledger/data/make_ledger.py
 

@@ -218,33 +218,56 @@ def rows(db: sqlite3.Connection, batch_id: str) -> Iterator[tuple[int, Row]]:
         "SELECT first_record, rows, lines, listings, flags FROM row_blocks "
         "WHERE batch_id = ? ORDER BY first_record",
         (batch_id,),
-    ).fetchall()
+    )
     expected = 1
     for first, size, text, listing_bytes, flags in blocks:
+        lines = _lines(batch_id, first, size, text)
         listings = array(_LISTING_TYPE)
-        listings.frombytes(listing_bytes)
+        try:
+            listings.frombytes(listing_bytes)
+        except (TypeError, ValueError):
+            raise _damaged(batch_id, first) from None
         listings = _le(listings)
-        lines = bytes(text).decode("utf-8").split(LINE_END)
-        lines.pop()
-        if first != expected or not len(lines) == len(listings) == len(flags) == size:
-            raise sqlite3.DatabaseError(f"damaged row block of batch {batch_id} at record {first}")
+        if first != expected or not len(listings) == len(flags) == size:
+            raise _damaged(batch_id, first)
         expected = first + size
-        for number, line, listing, flag in zip(count(first), lines, listings, flags):
-            order_id, reason, item_code = line.split(CELL_END)
-            sku, asin = names[listing]
-            yield number, (order_id, item_code or None, reason or None, sku, asin, flag == 1)
+        try:
+            for number, line, listing, flag in zip(count(first), lines, listings, flags):
+                order_id, reason, item_code = line.split(CELL_END)
+                sku, asin = names[listing]
+                row = (order_id, item_code or None, reason or None, sku, asin, flag == 1)
+                yield number, row
+        except (ValueError, KeyError):
+            raise _damaged(batch_id, first) from None
 
 
 def order_items(db: sqlite3.Connection, batch_id: str) -> Iterator[tuple[str, str | None]]:
     """(order id, item code or None) of each of the packed batch's rows, in file order."""
-    for text, in db.execute(
-        "SELECT lines FROM row_blocks WHERE batch_id = ? ORDER BY first_record", (batch_id,)
-    ):  # fmt: skip
-        lines = bytes(text).decode("utf-8").split(LINE_END)
-        lines.pop()
-        for line in lines:
-            order_id, _, item_code = line.split(CELL_END)
-            yield order_id, item_code or None
+    for first, size, text in db.execute(
+        "SELECT first_record, rows, lines FROM row_blocks WHERE batch_id = ? ORDER BY first_record",
+        (batch_id,),
+    ):
+        lines = _lines(batch_id, first, size, text)
+        try:
+            cells = [line.split(CELL_END) for line in lines]
+            yield from ((order_id, item_code or None) for order_id, _, item_code in cells)
+        except ValueError:
+            raise _damaged(batch_id, first) from None
+
+
+def _lines(batch_id: str, first: int, size: int, text: object) -> list[str]:
+    """A block's lines, checked: `size` of them (each of three cells, as its reader checks)."""
+    try:
+        lines = bytes(text).decode("utf-8").split(LINE_END)  # type: ignore[call-overload]
+    except (TypeError, UnicodeDecodeError):
+        raise _damaged(batch_id, first) from None
+    if lines.pop() != "" or len(lines) != size:
+        raise _damaged(batch_id, first)
+    return lines
+
+
+def _damaged(batch_id: str, first: int) -> sqlite3.DatabaseError:
+    return sqlite3.DatabaseError(f"damaged row block of batch {batch_id} at record {first}")
 
 
 def expand(

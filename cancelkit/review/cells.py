@@ -3,11 +3,15 @@ row heights and column letters (shared with the blank template, write/workbook.p
 
 from __future__ import annotations
 
-import xlsxwriter
+from typing import TYPE_CHECKING
 
 from .reader import (
     NOTE,
+    column_name,
 )
+
+if TYPE_CHECKING:  # imported when a workbook is written: a run that writes none skips it
+    import xlsxwriter
 
 #: Review columns whose long text wraps: their line count sets a row's height (the full
 #: problem sentences do not wrap: the short `issue` label keeps a row one line high, and the
@@ -42,6 +46,8 @@ _CHARS_PER_WIDTH = 1.2
 
 
 def _workbook(stream, constant_memory: bool = False) -> xlsxwriter.Workbook:
+    import xlsxwriter
+
     return xlsxwriter.Workbook(
         stream,
         {
@@ -101,4 +107,4 @@ def _lines(text: str, per_line: int) -> int:
 
 
 def _column_letter(col: int) -> str:
-    return xlsxwriter.utility.xl_col_to_name(col)
+    return column_name(col)

@@ -31,8 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.utility import xl_col_to_name
-
 from ..codes import Flag
 from ..errors import InputError
 from ..read.guards import Limits
@@ -151,6 +149,16 @@ REFUSED_CODES = frozenset(
         "review_approve_not_understood",
     )
 )
+
+
+def column_name(col: int) -> str:
+    """A spreadsheet column's letters from its 0-based index: 0 -> A, 26 -> AA."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def shown(value: str) -> str:
@@ -378,7 +386,7 @@ class _Approvals:
         status = cells[self.result].strip().lower()
         decision = approve_decision(raw)
         if decision is None:
-            cell = f"{REVIEW_SHEET}!{xl_col_to_name(self.approve)}{number}"
+            cell = f"{REVIEW_SHEET}!{column_name(self.approve)}{number}"
             value = shown(cells[self.approve])
             self.skip(number, cells, "review_approve_not_understood", cell=cell, value=value)
             return None
@@ -575,9 +583,9 @@ def _header_problem(found: list[str], at: dict[str, int]) -> str | None:
     if extra:
         col, name = extra[0]
         problem = (
-            f"column {xl_col_to_name(col)} '{name}' is not a Review column"
+            f"column {column_name(col)} '{name}' is not a Review column"
             if name not in expected and name != MARKETPLACE
-            else f"column {xl_col_to_name(col)} '{name}' twice"
+            else f"column {column_name(col)} '{name}' twice"
         )
         if missing:
             problem += f"; no column '{missing[0]}'"

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from ..read.identity import file_sha256
 from ..read.review_figures import FIGURES_KEY
@@ -29,6 +27,9 @@ from .reader import (
     NOT_APPROVABLE,
 )
 from .seal import Seal
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 
 #: what the Summary says when the order states were not checked

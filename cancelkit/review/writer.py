@@ -4,8 +4,7 @@ column, sealed; the Summary and hidden sheets come from review/summary.py."""
 from __future__ import annotations
 
 import marshal
-
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from ..assess.impact import RISK_ORDER
 from ..codes import CODES
@@ -46,6 +45,9 @@ from .reader import (
 )
 from .seal import Seal, load_key, new_review_id
 from .summary import Judge, _write_meta, _write_summary
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 
 def _yes_no(value: bool | None) -> str:

@@ -10,8 +10,7 @@ stay text and never become a formula or a DDE link (DESIGN.md, "Row problems").
 from __future__ import annotations
 
 from pathlib import Path
-
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from ..amazon import reasons
 from ..errors import OutputError
@@ -32,6 +31,9 @@ from ..review.summary import Judge
 from ..review.writer import build_review
 from .files import atomic_write
 from .verdict import FETCH_ORDERS_COMMAND, cancels_note, gate, hints, verdict
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 #: the template's columns: (header, width, text-formatted)
 __all__ = ["MAX_CELL_CHARS", "write_review", "write_template"]

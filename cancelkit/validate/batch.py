@@ -193,7 +193,13 @@ class BatchIndex:
             orders_append(order)
             item_facts_append(item_code << 8 | facts)
             rows_append(row)
-            skus_append(sku_names.setdefault(sku, len(sku_names)) if sku else -1)
+            if sku:
+                number = sku_names.get(sku)
+                if number is None:
+                    number = sku_names[sku] = len(sku_names)
+                skus_append(number)
+            else:
+                skus_append(-1)
             markets_append(market)
             return seq
 

@@ -543,6 +543,12 @@ class Ledger(Lookups, Submissions):
         """The batch's rows with these record numbers (absent numbers are left out)."""
         numbers = sorted(set(record_numbers))
         found: dict[int, BatchRow] = {}
+        with self._errors():
+            packed = bool(numbers) and blocks.is_packed(self._db, batch_id)
+        if packed:  # one pass over its blocks
+            wanted = set(numbers)
+            return {row.record_number: row for row in self._rows(batch_id, "", ())
+                    if row.record_number in wanted}  # fmt: skip
         for start in range(0, len(numbers), 500):
             part = numbers[start : start + 500]
             where = f"AND record_number IN ({', '.join('?' * len(part))})"
@@ -552,10 +558,8 @@ class Ledger(Lookups, Submissions):
     def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:
         with self._errors():
             if blocks.is_packed(self._db, batch_id):
-                wanted = set(params) if where else None
                 for number, row in blocks.rows(self._db, batch_id):
-                    if wanted is None or number in wanted:
-                        yield BatchRow(number, *row, "generated", None, None, None)
+                    yield BatchRow(number, *row, "generated", None, None, None)
                 return
             cursor = self._db.execute(
                 "SELECT record_number, order_id, item_code, reason, sku, asin, "

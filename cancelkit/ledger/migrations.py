@@ -177,8 +177,7 @@ def _migrate_window_figures(db: sqlite3.Connection) -> None:
         return
     started = time.monotonic()
     _progress(f"building the window figures of {confirmed:,} confirmed rows (once) ...")
-    batches = [row[0] for row in db.execute("SELECT id FROM batches ORDER BY rowid")]
-    rebuild_window_figures(db, batches)
+    rebuild_window_figures(db)
     _progress(f"window figures built in {time.monotonic() - started:.1f} s")
 
 

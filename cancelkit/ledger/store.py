@@ -576,8 +576,7 @@ class Ledger(Lookups, Submissions):
         confirmed and reconciled are the ones this gives: a rebuild changes nothing in a
         sound ledger, which is how a test or a repair checks them."""
         with self._write() as db:
-            batches = [row[0] for row in db.execute("SELECT id FROM batches ORDER BY rowid")]
-            rebuild_window_figures(db, batches)
+            rebuild_window_figures(db)
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: 'ok' when it is sound."""

@@ -241,10 +241,11 @@ def window_figures_kept(db: sqlite3.Connection, batch_ids: Collection[str]) -> I
     _window_apply(db, batch_ids, before, _window_figures(db, batch_ids, shared))
 
 
-def rebuild_window_figures(db: sqlite3.Connection, batch_ids: list[str]) -> None:
-    """Build the window figures of `batch_ids`, every batch of the ledger, from their rows,
-    inside the caller's transaction: what the schema 5 migration does, and what
+def rebuild_window_figures(db: sqlite3.Connection) -> None:
+    """Build the window figures of every batch of the ledger from their rows, inside the
+    caller's transaction: what the schema 5 migration does, and what
     `Ledger.rebuild_window_figures` does to an open ledger."""
+    batch_ids = [row[0] for row in db.execute("SELECT id FROM batches ORDER BY rowid")]
     db.execute("DELETE FROM window_orders")
     db.execute("DELETE FROM window_listings")
     _window_prepare(db, batch_ids, everything=True)

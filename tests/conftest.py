@@ -150,6 +150,12 @@ def on_disk(ledger: object, sql: str, params: tuple = ()) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
+#: tests that stop a child at a point of its CPU time read it from Linux's /proc
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads a process's CPU time from /proc"
+)
+
+
 def cpu_seconds(pid: int) -> float:
     """The CPU time (user and system) a child process has used so far, from /proc: how far
     it has got in its work, whatever the load of the machine. Tests that stop a process at

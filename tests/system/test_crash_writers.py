@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import children_cpu_seconds, kill_at_cpu
+from conftest import children_cpu_seconds, kill_at_cpu, needs_proc
 
 from cancelkit.amazon import flatfile
 from cancelkit.write.files import STALE_AFTER_SECONDS, TEMPORARY_NAME, remove_stale_temporaries
@@ -100,6 +100,7 @@ def assert_complete(folder: Path, full: dict, checked: set | None = None) -> dic
 
 
 @pytest.mark.slow
+@needs_proc
 def test_killed_generate_leaves_complete_outputs_and_the_next_run_cleans_up(tmp_path):
     source = big_input(tmp_path / "batch.csv")
     reference = tmp_path / "reference"

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import children_cpu_seconds, kill_at_cpu, wait_until
+from conftest import children_cpu_seconds, kill_at_cpu, needs_proc, wait_until
 
 from cancelkit.ledger.store import Ledger
 
@@ -123,6 +123,7 @@ def states_of(path: Path) -> list[dict[str, int]]:
         return [b.states for b in reversed(book.batches())]  # oldest first
 
 
+@needs_proc
 def test_killed_recorders_leave_whole_batches_or_none(tmp_path):
     # one uninterrupted run sets the scale of the kills: the CPU time it takes
     baseline = tmp_path / "baseline.sqlite3"
@@ -168,6 +169,7 @@ def generate(source: Path, out_dir: Path, ledger: Path) -> subprocess.Popen:
     )
 
 
+@needs_proc
 def test_killed_generate_runs_leave_whole_batches_or_none(tmp_path):
     source = big_input(tmp_path / "batch.csv", 100_000, "112")
     ledger = tmp_path / "ledger.sqlite3"
@@ -275,6 +277,7 @@ def assert_window_figures_whole(path: Path) -> None:
     assert figures() == kept
 
 
+@needs_proc
 def test_killed_confirms_and_reconciles_leave_the_window_figures_whole(tmp_path):
     baseline = tmp_path / "baseline.sqlite3"
     code, err, duration = cpu_of(start("-c", CONFIRMER, baseline, 30_000, 3))

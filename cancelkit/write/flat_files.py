@@ -3,10 +3,11 @@ one per marketplace."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import shutil
 from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from ..amazon import flatfile
 from ..errors import OutputError
@@ -26,18 +27,23 @@ def _numbered(path: Path, rows: int, max_rows: int | None) -> list[Path]:
     return [path.with_name(f"{path.stem}-{n}{path.suffix}") for n in range(1, count + 1)]
 
 
-def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, force: bool) -> None:
+def _write_body(
+    body_path: Path, targets: list[Path], max_rows: int | None, force: bool
+) -> dict[str, str]:
     """Write a spooled flat-file body (template and header rows first) to its upload file,
-    or with `max_rows` split in order into the `targets`, each a complete flat file."""
+    or with `max_rows` split in order into the `targets`, each a complete flat file.
+    Returns the SHA-256 of a file written in one piece, by its path."""
     if max_rows is None:
+        digest = hashlib.sha256()
+
+        def copy(out: BinaryIO) -> None:
+            for chunk in iter(lambda: body.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
+
         with open(body_path, "rb") as body:
-            atomic_write(
-                targets[0],
-                lambda out: shutil.copyfileobj(body, out, 1 << 20),
-                force=force,
-                mode="wb",
-            )
-        return
+            atomic_write(targets[0], copy, force=force, mode="wb")
+        return {str(targets[0]): digest.hexdigest()}
     if not force:
         for target in targets:
             refuse_existing(target)
@@ -50,6 +56,7 @@ def _write_body(body_path: Path, targets: list[Path], max_rows: int | None, forc
 
         for target in targets:
             atomic_write(target, write_part, force=force, encoding="ascii")
+    return {}
 
 
 def flat_file_parts(result: RunResult, path: str | Path, max_rows: int | None = None) -> list[Path]:
@@ -110,9 +117,13 @@ def write_flat_file(
             {b.count.number: b.market.code for b, _ in plan},
         )
         for batch, group in plan:
-            _write_body(bodies[batch.count.number], group, max_rows, force)
+            result.flat_file_sha256.update(
+                _write_body(bodies[batch.count.number], group, max_rows, force)
+            )
     else:
-        _write_body(Path(result._workdir) / "flat.txt", targets, max_rows, force)
+        result.flat_file_sha256.update(
+            _write_body(Path(result._workdir) / "flat.txt", targets, max_rows, force)
+        )
     result.upload_bodies = plan
     result.max_rows_per_file = max_rows
     result.outputs["flat_file"] = str(targets[0])

@@ -29,8 +29,9 @@ class BatchMeta:
     max_rows_per_file: int | None = None
     part: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The `meta` of `Ledger.record_batch`."""
+    def to_json(self, sha256: dict[str, str] | None = None) -> dict[str, Any]:
+        """The `meta` of `Ledger.record_batch`; `sha256`: the upload files' SHA-256 known
+        from their writing, by path (else the ledger reads the file)."""
         options: dict[str, Any] = {
             "orders_in_window": self.orders_in_window,
             "cancels_in_window": self.cancels_in_window,
@@ -40,13 +41,16 @@ class BatchMeta:
         for key in ("allow_over_target", "max_rows_per_file", "part"):
             if getattr(self, key) is not None:
                 options[key] = getattr(self, key)
-        return {
+        meta = {
             "created_at": self.created_at,
             "marketplace": self.marketplace,
             "options": options,
             "inputs": self.inputs,
             "flat_file": self.flat_file,
         }
+        if sha256 and self.flat_file in sha256:
+            meta["flat_file_sha256"] = sha256[self.flat_file]
+        return meta
 
 
 def batch_meta(result: RunResult, flat_file: str) -> BatchMeta:
@@ -93,7 +97,7 @@ def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: lis
     """One batch for the upload file, or one per numbered part."""
     rows = result.batch_rows.ledger_packed()
     if len(parts) == 1:
-        result.batch_ids.append(ledger.record_batch(meta.to_json(), rows))
+        result.batch_ids.append(ledger.record_batch(meta.to_json(result.flat_file_sha256), rows))
         return
     for number, part in enumerate(parts, start=1):
         part_meta = replace(
@@ -103,7 +107,9 @@ def _record_parts(result: RunResult, ledger: Ledger, meta: BatchMeta, parts: lis
             part=f"{number}/{len(parts)}",
         )
         part_rows = rows.take(result.max_rows_per_file)
-        result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
+        result.batch_ids.append(
+            ledger.record_batch(part_meta.to_json(result.flat_file_sha256), part_rows)
+        )
 
 
 def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
@@ -128,5 +134,7 @@ def _record_markets(result: RunResult, ledger: Ledger, meta: BatchMeta) -> None:
             )
             most = result.max_rows_per_file
             part_rows = rows.take(most)
-            result.batch_ids.append(ledger.record_batch(part_meta.to_json(), part_rows))
+            result.batch_ids.append(
+                ledger.record_batch(part_meta.to_json(result.flat_file_sha256), part_rows)
+            )
             result.batch_marketplaces.append(batch.market.code)

@@ -100,6 +100,9 @@ class RunResult:
         self.max_rows_per_file: int | None = None
         #: the upload bodies written, (marketplace or None, file names), by write_flat_file
         self.upload_bodies: list[tuple] = []
+        #: the SHA-256 of an upload file written in one piece, by its path (the ledger's
+        #: `flat_file_sha256`, hashed as it was written instead of read back)
+        self.flat_file_sha256: dict[str, str] = {}
         self.generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self.outputs: dict = {
             "flat_file": None,

@@ -3,6 +3,7 @@ marketplace; a batch of one marketplace is written exactly as before."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -197,3 +198,22 @@ def test_rows_naming_only_the_run_marketplace_stay_a_single_batch(tmp_path):
         assert result.metrics["marketplace"] == "DE"
         outputs = result.write_outputs(tmp_path, flat_file=tmp_path / "up.txt")
         assert outputs["flat_files"] == [str(tmp_path / "up.txt")]
+
+
+@pytest.mark.parametrize("max_rows", [None, 2])
+def test_each_batch_records_the_sha256_of_its_upload_file(tmp_path, max_rows):
+    """Hashed as the file is written (one piece) or read back (split parts): either way the
+    SHA-256 of the bytes at the path."""
+    ledger = tmp_path / "ledger.sqlite3"
+    with _check(ledger=ledger) as result:
+        result.write_flat_file(tmp_path / "upload.txt", max_rows=max_rows, allow_over_target=True)
+        result.record_in_ledger()
+        paths = result.outputs["flat_files"]
+        if max_rows is None:
+            assert sorted(result.flat_file_sha256) == sorted(paths)
+    with Ledger.open(ledger) as book:
+        batches = [book.batch(batch_id) for batch_id in result.batch_ids]
+    assert len(batches) == len(paths) >= 2
+    for batch, path in zip(batches, paths):
+        assert batch.flat_file == str(Path(path).resolve())
+        assert batch.flat_file_sha256 == hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -52,7 +52,8 @@ def _recorded(tmp_path, name: str, rows) -> list:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_packed_rows_are_the_rows_one_by_one(seed, tmp_path, monkeypatch):
-    monkeypatch.setattr(packed_module, "READ_BYTES", 64)  # many pieces, lines cut across
+    monkeypatch.setattr(packed_module, "READ_BYTES", 64 + seed * 40)  # lines cut across reads
+    monkeypatch.setattr(packed_module, "CHUNK_ROWS", 5 + seed * 20)  # column chunks
     monkeypatch.setattr(blocks, "BLOCK_ROWS", 7)
     with cancelkit.check(rows=_batch(seed, 300), no_ledger=True) as result:
         numbers = sorted(set(result.batch_rows.kept_markets()))

@@ -124,6 +124,27 @@ class LedgerBase:
             ) from exc
 
     @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Several reads that must see one state of the ledger: one read transaction, so
+        that another run's commit in between (a batch expanded, confirmed or superseded:
+        its rows moving from `row_blocks` to `batch_rows`) is seen whole or not at all,
+        never as rows that are in neither table. Inside a transaction, that one."""
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        with self._errors():
+            db.execute("BEGIN")  # deferred: a snapshot from the first read on, no lock
+            try:
+                yield
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            if db.in_transaction:
+                db.execute("COMMIT")
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; rolled back on any error, so nothing is left half done."""
         with self._errors():

@@ -167,7 +167,7 @@ class Ledger(Lookups, Submissions):
         found = self._db.execute(f"SELECT 1 {_OPEN_ROWS} LIMIT 1")
         if found.fetchone() is not None:
             return True
-        return self._db.execute("SELECT 1 FROM row_blocks LIMIT 1").fetchone() is not None
+        return blocks.any_packed(self._db)
 
     def expand_batch(self, batch_id: str) -> bool:
         """Move a packed batch's rows into `batch_rows` now, in one transaction: what the
@@ -465,8 +465,9 @@ class Ledger(Lookups, Submissions):
         self, where: str, params: tuple, limit: int | None = None, orders: bool = False
     ) -> list:
         """Batch summaries; with `orders`, the distinct confirmed counting orders too (a
-        scan of the batch's confirmed rows: `history` asks for it, look-ups do not)."""
-        with self._errors():
+        scan of the batch's confirmed rows: `history` asks for it, look-ups do not). One
+        read transaction: a batch expanded meanwhile is counted once, packed or not."""
+        with self._reading(), self._errors():
             batches = self._db.execute(
                 f"SELECT {_BATCH_COLUMNS} FROM batches b {where} "
                 f"ORDER BY b.created_at DESC, b.rowid DESC"
@@ -537,16 +538,19 @@ class Ledger(Lookups, Submissions):
 
     def batch_rows(self, batch_id: str) -> list[BatchRow]:
         """The batch's rows in file order (record 1 first)."""
-        return list(self._rows(batch_id, "", ()))
+        with self._reading():
+            return list(self._rows(batch_id, "", ()))
 
     def rows_at(self, batch_id: str, record_numbers: Iterable[int]) -> dict[int, BatchRow]:
         """The batch's rows with these record numbers (absent numbers are left out)."""
         numbers = sorted(set(record_numbers))
         found: dict[int, BatchRow] = {}
-        for start in range(0, len(numbers), 500):
-            part = numbers[start : start + 500]
-            where = f"AND record_number IN ({', '.join('?' * len(part))})"
-            found.update((row.record_number, row) for row in self._rows(batch_id, where, part))
+        with self._reading():
+            for start in range(0, len(numbers), 500):
+                part = numbers[start : start + 500]
+                where = f"AND record_number IN ({', '.join('?' * len(part))})"
+                rows = self._rows(batch_id, where, part)
+                found.update((row.record_number, row) for row in rows)
         return found
 
     def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:

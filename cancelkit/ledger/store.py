@@ -258,10 +258,12 @@ class Ledger(Lookups, Submissions):
     def confirm(self, batch_id: str) -> int:
         """Mark the batch's `generated` and `unconfirmed` rows `confirmed` (the seller
         uploaded the file and saw in Seller Central that Amazon processed it); returns how
-        many rows changed. Failed and superseded rows stay as they are."""
+        many rows changed. Failed and superseded rows stay as they are. The batch is named
+        as for `batch` (its id, or a prefix only it has), here and in `apply_reconcile` and
+        `leave_unconfirmed`."""
         now = _iso(_utc(None))
         with self._write() as db:
-            self._require(batch_id)
+            batch_id = self._require(batch_id).id  # a prefix of its id: the batch itself
             self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 cursor = db.execute(
@@ -295,6 +297,7 @@ class Ledger(Lookups, Submissions):
         Returns the row counts."""
         now = _iso(_utc(None))
         with self._write() as db:
+            batch_id = self._require(batch_id).id
             self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 return self._apply_report(
@@ -359,7 +362,7 @@ class Ledger(Lookups, Submissions):
         `report` is recorded as for `apply_reconcile`. Returns how many rows changed."""
         now = _iso(_utc(None))
         with self._write() as db:
-            self._require(batch_id)
+            batch_id = self._require(batch_id).id
             self._expand(db, batch_id)
             cursor = db.execute(
                 "UPDATE batch_rows SET state = 'unconfirmed', error_code = ?, error_message = ?, "

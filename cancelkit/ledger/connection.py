@@ -44,6 +44,8 @@ class LedgerBase:
         #: (data_version, total_changes) when `_facts_any` was asked (see known)
         self._facts_version: tuple[int, int] | None = None
         self._facts_any = False
+        #: inside a write transaction (`_write`)
+        self._writing = False
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -146,14 +148,21 @@ class LedgerBase:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back on any error, so nothing is left half done."""
+        """One write transaction; rolled back on any error, so nothing is left half done.
+        Inside another one (`Ledger.transaction`), part of that one."""
+        if self._writing:
+            yield self._db
+            return
         with self._errors():
             self._db.execute("BEGIN IMMEDIATE")
+            self._writing = True
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._writing = False
             self._db.execute("COMMIT")
 
     def _version(self) -> int:

@@ -29,6 +29,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import chain, count, islice
 from typing import Any, cast
 
@@ -139,6 +140,13 @@ class Ledger(Lookups, Submissions):
             if had_open:
                 self._supersede(db, batch_id, ("generated",), created_at)
         return batch_id
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The changes made inside (`record_batch` ...) are one transaction: all or none.
+        `generate` records the batches of a split or multi-marketplace upload so."""
+        with self._write():
+            yield
 
     def _new_id(self, created: dt.datetime) -> str:
         stamp = batch_stamp(created.astimezone())

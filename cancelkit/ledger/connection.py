@@ -142,6 +142,8 @@ class LedgerBase:
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
+                # what the rollback took back of the temporary tables is built again
+                self._open_rows_version = self._facts_version = None
                 raise
             if db.in_transaction:
                 db.execute("COMMIT")

@@ -191,6 +191,11 @@ def is_packed(db: sqlite3.Connection, batch_id: str) -> bool:
     return found.fetchone() is not None
 
 
+def any_packed(db: sqlite3.Connection) -> bool:
+    """Whether any batch's rows are in blocks."""
+    return db.execute("SELECT 1 FROM row_blocks LIMIT 1").fetchone() is not None
+
+
 def packed_batches(db: sqlite3.Connection) -> set[str]:
     """The batches whose rows are in blocks."""
     return {row[0] for row in db.execute("SELECT DISTINCT batch_id FROM row_blocks")}

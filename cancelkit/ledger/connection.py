@@ -44,6 +44,8 @@ class LedgerBase:
         #: (data_version, total_changes) when `_facts_any` was asked (see known)
         self._facts_version: tuple[int, int] | None = None
         self._facts_any = False
+        #: inside a write transaction (`_write`)
+        self._writing = False
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -124,15 +126,45 @@ class LedgerBase:
             ) from exc
 
     @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Several reads that must see one state of the ledger: one read transaction, so
+        that another run's commit in between (a batch expanded, confirmed or superseded:
+        its rows moving from `row_blocks` to `batch_rows`) is seen whole or not at all,
+        never as rows that are in neither table. Inside a transaction, that one."""
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        with self._errors():
+            db.execute("BEGIN")  # deferred: a snapshot from the first read on, no lock
+            try:
+                yield
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                # what the rollback took back of the temporary tables is built again
+                self._open_rows_version = self._facts_version = None
+                raise
+            if db.in_transaction:
+                db.execute("COMMIT")
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back on any error, so nothing is left half done."""
+        """One write transaction; rolled back on any error, so nothing is left half done.
+        Inside another one (`Ledger.transaction`), part of that one."""
+        if self._writing:
+            yield self._db
+            return
         with self._errors():
             self._db.execute("BEGIN IMMEDIATE")
+            self._writing = True
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._writing = False
             self._db.execute("COMMIT")
 
     def _version(self) -> int:

@@ -26,7 +26,12 @@ class Lookups(LedgerBase):
 
         With `order_ids`, only those orders are looked up, in chunks through indexes (the
         confirmed rows' index, and a temporary indexed copy of the rows of open batches):
-        nothing in proportion to the history is read into memory."""
+        nothing in proportion to the history is read into memory. One read transaction:
+        another run's commit meanwhile is seen whole or not at all."""
+        with self._reading():
+            return self._known(order_ids)
+
+    def _known(self, order_ids: Collection[str] | None) -> KnownRows:
         found = KnownRows()
         if order_ids is None:
             with self._errors():
@@ -59,8 +64,8 @@ class Lookups(LedgerBase):
 
     def has_known(self) -> bool:
         """Whether any row is `confirmed`, `unconfirmed` or `generated`, or any order was
-        refused by Amazon (index probes and the flags)."""
-        with self._errors():
+        refused by Amazon (index probes and the flags, in one read transaction)."""
+        with self._reading(), self._errors():
             confirmed = self._db.execute(f"SELECT 1 FROM batch_rows {_CONFIRMED_ROWS} LIMIT 1")
             if confirmed.fetchone() is not None or self._has_generated():
                 return True

@@ -29,6 +29,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import chain, count, islice
 from typing import Any, cast
 
@@ -140,6 +141,13 @@ class Ledger(Lookups, Submissions):
                 self._supersede(db, batch_id, ("generated",), created_at)
         return batch_id
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The changes made inside (`record_batch` ...) are one transaction: all or none.
+        `generate` records the batches of a split or multi-marketplace upload so."""
+        with self._write():
+            yield
+
     def _new_id(self, created: dt.datetime) -> str:
         stamp = batch_stamp(created.astimezone())
         while True:
@@ -167,7 +175,7 @@ class Ledger(Lookups, Submissions):
         found = self._db.execute(f"SELECT 1 {_OPEN_ROWS} LIMIT 1")
         if found.fetchone() is not None:
             return True
-        return self._db.execute("SELECT 1 FROM row_blocks LIMIT 1").fetchone() is not None
+        return blocks.any_packed(self._db)
 
     def expand_batch(self, batch_id: str) -> bool:
         """Move a packed batch's rows into `batch_rows` now, in one transaction: what the
@@ -258,10 +266,12 @@ class Ledger(Lookups, Submissions):
     def confirm(self, batch_id: str) -> int:
         """Mark the batch's `generated` and `unconfirmed` rows `confirmed` (the seller
         uploaded the file and saw in Seller Central that Amazon processed it); returns how
-        many rows changed. Failed and superseded rows stay as they are."""
+        many rows changed. Failed and superseded rows stay as they are. The batch is named
+        as for `batch` (its id, or a prefix only it has), here and in `apply_reconcile` and
+        `leave_unconfirmed`."""
         now = _iso(_utc(None))
         with self._write() as db:
-            self._require(batch_id)
+            batch_id = self._require(batch_id).id  # a prefix of its id: the batch itself
             self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 cursor = db.execute(
@@ -295,6 +305,7 @@ class Ledger(Lookups, Submissions):
         Returns the row counts."""
         now = _iso(_utc(None))
         with self._write() as db:
+            batch_id = self._require(batch_id).id
             self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 return self._apply_report(
@@ -359,7 +370,7 @@ class Ledger(Lookups, Submissions):
         `report` is recorded as for `apply_reconcile`. Returns how many rows changed."""
         now = _iso(_utc(None))
         with self._write() as db:
-            self._require(batch_id)
+            batch_id = self._require(batch_id).id
             self._expand(db, batch_id)
             cursor = db.execute(
                 "UPDATE batch_rows SET state = 'unconfirmed', error_code = ?, error_message = ?, "
@@ -465,8 +476,9 @@ class Ledger(Lookups, Submissions):
         self, where: str, params: tuple, limit: int | None = None, orders: bool = False
     ) -> list:
         """Batch summaries; with `orders`, the distinct confirmed counting orders too (a
-        scan of the batch's confirmed rows: `history` asks for it, look-ups do not)."""
-        with self._errors():
+        scan of the batch's confirmed rows: `history` asks for it, look-ups do not). One
+        read transaction: a batch expanded meanwhile is counted once, packed or not."""
+        with self._reading(), self._errors():
             batches = self._db.execute(
                 f"SELECT {_BATCH_COLUMNS} FROM batches b {where} "
                 f"ORDER BY b.created_at DESC, b.rowid DESC"
@@ -537,22 +549,23 @@ class Ledger(Lookups, Submissions):
 
     def batch_rows(self, batch_id: str) -> list[BatchRow]:
         """The batch's rows in file order (record 1 first)."""
-        return list(self._rows(batch_id, "", ()))
+        with self._reading():
+            return list(self._rows(batch_id, "", ()))
 
     def rows_at(self, batch_id: str, record_numbers: Iterable[int]) -> dict[int, BatchRow]:
         """The batch's rows with these record numbers (absent numbers are left out)."""
         numbers = sorted(set(record_numbers))
         found: dict[int, BatchRow] = {}
-        with self._errors():
-            packed = bool(numbers) and blocks.is_packed(self._db, batch_id)
-        if packed:  # one pass over its blocks
-            wanted = set(numbers)
-            return {row.record_number: row for row in self._rows(batch_id, "", ())
-                    if row.record_number in wanted}  # fmt: skip
-        for start in range(0, len(numbers), 500):
-            part = numbers[start : start + 500]
-            where = f"AND record_number IN ({', '.join('?' * len(part))})"
-            found.update((row.record_number, row) for row in self._rows(batch_id, where, part))
+        with self._reading():
+            if numbers and blocks.is_packed(self._db, batch_id):  # one pass over its blocks
+                wanted = set(numbers)
+                return {row.record_number: row for row in self._rows(batch_id, "", ())
+                        if row.record_number in wanted}  # fmt: skip
+            for start in range(0, len(numbers), 500):
+                part = numbers[start : start + 500]
+                where = f"AND record_number IN ({', '.join('?' * len(part))})"
+                rows = self._rows(batch_id, where, part)
+                found.update((row.record_number, row) for row in rows)
         return found
 
     def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:

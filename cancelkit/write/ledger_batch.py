@@ -75,8 +75,8 @@ def record_in_ledger(result: RunResult) -> str | None:
     transaction); returns the batch id, or None without a ledger or upload file.
 
     An upload split into parts is recorded as one batch per part (Amazon's processing
-    report numbers records per uploaded file), in part order; `batch_ids` lists them
-    and the first part's id is returned."""
+    report numbers records per uploaded file), in part order, all in one transaction;
+    `batch_ids` lists them and the first part's id is returned."""
     path, flat_file = result.options.ledger, result.outputs["flat_file"]
     if path is None or flat_file is None:
         return None
@@ -84,11 +84,15 @@ def record_in_ledger(result: RunResult) -> str | None:
     meta = batch_meta(result, flat_file)
     result.batch_ids = []
     result.batch_marketplaces = []
-    with Ledger.open(path) as ledger:
-        if len(result.upload_bodies) > 1:
-            _record_markets(result, ledger, meta)
-        else:
-            _record_parts(result, ledger, meta, parts)
+    try:
+        with Ledger.open(path) as ledger, ledger.transaction():  # every part, or none
+            if len(result.upload_bodies) > 1:
+                _record_markets(result, ledger, meta)
+            else:
+                _record_parts(result, ledger, meta, parts)
+    except BaseException:
+        result.batch_ids, result.batch_marketplaces = [], []  # none of them was recorded
+        raise
     result.batch_id = result.batch_ids[0]
     return result.batch_id
 

@@ -1,0 +1,87 @@
+"""Runs of repeated rows in the JSON report (issue 21): a run of rows that repeat the row
+before is spooled as one entry and written from one finished text per patch; the report
+is byte for byte the one made record by record (every row through the record path), for
+the JSON, the JSON Lines and `records`."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import cancelkit
+from cancelkit.pipeline import collector
+
+HEADER = "order-id,cancellation-reason-code,amazon-order-item-code,sku,note"
+#: lines of a few orders and items, so that batches repeat rows and conflict
+LINES = [
+    "113-4728391-2038475,NoInventory,62845173920562,MUG,",
+    "113-4728391-2038475,BuyerCanceled,62845173920562,MUG,",  # a conflicting reason
+    "113-4728391-2038475,NoInventory,62845173920571,CUP,",  # another item of the order
+    "113-4728391-2038475,,,MUG,whole order",  # a whole-order row against the items
+    "114-2093847-5610293,BuyerCanceled,31947205836174,POT,n%d 100%",
+    "111-8837261-4402918,GeneralAdjustment,62845173920599,,caf\u00e9",
+    "bad-id,NoInventory,62845173920564,CUP,",  # rejected on its own
+    " 115-0000001-0000001 ,out of stock,62845173920600.0,PAN,",  # the record path
+    "",  # a blank line
+]
+_STAMP = re.compile(rb'("generated_at": ?)"[^"]*"')
+
+
+def _reports(path: Path, out: Path) -> tuple[bytes, bytes, list[dict]]:
+    with cancelkit.check([str(path)], keep_records=True, ledger=None) as result:
+        result.write_json_file(out / "r.json", force=True)
+        result.write_jsonl_file(out / "r.jsonl", force=True)
+        records = result.records
+    return (
+        _STAMP.sub(rb'\1""', (out / "r.json").read_bytes()),
+        _STAMP.sub(rb'\1""', (out / "r.jsonl").read_bytes()),
+        records,
+    )
+
+
+def _record_by_record(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch):
+    """The reports with every row read the slow way: each record made and spooled whole."""
+    with monkeypatch.context() as patched:
+        patched.setattr(collector, "is_fast", lambda table: False)
+        return _reports(path, out)
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    runs=st.lists(
+        st.tuples(st.sampled_from(range(len(LINES))), st.integers(1, 40)), min_size=1, max_size=12
+    ),
+    many=st.booleans(),
+)
+def test_runs_give_the_report_made_record_by_record(runs, many):
+    lines = [LINES[index] for index, times in runs for _ in range(times)]
+    if many:  # past the first 500 flagged rows, which are kept whole for the report
+        lines = [LINES[0]] * 520 + lines
+    assume(any(lines))  # a batch of blank lines only is refused (no data rows)
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
+        work = Path(folder)
+        _write(work / "batch.csv", lines)
+        expected = _record_by_record(work / "batch.csv", work, monkeypatch)
+        assert _reports(work / "batch.csv", work) == expected
+
+
+def test_a_million_duplicates_of_one_row_are_one_run(tmp_path, monkeypatch):
+    """The spool of identical rows holds the first record and one run."""
+    _write(tmp_path / "batch.csv", [LINES[4]] * 3000 + [LINES[0]] * 2 + [LINES[4]] * 3)
+    expected = _record_by_record(tmp_path / "batch.csv", tmp_path, monkeypatch)
+    found = _reports(tmp_path / "batch.csv", tmp_path)
+    assert found == expected
+    records = found[2]
+    assert [r["row"] for r in records] == list(range(2, 3007))
+    assert [r["status"] for r in records[:2]] == ["accepted", "duplicate"]
+    assert json.loads(found[0])["summary"]["duplicates"] == 2999 + 1 + 3

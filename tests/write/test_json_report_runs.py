@@ -1,7 +1,8 @@
 """Runs of repeated rows in the JSON report (issue 21): a run of rows that repeat the row
 before is spooled as one entry and written from one finished text per patch; the report
 is byte for byte the one made record by record (every row through the record path), for
-the JSON, the JSON Lines and `records`."""
+the JSON, the JSON Lines and `records`, through one pass and through the two-core
+reader."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cancelkit
-from cancelkit.pipeline import collector
+from cancelkit.pipeline import collector, parallel
 
 HEADER = "order-id,cancellation-reason-code,amazon-order-item-code,sku,note"
 #: lines of a few orders and items, so that batches repeat rows and conflict
@@ -85,3 +86,27 @@ def test_a_million_duplicates_of_one_row_are_one_run(tmp_path, monkeypatch):
     assert [r["row"] for r in records] == list(range(2, 3007))
     assert [r["status"] for r in records[:2]] == ["accepted", "duplicate"]
     assert json.loads(found[0])["summary"]["duplicates"] == 2999 + 1 + 3
+
+
+def test_the_two_core_reader_keeps_the_same_records(tmp_path, monkeypatch):
+    """A run that keeps records is read on two cores too: the second half's spool numbers
+    on from the first half's, runs and rejects across the split included."""
+    lines = []
+    for n in range(4000):
+        lines.append(LINES[n % 7] if n % 3 else LINES[4])
+        if n % 500 == 0:
+            lines += [LINES[5]] * 30
+    _write(tmp_path / "batch.csv", lines)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
+    one_pass = _reports(tmp_path / "batch.csv", tmp_path)
+    assert one_pass == _record_by_record(tmp_path / "batch.csv", tmp_path, monkeypatch)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    from cancelkit.options import Options
+    from cancelkit.read.inputs import open_input
+
+    table = open_input(str(tmp_path / "batch.csv"))
+    try:
+        assert parallel.plan(table, Options(keep_records=True)) is not None
+    finally:
+        table.close()
+    assert _reports(tmp_path / "batch.csv", tmp_path) == one_pass

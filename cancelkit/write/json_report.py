@@ -24,6 +24,8 @@ _RECORDS_MARK = "\x00records\x00"
 _NO_VALUES = object()
 #: records joined into one write of the JSON report
 _JSON_BLOCK = 2048
+#: a run of repeated records this long is written in blocks of its own (`record_texts`)
+_LONG_RUN = 256
 
 
 class Reportable(Protocol):
@@ -284,7 +286,8 @@ def json_parts(result: Reportable) -> Iterator[bytes]:
 
 def record_texts(result: Reportable, separator: bytes) -> Iterator[bytes]:
     """The records' JSON texts (`finished_texts`) joined by `separator` in blocks of
-    _JSON_BLOCK; a run of repeated records is written out a block at a time."""
+    _JSON_BLOCK; a long run of repeated records in blocks of their own, each one join of
+    the row numbers with the text between two of them."""
     block: list[bytes] = []
     for item in _finished(result):
         if item.__class__ is bytes:
@@ -295,13 +298,21 @@ def record_texts(result: Reportable, separator: bytes) -> Iterator[bytes]:
             continue
         (before, after), row, count = item  # type: ignore[misc]
         end = row + count
-        while row < end:
-            stop = min(end, row + _JSON_BLOCK - len(block))
-            block += [b"%b%d%b" % (before, number, after) for number in range(row, stop)]
-            row = stop
-            if len(block) >= _JSON_BLOCK:
+        if count >= _LONG_RUN:
+            if block:
                 yield separator.join(block)
                 block.clear()
+            between = after + separator + before
+            for start in range(row, end, _JSON_BLOCK):
+                numbers = between.join(
+                    map(b"%d".__mod__, range(start, min(end, start + _JSON_BLOCK)))
+                )
+                yield b"".join((before, numbers, after))
+            continue
+        block += [b"%b%d%b" % (before, number, after) for number in range(row, end)]
+        if len(block) >= _JSON_BLOCK:
+            yield separator.join(block)
+            block.clear()
     if block:
         yield separator.join(block)
 

@@ -10,13 +10,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import orjson
 
 from ..version import __version__
 from . import records
-from .files import atomic_write
+from .files import atomic_write, write_parts
 from .records import Parts, RecordSpool, around_row
 
 #: stands for the records in the JSON text until they are streamed in its place
@@ -341,13 +341,8 @@ def write_jsonl_file(result: Reportable, path: str | Path, force: bool = False) 
     as they are made (no decoding and encoding again of every record)."""
     result._never_an_input("JSON Lines report", path)
     return atomic_write(
-        path, lambda out: _write_parts(out, jsonl_parts(result)), force=force, mode="wb"
+        path, lambda out: write_parts(out, jsonl_parts(result)), force=force, mode="wb"
     )
-
-
-def _write_parts(out: BinaryIO, parts: Iterator[bytes]) -> None:
-    for part in parts:
-        out.write(part)
 
 
 def to_json(result: Reportable, path: str | Path | None = None, force: bool = False) -> str:
@@ -368,5 +363,5 @@ def write_json_file(result: Reportable, path: str | Path, force: bool = False) -
     `--json PATH` does) as UTF-8 bytes."""
     result._never_an_input("JSON report", path)
     return atomic_write(
-        path, lambda out: _write_parts(out, json_parts(result)), force=force, mode="wb"
+        path, lambda out: write_parts(out, json_parts(result)), force=force, mode="wb"
     )

@@ -3,9 +3,9 @@
 The main process reads the first half of the file while a forked worker reads the second;
 the worker's flat-file lines, rejects, records (when kept: write/records.py) and per-row
 index are then appended in file order, so the result is the same as reading the file in
-one pass. Only used where splitting is
-certainly safe: a plain file of a byte-oriented encoding with no quote characters (so every
-line is one record) and rows that may take the fast path.
+one pass. Only used where splitting is certainly safe: a plain file of a byte-oriented
+encoding with no quote characters (so every line is one record) and rows that may take the
+fast path.
 """
 
 from __future__ import annotations

@@ -333,7 +333,8 @@ def jsonl_parts(result: Reportable) -> Iterator[bytes]:
     yield head.encode("utf-8")
     if result._records_path is not None:
         for block in record_texts(result, b"\n"):
-            yield block + b"\n"
+            yield block
+            yield b"\n"
 
 
 def write_jsonl_file(result: Reportable, path: str | Path, force: bool = False) -> Path:

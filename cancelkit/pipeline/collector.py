@@ -27,7 +27,8 @@ from ..validate.batch import COUNTING, RISKY, BatchIndex, Patches, pack
 from ..validate.cleaning import clean
 from ..validate.rows import _FLAT_CODES, DASHES, Record, RowValidator
 from ..write import spool
-from ..write.json_report import keep_record, keep_same_record, record_dict
+from ..write.json_report import keep_record, record_dict
+from ..write.records import RecordSpool
 
 #: how many flagged and rejected records the risk report lists before it only counts
 REPORT_CAP = 500
@@ -93,7 +94,7 @@ class Collector:
         self.known_facts: dict[tuple[str, bool], tuple[int, impact.Assessment]] = {}
         self.body = open(self.body_path, "w", encoding="ascii", newline="")  # noqa: SIM115
         self.rejects_spool = open(self.rejects_path, "wb")  # noqa: SIM115
-        self.records_spool = open(self.records_path or os.devnull, "wb")  # noqa: SIM115
+        self.records_spool = RecordSpool(open(self.records_path or os.devnull, "wb"))  # noqa: SIM115
 
     def close(self) -> None:
         for stream in (self.body, self.rejects_spool, self.records_spool):
@@ -171,6 +172,8 @@ class Collector:
             shutil.copyfileobj(body, self.body, 1 << 20)
         with open(os.path.join(half["workdir"], "rejects.bin"), "rb") as rejects:
             shutil.copyfileobj(rejects, self.rejects_spool, 1 << 20)
+        if self.records_path is not None:  # the records number on (write/records.py)
+            self.records_spool.append_spool(os.path.join(half["workdir"], "records.bin"))
         offset = len(self.index)
         self.index.extend(**half["index"])
         self.fees.update({seq + offset: fee for seq, fee in half["fees"].items()})
@@ -471,7 +474,7 @@ class _FastKeeper:
     def keep(self, seq: int, number: int, cells: list[str], known: tuple) -> None:
         listed = known[0] & RISKY and len(self.flagged) < REPORT_CAP
         if not listed and cells == self.last_cells:
-            keep_same_record(self.spool, seq, self.last_parts, number)
+            self.spool.keep_same(self.last_parts, number)
             return
         record = self.loop.validate.fast_record(number, cells, known[1])
         entry = record_dict(record, seq)

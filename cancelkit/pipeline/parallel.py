@@ -1,10 +1,11 @@
 """Reading one large CSV file on two cores.
 
 The main process reads the first half of the file while a forked worker reads the second;
-the worker's flat-file lines, rejects and per-row index are then appended in file order, so
-the result is the same as reading the file in one pass. Only used where splitting is
-certainly safe: a plain file of a byte-oriented encoding with no quote characters (so every
-line is one record) and rows that may take the fast path.
+the worker's flat-file lines, rejects, records (when kept: write/records.py) and per-row
+index are then appended in file order, so the result is the same as reading the file in
+one pass. Only used where splitting is certainly safe: a plain file of a byte-oriented
+encoding with no quote characters (so every line is one record) and rows that may take the
+fast path.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ def plan(table: Table, options: Options) -> Split | None:
     if (
         path is None
         or getattr(table, "encoding", None) not in _SPLITTABLE_ENCODINGS
-        or options.keep_records
         or (os.cpu_count() or 1) < 2
         or "fork" not in multiprocessing.get_all_start_methods()  # e.g. Windows
         or not is_fast(table)

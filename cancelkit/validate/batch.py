@@ -13,7 +13,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress, count, repeat
+from itertools import compress, count, groupby, repeat
 
 from ..amazon import reasons
 from ..amazon.policy import RISK_LEVELS
@@ -483,6 +483,25 @@ class Patches:
         if kept is None or not 0 <= seq < len(kept) or kept[seq] < 0:
             return None
         return -1 - kept[seq]
+
+    def kind_runs(self, start: int, stop: int) -> Iterator[tuple[int, int, int | None]]:
+        """The rows `start` to `stop` (excluded) as (first, end, kind_of) of each stretch of
+        rows of one `kind_of`, in order: a run of duplicates of one row is one stretch, found
+        at C speed."""
+        rejected, kept = self._rejected, self._kept
+        if not (rejected and any(map(rejected.__contains__, range(start, stop)))):
+            if kept is None:
+                yield start, stop, None
+                return
+            part = kept[start:stop]
+            if part.count(part[0]) == len(part):
+                yield start, stop, (None if part[0] < 0 else -1 - part[0])
+                return
+        kinds = map(self.kind_of, range(start, stop))
+        for kind, rows in groupby(kinds):
+            end = start + sum(1 for _ in rows)
+            yield start, end, kind
+            start = end
 
     def __getitem__(self, seq: int) -> Patch:
         found = self.get(seq)

@@ -9,11 +9,12 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import OutputError
 
@@ -114,6 +115,46 @@ def atomic_write(
             os.remove(temp)
         raise
     return path
+
+
+#: bytes written to a large output between two starts of the disk's writing (`write_parts`)
+WRITEBACK_BYTES = 32 << 20
+
+
+def write_parts(stream: BinaryIO, parts: Iterable[bytes]) -> None:
+    """Write `parts` to a binary stream of `atomic_write` (a real file). After every
+    WRITEBACK_BYTES, a thread syncs the file's data written so far while the next parts are
+    made, so the fsync of `atomic_write` waits only for the tail of a large output (half a
+    second for 500 MB): durability unchanged, the wait overlapped with the work."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    fd = stream.fileno()
+    failed: list[OSError] = []
+
+    def sync_data() -> None:
+        try:
+            sync(fd)
+        except OSError as exc:  # raised in the writer's thread, below
+            failed.append(exc)
+
+    syncing: threading.Thread | None = None
+    written = 0
+    try:
+        for part in parts:
+            stream.write(part)
+            written += len(part)
+            if written < WRITEBACK_BYTES or (syncing is not None and syncing.is_alive()):
+                continue
+            written = 0
+            stream.flush()
+            syncing = threading.Thread(target=sync_data, name="cancelkit-writeback", daemon=True)
+            syncing.start()
+            if failed:
+                raise failed[0]
+    finally:
+        if syncing is not None:
+            syncing.join()  # before atomic_write closes the file
+    if failed:
+        raise failed[0]
 
 
 def place(temp: str, path: Path, force: bool) -> None:

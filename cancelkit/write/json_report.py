@@ -1,36 +1,31 @@
-"""The JSON report (schema_version 1) and its JSON Lines form, and the records spool they
-are written from: each record is kept as it is made, as orjson text, and streamed into
-place when the report is written.
+"""The JSON report (schema_version 1) and its JSON Lines form, written from the records
+spool (write/records.py): each record is kept as it is made, as orjson text, and streamed
+into place when the report is written; a run of repeated records is finished once.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import marshal
-import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import orjson
 
 from ..version import __version__
-from . import spool
-from .files import atomic_write
+from . import records
+from .files import atomic_write, write_parts
+from .records import Parts, RecordSpool, around_row
 
 #: stands for the records in the JSON text until they are streamed in its place
 _RECORDS_MARK = "\x00records\x00"
 _NO_VALUES = object()
 #: records joined into one write of the JSON report
 _JSON_BLOCK = 2048
-#: the attribute of a records spool holding its last record kept whole, as keep_record
-#: returned it (an attribute: a look-up per duplicate row, cheaper than a weak mapping)
-_LAST_WHOLE = "_cancelkit_last_whole"
-_INT32 = 2**31 - 1
-#: the length and marshal text of a tuple of two int32 (marshal.dumps((seq, row)))
-_pack_same = struct.Struct("<I3si1si").pack
-_pack_length = struct.Struct("<I").pack  # the length before each spool record (spool.py)
+#: a run of repeated records this long is written in blocks of its own (`record_texts`)
+_LONG_RUN = 256
 
 
 class Reportable(Protocol):
@@ -105,76 +100,69 @@ def _json_bytes(entry: dict) -> bytes:
         return json.dumps(entry).encode("ascii")
 
 
-def keep_record(stream: BinaryIO, entry: dict) -> tuple[bytes, bytes]:
-    """Append a record to the records spool as it is made: its seq and its JSON text
-    (orjson; `seq` and the rejected row's `values` are not part of it). Returns the text
-    before and after the row number, for `keep_same_record`."""
+def keep_record(records: RecordSpool, entry: dict) -> Parts:
+    """Append a record to the records spool as it is made: its JSON text (orjson; `seq`
+    and the rejected row's `values` are not part of it). Returns the text before and after
+    the row number, for `RecordSpool.keep_same`."""
     seq = entry.pop("seq")
     values = entry.pop("values", _NO_VALUES)
     text = _json_bytes(entry)
     entry["seq"] = seq
     if values is not _NO_VALUES:
         entry["values"] = values
-    spool.append(stream, (seq, text))
-    parts = _around_row(text)
-    setattr(stream, _LAST_WHOLE, parts)
-    return parts
+    return records.keep(text, seq is not None)
 
 
-def keep_same_record(stream: BinaryIO, seq: int, parts: tuple[bytes, bytes], row: int) -> None:
-    """Append the record of a row whose cells repeat a row before (`parts`, from
-    keep_record): the same text but its row number. When that record is the last one
-    spooled whole, only (seq, row) is kept: a million duplicates cost a few bytes each."""
-    if getattr(stream, _LAST_WHOLE, None) is parts:
-        if seq <= _INT32 and row <= _INT32:  # marshal's (seq, row), framed as spool.py does
-            stream.write(_pack_same(12, b")\x02i", seq, b"i", row))
-        else:
-            blob = marshal.dumps((seq, row))
-            stream.write(_pack_length(len(blob)) + blob)
-    else:
-        spool.append(stream, (seq, b"%b%d%b" % (parts[0], row, parts[1])))
+#: what `_finished` yields: one record's finished text, or a run of `count` records whose
+#: finished texts are `parts` around their row numbers `row`, `row + 1`, ...
+_Finished = bytes | tuple[Parts, int, int]
 
 
-def _around_row(text: bytes) -> tuple[bytes, bytes]:
-    """A record's JSON text before and after its row number."""
-    # the first `,"row":` is the key's: a quote inside a string value is escaped
-    start = text.find(b',"row":') + 7
-    end = start
-    while text[end : end + 1].isdigit():
-        end += 1
-    return text[:start], text[end:]
-
-
-def finished_texts(result: Reportable) -> Iterator[bytes]:
+def _finished(result: Reportable) -> Iterator[_Finished]:
     """Every record's JSON text in input order, with its final status: as the spool kept
     it, or, for a record a batch rule patched (or one to be told its marketplace), decoded,
-    finished and encoded again. A row kept as "the record before but its row number" is
-    finished once per patch and record, then only its row number is written in."""
+    finished and encoded again. A run of records repeating the record kept whole before
+    is finished once per patch (`Patches.kind_runs`), and stays a run: a million duplicates
+    of one row are one encoding."""
     assert result._records_path is not None  # the writers call this only with records kept
     patches, finish = result._patches, result._finish
     every = bool(result.markets)  # accepted records name their marketplace
     mask = patches.keep_mask() if patches else None
     whole = b""  # the last record spooled whole
     parts = (b"", b"")  # its text around its row number
-    done: dict[object, tuple[bytes, bytes]] = {}  # patch -> the finished text's parts
-    for seq, text in spool.read(result._records_path):
-        patched = mask is not None and seq is not None and not mask[seq]
-        if text.__class__ is not int:
+    done: dict[object, Parts] = {}  # patch -> the finished text's parts
+    for entry in records.read(result._records_path):
+        if len(entry) == 2:
+            seq, text = entry
             whole = text
-            parts = _around_row(text)
+            parts = around_row(text)
             done.clear()
-            if every or patched:
+            if every or (mask is not None and seq is not None and not mask[seq]):
                 text = _finish_text(finish, text, seq)
             yield text
             continue
-        if not (every or patched):
-            yield b"%b%d%b" % (parts[0], text, parts[1])
+        seq, row, count = entry
+        if not every and (mask is None or not mask.count(0, seq, seq + count)):
+            yield parts, row, count  # no record of the run is patched
             continue
-        key = patches.kind_of(seq) if patched else None
-        found = done.get(key)
-        if found is None:
-            found = done[key] = _around_row(_finish_text(finish, whole, seq))
-        yield b"%b%d%b" % (found[0], text, found[1])
+        runs = patches.kind_runs(seq, seq + count) if patches else ((seq, seq + count, None),)
+        for start, stop, key in runs:
+            found = parts if key is None and not every else done.get(key)
+            if found is None:
+                found = done[key] = around_row(_finish_text(finish, whole, start))
+            yield found, row + start - seq, stop - start
+
+
+def finished_texts(result: Reportable) -> Iterator[bytes]:
+    """Every record's JSON text in input order, with its final status (`_finished`, runs
+    written out)."""
+    for item in _finished(result):
+        if item.__class__ is bytes:
+            yield item
+        else:
+            (before, after), row, count = item  # type: ignore[misc]
+            for number in range(row, row + count):
+                yield b"%b%d%b" % (before, number, after)
 
 
 def _finish_text(finish: Callable[[dict], dict], text: bytes, seq: int | None) -> bytes:
@@ -186,26 +174,38 @@ def _finish_text(finish: Callable[[dict], dict], text: bytes, seq: int | None) -
 def plan_entries(result: Reportable) -> Iterator[dict]:
     """The records `assess.budget.make_plan` reads, in input order: those no batch rule
     patched (a patched record is a duplicate or rejected, which the plan skips; a row
-    rejected on its own has no seq), decoded and finished; a million duplicates cost a
-    look-up each, not a decoding."""
+    rejected on its own has no seq), decoded and finished; a run of a million duplicates
+    costs one count of its patched rows, not a decoding."""
     assert result._records_path is not None  # the plan reads records only when kept
     patches, finish = result._patches, result._finish
     every = bool(result.markets)  # accepted records name their marketplace
     mask = patches.keep_mask() if patches else None
     loads = orjson.loads
     parts = (b"", b"")  # the last record spooled whole, around its row number
-    for seq, text in spool.read(result._records_path):
-        if text.__class__ is not int:
-            parts = _around_row(text)
-        if seq is None or (mask is not None and not mask[seq]):
-            continue
-        if text.__class__ is int:
-            text = b"%b%d%b" % (parts[0], text, parts[1])
-        entry = loads(text)
-        if every:
-            entry["seq"] = seq
-            entry = finish(entry)
-        yield entry
+    for entry in records.read(result._records_path):
+        if len(entry) == 2:
+            seq, text = entry
+            parts = around_row(text)
+            if seq is None or (mask is not None and not mask[seq]):
+                continue
+            texts: Iterable[tuple[int, bytes]] = ((seq, text),)
+        else:
+            seq, row, count = entry
+            numbers: Iterable[tuple[int, int]] = zip(
+                range(seq, seq + count), range(row, row + count)
+            )
+            if mask is not None:
+                if mask.count(0, seq, seq + count) == count:
+                    continue  # every record of the run patched (duplicates)
+                numbers = compress(numbers, mask[seq : seq + count])
+            before, after = parts
+            texts = ((s, b"%b%d%b" % (before, number, after)) for s, number in numbers)
+        for seq, text in texts:
+            found = loads(text)
+            if every:
+                found["seq"] = seq
+                found = finish(found)
+            yield found
 
 
 def iter_records(result: Reportable) -> Iterator[dict]:
@@ -277,7 +277,8 @@ def json_parts(result: Reportable) -> Iterator[bytes]:
     else:
         opened = False
         for block in record_texts(result, b",\n    "):
-            yield (b"[\n    " if not opened else b",\n    ") + block
+            yield b",\n    " if opened else b"[\n    "
+            yield block
             opened = True
         yield b"\n  ]" if opened else b"[]"
     yield (tail + "\n").encode("utf-8")
@@ -285,10 +286,30 @@ def json_parts(result: Reportable) -> Iterator[bytes]:
 
 def record_texts(result: Reportable, separator: bytes) -> Iterator[bytes]:
     """The records' JSON texts (`finished_texts`) joined by `separator` in blocks of
-    _JSON_BLOCK."""
+    _JSON_BLOCK; a long run of repeated records in blocks of their own, each one join of
+    the row numbers with the text between two of them."""
     block: list[bytes] = []
-    for text in finished_texts(result):
-        block.append(text)
+    for item in _finished(result):
+        if item.__class__ is bytes:
+            block.append(item)
+            if len(block) >= _JSON_BLOCK:
+                yield separator.join(block)
+                block.clear()
+            continue
+        (before, after), row, count = item  # type: ignore[misc]
+        end = row + count
+        if count >= _LONG_RUN:
+            if block:
+                yield separator.join(block)
+                block.clear()
+            between = after + separator + before
+            for start in range(row, end, _JSON_BLOCK):
+                numbers = between.join(
+                    map(b"%d".__mod__, range(start, min(end, start + _JSON_BLOCK)))
+                )
+                yield b"".join((before, numbers, after))
+            continue
+        block += [b"%b%d%b" % (before, number, after) for number in range(row, end)]
         if len(block) >= _JSON_BLOCK:
             yield separator.join(block)
             block.clear()
@@ -312,7 +333,8 @@ def jsonl_parts(result: Reportable) -> Iterator[bytes]:
     yield head.encode("utf-8")
     if result._records_path is not None:
         for block in record_texts(result, b"\n"):
-            yield block + b"\n"
+            yield block
+            yield b"\n"
 
 
 def write_jsonl_file(result: Reportable, path: str | Path, force: bool = False) -> Path:
@@ -320,13 +342,8 @@ def write_jsonl_file(result: Reportable, path: str | Path, force: bool = False) 
     as they are made (no decoding and encoding again of every record)."""
     result._never_an_input("JSON Lines report", path)
     return atomic_write(
-        path, lambda out: _write_parts(out, jsonl_parts(result)), force=force, mode="wb"
+        path, lambda out: write_parts(out, jsonl_parts(result)), force=force, mode="wb"
     )
-
-
-def _write_parts(out: BinaryIO, parts: Iterator[bytes]) -> None:
-    for part in parts:
-        out.write(part)
 
 
 def to_json(result: Reportable, path: str | Path | None = None, force: bool = False) -> str:
@@ -347,5 +364,5 @@ def write_json_file(result: Reportable, path: str | Path, force: bool = False) -
     `--json PATH` does) as UTF-8 bytes."""
     result._never_an_input("JSON report", path)
     return atomic_write(
-        path, lambda out: _write_parts(out, json_parts(result)), force=force, mode="wb"
+        path, lambda out: write_parts(out, json_parts(result)), force=force, mode="wb"
     )

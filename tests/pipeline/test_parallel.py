@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -101,14 +102,36 @@ def test_files_that_cannot_be_split_safely_are_read_in_one_pass(tmp_path, monkey
     assert parallel.plan(open_input(str(path)), Options(keep_records=False)) is None
 
 
-def test_kept_records_read_in_one_pass(tmp_path, monkeypatch):
+def _records_outcome(path, tmp_path, name):
+    with cancelkit.check(
+        str(path), keep_records=True, orders_in_window=100000, allow_over_target=True
+    ) as result:
+        report = result.write_json_file(tmp_path / f"{name}.json")
+        document = json.loads(report.read_bytes())
+        del document["generated_at"]
+        return result.records, result.plan(), document
+
+
+def test_kept_records_two_halves_equal_one_pass(tmp_path, monkeypatch):
+    """A run that keeps its records (`--json`) reads on two cores too: the second half's
+    records follow the first half's, numbered on, patched across the halves alike."""
     from cancelkit.options import Options
     from cancelkit.read.inputs import open_input
 
-    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     batch = tmp_path / "batch.csv"
-    make_batch(batch, rows=200)
-    assert parallel.plan(open_input(str(batch)), Options(keep_records=True)) is None
+    make_batch(batch)
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1 << 60)
+    one_pass = _records_outcome(batch, tmp_path, "one")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    table = open_input(str(batch))
+    try:
+        assert parallel.plan(table, Options(keep_records=True)) is not None
+    finally:
+        table.close()
+    two_halves = _records_outcome(batch, tmp_path, "two")
+    assert two_halves == one_pass
+    statuses = {r["status"] for r in one_pass[0]}
+    assert statuses == {"accepted", "duplicate", "rejected"}
 
 
 def test_index_moved_to_disk_gives_the_same_result(tmp_path, monkeypatch):

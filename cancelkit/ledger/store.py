@@ -182,14 +182,12 @@ class Ledger(Lookups, Submissions):
         first change of state of one of its rows does (ledger/blocks.py). False when the
         batch was not packed; nothing else changes either way."""
         with self._write() as db:
-            found = self._require(batch_id).id
-            packed = blocks.is_packed(db, found)
-            self._expand(db, found)
-        return packed
+            return self._expand(db, self._require(batch_id).id)
 
-    def _expand(self, db: sqlite3.Connection, batch_id: str) -> None:
-        """Before a change of state of the batch's rows: its packed rows into batch_rows."""
-        blocks.expand(db, batch_id, lambda batch, rows: self._insert_rows(db, batch, rows))
+    def _expand(self, db: sqlite3.Connection, batch_id: str) -> bool:
+        """Before a change of state of the batch's rows: its packed rows into batch_rows
+        (False: it was not packed)."""
+        return blocks.expand(db, batch_id, lambda batch, rows: self._insert_rows(db, batch, rows))
 
     def _open_items(
         self, db: sqlite3.Connection, batch_id: str, source_states: tuple[str, ...]

@@ -44,6 +44,7 @@ from .schema import (
     _ROWS_PER_INSERT,
     STATES,
     Row,
+    _chunks,
     _insert_sql,
     _settle,
     batch_stamp,
@@ -303,17 +304,26 @@ class Ledger(Lookups, Submissions):
         Returns the row counts."""
         now = _iso(_utc(None))
         with self._write() as db:
-            batch_id = self._require(batch_id).id
+            batch = self._require(batch_id)
+            batch_id, total = batch.id, batch.rows
+            outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
+            if outside:  # refused before the batch is expanded
+                raise LedgerError(
+                    f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one",
+                    code="record_not_in_batch",
+                )
             self._expand(db, batch_id)
             with window_figures_kept(db, (batch_id,)):
                 return self._apply_report(
-                    db, batch_id, failed, file_failed, file_error, warnings, refused, report, now
-                )
+                    db, batch_id, total, failed, file_failed, file_error, warnings, refused,
+                    report, now,
+                )  # fmt: skip
 
     def _apply_report(
         self,
         db: sqlite3.Connection,
         batch_id: str,
+        total: int,
         failed: Mapping[int, tuple[str, str]],
         file_failed: bool,
         file_error: tuple[str, str] | None,
@@ -322,13 +332,6 @@ class Ledger(Lookups, Submissions):
         report: Mapping | None,
         now: str,
     ) -> dict[str, int]:
-        total = self._require(batch_id).rows
-        outside = [n for n in (*failed, *(warnings or ()), *refused) if not 1 <= n <= total]
-        if outside:
-            raise LedgerError(
-                f"batch {batch_id} has records 1..{total}; record {min(outside)} is not one",
-                code="record_not_in_batch",
-            )
         _replace_refusals(db, batch_id, {n: failed[n] for n in refused if n in failed}, now)
         if report is not None:
             _record_report(db, batch_id, report, now)
@@ -548,38 +551,35 @@ class Ledger(Lookups, Submissions):
     def batch_rows(self, batch_id: str) -> list[BatchRow]:
         """The batch's rows in file order (record 1 first)."""
         with self._reading():
-            return list(self._rows(batch_id, "", ()))
+            return list(self._rows(batch_id))
 
     def rows_at(self, batch_id: str, record_numbers: Iterable[int]) -> dict[int, BatchRow]:
         """The batch's rows with these record numbers (absent numbers are left out)."""
         numbers = sorted(set(record_numbers))
-        found: dict[int, BatchRow] = {}
         with self._reading():
-            if numbers and blocks.is_packed(self._db, batch_id):  # one pass over its blocks
-                wanted = set(numbers)
-                return {row.record_number: row for row in self._rows(batch_id, "", ())
-                        if row.record_number in wanted}  # fmt: skip
-            for start in range(0, len(numbers), 500):
-                part = numbers[start : start + 500]
-                where = f"AND record_number IN ({', '.join('?' * len(part))})"
-                rows = self._rows(batch_id, where, part)
-                found.update((row.record_number, row) for row in rows)
-        return found
+            return {row.record_number: row for row in self._rows(batch_id, numbers)}
 
-    def _rows(self, batch_id: str, where: str, params) -> Iterator[BatchRow]:
+    def _rows(self, batch_id: str, numbers: list[int] | None = None) -> Iterator[BatchRow]:
+        """The batch's rows in file order; with `numbers` (sorted), only those records (a
+        packed batch: one pass over its blocks)."""
+        if numbers is not None and not numbers:
+            return
         with self._errors():
             if blocks.is_packed(self._db, batch_id):
+                wanted = None if numbers is None else set(numbers)
                 for number, row in blocks.rows(self._db, batch_id):
-                    yield BatchRow(number, *row, "generated", None, None, None)
+                    if wanted is None or number in wanted:
+                        yield BatchRow(number, *row, "generated", None, None, None)
                 return
-            cursor = self._db.execute(
-                "SELECT record_number, order_id, item_code, reason, sku, asin, "
-                "counts_against_rate, state, error_code, error_message, updated_at "
-                f"FROM batch_rows WHERE batch_id = ? {where} ORDER BY record_number",
-                (batch_id, *params),
-            )
-            for row in cursor:
-                yield BatchRow(*(row[:6] + (bool(row[6]),) + row[7:]))
+            for part in [()] if numbers is None else _chunks(numbers):
+                where = f"AND record_number IN ({', '.join('?' * len(part))})" if part else ""
+                for row in self._db.execute(
+                    "SELECT record_number, order_id, item_code, reason, sku, asin, "
+                    "counts_against_rate, state, error_code, error_message, updated_at "
+                    f"FROM batch_rows WHERE batch_id = ? {where} ORDER BY record_number",
+                    (batch_id, *part),
+                ):
+                    yield BatchRow(*(row[:6] + (bool(row[6]),) + row[7:]))
 
     def rebuild_window_figures(self) -> None:
         """Build the window figures of every batch again from its rows, in one transaction

@@ -1,5 +1,6 @@
 """The review workbook's cells: the xlsxwriter workbook, its default format and styles,
-row heights and column letters (shared with the blank template, write/workbook.py)."""
+and row heights (shared with the blank template, write/workbook.py); column letters are
+review/reader.column_name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from .reader import (
     NOTE,
-    column_name,
 )
 
 if TYPE_CHECKING:  # imported when a workbook is written: a run that writes none skips it
@@ -104,7 +104,3 @@ def _lines(text: str, per_line: int) -> int:
     if len(text) <= per_line and "\n" not in text:
         return 1
     return sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
-
-
-def _column_letter(col: int) -> str:
-    return column_name(col)

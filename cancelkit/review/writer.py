@@ -24,7 +24,6 @@ from .cells import (
     _LINE_HEIGHT,
     _WRAPPED,
     RISK_FILLS,
-    _column_letter,
     _lines,
     _Styles,
     _workbook,
@@ -41,6 +40,7 @@ from .reader import (
     REVIEW_COLUMNS,
     REVIEW_HEADER,
     SEALED_COLUMNS,
+    column_name,
     evidence_text,
 )
 from .seal import Seal, load_key, new_review_id
@@ -314,7 +314,7 @@ class _CountedOrders:
 
     def __init__(self, sheet: Worksheet) -> None:
         self.sheet = sheet
-        self.at, self.approve_col = POSITION[COUNTED], _column_letter(_APPROVE_AT)
+        self.at, self.approve_col = POSITION[COUNTED], column_name(_APPROVE_AT)
         self.key: tuple | None = None
         self.first, self.yes = 0, False
         #: the counting orders the column spans
@@ -348,11 +348,11 @@ def _live_ranges(market_col: int | None, last: int, counted_orders: int):
     """The Summary's live figures' ranges: the Review's `counted order` cells, its
     marketplace cells (None: one marketplace), and the number of counting orders."""
     counted_at = POSITION[COUNTED]
-    counted = f"{REVIEW_SHEET}!${_column_letter(counted_at)}$2:${_column_letter(counted_at)}$"
+    counted = f"{REVIEW_SHEET}!${column_name(counted_at)}$2:${column_name(counted_at)}$"
     counted += str(max(last, 1) + 1)
     market_range = None
     if market_col is not None:
-        letter = _column_letter(market_col)
+        letter = column_name(market_col)
         market_range = f"{REVIEW_SHEET}!${letter}$2:${letter}${max(last, 1) + 1}"
     return counted, market_range, counted_orders
 
@@ -404,8 +404,8 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
         },
     )
     # Conditional formats colour the rows: no per-cell format, and an edited row recolours.
-    result_ref, risk_ref = f"${_column_letter(result)}2", f"${_column_letter(risk)}2"
-    approve_ref = f"${_column_letter(approve)}2"
+    result_ref, risk_ref = f"${column_name(result)}2", f"${column_name(risk)}2"
+    approve_ref = f"${column_name(approve)}2"
     sheet.conditional_format(
         1,
         approve,
@@ -452,7 +452,7 @@ def _finish_review_sheet(sheet: Worksheet, styles: _Styles, last: int) -> None:
     sheet.autofilter(0, 0, bottom, last_col)
     # the header and the columns up to the order id stay in view
     sheet.freeze_panes(1, POSITION[ORDER_ID] + 1)
-    sheet.ignore_errors({"number_stored_as_text": f"A1:{_column_letter(last_col)}{bottom + 1}"})
+    sheet.ignore_errors({"number_stored_as_text": f"A1:{column_name(last_col)}{bottom + 1}"})
     sheet.repeat_rows(0)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)

@@ -16,6 +16,7 @@ byte for byte.
 
 from __future__ import annotations
 
+import shutil
 import struct
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -85,8 +86,7 @@ class RecordSpool:
         of a file): its records come after this spool's, numbered on from them."""
         self.end_run()
         with open(path, "rb") as other:
-            while block := other.read(1 << 20):
-                self.stream.write(block)
+            shutil.copyfileobj(other, self.stream, 1 << 20)
         self.last = None  # the last record kept whole is the other spool's now
 
     def close(self) -> None:
